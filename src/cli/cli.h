@@ -1,0 +1,55 @@
+/* The command-line layer: one thin file per command. Commands parse their flags, call the
+ * library once, format output, and return 0 or a negative error (with *err set).
+ * Usage errors use XB_ERR_USAGE (exit code 2). Only main() prints the final error. */
+#ifndef XB_CLI_CLI_H
+#define XB_CLI_CLI_H
+
+#include <stdbool.h>
+
+#include "util/error.h"
+
+struct xb_cli {
+    const char *root; /* --root / XBUILD_ROOT / default; resolved by main, never NULL */
+    bool debug;       /* --debug */
+};
+
+typedef int (*xb_cmd_fn)(struct xb_cli *cli, int argc, char **argv, xb_error_t *err);
+
+struct xb_command {
+    const char *name;
+    xb_cmd_fn fn; /* NULL when the command is not linked in (weak symbol) */
+    const char *summary;
+};
+
+/* Every command; terminated by {NULL}. */
+extern const struct xb_command xb_commands[];
+const struct xb_command *xb_cli_find(const char *name);
+
+/* One declaration per command: int xb_cmd_<name>(struct xb_cli *, int, char **, xb_error_t *). */
+#define XB_CMD(name) int xb_cmd_##name(struct xb_cli *cli, int argc, char **argv, xb_error_t *err)
+XB_CMD(bud);
+XB_CMD(parse);
+XB_CMD(images);
+XB_CMD(inspect);
+XB_CMD(tag);
+XB_CMD(rmi);
+XB_CMD(prune);
+XB_CMD(fsck);
+XB_CMD(push);
+XB_CMD(pull);
+XB_CMD(login);
+XB_CMD(logout);
+XB_CMD(binfmt);
+XB_CMD(run);
+XB_CMD(manifest);
+XB_CMD(push_wasm);
+XB_CMD(pull_wasm);
+
+/* Helpers shared by commands. */
+/* Prints "usage" text for a command to stdout (for --help) and returns 0. */
+int xb_cli_help(const char *text);
+/* Sets a usage error: "COMMAND: msg (see 'xbuild COMMAND --help')". */
+int xb_cli_usage(xb_error_t *err, const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,3 @@
+# src/cli: one file per command, linked into the xbuild binary only (the library never prints)
+src_xbuild_SOURCES += \
+	src/cli/cli.h src/cli/commands.c

@@ -1,0 +1,1 @@
+# src/image: sources of this module are added to src_libxbuild_a_SOURCES

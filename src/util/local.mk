@@ -1,0 +1,9 @@
+# src/util: error type, cleanup attributes, buffers, fs helpers, digests, JSON, logging
+src_libxbuild_a_SOURCES += \
+	src/util/error.c src/util/error.h \
+	src/util/cleanup.h \
+	src/util/buf.c src/util/buf.h \
+	src/util/digest.c src/util/digest.h \
+	src/util/fs.c src/util/fs.h \
+	src/util/json.c src/util/json.h \
+	src/util/log.c src/util/log.h

@@ -1,0 +1,125 @@
+/* xbuild: main. Resolves global options, dispatches to a command, prints the final error and
+ * maps it to the exit code (0 ok, 1 failure, 2 usage). */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+
+static const char usage_head[] =
+    "Usage: xbuild [--root DIR] [--debug] COMMAND [OPTIONS] [ARGS]\n"
+    "\n"
+    "A daemonless builder of OCI images for other CPU architectures.\n"
+    "\n"
+    "Global options (accepted before or after COMMAND):\n"
+    "  --root DIR   store location (default: $XBUILD_ROOT, /var/lib/xbuild as root,\n"
+    "               ~/.local/share/xbuild otherwise)\n"
+    "  --debug      verbose diagnostics (secrets are never printed)\n"
+    "  --version    print the version\n"
+    "\n"
+    "Commands:\n";
+
+static void log_to_stderr(int level, const char *msg, void *ud)
+{
+    (void)ud;
+    const char *prefix = level == XB_LOG_ERROR  ? "error: "
+                         : level == XB_LOG_WARN ? "warning: "
+                         : level == XB_LOG_DEBUG ? "debug: "
+                                                 : "";
+    fprintf(stderr, "%s%s\n", prefix, msg);
+}
+
+static void print_usage(FILE *f)
+{
+    fputs(usage_head, f);
+    for (const struct xb_command *c = xb_commands; c->name; c++)
+        if (c->summary)
+            fprintf(f, "  %-10s %s\n", c->name, c->summary);
+    fputs("\nRun 'xbuild COMMAND --help' for a command's options.\n", f);
+}
+
+static char *default_root(void)
+{
+    const char *env = getenv("XBUILD_ROOT");
+    if (env && *env)
+        return strdup(env);
+    if (geteuid() == 0)
+        return strdup("/var/lib/xbuild");
+    const char *xdg = getenv("XDG_DATA_HOME");
+    char *r = NULL;
+    if (xdg && *xdg) {
+        if (asprintf(&r, "%s/xbuild", xdg) < 0)
+            return NULL;
+    } else {
+        const char *home = getenv("HOME");
+        if (asprintf(&r, "%s/.local/share/xbuild", home ? home : ".") < 0)
+            return NULL;
+    }
+    return r;
+}
+
+int main(int argc, char **argv)
+{
+    struct xb_cli cli = {NULL, false};
+    cleanup_free char *root = NULL;
+    /* Pull global options out of argv wherever they are (before "--" only). */
+    int n = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            while (i < argc)
+                argv[n++] = argv[i++];
+            break;
+        }
+        if (strcmp(a, "--root") == 0 && i + 1 < argc) {
+            cli.root = argv[++i];
+        } else if (strncmp(a, "--root=", 7) == 0) {
+            cli.root = a + 7;
+        } else if (strcmp(a, "--debug") == 0) {
+            cli.debug = true;
+        } else {
+            argv[n++] = argv[i];
+        }
+    }
+    argc = n;
+    argv[argc] = NULL;
+
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        print_usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("xbuild %s\n", PACKAGE_VERSION);
+        return 0;
+    }
+    if (cli.root == NULL) {
+        root = default_root();
+        cli.root = root ? root : "/var/lib/xbuild";
+    }
+    signal(SIGPIPE, SIG_IGN);
+    xb_log_set_handler(log_to_stderr, NULL, cli.debug ? XB_LOG_DEBUG : XB_LOG_INFO);
+
+    const struct xb_command *cmd = xb_cli_find(argv[1]);
+    if (cmd == NULL) {
+        fprintf(stderr, "xbuild: unknown command '%s' (see 'xbuild --help')\n", argv[1]);
+        return 2;
+    }
+    if (cmd->fn == NULL) {
+        fprintf(stderr, "xbuild: command '%s' is not available in this build\n", argv[1]);
+        return 1;
+    }
+    xb_error_t err = XB_ERROR_INIT;
+    int r = cmd->fn(&cli, argc - 1, argv + 1, &err);
+    fflush(stdout);
+    if (r >= 0)
+        return 0;
+    fprintf(stderr, "xbuild %s: %s\n", argv[1], err.msg ? err.msg : "failed");
+    int code = err.code == XB_ERR_USAGE ? 2 : 1;
+    xb_error_clear(&err);
+    return code;
+}
