@@ -1,1 +1,1 @@
-# tests/fuzz
+# fuzz targets; their corpus is replayed by make check

@@ -1,1 +1,8 @@
-# tests/integration
+include tests/integration/foundation.mk
+include tests/integration/dockerfile.mk
+include tests/integration/registry.mk
+include tests/integration/run.mk
+include tests/integration/multi.mk
+include tests/integration/wasm.mk
+include tests/integration/perf.mk
+EXTRA_DIST += tests/lib/common.sh tests/lib/tap.h

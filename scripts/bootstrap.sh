@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Idempotent setup: installs every build and test dependency from Debian, then builds xbuild.
+#   scripts/bootstrap.sh            install deps, autoreconf, configure, make
+#   XB_CONFIGURE_FLAGS=--enable-sanitizers scripts/bootstrap.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+
+BUILD_DEPS=(build-essential autoconf automake libtool pkg-config
+    libarchive-dev zlib1g-dev libssl-dev libjansson-dev libcurl4-openssl-dev libzstd-dev
+    clang-format)
+TEST_DEPS=(skopeo umoci docker-registry qemu-user-static apache2-utils python3
+    clang lld wasi-libc libclang-rt-14-dev-wasm32 nodejs
+    xz-utils zstd gzip ca-certificates curl openssl iproute2 util-linux file)
+
+missing=()
+for p in "${BUILD_DEPS[@]}" "${TEST_DEPS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "bootstrap: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -q
+    $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# The Debian docker-registry package starts a system service on port 5000; tests run their own
+# instances on random loopback ports, so the packaged one is not needed.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker-registry 2>/dev/null; then
+    $SUDO systemctl stop docker-registry || true
+fi
+
+if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt configure ]; then
+    autoreconf -fi
+fi
+if [ ! -f Makefile ] || [ configure -nt Makefile ]; then
+    ./configure ${XB_CONFIGURE_FLAGS:-}
+fi
+make -j"$(nproc)"
+echo "bootstrap: xbuild built at $(pwd)/src/xbuild"

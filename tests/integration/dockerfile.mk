@@ -1,0 +1,1 @@
+# integration tests: dockerfile (each file: tests/integration/dockerfile-*.sh)

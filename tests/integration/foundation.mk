@@ -1,0 +1,1 @@
+# integration tests: foundation (each file: tests/integration/foundation-*.sh)

@@ -1,0 +1,1 @@
+# integration tests: multi (each file: tests/integration/multi-*.sh)

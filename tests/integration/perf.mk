@@ -1,0 +1,1 @@
+# integration tests: perf (each file: tests/integration/perf-*.sh)

@@ -1,0 +1,1 @@
+# integration tests: registry (each file: tests/integration/registry-*.sh)

@@ -1,0 +1,1 @@
+# integration tests: run (each file: tests/integration/run-*.sh)

@@ -1,0 +1,1 @@
+# integration tests: wasm (each file: tests/integration/wasm-*.sh)

@@ -1,0 +1,56 @@
+# Shared helpers for integration tests (TAP). Source from a test:
+#   . "$top_srcdir/tests/lib/common.sh"
+# Provides: ok/fail/skip/done_testing, XBUILD, a private store in $XB_ROOT, a temp dir $T.
+set -u
+: "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+: "${XBUILD:=$top_builddir/src/xbuild}"
+export top_srcdir top_builddir XBUILD
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/xbtest.XXXXXX")
+XB_ROOT="$T/store"
+export XBUILD_ROOT="$XB_ROOT"
+_tap_n=0
+_tap_failed=0
+_cleanups=()
+at_exit() { _cleanups+=("$*"); }
+_run_cleanups() {
+    local i
+    for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[$i]}" >/dev/null 2>&1 || true; done
+    rm -rf "$T"
+}
+trap _run_cleanups EXIT
+
+ok() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $*"; }
+fail() { _tap_n=$((_tap_n + 1)); _tap_failed=$((_tap_failed + 1)); echo "not ok $_tap_n - $*"; }
+skip() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - # SKIP $*"; }
+diag() { echo "# $*"; }
+# check "description" command...   -> ok when the command succeeds; output shown on failure
+check() {
+    local d=$1; shift
+    local out
+    if out=$("$@" 2>&1); then ok "$d"; else fail "$d"; printf '%s\n' "$out" | sed 's/^/#   /' | tail -20; fi
+}
+# check_fails "description" command... -> ok when the command fails
+check_fails() {
+    local d=$1; shift
+    local out
+    if out=$("$@" 2>&1); then fail "$d (unexpectedly succeeded)"; printf '%s\n' "$out" | sed 's/^/#   /' | tail -20; else ok "$d"; fi
+}
+# is "description" got want
+is() {
+    if [ "$2" = "$3" ]; then ok "$1"; else fail "$1"; echo "#   got:  '$2'"; echo "#   want: '$3'"; fi
+}
+# like "description" haystack regex
+like() {
+    if printf '%s' "$2" | grep -Eq -- "$3"; then ok "$1"; else fail "$1"; printf '%s\n' "$2" | sed 's/^/#   /' | tail -20; echo "#   expected to match: $3"; fi
+}
+done_testing() {
+    echo "1..$_tap_n"
+    [ "$_tap_failed" -eq 0 ]
+}
+# Skips the whole file (with a reason) unless running as root.
+require_root() {
+    if [ "$(id -u)" -ne 0 ]; then echo "1..0 # SKIP needs root: $*"; exit 0; fi
+}
+xb() { "$XBUILD" "$@"; }
