@@ -1,1 +1,7 @@
-# src/store: sources of this module are added to src_libxbuild_a_SOURCES
+# src/store: the OCI image layout store, image walking, fsck/prune, exports
+src_libxbuild_a_SOURCES += \
+	src/store/store.c src/store/store.h src/store/store-internal.h \
+	src/store/refs.c \
+	src/store/walk.c src/store/walk.h \
+	src/store/fsck.c \
+	src/store/prune.c
