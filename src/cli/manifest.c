@@ -210,8 +210,7 @@ static bool is_remote(xb_store_t *s, const char *ref, json_t **local)
 }
 
 /* Adds REF's image(s) to index. */
-static int add_ref(xb_store_t *s, json_t *index, const char *ref, struct mopts *o,
-                   xb_error_t *err)
+static int add_ref(xb_store_t *s, json_t *index, const char *ref, struct mopts *o, xb_error_t *err)
 {
     cleanup_platform xb_platform_t want = XB_PLATFORM_INIT;
     if (o->e.arch != NULL) {
@@ -333,7 +332,7 @@ static int cmd_annotate(xb_store_t *s, int argc, char **argv, int first, struct 
     const char *sub = remove ? "remove" : "annotate";
     if (argc - first != (o->index_level ? 1 : 2))
         return usage(err, sub, "needs NAME%s",
-                            o->index_level ? " (and no entry with --index)" : " and DIGEST|REF");
+                     o->index_level ? " (and no entry with --index)" : " and DIGEST|REF");
     cleanup_json json_t *index = NULL;
     if (xb_mlist_load(s, argv[first], &index, NULL, err) < 0)
         return -err->code;
@@ -416,8 +415,8 @@ static int cmd_rm(xb_store_t *s, int argc, char **argv, int first, xb_error_t *e
             return -err->code;
         if (xb_store_resolve(s, argv[i], &desc, err) < 0)
             return -err->code;
-        const char *name = xb_json_str(json_object_get(desc, "annotations"),
-                                       "org.opencontainers.image.ref.name");
+        const char *name =
+            xb_json_str(json_object_get(desc, "annotations"), "org.opencontainers.image.ref.name");
         if (xb_store_ref_delete(s, name ? name : argv[i], err) < 0)
             return -err->code;
         printf("%s\n", xb_json_str(desc, "digest"));
@@ -432,8 +431,8 @@ XB_CMD(manifest)
     const char *sub = argv[1];
     if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0)
         return xb_cli_help(USAGE);
-    static const char *const subs[] = {"create", "add",  "annotate", "remove",
-                                       "inspect", "push", "rm",      NULL};
+    static const char *const subs[] = {"create",  "add",  "annotate", "remove",
+                                       "inspect", "push", "rm",       NULL};
     bool known = false;
     for (const char *const *p = subs; *p; p++)
         known = known || strcmp(*p, sub) == 0;

@@ -31,11 +31,9 @@ int xb_mlist_validate(const json_t *index, const char *what, xb_error_t *err)
             return xb_error_set(err, XB_ERR_PARSE, "%s: manifests[%zu] has no valid digest", what,
                                 i);
         if (!json_is_integer(json_object_get(d, "size")) || xb_json_int(d, "size", -1) < 0)
-            return xb_error_set(err, XB_ERR_PARSE, "%s: manifests[%zu] has no valid size", what,
-                                i);
+            return xb_error_set(err, XB_ERR_PARSE, "%s: manifests[%zu] has no valid size", what, i);
         if (xb_json_str(d, "mediaType") == NULL)
-            return xb_error_set(err, XB_ERR_PARSE, "%s: manifests[%zu] has no mediaType", what,
-                                i);
+            return xb_error_set(err, XB_ERR_PARSE, "%s: manifests[%zu] has no mediaType", what, i);
         json_t *p = json_object_get(d, "platform");
         if (p != NULL && (!json_is_object(p) || xb_json_str(p, "architecture") == NULL ||
                           xb_json_str(p, "os") == NULL))
@@ -70,8 +68,8 @@ int xb_mlist_load(xb_store_t *s, const char *name, json_t **index, char digest[X
     return 0;
 }
 
-int xb_mlist_save(xb_store_t *s, const char *name, const json_t *index,
-                  char digest[XB_DIGEST_LEN], xb_error_t *err)
+int xb_mlist_save(xb_store_t *s, const char *name, const json_t *index, char digest[XB_DIGEST_LEN],
+                  xb_error_t *err)
 {
     if (xb_mlist_validate(index, name, err) < 0)
         return -err->code;

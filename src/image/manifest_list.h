@@ -40,8 +40,8 @@ int xb_mlist_validate(const json_t *index, const char *what, xb_error_t *err);
 int xb_mlist_load(xb_store_t *s, const char *name, json_t **index, char digest[XB_DIGEST_LEN],
                   xb_error_t *err);
 /* Writes the index blob and tags it name (replacing the previous one). */
-int xb_mlist_save(xb_store_t *s, const char *name, const json_t *index,
-                  char digest[XB_DIGEST_LEN], xb_error_t *err);
+int xb_mlist_save(xb_store_t *s, const char *name, const json_t *index, char digest[XB_DIGEST_LEN],
+                  xb_error_t *err);
 
 /* Adds descriptor (copied) as a child; an entry with the same digest or the same platform is
  * replaced (re-adding a rebuilt platform replaces the old build). */
