@@ -85,8 +85,8 @@ static int spill(struct archive *a, const char *tmpdir, size_t seq, int64_t size
     return 0;
 }
 
-int xb_add_archive_hook(void *ud, const xb_centry_t *src, const char *destdir,
-                        xb_centries_t *out, xb_error_t *err)
+int xb_add_archive_hook(void *ud, const xb_centry_t *src, const char *destdir, xb_centries_t *out,
+                        xb_error_t *err)
 {
     const xb_add_ctx_t *c = ud;
     static size_t seq;
@@ -100,8 +100,7 @@ int xb_add_archive_hook(void *ud, const xb_centry_t *src, const char *destdir,
     size_t count = 0;
     while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
         if (++count > XB_ADD_ARCHIVE_MAX_ENTRIES)
-            return xb_error_set(err, XB_ERR_INVALID, "archive %s has too many entries",
-                                src->path);
+            return xb_error_set(err, XB_ERR_INVALID, "archive %s has too many entries", src->path);
         cleanup_free char *clean = xb_clean_image_path(archive_entry_pathname(ae));
         if (clean == NULL)
             return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
@@ -140,8 +139,7 @@ int xb_add_archive_hook(void *ud, const xb_centry_t *src, const char *destdir,
                 free(e.path);
                 return -1;
             }
-        } else if (!S_ISDIR(e.mode) && !S_ISCHR(e.mode) && !S_ISBLK(e.mode) &&
-                   !S_ISFIFO(e.mode)) {
+        } else if (!S_ISDIR(e.mode) && !S_ISCHR(e.mode) && !S_ISBLK(e.mode) && !S_ISFIFO(e.mode)) {
             free(e.path);
             continue;
         }
@@ -206,8 +204,8 @@ static char *url_file_name(const char *url)
     return strndup(b, bl);
 }
 
-int xb_add_download(const char *url, const char *checksum, const char *tmpdir,
-                    int64_t dflt_mtime, xb_centry_t *e, xb_error_t *err)
+int xb_add_download(const char *url, const char *checksum, const char *tmpdir, int64_t dflt_mtime,
+                    xb_centry_t *e, xb_error_t *err)
 {
     static size_t seq;
     cleanup_free char *name = url_file_name(url);

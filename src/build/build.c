@@ -132,9 +132,8 @@ static int split_stages(xb_bctx_t *b, xb_error_t *err)
                 st->name = strdup(in->args[2]);
                 for (size_t j = 0; j < k; j++)
                     if (b->stages[j].name && strcmp(b->stages[j].name, st->name) == 0)
-                        return xb_error_set(err, XB_ERR_PARSE,
-                                            "%s:%d: duplicate stage name %s", df->path,
-                                            in->line, st->name);
+                        return xb_error_set(err, XB_ERR_PARSE, "%s:%d: duplicate stage name %s",
+                                            df->path, in->line, st->name);
             }
             st->args = json_object();
             k++;
@@ -301,8 +300,7 @@ int xb_build(xb_store_t *s, const xb_build_opts_t *o, xb_build_result_t *res, xb
             char *end;
             long long v = strtoll(sde, &end, 10);
             if (*end != '\0' || v < 0)
-                return xb_error_set(err, XB_ERR_USAGE, "SOURCE_DATE_EPOCH=%s is not a number",
-                                    sde);
+                return xb_error_set(err, XB_ERR_USAGE, "SOURCE_DATE_EPOCH=%s is not a number", sde);
             ts = v;
         }
     }
@@ -323,6 +321,7 @@ int xb_build(xb_store_t *s, const xb_build_opts_t *o, xb_build_result_t *res, xb
     size_t nplats = 0;
     int ret = -1;
     cleanup_json json_t *descs = json_array();
+    cleanup_json json_t *final = NULL;
     char config_digest[XB_DIGEST_LEN] = "";
     if (o->platforms != NULL && o->platforms[0] != '\0') {
         if (xb_platform_parse_list(o->platforms, &plats, &nplats, err) < 0)
@@ -355,7 +354,6 @@ int xb_build(xb_store_t *s, const xb_build_opts_t *o, xb_build_result_t *res, xb
         }
         json_array_append_new(descs, d);
     }
-    cleanup_json json_t *final = NULL;
     if (nplats == 1) {
         final = json_incref(json_array_get(descs, 0));
         memcpy(res->config_digest, config_digest, XB_DIGEST_LEN);
@@ -395,9 +393,9 @@ int xb_build(xb_store_t *s, const xb_build_opts_t *o, xb_build_result_t *res, xb
         if (res->name == NULL)
             res->name = strdup(name);
     }
-    res->metadata = json_pack("{s:s,s:s}", "containerimage.digest", res->digest,
-                              "containerimage.descriptor.mediaType",
-                              xb_json_str(final, "mediaType"));
+    res->metadata =
+        json_pack("{s:s,s:s}", "containerimage.digest", res->digest,
+                  "containerimage.descriptor.mediaType", xb_json_str(final, "mediaType"));
     if (res->metadata != NULL && res->config_digest[0] != '\0')
         json_object_set_new(res->metadata, "containerimage.config.digest",
                             json_string(res->config_digest));

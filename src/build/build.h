@@ -24,27 +24,27 @@
 typedef void (*xb_build_progress_fn)(void *ud, const char *line);
 
 typedef struct xb_build_opts {
-    const char *context_dir;            /* required */
-    const char *dockerfile;             /* NULL: CONTEXT/Dockerfile, else CONTEXT/Containerfile */
-    const char *const *tags;            /* image names to tag the result with */
+    const char *context_dir; /* required */
+    const char *dockerfile;  /* NULL: CONTEXT/Dockerfile, else CONTEXT/Containerfile */
+    const char *const *tags; /* image names to tag the result with */
     size_t ntags;
-    const char *const *build_args;      /* "K=V" (a bare "K" takes the value from the env) */
+    const char *const *build_args; /* "K=V" (a bare "K" takes the value from the env) */
     size_t nbuild_args;
-    const char *target;                 /* stage name or index; NULL: the last stage */
-    const char *platforms;              /* NULL: host; "os/arch[/v]" or a comma-separated list */
-    int64_t timestamp;                  /* -1: none; else created/history times and mtime clamp */
-    const char *const *labels;          /* "K=V" added to the final image */
+    const char *target;        /* stage name or index; NULL: the last stage */
+    const char *platforms;     /* NULL: host; "os/arch[/v]" or a comma-separated list */
+    int64_t timestamp;         /* -1: none; else created/history times and mtime clamp */
+    const char *const *labels; /* "K=V" added to the final image */
     size_t nlabels;
-    xb_layer_opts_t layer_opts;         /* compression; clamp_mtime is set from timestamp */
+    xb_layer_opts_t layer_opts; /* compression; clamp_mtime is set from timestamp */
     bool no_cache;
     const char *const *no_cache_stages; /* --no-cache-filter */
     size_t nno_cache_stages;
-    int pull_policy;                    /* XB_PULL_* of build/hooks.h */
-    const char *const *secrets;         /* --secret specs, NULL-terminated (or NULL) */
+    int pull_policy;            /* XB_PULL_* of build/hooks.h */
+    const char *const *secrets; /* --secret specs, NULL-terminated (or NULL) */
     size_t nsecrets;
-    const char *network;                /* RUN default network; NULL: "default" */
-    const char *format;                 /* "oci" (default) or "docker" */
-    int jobs;                           /* parallel platforms; <= 0: 1 */
+    const char *network; /* RUN default network; NULL: "default" */
+    const char *format;  /* "oci" (default) or "docker" */
+    int jobs;            /* parallel platforms; <= 0: 1 */
     xb_build_progress_fn progress;
     void *progress_ud;
 } xb_build_opts_t;

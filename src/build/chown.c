@@ -60,8 +60,7 @@ static int field_lookup(const char *text, const char *name, int f1, unsigned lon
     return -1;
 }
 
-int xb_passwd_lookup(const char *passwd, const char *name, uid_t *uid, gid_t *gid,
-                     xb_error_t *err)
+int xb_passwd_lookup(const char *passwd, const char *name, uid_t *uid, gid_t *gid, xb_error_t *err)
 {
     unsigned long u, g;
     if (passwd == NULL || field_lookup(passwd, name, 2, &u, 3, &g) < 0)
@@ -102,8 +101,8 @@ static int read_id_file(xb_store_t *s, const json_t *layers, const char *path, c
     return 0;
 }
 
-int xb_chown_resolve(xb_store_t *s, const json_t *layers, const char *spec, uid_t *uid,
-                     gid_t *gid, xb_error_t *err)
+int xb_chown_resolve(xb_store_t *s, const json_t *layers, const char *spec, uid_t *uid, gid_t *gid,
+                     xb_error_t *err)
 {
     const char *colon = strchr(spec, ':');
     cleanup_free char *user = colon ? strndup(spec, (size_t)(colon - spec)) : strdup(spec);
@@ -126,8 +125,8 @@ int xb_chown_resolve(xb_store_t *s, const json_t *layers, const char *spec, uid_
             return -1;
         if (passwd == NULL)
             return xb_error_set(err, XB_ERR_NOT_FOUND,
-                                "--chown=%s: the image has no /etc/passwd to look up user %s",
-                                spec, user);
+                                "--chown=%s: the image has no /etc/passwd to look up user %s", spec,
+                                user);
         gid_t pg = 0;
         if (xb_passwd_lookup(passwd, user, uid, &pg, err) < 0)
             return xb_error_wrap(err, "--chown=%s", spec);

@@ -21,8 +21,8 @@ struct scan {
     int depth;
 };
 
-static int add_entry(struct scan *sc, int dfd, const char *name, const char *rel,
-                     const char *host, const struct stat *st, xb_error_t *err)
+static int add_entry(struct scan *sc, int dfd, const char *name, const char *rel, const char *host,
+                     const struct stat *st, xb_error_t *err)
 {
     xb_centry_t e = {0};
     e.path = strdup(rel);

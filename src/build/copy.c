@@ -35,11 +35,10 @@ static const char *base_name(const char *p)
 
 /* Matches pattern (cleaned, no leading slash) against the tree; appends resolved matched
  * paths (strings) to out. */
-static int glob_tree(const xb_centries_t *tree, const char *pattern, json_t *out,
-                     xb_error_t *err)
+static int glob_tree(const xb_centries_t *tree, const char *pattern, json_t *out, xb_error_t *err)
 {
     cleanup_json json_t *cur = json_array();
-    json_array_append_new(cur, json_string(""));
+    json_array_append_new(cur, json_pack("[ss]", "", ""));
     cleanup_free char *pat = strdup(pattern);
     char *save = NULL;
     for (char *comp = strtok_r(pat, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
@@ -48,7 +47,7 @@ static int glob_tree(const xb_centries_t *tree, const char *pattern, json_t *out
         json_t *v;
         json_array_foreach(cur, i, v)
         {
-            const char *dir = json_string_value(v);
+            const char *dir = json_string_value(json_array_get(v, 0));
             if (!xb_copy_has_glob(comp)) {
                 char *p = join2(dir, comp);
                 if (p == NULL) {
@@ -57,9 +56,9 @@ static int glob_tree(const xb_centries_t *tree, const char *pattern, json_t *out
                 }
                 xb_centry_t *e = NULL;
                 char *r = xb_rootfs_resolve(tree, p, true, &e);
-                free(p);
                 if (r != NULL && e != NULL)
-                    json_array_append_new(next, json_string(r));
+                    json_array_append_new(next, json_pack("[ss]", r, base_name(p)));
+                free(p);
                 free(r);
                 continue;
             }
@@ -76,7 +75,7 @@ static int glob_tree(const xb_centries_t *tree, const char *pattern, json_t *out
                 xb_centry_t *e = NULL;
                 char *r = xb_rootfs_resolve(tree, p, true, &e);
                 if (r != NULL && e != NULL)
-                    json_array_append_new(next, json_string(r));
+                    json_array_append_new(next, json_pack("[ss]", r, name));
                 free(r);
             }
         }
@@ -254,18 +253,15 @@ int xb_copy_plan(const xb_copy_req_t *rq, xb_centries_t *out, xb_error_t *err)
             if (r == NULL)
                 return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
             if (r[0] != '\0' && e == NULL)
-                return xb_error_set(err, XB_ERR_NOT_FOUND,
-                                    "%s: source %s not found%s", rq->instr, s,
-                                    rq->from_context
-                                        ? " in the build context (or excluded by .dockerignore)"
-                                        : "");
-            json_array_append_new(matches, json_string(r));
+                return xb_error_set(
+                    err, XB_ERR_NOT_FOUND, "%s: source %s not found%s", rq->instr, s,
+                    rq->from_context ? " in the build context (or excluded by .dockerignore)" : "");
+            json_array_append_new(matches, json_pack("[ss]", r, base_name(clean)));
         }
     }
     size_t total = json_array_size(matches) + rq->nfiles;
     if (total == 0)
-        return xb_error_set(err, XB_ERR_INVALID, "%s: no source files were specified",
-                            rq->instr);
+        return xb_error_set(err, XB_ERR_INVALID, "%s: no source files were specified", rq->instr);
     if (total > 1 && !dest_isdir)
         return xb_error_set(err, XB_ERR_INVALID,
                             "%s: when using %s with more than one source file, the destination "
@@ -276,7 +272,8 @@ int xb_copy_plan(const xb_copy_req_t *rq, xb_centries_t *out, xb_error_t *err)
     json_t *v;
     json_array_foreach(matches, i, v)
     {
-        const char *p = json_string_value(v);
+        const char *p = json_string_value(json_array_get(v, 0));
+        const char *pname = json_string_value(json_array_get(v, 1));
         xb_centry_t *e = p[0] ? xb_centries_get(rq->src, p) : NULL;
         if (p[0] == '\0' || (e != NULL && S_ISDIR(e->mode))) {
             if (de != NULL && !S_ISDIR(de->mode) && !dest_slash)
@@ -303,12 +300,11 @@ int xb_copy_plan(const xb_copy_req_t *rq, xb_centries_t *out, xb_error_t *err)
             if (r > 0)
                 continue;
         }
-        cleanup_free char *dst = dest_isdir ? join2(destpath, base_name(p)) : strdup(destpath);
+        cleanup_free char *dst = dest_isdir ? join2(destpath, pname) : strdup(destpath);
         if (dst == NULL)
             return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
         if (dst[0] == '\0')
-            return xb_error_set(err, XB_ERR_INVALID, "%s: cannot replace / with a file",
-                                rq->instr);
+            return xb_error_set(err, XB_ERR_INVALID, "%s: cannot replace / with a file", rq->instr);
         xb_centry_t *ex = rq->image ? xb_centries_get(rq->image, dst) : NULL;
         if (ex != NULL && S_ISDIR(ex->mode) && !S_ISDIR(e->mode))
             return xb_error_set(err, XB_ERR_INVALID,
@@ -319,13 +315,12 @@ int xb_copy_plan(const xb_copy_req_t *rq, xb_centries_t *out, xb_error_t *err)
     }
     for (size_t k = 0; k < rq->nfiles; k++) {
         const xb_centry_t *f = &rq->files[k];
-        cleanup_free char *dst = dest_isdir ? join2(destpath, base_name(f->path))
-                                            : strdup(destpath);
+        cleanup_free char *dst =
+            dest_isdir ? join2(destpath, base_name(f->path)) : strdup(destpath);
         if (dst == NULL)
             return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
         if (dst[0] == '\0')
-            return xb_error_set(err, XB_ERR_INVALID, "%s: cannot replace / with a file",
-                                rq->instr);
+            return xb_error_set(err, XB_ERR_INVALID, "%s: cannot replace / with a file", rq->instr);
         xb_copy_req_t r2 = *rq;
         r2.from_context = false; /* extra files carry the owner they were given */
         if (emit(&r2, f, dst, out, err) < 0)

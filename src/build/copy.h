@@ -22,16 +22,16 @@ typedef int (*xb_copy_archive_fn)(void *ud, const xb_centry_t *src, const char *
 typedef bool (*xb_copy_exclude_fn)(void *ud, const char *rel, bool is_dir);
 
 typedef struct xb_copy_req {
-    const char *instr;         /* "COPY" / "ADD" (messages) */
-    const xb_centries_t *src;  /* source tree (context or stage rootfs), may be NULL */
-    bool from_context;         /* without --chown files become 0:0 */
-    const char *const *srcs;   /* source patterns as written (after expansion) */
+    const char *instr;        /* "COPY" / "ADD" (messages) */
+    const xb_centries_t *src; /* source tree (context or stage rootfs), may be NULL */
+    bool from_context;        /* without --chown files become 0:0 */
+    const char *const *srcs;  /* source patterns as written (after expansion) */
     size_t nsrcs;
-    const xb_centry_t *files;  /* extra sources not looked up in src (heredocs, URLs): path is
-                                  the file name used for "dest/" */
+    const xb_centry_t *files; /* extra sources not looked up in src (heredocs, URLs): path is
+                                 the file name used for "dest/" */
     size_t nfiles;
-    const char *dest;          /* as written */
-    const char *workdir;       /* absolute; NULL = "/" */
+    const char *dest;           /* as written */
+    const char *workdir;        /* absolute; NULL = "/" */
     const xb_centries_t *image; /* current rootfs index (destination checks), may be NULL */
     bool chown;
     uid_t uid;

@@ -287,8 +287,10 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
         } else {
             xb_bstage_t *later = xb_bx_stage_find(b, f, b->nstages);
             if (later != NULL) {
-                xb_error_set(err, XB_ERR_INVALID, "%s: COPY --from=%s: stage %s is not before "
-                             "this one", where, f, f);
+                xb_error_set(err, XB_ERR_INVALID,
+                             "%s: COPY --from=%s: stage %s is not before "
+                             "this one",
+                             where, f, f);
                 goto out;
             }
             cleanup_json json_t *cfg = NULL;
@@ -299,8 +301,7 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
             layers = img_layers;
         }
         cleanup_free char *prefix = common_prefix(srcs, nsrcs);
-        if (prefix == NULL ||
-            xb_rootfs_build(&fromidx, b->store, layers, prefix, work, err) < 0)
+        if (prefix == NULL || xb_rootfs_build(&fromidx, b->store, layers, prefix, work, err) < 0)
             goto out;
         tree = &fromidx;
     } else if (nsrcs > 0) {

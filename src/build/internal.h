@@ -18,19 +18,19 @@ struct xb_bctx;
 
 typedef struct xb_bstage {
     struct xb_bctx *b;
-    size_t index;        /* stage number (0-based) */
-    size_t first, end;   /* instruction range [first, end), first is the FROM */
-    char *name;          /* "AS name" (lower case) or NULL */
+    size_t index;      /* stage number (0-based) */
+    size_t first, end; /* instruction range [first, end), first is the FROM */
+    char *name;        /* "AS name" (lower case) or NULL */
     bool built, building;
-    json_t *config;      /* image config being built */
-    json_t *layers;      /* layer descriptors, bottom first */
+    json_t *config; /* image config being built */
+    json_t *layers; /* layer descriptors, bottom first */
     xb_platform_t platform;
-    json_t *args;        /* ARG name -> string value (json null: declared, no value) */
-    xb_centries_t idx;   /* rootfs index (no content) of the current state */
+    json_t *args;      /* ARG name -> string value (json null: declared, no value) */
+    xb_centries_t idx; /* rootfs index (no content) of the current state */
     bool idx_valid;
-    char *cache_key;     /* running cache key of the state (hex), issue 5 */
+    char *cache_key; /* running cache key of the state (hex), issue 5 */
     bool no_cache;
-    bool cmd_set;        /* CMD seen in this stage (ENTRYPOINT keeps it) */
+    bool cmd_set; /* CMD seen in this stage (ENTRYPOINT keeps it) */
     char manifest_digest[XB_DIGEST_LEN];
 } xb_bstage_t;
 
@@ -38,14 +38,14 @@ typedef struct xb_bctx {
     xb_store_t *store;
     const xb_build_opts_t *o;
     xb_dockerfile_t *df;
-    xb_platform_t target;  /* the platform being built */
-    xb_platform_t host;    /* BUILDPLATFORM */
-    char *tmpdir;          /* work dir (removed at the end) */
-    xb_centries_t ctx;     /* build context index */
+    xb_platform_t target; /* the platform being built */
+    xb_platform_t host;   /* BUILDPLATFORM */
+    char *tmpdir;         /* work dir (removed at the end) */
+    xb_centries_t ctx;    /* build context index */
     bool ctx_scanned;
-    json_t *ignore;        /* .dockerignore patterns (array of strings) or NULL */
-    json_t *build_args;    /* --build-arg name -> value */
-    json_t *global_args;   /* ARGs before the first FROM: name -> value/null */
+    json_t *ignore;      /* .dockerignore patterns (array of strings) or NULL */
+    json_t *build_args;  /* --build-arg name -> value */
+    json_t *global_args; /* ARGs before the first FROM: name -> value/null */
     xb_bstage_t *stages;
     size_t nstages;
     int64_t created;       /* created/history time */

@@ -137,12 +137,12 @@ static int healthcheck(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err
         const char *v = xb_df_flag_get(in, durs[i].flag);
         if (v == NULL)
             continue;
-        long long ns;
+        long long ns = 0;
         if (parse_duration(v, &ns, err) < 0)
             return xb_error_wrap(err, "HEALTHCHECK --%s", durs[i].flag);
         if (ns != 0 && ns < 1000000)
-            return xb_error_set(err, XB_ERR_INVALID,
-                                "HEALTHCHECK --%s cannot be less than 1ms", durs[i].flag);
+            return xb_error_set(err, XB_ERR_INVALID, "HEALTHCHECK --%s cannot be less than 1ms",
+                                durs[i].flag);
         json_object_set_new(hc, durs[i].key, json_integer(ns));
     }
     const char *r = xb_df_flag_get(in, "retries");
@@ -150,8 +150,7 @@ static int healthcheck(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err
         char *end;
         long v = strtol(r, &end, 10);
         if (*end != '\0' || v < 0)
-            return xb_error_set(err, XB_ERR_INVALID, "HEALTHCHECK --retries=%s: not a number",
-                                r);
+            return xb_error_set(err, XB_ERR_INVALID, "HEALTHCHECK --retries=%s: not a number", r);
         json_object_set_new(hc, "Retries", json_integer(v));
     }
     return xb_image_config_set_healthcheck(st->config, hc, err);

@@ -95,6 +95,7 @@ int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
     const char **raw = calloc(nm + 1, sizeof(char *));
     char **mounts = calloc(nm + 1, sizeof(char *));
     int ret = -1;
+    json_t *diff_ids = NULL; /* borrowed */
     if (cargv == NULL || cenv == NULL || raw == NULL || mounts == NULL) {
         xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
         goto out;
@@ -110,8 +111,7 @@ int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
     memset(&rq, 0, sizeof(rq));
     rq.store = b->store;
     rq.platform = &st->platform;
-    cleanup_json json_t *diff_ids = json_incref(
-        json_object_get(json_object_get(st->config, "rootfs"), "diff_ids"));
+    diff_ids = json_object_get(json_object_get(st->config, "rootfs"), "diff_ids");
     rq.layers = st->layers;
     rq.diff_ids = diff_ids;
     rq.argv = cargv;

@@ -89,8 +89,8 @@ int xb_bx_add_layer(xb_bstage_t *st, const xb_layer_result_t *res, const char *c
     json_t *d = xb_descriptor_new(res->media_type, res->digest, res->size, NULL, NULL);
     if (d == NULL || json_array_append_new(st->layers, d) < 0)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-    if (xb_image_config_add_layer(st->config, res->diff_id, st->b->created, created_by, NULL,
-                                  err) < 0)
+    if (xb_image_config_add_layer(st->config, res->diff_id, st->b->created, created_by, NULL, err) <
+        0)
         return -1;
     if (st->idx_valid) {
         xb_error_t e = XB_ERROR_INIT;
@@ -146,8 +146,8 @@ int xb_bx_write_layer(xb_bctx_t *b, const xb_centries_t *ents, xb_layer_result_t
                 return xb_error_errno(err, errno, "stat %s", e->src);
             st.st_size = fst.st_size;
         }
-        if (xb_layer_writer_add(w, e->path, &st, fd, S_ISLNK(e->mode) ? e->link : NULL, NULL,
-                                NULL, err) < 0)
+        if (xb_layer_writer_add(w, e->path, &st, fd, S_ISLNK(e->mode) ? e->link : NULL, NULL, NULL,
+                                err) < 0)
             return -1;
     }
     return xb_layer_writer_finish(w, res, err);
@@ -250,17 +250,16 @@ int xb_bx_stage_build(xb_bctx_t *b, xb_bstage_t *st, xb_error_t *err)
     if (st->built)
         return 0;
     if (st->building)
-        return xb_error_set(err, XB_ERR_INVALID, "%s:%d: stage %s depends on itself",
-                            b->df->path, b->df->instrs[st->first].line,
-                            st->name ? st->name : "?");
+        return xb_error_set(err, XB_ERR_INVALID, "%s:%d: stage %s depends on itself", b->df->path,
+                            b->df->instrs[st->first].line, st->name ? st->name : "?");
     st->building = true;
     size_t nsteps = st->end - st->first;
     size_t stage_no = ++b->nstages_built;
     for (size_t i = st->first; i < st->end; i++) {
         const xb_df_instr_t *in = &b->df->instrs[i];
         if (b->multi_stage)
-            xb_bx_progress(b, "[%zu/%zu] STEP %zu/%zu: %s", stage_no, b->nstages,
-                           i - st->first + 1, nsteps, in->original);
+            xb_bx_progress(b, "[%zu/%zu] STEP %zu/%zu: %s", stage_no, b->nstages, i - st->first + 1,
+                           nsteps, in->original);
         else
             xb_bx_progress(b, "STEP %zu/%zu: %s", i - st->first + 1, nsteps, in->original);
         int r;
