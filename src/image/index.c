@@ -275,7 +275,8 @@ int xb_image_load(xb_store_t *s, const json_t *descriptor, const xb_platform_t *
         if (pj != NULL && (r = xb_platform_from_json(pj, &img->platform, err)) < 0)
             return xb_error_wrap(err, "manifest %s", mdg);
     }
-    if (want != NULL && img->platform.arch != NULL && !xb_platform_match(want, &img->platform)) {
+    if (want != NULL && img->platform.arch != NULL &&
+        !xb_platform_compatible(want, &img->platform)) {
         cleanup_free char *ws = xb_platform_format(want);
         cleanup_free char *hs = xb_platform_format(&img->platform);
         return xb_error_set(err, XB_ERR_NOT_FOUND, "image %s is for platform %s, not %s", mdg,

@@ -315,7 +315,7 @@ int xb_platform_score(const xb_platform_t *want, const xb_platform_t *have)
     return -1;
 }
 
-bool xb_platform_match(const xb_platform_t *want, const xb_platform_t *have)
+bool xb_platform_compatible(const xb_platform_t *want, const xb_platform_t *have)
 {
     return xb_platform_score(want, have) >= 0;
 }

@@ -49,7 +49,7 @@ char *xb_platform_format_dashed(const xb_platform_t *p);
  * amd64: "" == "v1"). A want without variant on arm/arm64 accepts lower variants that a CPU of
  * the default variant runs (arm/v7 wants accept v6, v5 too, but an exact match is preferred by
  * xb_platform_score). */
-bool xb_platform_match(const xb_platform_t *want, const xb_platform_t *have);
+bool xb_platform_compatible(const xb_platform_t *want, const xb_platform_t *have);
 /* Ranking for selection from an index: < 0 no match, higher is better (exact variant > default
  * variant > compatible lower variant). */
 int xb_platform_score(const xb_platform_t *want, const xb_platform_t *have);

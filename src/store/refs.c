@@ -250,3 +250,38 @@ int xb_store_resolve(xb_store_t *s, const char *image, json_t **descriptor, xb_e
     *descriptor = json_deep_copy(e);
     return *descriptor ? 0 : xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
 }
+
+int xb_store_ref_delete_digest(xb_store_t *s, const char *digest, json_t **names, xb_error_t *err)
+{
+    int lk = xb_store_lock(s, err);
+    if (lk < 0)
+        return lk;
+    cleanup_json json_t *index = NULL;
+    cleanup_json json_t *removed = json_array();
+    int r = xb_store_index_load(s, &index, err);
+    if (r >= 0) {
+        json_t *m = json_object_get(index, "manifests");
+        for (size_t i = 0; i < json_array_size(m);) {
+            json_t *e = json_array_get(m, i);
+            const char *d = xb_json_str(e, "digest");
+            if (d != NULL && strcmp(d, digest) == 0) {
+                const char *n = xb_store_ref_name(e);
+                json_array_append_new(removed, n ? json_string(n) : json_null());
+                json_array_remove(m, i);
+            } else {
+                i++;
+            }
+        }
+        if (json_array_size(removed) == 0)
+            r = xb_error_set(err, XB_ERR_NOT_FOUND, "no image with digest %s in %s", digest,
+                             s->root);
+        else
+            r = xb_store_index_save(s, index, err);
+    }
+    xb_store_unlock(lk);
+    if (r < 0)
+        return r;
+    if (names != NULL)
+        *names = json_incref(removed);
+    return 0;
+}

@@ -54,6 +54,10 @@ char *xb_store_normalize_name(const char *name);
  * annotations); an existing entry of that name is replaced. Takes the lock itself. */
 int xb_store_ref_set(xb_store_t *s, const char *name, const json_t *descriptor, xb_error_t *err);
 int xb_store_ref_delete(xb_store_t *s, const char *name, xb_error_t *err);
+/* Removes every index.json entry whose digest is digest (all its names, and untagged entries).
+ * *names (when non-NULL): array of the removed names (null for untagged); caller json_decref()s.
+ * XB_ERR_NOT_FOUND when there is none. */
+int xb_store_ref_delete_digest(xb_store_t *s, const char *digest, json_t **names, xb_error_t *err);
 /* Copy of index.json's "manifests" array; caller json_decref()s. */
 int xb_store_refs_list(xb_store_t *s, json_t **manifests, xb_error_t *err);
 /* Resolves what a user typed (name, name without ":latest", full digest, or a unique prefix of

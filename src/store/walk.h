@@ -74,4 +74,10 @@ char *xb_platform_string(const json_t *platform);
 int xb_store_select_manifest(xb_store_t *s, const json_t *desc, const char *platform,
                              json_t **manifest_desc, json_t **manifest, xb_error_t *err);
 
+/* Facts for listings: {"name": str|null, "digest", "mediaType", "size": bytes of every distinct
+ * blob the image needs (the descriptor's size when some are missing), "platforms": ["os/arch",
+ * ...], "created": newest config "created" or null, "complete": false when blobs are missing}.
+ * Never fails for a damaged image. Caller json_decref()s. */
+int xb_store_image_summary(xb_store_t *s, const json_t *desc, json_t **out, xb_error_t *err);
+
 #endif
