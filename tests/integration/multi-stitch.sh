@@ -9,22 +9,9 @@ done
 for c in bud pull; do
     "$XBUILD" "$c" --help >/dev/null 2>&1 || { echo "1..0 # SKIP xbuild $c not available in this build"; exit 0; }
 done
-if [ -r "$top_srcdir/tests/lib/registry.sh" ]; then
-    . "$top_srcdir/tests/lib/registry.sh"
-fi
-if declare -F registry_start >/dev/null; then
-    registry_start || { echo "1..0 # SKIP could not start docker-registry"; exit 0; }
-else
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    mkdir -p "$T/registry"
-    printf 'version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: 127.0.0.1:%s}\n' \
-        "$T/registry" "$port" >"$T/registry.yml"
-    docker-registry serve "$T/registry.yml" >"$T/registry.log" 2>&1 &
-    at_exit "kill $!"
-    REGISTRY=127.0.0.1:$port
-    for _ in $(seq 100); do curl -fs "http://$REGISTRY/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
-fi
-REG=${REGISTRY:?}
+. "$top_srcdir/tests/lib/registry.sh"
+require_registry
+registry_start anonymous || { echo "1..0 # SKIP could not start docker-registry"; exit 0; }
 TLS=--tls-verify=false
 # json FILE EXPR: evaluates a Python expression over the parsed JSON document j
 json() { python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
