@@ -6,7 +6,7 @@
 for t in docker-registry skopeo python3; do
     command -v "$t" >/dev/null 2>&1 || { echo "1..0 # SKIP $t not installed"; exit 0; }
 done
-for c in bud pull; do
+for c in bud login; do
     "$XBUILD" "$c" --help >/dev/null 2>&1 || { echo "1..0 # SKIP xbuild $c not available in this build"; exit 0; }
 done
 . "$top_srcdir/tests/lib/registry.sh"
