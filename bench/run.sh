@@ -112,13 +112,18 @@ build_push() {
     dest="docker://$REG/$repo:$phase-r$r"
     if [ "$tool" = xbuild ]; then
         local X=("$XBUILD" --root "$W/xbuild")
-        timed b "${X[@]}" bud --platform "$plats" --tls-verify=false --build-arg "REGISTRY=$REG" \
+        # loopback registries are plain HTTP for xbuild without flags; pass --tls-verify=false
+        # only where a command knows it
+        local tb tp
+        tb=$("$XBUILD" bud --help 2>&1 | grep -q -- --tls-verify && echo --tls-verify=false)
+        tp=$("$XBUILD" push --help 2>&1 | grep -q -- --tls-verify && echo --tls-verify=false)
+        timed b "${X[@]}" bud --platform "$plats" $tb --build-arg "REGISTRY=$REG" \
             -t "$name" -f "$dir/Dockerfile" "$ctx"
         [ "$b" = FAIL ] && { RES=FAIL; return; }
         if [ "$n" = 4 ]; then
             timed p "${X[@]}" manifest push --tls-verify=false "$name" "$dest"
         else
-            timed p "${X[@]}" push --tls-verify=false "$name" "$dest"
+            timed p "${X[@]}" push $tp "$name" "$dest"
         fi
     else
         local B=(buildah --root "$W/buildah/storage" --runroot "$W/buildah/run" --storage-driver overlay)
