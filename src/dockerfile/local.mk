@@ -1,1 +1,7 @@
-# src/dockerfile: sources of this module are added to src_libxbuild_a_SOURCES
+# src/dockerfile: lexer, parser, AST, variable expansion, .dockerignore matching
+src_libxbuild_a_SOURCES += \
+	src/dockerfile/ast.h src/dockerfile/internal.h \
+	src/dockerfile/words.c src/dockerfile/instr.c src/dockerfile/parser.c \
+	src/dockerfile/dump.c src/dockerfile/dump.h
+# the `xbuild parse` command (linked into the binary only)
+src_xbuild_SOURCES += src/cli/parse.c

@@ -54,12 +54,21 @@ char *xb_store_normalize_name(const char *name);
  * annotations); an existing entry of that name is replaced. Takes the lock itself. */
 int xb_store_ref_set(xb_store_t *s, const char *name, const json_t *descriptor, xb_error_t *err);
 int xb_store_ref_delete(xb_store_t *s, const char *name, xb_error_t *err);
+/* Removes every index.json entry whose digest is digest (all its names, and untagged entries).
+ * *names (when non-NULL): array of the removed names (null for untagged); caller json_decref()s.
+ * XB_ERR_NOT_FOUND when there is none. */
+int xb_store_ref_delete_digest(xb_store_t *s, const char *digest, json_t **names, xb_error_t *err);
 /* Copy of index.json's "manifests" array; caller json_decref()s. */
 int xb_store_refs_list(xb_store_t *s, json_t **manifests, xb_error_t *err);
 /* Resolves what a user typed (name, name without ":latest", full digest, or a unique prefix of
  * at least 12 hex digits of a manifest/index digest) to a descriptor; caller json_decref()s.
  * XB_ERR_NOT_FOUND when nothing matches. */
 int xb_store_resolve(xb_store_t *s, const char *image, json_t **descriptor, xb_error_t *err);
+/* The org.opencontainers.image.ref.name annotation of an index.json entry, or NULL. Borrowed. */
+const char *xb_store_ref_name(const json_t *descriptor);
+/* True when name matches the OCI ref.name grammar (annotations.md): components of A-Za-z0-9
+ * joined by one of -._:@+ (or "--"), separated by "/". xb_store_ref_set refuses other names. */
+bool xb_store_name_valid(const char *name);
 
 /* --- lock, tmp, maintenance --- */
 /* Exclusive flock on xbuild/lock (blocking). Returns an fd to pass to xb_store_unlock. */
@@ -70,8 +79,19 @@ int xb_store_mkdtemp(xb_store_t *s, const char *prefix, char **path, xb_error_t 
 /* Re-digests every blob and checks every blob referenced from index.json (recursively through
  * indexes and manifests) exists. *problems: array of strings (empty = healthy). */
 int xb_store_fsck(xb_store_t *s, json_t **problems, xb_error_t *err);
+/* Same checks; *report: {"problems":[str...],"warnings":[str...],"blobs":N,"bytes":N,
+ * "refs":N}. Warnings (stray temp files) are not problems. Caller json_decref()s. */
+int xb_store_fsck_report(xb_store_t *s, json_t **report, xb_error_t *err);
 /* Removes blobs unreachable from index.json (and from the build cache), stale temp files and
  * work dirs of processes that are gone. *report: {"blobs":N,"bytes":N,"tmp":N}. */
 int xb_store_prune(xb_store_t *s, json_t **report, xb_error_t *err);
+/* Build-cache hook of prune: every "sha256:<64 hex>" string in the files under xbuild/cache/
+ * (recursively, one JSON file per entry) counts as reachable, and so do the blobs those
+ * manifests/indexes reference. Extracted layer dirs xbuild/layers/<hex> are kept while a
+ * reachable config lists sha256:<hex> in rootfs.diff_ids or a cache file names it.
+ * While a live build's work dir exists under xbuild/tmp/, blobs and layer dirs modified after
+ * that dir was created are kept too (the build may not have tagged them yet).
+ * The full report: {"blobs":N,"bytes":N,"tmp":N,"layers":N,"removed":[paths relative to
+ * root]}. */
 
 #endif

@@ -1,1 +1,26 @@
 # unit tests: foundation
+
+# --- store (src/store/) ---
+check_PROGRAMS += tests/unit/store_test
+tests_unit_store_test_SOURCES = tests/unit/store_test.c
+tests_unit_store_test_LDADD = $(XB_LIBS)
+TESTS += tests/unit/store_test
+UNIT_TESTS += tests/unit/store_test
+# --- end store ---
+
+# --- layer + image (src/layer/, src/image/) ---
+check_PROGRAMS += tests/unit/image_platform_test tests/unit/image_model_test \
+	tests/unit/layer_writer_test tests/unit/layer_pgzip_test
+tests_unit_layer_pgzip_test_SOURCES = tests/unit/layer_pgzip_test.c
+tests_unit_layer_pgzip_test_LDADD = $(XB_LIBS)
+tests_unit_image_platform_test_SOURCES = tests/unit/image_platform_test.c
+tests_unit_image_platform_test_LDADD = $(XB_LIBS)
+tests_unit_image_model_test_SOURCES = tests/unit/image_model_test.c
+tests_unit_image_model_test_LDADD = $(XB_LIBS)
+tests_unit_layer_writer_test_SOURCES = tests/unit/layer_writer_test.c
+tests_unit_layer_writer_test_LDADD = $(XB_LIBS)
+TESTS += tests/unit/image_platform_test tests/unit/image_model_test tests/unit/layer_writer_test \
+	tests/unit/layer_pgzip_test
+UNIT_TESTS += tests/unit/image_platform_test tests/unit/image_model_test \
+	tests/unit/layer_writer_test tests/unit/layer_pgzip_test
+# --- end layer + image ---

@@ -1,0 +1,60 @@
+/* xbuild prune: remove unreferenced blobs, stale temp files/work dirs and layer dirs. */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "cli/store_util.h"
+#include "util/cleanup.h"
+#include "util/json.h"
+
+static const char usage[] =
+    "Usage: xbuild prune [--json]\n"
+    "\n"
+    "Remove from the local store: blobs no image name or build cache entry reaches, temp files\n"
+    "and work dirs of processes that are gone, and extracted layer dirs no image uses.\n"
+    "While other xbuild processes use the store, blobs younger than an hour are kept.\n"
+    "\n"
+    "  --json       print the report as JSON\n"
+    "  -h, --help   this text\n";
+
+XB_CMD(prune)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    bool json = false;
+    int c;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'j')
+            json = true;
+        else if (c == 'h')
+            return xb_cli_help(usage);
+        else
+            return xb_cli_usage(err, "prune", "unknown option '%s'", argv[optind - 1]);
+    }
+    if (optind < argc)
+        return xb_cli_usage(err, "prune", "unexpected argument '%s'", argv[optind]);
+    xb_store_t *s = NULL;
+    if (xb_cli_open_store(cli, &s, err) < 0)
+        return -err->code;
+    cleanup_json json_t *rep = NULL;
+    int r = xb_store_prune(s, &rep, err);
+    xb_store_close(s);
+    if (r < 0)
+        return r;
+    if (json) {
+        xb_cli_print_json(rep, 0);
+        return 0;
+    }
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(rep, "removed"), i, p)
+        printf("removed %s\n", json_string_value(p));
+    char sz[32];
+    xb_cli_human_size(xb_json_int(rep, "bytes", 0), sz, sizeof sz);
+    printf("Removed %lld blobs (%s), %lld layer dirs, %lld temp files/dirs\n",
+           xb_json_int(rep, "blobs", 0), sz, xb_json_int(rep, "layers", 0),
+           xb_json_int(rep, "tmp", 0));
+    return 0;
+}

@@ -1,0 +1,34 @@
+#include "cli/store_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+int xb_cli_open_store(struct xb_cli *cli, xb_store_t **s, xb_error_t *err)
+{
+    return xb_store_open(cli->root, s, err);
+}
+
+void xb_cli_human_size(int64_t bytes, char *out, size_t outlen)
+{
+    static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
+    double v = (double)bytes;
+    size_t u = 0;
+    while (v >= 1000.0 && u + 1 < sizeof units / sizeof units[0]) {
+        v /= 1000.0;
+        u++;
+    }
+    if (u == 0)
+        snprintf(out, outlen, "%lldB", (long long)bytes);
+    else
+        snprintf(out, outlen, "%.3g%s", v, units[u]);
+}
+
+void xb_cli_print_json(const json_t *j, int compact)
+{
+    char *s = json_dumps(j, (compact ? JSON_COMPACT : JSON_INDENT(2)) | JSON_PRESERVE_ORDER |
+                                JSON_ENCODE_ANY);
+    if (s != NULL) {
+        puts(s);
+        free(s);
+    }
+}

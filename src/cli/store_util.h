@@ -1,0 +1,19 @@
+/* Helpers shared by the store commands (images, inspect, tag, rmi, prune, fsck, push). */
+#ifndef XB_CLI_STORE_UTIL_H
+#define XB_CLI_STORE_UTIL_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli/cli.h"
+#include "store/store.h"
+
+/* Opens cli->root; caller closes with xb_store_close(). */
+int xb_cli_open_store(struct xb_cli *cli, xb_store_t **s, xb_error_t *err);
+/* "1.5MB"-style size (decimal units, as docker prints). */
+void xb_cli_human_size(int64_t bytes, char *out, size_t outlen);
+/* Prints j indented (or compact) followed by a newline. */
+void xb_cli_print_json(const json_t *j, int compact);
+
+#endif

@@ -1,0 +1,288 @@
+/* OCI image index / Docker manifest list model, platform selection and image loading. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "image/image.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/json.h"
+
+#define OOM(err)        xb_error_set(err, XB_ERR_INTERNAL, "out of memory")
+#define MAX_INDEX_DEPTH 4
+
+int xb_mt_layer_compression(const char *mt)
+{
+    if (mt == NULL)
+        return -1;
+    if (strcmp(mt, XB_MT_OCI_LAYER) == 0 || strcmp(mt, XB_MT_OCI_LAYER_ND) == 0)
+        return 0;
+    if (strcmp(mt, XB_MT_OCI_LAYER_GZIP) == 0 || strcmp(mt, XB_MT_OCI_LAYER_ND_GZIP) == 0 ||
+        strcmp(mt, XB_MT_DOCKER_LAYER_GZIP) == 0 || strcmp(mt, XB_MT_DOCKER_LAYER_FOREIGN) == 0)
+        return 1;
+    if (strcmp(mt, XB_MT_OCI_LAYER_ZSTD) == 0 || strcmp(mt, XB_MT_OCI_LAYER_ND_ZSTD) == 0)
+        return 2;
+    return -1;
+}
+
+json_t *xb_index_new(const char *media_type)
+{
+    return json_pack("{s:i,s:s,s:[]}", "schemaVersion", 2, "mediaType",
+                     media_type ? media_type : XB_MT_OCI_INDEX, "manifests");
+}
+
+static json_t *manifests_of(json_t *index)
+{
+    json_t *m = json_object_get(index, "manifests");
+    if (!json_is_array(m)) {
+        m = json_array();
+        if (m == NULL || json_object_set_new(index, "manifests", m) < 0)
+            return NULL;
+    }
+    return m;
+}
+
+int xb_index_add(json_t *index, const json_t *descriptor, xb_error_t *err)
+{
+    int r = xb_descriptor_check(descriptor, "index entry", err);
+    if (r < 0)
+        return r;
+    json_t *m = manifests_of(index);
+    if (m == NULL)
+        return OOM(err);
+    json_t *pj = json_object_get(descriptor, "platform");
+    cleanup_platform xb_platform_t p = XB_PLATFORM_INIT;
+    if (pj != NULL && (r = xb_platform_from_json(pj, &p, err)) < 0)
+        return xb_error_wrap(err, "index entry");
+    json_t *copy = json_deep_copy(descriptor);
+    if (copy == NULL)
+        return OOM(err);
+    if (pj != NULL) {
+        for (size_t i = 0; i < json_array_size(m); i++) {
+            xb_platform_t q;
+            json_t *qj = json_object_get(json_array_get(m, i), "platform");
+            if (qj == NULL || xb_platform_from_json(qj, &q, NULL) < 0)
+                continue;
+            bool same = xb_platform_equal(&p, &q);
+            xb_platform_free(&q);
+            if (same)
+                return json_array_set_new(m, i, copy) < 0 ? OOM(err) : 0;
+        }
+    }
+    return json_array_append_new(m, copy) < 0 ? OOM(err) : 0;
+}
+
+int xb_index_remove_digest(json_t *index, const char *digest)
+{
+    json_t *m = json_object_get(index, "manifests");
+    int n = 0;
+    for (size_t i = json_array_size(m); i-- > 0;) {
+        const char *d = xb_json_str(json_array_get(m, i), "digest");
+        if (d && strcmp(d, digest) == 0 && json_array_remove(m, i) == 0)
+            n++;
+    }
+    return n;
+}
+
+int xb_index_remove_platform(json_t *index, const xb_platform_t *p)
+{
+    json_t *m = json_object_get(index, "manifests");
+    int n = 0;
+    for (size_t i = json_array_size(m); i-- > 0;) {
+        xb_platform_t q;
+        json_t *qj = json_object_get(json_array_get(m, i), "platform");
+        if (qj == NULL || xb_platform_from_json(qj, &q, NULL) < 0)
+            continue;
+        bool same = xb_platform_equal(p, &q);
+        xb_platform_free(&q);
+        if (same && json_array_remove(m, i) == 0)
+            n++;
+    }
+    return n;
+}
+
+char *xb_index_platforms_string(const json_t *index)
+{
+    xb_buf_t b = XB_BUF_INIT;
+    json_t *m = json_object_get(index, "manifests");
+    size_t n = 0;
+    for (size_t i = 0; i < json_array_size(m); i++) {
+        json_t *e = json_array_get(m, i);
+        xb_platform_t q;
+        cleanup_free char *s = NULL;
+        if (xb_platform_from_json(json_object_get(e, "platform"), &q, NULL) == 0) {
+            s = xb_platform_format(&q);
+            xb_platform_free(&q);
+        }
+        if (xb_buf_printf(&b, "%s%s", n++ ? ", " : "", s ? s : "(no platform)") < 0) {
+            xb_buf_free(&b);
+            return NULL;
+        }
+    }
+    if (n == 0 && xb_buf_puts(&b, "(none)") < 0) {
+        xb_buf_free(&b);
+        return NULL;
+    }
+    return xb_buf_steal(&b);
+}
+
+static bool selectable(const json_t *e)
+{
+    const char *mt = xb_json_str(e, "mediaType");
+    json_t *pj = json_object_get(e, "platform");
+    const char *os = xb_json_str(pj, "os");
+    if (mt != NULL && !xb_mt_is_manifest(mt) && !xb_mt_is_index(mt))
+        return false;
+    /* buildkit attestation manifests: platform unknown/unknown */
+    if (os != NULL && strcmp(os, "unknown") == 0)
+        return false;
+    return true;
+}
+
+int xb_index_select(const json_t *index, const xb_platform_t *want, const json_t **desc,
+                    xb_error_t *err)
+{
+    json_t *m = json_object_get(index, "manifests");
+    const json_t *best = NULL;
+    int best_score = -1;
+    size_t candidates = 0;
+    const json_t *only = NULL;
+    cleanup_platform xb_platform_t host = XB_PLATFORM_INIT;
+    const xb_platform_t *w = want;
+    *desc = NULL;
+
+    if (!json_is_array(m))
+        return xb_error_set(err, XB_ERR_PARSE, "index without a manifests array");
+    if (w == NULL) {
+        int r = xb_platform_host(&host, err);
+        if (r < 0)
+            return r;
+        w = &host;
+    }
+    for (size_t i = 0; i < json_array_size(m); i++) {
+        const json_t *e = json_array_get(m, i);
+        if (!selectable(e))
+            continue;
+        candidates++;
+        only = e;
+        xb_platform_t q;
+        json_t *qj = json_object_get(e, "platform");
+        if (qj == NULL || xb_platform_from_json(qj, &q, NULL) < 0)
+            continue;
+        int sc = xb_platform_score(w, &q);
+        xb_platform_free(&q);
+        if (sc > best_score) {
+            best_score = sc;
+            best = e;
+        }
+    }
+    if (best == NULL && want == NULL && candidates == 1)
+        best = only;
+    if (best == NULL) {
+        cleanup_free char *ws = xb_platform_format(w);
+        cleanup_free char *have = xb_index_platforms_string(index);
+        return xb_error_set(err, XB_ERR_NOT_FOUND,
+                            "no manifest for platform %s in the index (available: %s)",
+                            ws ? ws : "?", have ? have : "?");
+    }
+    *desc = best;
+    return 0;
+}
+
+int xb_index_commit(xb_store_t *s, const json_t *index, char digest[XB_DIGEST_LEN], int64_t *size,
+                    xb_error_t *err)
+{
+    cleanup_free char *data = xb_json_dump(index);
+    if (data == NULL)
+        return OOM(err);
+    size_t len = strlen(data);
+    int r = xb_store_put_blob(s, data, len, digest, err);
+    if (r < 0)
+        return xb_error_wrap(err, "writing image index");
+    if (size)
+        *size = (int64_t)len;
+    return 0;
+}
+
+int xb_image_load(xb_store_t *s, const json_t *descriptor, const xb_platform_t *want,
+                  xb_image_t **out, xb_error_t *err)
+{
+    cleanup_json json_t *desc = json_deep_copy(descriptor);
+    cleanup_json json_t *index = NULL;
+    char index_digest[XB_DIGEST_LEN] = "";
+    int r;
+
+    *out = NULL;
+    if (desc == NULL)
+        return OOM(err);
+    for (int depth = 0;; depth++) {
+        if ((r = xb_descriptor_check(desc, "image", err)) < 0)
+            return r;
+        const char *mt = xb_json_str(desc, "mediaType");
+        const char *dg = xb_json_str(desc, "digest");
+        if (xb_mt_is_manifest(mt))
+            break;
+        if (!xb_mt_is_index(mt))
+            return xb_error_set(err, XB_ERR_UNSUPPORTED, "%s: unsupported media type '%s'", dg, mt);
+        if (depth >= MAX_INDEX_DEPTH)
+            return xb_error_set(err, XB_ERR_INVALID, "%s: indexes nested too deeply", dg);
+        json_t *idx = NULL;
+        if ((r = xb_store_read_json(s, dg, &idx, err)) < 0)
+            return xb_error_wrap(err, "reading index %s", dg);
+        json_decref(index);
+        index = idx;
+        snprintf(index_digest, sizeof(index_digest), "%s", dg);
+        const json_t *sel = NULL;
+        if ((r = xb_index_select(index, want, &sel, err)) < 0)
+            return xb_error_wrap(err, "image %s", dg);
+        json_t *next = json_deep_copy(sel);
+        if (next == NULL)
+            return OOM(err);
+        json_decref(desc);
+        desc = next;
+    }
+
+    cleanup_image xb_image_t *img = calloc(1, sizeof(*img));
+    if (img == NULL)
+        return OOM(err);
+    const char *mdg = xb_json_str(desc, "digest");
+    snprintf(img->manifest_digest, sizeof(img->manifest_digest), "%s", mdg);
+    snprintf(img->index_digest, sizeof(img->index_digest), "%s", index_digest);
+    img->manifest_size = xb_json_int(desc, "size", 0);
+    img->manifest_media_type = strdup(xb_json_str(desc, "mediaType"));
+    if (img->manifest_media_type == NULL)
+        return OOM(err);
+    if ((r = xb_store_read_json(s, mdg, &img->manifest, err)) < 0)
+        return xb_error_wrap(err, "reading manifest %s", mdg);
+    json_t *cdesc = json_object_get(img->manifest, "config");
+    json_t *layers = json_object_get(img->manifest, "layers");
+    if ((r = xb_descriptor_check(cdesc, "manifest config", err)) < 0)
+        return xb_error_wrap(err, "manifest %s", mdg);
+    if (!json_is_array(layers))
+        return xb_error_set(err, XB_ERR_PARSE, "manifest %s: no layers array", mdg);
+    for (size_t i = 0; i < json_array_size(layers); i++)
+        if ((r = xb_descriptor_check(json_array_get(layers, i), "layer", err)) < 0)
+            return xb_error_wrap(err, "manifest %s", mdg);
+    const char *cdg = xb_json_str(cdesc, "digest");
+    snprintf(img->config_digest, sizeof(img->config_digest), "%s", cdg);
+    if ((r = xb_store_read_json(s, cdg, &img->config, err)) < 0)
+        return xb_error_wrap(err, "reading config %s of manifest %s", cdg, mdg);
+    if (!json_is_object(img->config))
+        return xb_error_set(err, XB_ERR_PARSE, "config %s is not an object", cdg);
+    if (xb_platform_from_json(img->config, &img->platform, NULL) < 0) {
+        /* artifacts (e.g. Wasm) may lack a platform in the config: take the index entry's */
+        json_t *pj = json_object_get(desc, "platform");
+        if (pj != NULL && (r = xb_platform_from_json(pj, &img->platform, err)) < 0)
+            return xb_error_wrap(err, "manifest %s", mdg);
+    }
+    if (want != NULL && img->platform.arch != NULL &&
+        !xb_platform_compatible(want, &img->platform)) {
+        cleanup_free char *ws = xb_platform_format(want);
+        cleanup_free char *hs = xb_platform_format(&img->platform);
+        return xb_error_set(err, XB_ERR_NOT_FOUND, "image %s is for platform %s, not %s", mdg,
+                            hs ? hs : "?", ws ? ws : "?");
+    }
+    img->index = steal_pointer(&index);
+    *out = steal_pointer(&img);
+    return 0;
+}

@@ -1,0 +1,378 @@
+/* binfmt_misc: reading entries, registering qemu, diagnosing broken registrations. */
+#include <dirent.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "run/binfmt.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/log.h"
+
+#define MAGIC_MAX 128
+
+const char *xb_binfmt_dir(void)
+{
+    const char *d = getenv("XBUILD_BINFMT_DIR");
+    return d && *d ? d : "/proc/sys/fs/binfmt_misc";
+}
+
+int xb_binfmt_mount(xb_error_t *err)
+{
+    const char *dir = xb_binfmt_dir();
+    cleanup_free char *reg = xb_path_join(dir, "register");
+    if (access(reg, F_OK) == 0)
+        return 0;
+    if (mount("binfmt_misc", dir, "binfmt_misc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+        return xb_error_errno(err, errno, "cannot mount binfmt_misc on %s (needs root)", dir);
+    return 0;
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* "7f454c46..." -> bytes */
+static int unhex(const char *s, unsigned char *out, size_t max)
+{
+    size_t n = 0;
+    while (s[0] && s[1] && hexval(s[0]) >= 0 && hexval(s[1]) >= 0) {
+        if (n >= max)
+            return -1;
+        out[n++] = (unsigned char)(hexval(s[0]) * 16 + hexval(s[1]));
+        s += 2;
+    }
+    return (int)n;
+}
+
+static void copy_str(char *dst, size_t n, const char *src)
+{
+    size_t l = strnlen(src, n - 1);
+    memcpy(dst, src, l);
+    dst[l] = '\0';
+}
+
+struct entry {
+    bool enabled, is_magic;
+    long offset;
+    char interpreter[PATH_MAX];
+    char flags[16];
+    unsigned char magic[MAGIC_MAX], mask[MAGIC_MAX];
+    int magic_len, mask_len;
+};
+
+static int read_entry(const char *path, struct entry *e)
+{
+    memset(e, 0, sizeof *e);
+    cleanup_fclose FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return -1;
+    char line[PATH_MAX + 64];
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (strcmp(line, "enabled") == 0)
+            e->enabled = true;
+        else if (strncmp(line, "interpreter ", 12) == 0)
+            copy_str(e->interpreter, sizeof e->interpreter, line + 12);
+        else if (strncmp(line, "flags: ", 7) == 0)
+            copy_str(e->flags, sizeof e->flags, line + 7);
+        else if (strncmp(line, "offset ", 7) == 0)
+            e->offset = strtol(line + 7, NULL, 10);
+        else if (strncmp(line, "magic ", 6) == 0) {
+            e->is_magic = true;
+            e->magic_len = unhex(line + 6, e->magic, sizeof e->magic);
+        } else if (strncmp(line, "mask ", 5) == 0)
+            e->mask_len = unhex(line + 5, e->mask, sizeof e->mask);
+    }
+    return 0;
+}
+
+/* Does entry e claim binaries of arch a? A sample header of a is built from a's magic (the
+ * bits its mask leaves open are zero) and tested against e's magic/mask, as the kernel does. */
+static bool entry_matches(const struct entry *e, const xb_arch_t *a)
+{
+    unsigned char m[MAGIC_MAX], k[MAGIC_MAX];
+    int ml = xb_arch_unescape(a->magic, m, sizeof m);
+    int kl = xb_arch_unescape(a->mask, k, sizeof k);
+    if (!e->is_magic || e->offset != 0 || ml <= 0 || kl != ml || e->magic_len <= 0 ||
+        e->magic_len > ml)
+        return false;
+    for (int i = 0; i < e->magic_len; i++) {
+        unsigned char sample = m[i] & k[i];
+        unsigned char emask = i < e->mask_len ? e->mask[i] : 0xff;
+        if ((sample & emask) != (e->magic[i] & emask))
+            return false;
+    }
+    return true;
+}
+
+int xb_elf_is_dynamic(const char *path, xb_error_t *err)
+{
+    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return xb_error_errno(err, errno, "cannot open %s", path);
+    unsigned char id[EI_NIDENT];
+    if (pread(fd, id, sizeof id, 0) != (ssize_t)sizeof id || memcmp(id, ELFMAG, SELFMAG) != 0)
+        return xb_error_set(err, XB_ERR_INVALID, "%s is not an ELF file", path);
+    if (id[EI_CLASS] == ELFCLASS64) {
+        Elf64_Ehdr h;
+        if (pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h || h.e_phnum > 512)
+            return xb_error_set(err, XB_ERR_INVALID, "%s: truncated ELF header", path);
+        for (unsigned i = 0; i < h.e_phnum; i++) {
+            Elf64_Phdr ph;
+            off_t off = (off_t)h.e_phoff + (off_t)i * h.e_phentsize;
+            if (pread(fd, &ph, sizeof ph, off) != (ssize_t)sizeof ph)
+                return xb_error_set(err, XB_ERR_INVALID, "%s: truncated ELF", path);
+            if (ph.p_type == PT_INTERP)
+                return 1;
+        }
+        return 0;
+    }
+    if (id[EI_CLASS] == ELFCLASS32) {
+        Elf32_Ehdr h;
+        if (pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h || h.e_phnum > 512)
+            return xb_error_set(err, XB_ERR_INVALID, "%s: truncated ELF header", path);
+        for (unsigned i = 0; i < h.e_phnum; i++) {
+            Elf32_Phdr ph;
+            off_t off = (off_t)h.e_phoff + (off_t)i * h.e_phentsize;
+            if (pread(fd, &ph, sizeof ph, off) != (ssize_t)sizeof ph)
+                return xb_error_set(err, XB_ERR_INVALID, "%s: truncated ELF", path);
+            if (ph.p_type == PT_INTERP)
+                return 1;
+        }
+        return 0;
+    }
+    return xb_error_set(err, XB_ERR_INVALID, "%s: unknown ELF class", path);
+}
+
+static bool entry_is_better(const struct entry *cand, const struct entry *cur)
+{
+    /* prefer enabled, then with F */
+    if (cand->enabled != cur->enabled)
+        return cand->enabled;
+    return strchr(cand->flags, 'F') && !strchr(cur->flags, 'F');
+}
+
+int xb_binfmt_query(const xb_arch_t *a, xb_binfmt_status_t *st, xb_error_t *err)
+{
+    memset(st, 0, sizeof *st);
+    st->arch = a;
+    st->native = xb_arch_is_native(a);
+    const char *dir = xb_binfmt_dir();
+    cleanup_dir DIR *d = opendir(dir);
+    if (d == NULL)
+        return 0; /* not mounted: nothing registered that we can see */
+    struct entry best;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.' || strcmp(de->d_name, "register") == 0 ||
+            strcmp(de->d_name, "status") == 0)
+            continue;
+        cleanup_free char *p = xb_path_join(dir, de->d_name);
+        struct entry e;
+        if (p == NULL || read_entry(p, &e) < 0 || !entry_matches(&e, a))
+            continue;
+        if (st->registered) {
+            st->other_entries++;
+            if (!entry_is_better(&e, &best))
+                continue;
+        }
+        best = e;
+        st->registered = true;
+        copy_str(st->name, sizeof st->name, de->d_name);
+    }
+    if (!st->registered)
+        return 0;
+    st->enabled = best.enabled;
+    memcpy(st->interpreter, best.interpreter, sizeof st->interpreter);
+    memcpy(st->flags, best.flags, sizeof st->flags);
+    st->fix_binary = strchr(st->flags, 'F') != NULL;
+    st->preserve_argv0 = strchr(st->flags, 'P') != NULL;
+    st->interp_exists = access(st->interpreter, X_OK) == 0;
+    if (st->interp_exists) {
+        cleanup_error xb_error_t e2 = XB_ERROR_INIT;
+        st->interp_static = xb_elf_is_dynamic(st->interpreter, &e2) == 0;
+    }
+    return 0;
+}
+
+static bool usable(const xb_binfmt_status_t *st)
+{
+    return st->registered && st->enabled && st->fix_binary && st->interp_static;
+}
+
+int xb_binfmt_install(const xb_arch_t *a, const char **what, xb_error_t *err)
+{
+    const char *dummy;
+    if (what == NULL)
+        what = &dummy;
+    if (xb_arch_is_native(a)) {
+        *what = "native, nothing to register";
+        return 0;
+    }
+    if (xb_binfmt_mount(err) < 0)
+        return -1;
+    xb_binfmt_status_t st;
+    if (xb_binfmt_query(a, &st, err) < 0)
+        return -1;
+    if (usable(&st)) {
+        *what = "already registered";
+        return 0;
+    }
+    char interp[PATH_MAX];
+    const char *flags = "POCF";
+    snprintf(interp, sizeof interp, "/usr/libexec/qemu-binfmt/%s-binfmt-P", a->qemu);
+    if (access(interp, X_OK) != 0) {
+        snprintf(interp, sizeof interp, "/usr/bin/qemu-%s-static", a->qemu);
+        flags = "OCF";
+    }
+    if (access(interp, X_OK) != 0)
+        return xb_error_set(err, XB_ERR_NOT_FOUND,
+                            "no qemu emulator for %s: %s is missing (install the Debian "
+                            "package qemu-user-static)",
+                            xb_arch_name(a), interp);
+    cleanup_error xb_error_t e2 = XB_ERROR_INIT;
+    int dyn = xb_elf_is_dynamic(interp, &e2);
+    if (dyn != 0)
+        return xb_error_set(err, XB_ERR_UNSUPPORTED,
+                            "%s is %s: with the F flag it must be statically linked "
+                            "(install qemu-user-static)",
+                            interp, dyn > 0 ? "dynamically linked" : "not a usable ELF file");
+    char name[64];
+    snprintf(name, sizeof name, "qemu-%s", a->qemu);
+    const char *dir = xb_binfmt_dir();
+    cleanup_free char *own = xb_path_join(dir, name);
+    if (access(own, F_OK) == 0) {
+        /* our name, but broken (no F, disabled, dynamic or missing interpreter): replace */
+        int fd = open(own, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, "-1", 2) != 2) {
+            int e = errno;
+            if (fd >= 0)
+                close(fd);
+            return xb_error_errno(err, e, "cannot remove the old binfmt entry %s", own);
+        }
+        close(fd);
+        *what = "re-registered (the old entry lacked F or a static interpreter)";
+    } else if (st.registered) {
+        /* Entries registered later are tried first by the kernel: ours takes over. */
+        xb_warn("binfmt: %s is also claimed by '%s' (%s, flags '%s'); registering %s in front of "
+                "it",
+                xb_arch_name(a), st.name, st.interpreter, st.flags, name);
+        *what = "registered (in front of another entry)";
+    } else {
+        *what = "registered";
+    }
+    char *line = NULL;
+    int n = asprintf(&line, ":%s:M::%s:%s:%s:%s", name, a->magic, a->mask, interp, flags);
+    if (n < 0)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    cleanup_free char *reg = xb_path_join(dir, "register");
+    int fd = open(reg, O_WRONLY | O_CLOEXEC);
+    ssize_t w = fd >= 0 ? write(fd, line, (size_t)n) : -1;
+    int e = errno;
+    if (fd >= 0)
+        close(fd);
+    free(line);
+    if (w != n)
+        return xb_error_errno(err, e, "cannot register %s with %s", name, reg);
+    xb_info("binfmt: %s -> %s (flags %s)", xb_arch_name(a), interp, flags);
+    return 1;
+}
+
+int xb_binfmt_uninstall(const xb_arch_t *a, xb_error_t *err)
+{
+    const char *dir = xb_binfmt_dir();
+    cleanup_dir DIR *d = opendir(dir);
+    if (d == NULL)
+        return 0;
+    int removed = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.' || strcmp(de->d_name, "register") == 0 ||
+            strcmp(de->d_name, "status") == 0)
+            continue;
+        cleanup_free char *p = xb_path_join(dir, de->d_name);
+        struct entry e;
+        if (p == NULL || read_entry(p, &e) < 0 || !entry_matches(&e, a))
+            continue;
+        int fd = open(p, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, "-1", 2) != 2) {
+            int en = errno;
+            if (fd >= 0)
+                close(fd);
+            return xb_error_errno(err, en, "cannot remove binfmt entry %s", p);
+        }
+        close(fd);
+        removed++;
+    }
+    return removed;
+}
+
+int xb_binfmt_check_arch(const xb_arch_t *a, bool install, xb_error_t *err)
+{
+    if (xb_arch_is_native(a))
+        return 0;
+    const char *n = xb_arch_name(a);
+    if (install) {
+        if (xb_binfmt_install(a, NULL, err) < 0)
+            return xb_error_wrap(err, "registering a binfmt_misc handler for %s", n);
+        return 0;
+    }
+    cleanup_error xb_error_t e2 = XB_ERROR_INIT;
+    (void)xb_binfmt_mount(&e2); /* best effort: only to see what is registered */
+    xb_binfmt_status_t st;
+    if (xb_binfmt_query(a, &st, err) < 0)
+        return -1;
+    if (!st.registered)
+        return xb_error_set(err, XB_ERR_UNSUPPORTED,
+                            "no binfmt_misc handler for %s: run 'xbuild binfmt --install %s' or "
+                            "pass --install-binfmt",
+                            n, n);
+    if (!st.enabled)
+        return xb_error_set(err, XB_ERR_UNSUPPORTED,
+                            "the binfmt_misc handler '%s' for %s is disabled: run 'xbuild binfmt "
+                            "--install %s' or pass --install-binfmt",
+                            st.name, n, n);
+    if (!st.interp_exists)
+        return xb_error_set(err, XB_ERR_UNSUPPORTED,
+                            "the binfmt_misc handler '%s' for %s points to %s, which does not "
+                            "exist: install qemu-user-static and run 'xbuild binfmt --install %s'",
+                            st.name, n, st.interpreter, n);
+    if (!st.fix_binary)
+        return xb_error_set(err, XB_ERR_UNSUPPORTED,
+                            "the binfmt_misc handler '%s' for %s (%s) lacks the F flag, so it "
+                            "cannot run inside a build root: run 'xbuild binfmt --install %s' or "
+                            "pass --install-binfmt",
+                            st.name, n, st.interpreter, n);
+    if (!st.interp_static)
+        return xb_error_set(err, XB_ERR_UNSUPPORTED,
+                            "the binfmt_misc handler '%s' for %s uses %s, which is dynamically "
+                            "linked: inside the build root its loader is missing and every RUN "
+                            "would fail with 'No such file or directory'; install "
+                            "qemu-user-static and run 'xbuild binfmt --install %s'",
+                            st.name, n, st.interpreter, n);
+    return 0;
+}
+
+int xb_binfmt_check_name(const char *arch, const char *variant, bool install, xb_error_t *err)
+{
+    const xb_arch_t *a = xb_arch_find(arch, variant);
+    if (a == NULL)
+        return xb_error_set(err, XB_ERR_UNSUPPORTED, "unsupported architecture %s%s%s",
+                            arch ? arch : "?", variant && *variant ? "/" : "",
+                            variant ? variant : "");
+    return xb_binfmt_check_arch(a, install, err);
+}
