@@ -18,14 +18,9 @@
 #include "util/digest.h"
 #include "util/error.h"
 
-/* Pull policy for xb_registry_pull (FROM and --pull). The build executor's build/hooks.h
- * declares the same values; whichever header comes first defines them. */
-#ifndef XB_PULL_POLICY_DEFINED
-#define XB_PULL_POLICY_DEFINED 1
-#ifndef XB_BUILD_HOOKS_H
-enum { XB_PULL_MISSING = 0, XB_PULL_ALWAYS = 1, XB_PULL_NEVER = 2 };
-#endif
-#endif
+/* Pull policy for xb_registry_pull (FROM and --pull): XB_PULL_MISSING / XB_PULL_ALWAYS /
+ * XB_PULL_NEVER, defined with the executor's hook declarations in build/hooks.h. */
+#include "build/hooks.h"
 
 typedef struct xb_registry_opts {
     const char *creds;    /* "user[:password]" (--creds) or NULL */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "image/platform.h"
 #include "registry/internal.h"
 #include "registry/registry.h"
 #include "util/cleanup.h"
@@ -44,23 +45,6 @@ static bool is_manifest_type(const char *mt)
     return mt && (strcmp(mt, MT_OCI_MANIFEST) == 0 || strcmp(mt, MT_DOCKER_SCHEMA) == 0);
 }
 
-static void host_platform(char *out, size_t len)
-{
-    struct utsname u;
-    char raw[128] = "linux/amd64";
-    if (uname(&u) == 0) {
-        const char *m = u.machine;
-        /* a 32-bit ARM kernel says armv7l / armv6l */
-        if (strncmp(m, "armv7", 5) == 0)
-            m = "arm/v7";
-        else if (strncmp(m, "armv6", 5) == 0)
-            m = "arm/v6";
-        snprintf(raw, sizeof(raw), "linux/%s", m);
-    }
-    if (xb_registry_platform_normalize(raw, out, len) < 0)
-        snprintf(out, len, "linux/amd64");
-}
-
 /* Valid descriptor: mediaType string, sha256 digest, size >= 0. */
 static int check_desc(const json_t *d, const char *where, xb_error_t *err)
 {
@@ -72,45 +56,44 @@ static int check_desc(const json_t *d, const char *where, xb_error_t *err)
     return 0;
 }
 
-/* Picks platform's entry of an index; the error lists what is available. */
-static int select_entry(const json_t *index, const char *want, const char *what, json_t **out,
-                        xb_error_t *err)
+/* Picks the best entry of an index for want (xb_platform_score); the error lists what is
+ * available. */
+static int select_entry(const json_t *index, const xb_platform_t *want, const char *what,
+                        json_t **out, xb_error_t *err)
 {
     json_t *ms = json_object_get(index, "manifests");
     if (!json_is_array(ms))
         return xb_error_set(err, XB_ERR_PARSE, "%s: index without \"manifests\"", what);
     size_t i;
-    json_t *m;
-    json_t *loose = NULL;
-    char want_os_arch[128];
-    snprintf(want_os_arch, sizeof(want_os_arch), "%s", want);
-    bool want_has_variant = strchr(strchr(want_os_arch, '/') + 1, '/') != NULL;
+    json_t *m, *best = NULL;
+    int best_score = -1;
     xb_buf_t avail = XB_BUF_INIT;
     json_array_foreach(ms, i, m)
     {
-        char p[128];
-        if (xb_registry_platform_of(json_object_get(m, "platform"), p, sizeof(p)) < 0)
+        cleanup_platform xb_platform_t p = XB_PLATFORM_INIT;
+        xb_error_t e = XB_ERROR_INIT;
+        if (xb_platform_from_json(json_object_get(m, "platform"), &p, &e) < 0) {
+            xb_error_clear(&e);
             continue;
-        if (strcmp(p, "unknown/unknown") == 0)
-            continue; /* attestation manifests */
-        xb_buf_printf(&avail, "%s%s", avail.len ? ", " : "", p);
-        if (strcmp(p, want) == 0) {
-            xb_buf_free(&avail);
-            *out = json_incref(m);
-            return 0;
         }
-        /* "linux/amd64" also takes linux/amd64/v2 etc. when nothing matches exactly */
-        if (!want_has_variant && loose == NULL && strncmp(p, want, strlen(want)) == 0 &&
-            p[strlen(want)] == '/')
-            loose = m;
+        if (strcmp(p.os, "unknown") == 0)
+            continue; /* attestation manifests */
+        cleanup_free char *ps = xb_platform_format(&p);
+        xb_buf_printf(&avail, "%s%s", avail.len ? ", " : "", ps ? ps : "?");
+        int score = xb_platform_score(want, &p);
+        if (score > best_score) {
+            best_score = score;
+            best = m;
+        }
     }
-    if (loose) {
+    if (best != NULL && best_score >= 0) {
         xb_buf_free(&avail);
-        *out = json_incref(loose);
+        *out = json_incref(best);
         return 0;
     }
+    cleanup_free char *ws = xb_platform_format(want);
     int rc = xb_error_set(err, XB_ERR_NOT_FOUND, "%s has no image for platform %s (available: %s)",
-                          what, want, avail.len ? avail.data : "none");
+                          what, ws ? ws : "?", avail.len ? avail.data : "none");
     xb_buf_free(&avail);
     return rc;
 }
@@ -162,7 +145,7 @@ static json_t *platform_from_config(xb_store_t *s, const char *config_digest)
 }
 
 /* Local lookup for XB_PULL_MISSING/NEVER: a complete manifest of name for the platform. */
-static int local_lookup(xb_store_t *s, const char *name, const char *want, json_t **out)
+static int local_lookup(xb_store_t *s, const char *name, const xb_platform_t *want, json_t **out)
 {
     xb_error_t e = XB_ERROR_INIT;
     cleanup_json json_t *d = NULL;
@@ -181,10 +164,13 @@ static int local_lookup(xb_store_t *s, const char *name, const char *want, json_
         }
         json_decref(d);
         d = json_deep_copy(entry);
-    } else {
-        char p[128];
-        if (xb_registry_platform_of(json_object_get(d, "platform"), p, sizeof(p)) == 0 &&
-            strcmp(p, want) != 0)
+    } else if (json_object_get(d, "platform")) {
+        cleanup_platform xb_platform_t p = XB_PLATFORM_INIT;
+        if (xb_platform_from_json(json_object_get(d, "platform"), &p, &e) < 0) {
+            xb_error_clear(&e);
+            return 0;
+        }
+        if (!xb_platform_compatible(want, &p))
             return 0;
     }
     /* complete? manifest, config and layers present */
@@ -211,25 +197,46 @@ static int local_lookup(xb_store_t *s, const char *name, const char *want, json_
 int xb_registry_pull_image(xb_store_t *s, const char *refstr, const char *platform, int policy,
                            const xb_registry_opts_t *opts, json_t **descriptor, xb_error_t *err)
 {
+    cleanup_platform xb_platform_t p = XB_PLATFORM_INIT;
+    if (platform == NULL || *platform == '\0') {
+        if (xb_platform_host(&p, err) < 0)
+            return -err->code;
+    } else if (xb_platform_parse(platform, &p, err) < 0) {
+        return xb_error_wrap(err, "--platform");
+    }
+    return xb_registry_pull_platform(s, refstr, &p, policy, opts, descriptor, err);
+}
+
+int xb_registry_pull(xb_store_t *s, const char *ref, const struct xb_platform *p, int pull_policy,
+                     json_t **descriptor, xb_error_t *err)
+{
+    xb_registry_opts_t o = XB_REGISTRY_OPTS_INIT;
+    o.quiet = xb_log_level() < XB_LOG_INFO;
+    if (p != NULL)
+        return xb_registry_pull_platform(s, ref, p, pull_policy, &o, descriptor, err);
+    return xb_registry_pull_image(s, ref, NULL, pull_policy, &o, descriptor, err);
+}
+
+int xb_registry_pull_platform(xb_store_t *s, const char *refstr, const xb_platform_t *wantp,
+                              int policy, const xb_registry_opts_t *opts, json_t **descriptor,
+                              xb_error_t *err)
+{
     if (descriptor)
         *descriptor = NULL;
     cleanup_reference xb_reference_t *ref = NULL;
     if (xb_reference_parse(refstr, &ref, err) < 0)
         return -err->code;
-    char want[128];
-    if (platform == NULL || *platform == '\0')
-        host_platform(want, sizeof(want));
-    else if (xb_registry_platform_normalize(platform, want, sizeof(want)) < 0)
-        return xb_error_set(err, XB_ERR_INVALID,
-                            "invalid platform \"%s\" (want os/arch[/variant], e.g. linux/arm64)",
-                            platform);
+    const xb_platform_t *want = wantp;
+    cleanup_free char *want_str = xb_platform_format(want);
+    if (want_str == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     cleanup_free char *name = xb_reference_string(ref);
     if (name == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     if (policy == XB_PULL_MISSING || policy == XB_PULL_NEVER) {
         json_t *d = NULL;
         if (local_lookup(s, name, want, &d) > 0) {
-            xb_debug("%s (%s) is in the local store", name, want);
+            xb_debug("%s (%s) is in the local store", name, want_str);
             if (descriptor)
                 *descriptor = d;
             else
@@ -239,7 +246,7 @@ int xb_registry_pull_image(xb_store_t *s, const char *refstr, const char *platfo
         if (policy == XB_PULL_NEVER)
             return xb_error_set(err, XB_ERR_NOT_FOUND,
                                 "image %s for %s is not in the local store (pull policy never)",
-                                name, want);
+                                name, want_str);
     }
     bool quiet = opts && opts->quiet;
     cleanup_registry xb_registry_t *r = NULL;
@@ -262,7 +269,7 @@ int xb_registry_pull_image(xb_store_t *s, const char *refstr, const char *platfo
         if (check_desc(entry, name, err) < 0)
             return -err->code;
         const char *child = xb_json_str(entry, "digest");
-        xb_debug("%s: %s is %s", name, want, child);
+        xb_debug("%s: %s is %s", name, want_str, child);
         free(data);
         free(mt);
         data = mt = NULL;
@@ -276,8 +283,8 @@ int xb_registry_pull_image(xb_store_t *s, const char *refstr, const char *platfo
         json_object_del(desc, "annotations");
         if (!is_manifest_type(mt) && json_object_get(doc, "config") == NULL)
             return xb_error_set(err, XB_ERR_UNSUPPORTED,
-                                "%s: the entry for %s is a %s, not an image manifest", name, want,
-                                mt);
+                                "%s: the entry for %s is a %s, not an image manifest", name,
+                                want_str, mt);
     } else if (!is_manifest_type(mt) && json_object_get(doc, "config") == NULL) {
         return xb_error_set(err, XB_ERR_UNSUPPORTED,
                             "%s: unsupported manifest type \"%s\" (schema1 manifests are not "
@@ -306,7 +313,7 @@ int xb_registry_pull_image(xb_store_t *s, const char *refstr, const char *platfo
         json_array_append(blobs, l);
     }
     if (!quiet)
-        xb_info("Pulling %s (%s, %s)", name, want, digest);
+        xb_info("Pulling %s (%s, %s)", name, want_str, digest);
     struct pull_job job = {r, s, blobs, quiet};
     if (xb_parallel(xb_registry_options(r)->jobs, json_array_size(blobs), pull_one, &job, err) < 0)
         return -err->code;
@@ -320,6 +327,13 @@ int xb_registry_pull_image(xb_store_t *s, const char *refstr, const char *platfo
     if (desc == NULL) {
         desc = json_object();
         json_t *p = platform_from_config(s, xb_json_str(config, "digest"));
+        cleanup_platform xb_platform_t have = XB_PLATFORM_INIT;
+        xb_error_t e = XB_ERROR_INIT;
+        if (p && xb_platform_from_json(p, &have, &e) == 0 && !xb_platform_compatible(want, &have)) {
+            cleanup_free char *hs = xb_platform_format(&have);
+            xb_warn("%s is an image for %s, not %s", name, hs ? hs : "?", want_str);
+        }
+        xb_error_clear(&e);
         if (p)
             json_object_set_new(desc, "platform", p);
     }

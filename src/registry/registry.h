@@ -4,12 +4,13 @@
 
 #include <jansson.h>
 
+#include "build/hooks.h"
 #include "registry/client.h"
 #include "store/store.h"
 #include "util/digest.h"
 #include "util/error.h"
 
-struct xb_platform;
+#include "image/platform.h"
 
 /* Pulls ref for platform ("os/arch[/variant]", normalised: arm64/v8 = arm64, arm = arm/v7,
  * x86_64 = amd64, aarch64 = arm64; NULL = this machine) into the store: every manifest and
@@ -22,6 +23,11 @@ struct xb_platform;
  * *descriptor (may be NULL): the manifest descriptor; caller json_decref()s. */
 int xb_registry_pull_image(xb_store_t *s, const char *ref, const char *platform, int policy,
                            const xb_registry_opts_t *opts, json_t **descriptor, xb_error_t *err);
+
+/* The same for a parsed platform (NULL is not allowed here). */
+int xb_registry_pull_platform(xb_store_t *s, const char *ref, const struct xb_platform *platform,
+                              int policy, const xb_registry_opts_t *opts, json_t **descriptor,
+                              xb_error_t *err);
 
 /* The build executor's hook (build/hooks.h): the same with default options. */
 int xb_registry_pull(xb_store_t *s, const char *ref, const struct xb_platform *p, int pull_policy,
@@ -36,10 +42,6 @@ int xb_registry_push(xb_store_t *s, const json_t *descriptor, const char *ref,
                      xb_error_t *err);
 
 /* --- helpers shared with the CLI and tests --- */
-/* Normalises "os/arch[/variant]" (see above) into out; -1 when malformed. */
-int xb_registry_platform_normalize(const char *in, char *out, size_t outlen);
-/* Normalised "os/arch[/variant]" of an OCI platform object into out; -1 when not one. */
-int xb_registry_platform_of(const json_t *platform, char *out, size_t outlen);
 /* Remembers / recalls which repositories of which registries a blob came from
  * (xbuild/blob-sources/<hex> in the store), for cross-repository mounts. *repos: array of
  * strings (repositories of registry), caller json_decref()s. */

@@ -1,4 +1,5 @@
-/* Platform strings and blob provenance for the pull/push code. */
+/* Blob provenance for cross-repository mounts: xbuild/blob-sources/<hex> in the store holds
+ * "registry repository" lines, one per place the blob was pulled from or pushed to. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,72 +11,6 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/json.h"
-
-static const char *norm_arch(const char *a)
-{
-    static const char *const map[][2] = {
-        {"x86_64", "amd64"}, {"x86-64", "amd64"}, {"aarch64", "arm64"},
-        {"armhf", "arm"},    {"armel", "arm"},    {"i386", "386"},
-        {"i686", "386"},     {"x86", "386"},      {"ppc64el", "ppc64le"},
-    };
-    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-        if (strcmp(a, map[i][0]) == 0)
-            return map[i][1];
-    return a;
-}
-
-static int compose(const char *os, const char *arch, const char *variant, char *out, size_t outlen)
-{
-    if (os == NULL || arch == NULL || *os == '\0' || *arch == '\0')
-        return -1;
-    const char *orig = arch;
-    arch = norm_arch(arch);
-    if (variant && *variant == '\0')
-        variant = NULL;
-    if (strcmp(arch, "arm64") == 0 && variant && strcmp(variant, "v8") == 0)
-        variant = NULL;
-    if (strcmp(arch, "arm") == 0 && variant == NULL)
-        variant = strcmp(orig, "armel") == 0 ? "v6" : "v7";
-    if (strcmp(arch, "arm") == 0 && variant &&
-        (strcmp(variant, "8") == 0 || strcmp(variant, "7") == 0 || strcmp(variant, "6") == 0 ||
-         strcmp(variant, "5") == 0)) {
-        static const char *const vs[] = {"v5", "v6", "v7", "v8"};
-        variant = vs[variant[0] - '5'];
-    }
-    int n =
-        snprintf(out, outlen, "%s/%s%s%s", os, arch, variant ? "/" : "", variant ? variant : "");
-    return n < 0 || (size_t)n >= outlen ? -1 : 0;
-}
-
-int xb_registry_platform_normalize(const char *in, char *out, size_t outlen)
-{
-    if (in == NULL || strlen(in) > 200)
-        return -1;
-    char buf[256];
-    snprintf(buf, sizeof(buf), "%s", in);
-    char *os = buf, *arch = strchr(buf, '/'), *variant = NULL;
-    if (arch == NULL)
-        return -1;
-    *arch++ = '\0';
-    variant = strchr(arch, '/');
-    if (variant) {
-        *variant++ = '\0';
-        if (strchr(variant, '/'))
-            return -1;
-    }
-    for (char *p = buf; *p; p++)
-        if (*p >= 'A' && *p <= 'Z')
-            *p = (char)(*p - 'A' + 'a');
-    return compose(os, arch, variant, out, outlen);
-}
-
-int xb_registry_platform_of(const json_t *platform, char *out, size_t outlen)
-{
-    if (!json_is_object(platform))
-        return -1;
-    return compose(xb_json_str(platform, "os"), xb_json_str(platform, "architecture"),
-                   xb_json_str(platform, "variant"), out, outlen);
-}
 
 static char *source_path(xb_store_t *s, const char *digest)
 {
