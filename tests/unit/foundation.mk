@@ -6,6 +6,10 @@ tests_unit_store_test_SOURCES = tests/unit/store_test.c
 tests_unit_store_test_LDADD = $(XB_LIBS)
 TESTS += tests/unit/store_test
 UNIT_TESTS += tests/unit/store_test
+# helper for tests/integration/foundation-store.sh (writes a blob slowly; not a test itself)
+check_PROGRAMS += tests/unit/store_blob_helper
+tests_unit_store_blob_helper_SOURCES = tests/unit/store_blob_helper.c
+tests_unit_store_blob_helper_LDADD = $(XB_LIBS)
 # --- end store ---
 
 # --- layer + image (src/layer/, src/image/) ---
