@@ -1,8 +1,8 @@
 # Test registries: Debian's docker-registry (distribution 2.8) on a random loopback port with
 # its own storage, in one of three modes. Source after common.sh:
 #   . "$top_srcdir/tests/lib/registry.sh"
-#   registry_start anonymous|htpasswd|token [NAME]
-# sets REG (127.0.0.1:PORT), REG_PORT, REG_STORAGE (storage root), REG_USER/REG_PASS
+#   registry_start [anonymous|htpasswd|token] [NAME]     (default: anonymous)
+# sets REG and REGISTRY (127.0.0.1:PORT), REG_PORT, REG_STORAGE (storage root), REG_USER/REG_PASS
 # (htpasswd/token modes), TOKEN_LOG (token mode: one JSON line per token request).
 # The registry (and token server) are stopped at exit.
 
@@ -50,11 +50,12 @@ token_server_start() {
 }
 
 registry_start() {
-    local mode=$1 name=${2:-reg}
+    local mode=${1:-anonymous} name=${2:-reg}
     local dir=$T/$name
     mkdir -p "$dir/storage"
     REG_PORT=$(free_port)
     REG=127.0.0.1:$REG_PORT
+    REGISTRY=$REG
     REG_STORAGE=$dir/storage
     local auth=""
     case $mode in
