@@ -36,10 +36,23 @@ static int parse_size(const char *v, long long *out)
     if (errno || end == v || x < 0)
         return -1;
     switch (*end) {
-    case 'k': case 'K': x <<= 10; end++; break;
-    case 'm': case 'M': x <<= 20; end++; break;
-    case 'g': case 'G': x <<= 30; end++; break;
-    default: break;
+    case 'k':
+    case 'K':
+        x <<= 10;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        x <<= 20;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        x <<= 30;
+        end++;
+        break;
+    default:
+        break;
     }
     if (*end == 'b' || *end == 'B')
         end++;
@@ -85,7 +98,8 @@ int xb_run_mount_parse(const char *spec, xb_run_mount_t *m, xb_error_t *err)
         if (strcmp(kv, "type") == 0 && v)
             type = v;
         else if ((strcmp(kv, "target") == 0 || strcmp(kv, "dst") == 0 ||
-                  strcmp(kv, "destination") == 0) && v)
+                  strcmp(kv, "destination") == 0) &&
+                 v)
             target = v;
         else if ((strcmp(kv, "source") == 0 || strcmp(kv, "src") == 0) && v) {
             free(m->source);

@@ -17,14 +17,14 @@ typedef struct xb_run_mount {
     char *from;   /* bind/cache: stage or image name, NULL = build context */
     char *id;     /* cache: default target; secret: required */
     bool readonly;
-    bool required;    /* secret */
-    long mode;        /* -1 default */
-    long uid, gid;    /* -1 default */
-    long long size;   /* tmpfs bytes, 0 = default */
+    bool required;  /* secret */
+    long mode;      /* -1 default */
+    long uid, gid;  /* -1 default */
+    long long size; /* tmpfs bytes, 0 = default */
     /* filled by the step before the sandbox starts */
-    int src_fd;       /* O_PATH fd of the resolved host source (bind from context, cache) */
-    char *lowerdir;   /* bind from a stage: overlay lowerdir of that stage */
-    char *data;       /* secret content (never written to disk) */
+    int src_fd;     /* O_PATH fd of the resolved host source (bind from context, cache) */
+    char *lowerdir; /* bind from a stage: overlay lowerdir of that stage */
+    char *data;     /* secret content (never written to disk) */
     size_t len;
 } xb_run_mount_t;
 

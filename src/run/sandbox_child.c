@@ -154,8 +154,8 @@ static void remount_ro(struct child *c, const char *rel, unsigned long flags)
 {
     int fd = xb_inroot_open(c->rootfd, rel, O_PATH, 0);
     char p[64];
-    if (fd < 0 || mount(NULL, fdpath(fd, p), NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | flags,
-                        NULL) < 0)
+    if (fd < 0 ||
+        mount(NULL, fdpath(fd, p), NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | flags, NULL) < 0)
         FAIL(c, "cannot make /%s read-only: %s", rel, strerror(fd < 0 ? -fd : errno));
     close(fd);
 }
@@ -400,8 +400,8 @@ void xb_sandbox_child(const xb_sandbox_t *sb, int errfd)
     }
     c->rootfd = open(sb->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
     char p[64];
-    ssize_t rl = c->rootfd < 0 ? -1 : readlink(fdpath(c->rootfd, p), c->rootpath,
-                                                sizeof c->rootpath - 1);
+    ssize_t rl =
+        c->rootfd < 0 ? -1 : readlink(fdpath(c->rootfd, p), c->rootpath, sizeof c->rootpath - 1);
     if (rl < 0)
         FAIL(c, "cannot open the rootfs: %s", strerror(errno));
     c->rootpath[rl] = '\0';
@@ -409,8 +409,8 @@ void xb_sandbox_child(const xb_sandbox_t *sb, int errfd)
     mount_fs(c, "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
     setup_dev(c);
     int t = target(c, "sys", true, false);
-    if (mount("sysfs", fdpath(t, p), "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-              NULL) < 0) {
+    if (mount("sysfs", fdpath(t, p), "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) <
+        0) {
         if (mount("/sys", fdpath(t, p), NULL, MS_BIND | MS_REC, NULL) < 0)
             FAIL(c, "cannot mount /sys: %s", strerror(errno));
         remount_ro(c, "sys", MS_NOSUID | MS_NODEV | MS_NOEXEC);

@@ -184,7 +184,8 @@ int xb_run_execute(const xb_run_request_t *rq, bool commit, xb_layer_result_t *o
     if (r < 0)
         goto out;
     bool overlay = xb_sandbox_overlay_supported(work);
-    if ((r = mk(work, "state", 0700, &state, err)) < 0 || (r = xb_mkdir_p(layers_dir, 0700, err)) < 0)
+    if ((r = mk(work, "state", 0700, &state, err)) < 0 ||
+        (r = xb_mkdir_p(layers_dir, 0700, err)) < 0)
         goto out;
     if ((r = prepare_mounts(rq, &ms, err)) < 0)
         goto out;

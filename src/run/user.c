@@ -73,8 +73,10 @@ int xb_user_resolve(const char *spec, const char *passwd, const char *group, xb_
     }
     if (!found) {
         if (!user_numeric)
-            return xb_error_set(err, XB_ERR_NOT_FOUND, "unable to find user %s: no matching "
-                                                       "entries in passwd file", user);
+            return xb_error_set(err, XB_ERR_NOT_FOUND,
+                                "unable to find user %s: no matching "
+                                "entries in passwd file",
+                                user);
         u->uid = (uid_t)num;
         u->gid = 0;
         strcpy(u->home, "/");
@@ -109,8 +111,10 @@ int xb_user_resolve(const char *spec, const char *passwd, const char *group, xb_
         }
     }
     if (*grp && !gid_set)
-        return xb_error_set(err, XB_ERR_NOT_FOUND, "unable to find group %s: no matching "
-                                                   "entries in group file", grp);
+        return xb_error_set(err, XB_ERR_NOT_FOUND,
+                            "unable to find group %s: no matching "
+                            "entries in group file",
+                            grp);
     bool has = false;
     for (size_t i = 0; i < u->ngroups; i++)
         has |= u->groups[i] == u->gid;

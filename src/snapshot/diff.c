@@ -407,10 +407,10 @@ static bool same_identity(const struct rec *b, const struct stat *st, struct tim
 
 static bool same_file(const struct rec *b, const struct stat *st, struct timespec bt)
 {
-    return same_identity(b, st, bt) && b->st.st_mode == st->st_mode &&
-           b->st.st_uid == st->st_uid && b->st.st_gid == st->st_gid &&
-           b->st.st_size == st->st_size && b->st.st_rdev == st->st_rdev &&
-           same_ts(b->st.st_mtim, st->st_mtim) && same_ts(b->st.st_ctim, st->st_ctim);
+    return same_identity(b, st, bt) && b->st.st_mode == st->st_mode && b->st.st_uid == st->st_uid &&
+           b->st.st_gid == st->st_gid && b->st.st_size == st->st_size &&
+           b->st.st_rdev == st->st_rdev && same_ts(b->st.st_mtim, st->st_mtim) &&
+           same_ts(b->st.st_ctim, st->st_ctim);
 }
 
 /* before_dir: the dir's record when it existed before with the same identity (its children

@@ -70,13 +70,13 @@ int xb_snapshot_lowerdir(xb_store_t *s, const json_t *layers, const json_t *diff
 {
     size_t n = json_is_array(layers) ? json_array_size(layers) : 0;
     if (n != (json_is_array(diff_ids) ? json_array_size(diff_ids) : 0))
-        return xb_error_set(err, XB_ERR_INVALID,
-                            "parent image has %zu layers but %zu diff_ids", n,
+        return xb_error_set(err, XB_ERR_INVALID, "parent image has %zu layers but %zu diff_ids", n,
                             json_array_size(diff_ids));
     cleanup_buf xb_buf_t b = XB_BUF_INIT;
     xb_buf_puts(&b, "");
     for (size_t i = n; i-- > 0;) {
-        const char *digest = json_string_value(json_object_get(json_array_get(layers, i), "digest"));
+        const char *digest =
+            json_string_value(json_object_get(json_array_get(layers, i), "digest"));
         const char *diff = json_string_value(json_array_get(diff_ids, i));
         if (digest == NULL || diff == NULL)
             return xb_error_set(err, XB_ERR_INVALID, "layer %zu has no digest/diffID", i);

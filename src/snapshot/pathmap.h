@@ -12,7 +12,10 @@ typedef struct xb_pathmap {
     void (*free_val)(void *);
 } xb_pathmap_t;
 
-#define XB_PATHMAP_INIT {NULL, NULL, 0, 0, NULL}
+#define XB_PATHMAP_INIT                                                                            \
+    {                                                                                              \
+        NULL, NULL, 0, 0, NULL                                                                     \
+    }
 
 /* 0 ok, -1 out of memory. An existing key's value is replaced (the old one freed). */
 int xb_pathmap_put(xb_pathmap_t *m, const char *key, void *val);
