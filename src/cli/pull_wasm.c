@@ -54,7 +54,7 @@ XB_CMD(pull_wasm)
     if (xb_wasm_pull(ref, out, &ro, &res, err) < 0)
         return -err->code;
     if (!ro.quiet)
-        printf("Wrote %s: %s %s, %zu bytes, %s (from a %s artifact, manifest %s)\n", out,
+        printf("Wrote %s: %s %s, %zu bytes, %s (format %s, manifest %s)\n", out,
                xb_wasm_os(&(xb_wasm_info_t){.kind = res.wasm_kind}),
                xb_wasm_kind_name(res.wasm_kind), res.module_size, res.module_digest, res.kind,
                res.digest);

@@ -158,7 +158,7 @@ int xb_wasm_pull(const char *ref, const char *out_path, const xb_registry_opts_t
         return -err->code;
     res->kind = sel.kind;
     if (!quiet)
-        xb_info("Found a %s artifact in %s (manifest %s)", sel.kind, ref, res->digest);
+        xb_info("Found Wasm content in %s (format %s, manifest %s)", ref, sel.kind, res->digest);
     if (sel.is_image) {
         if (module_from_image(r, m, ref, &module, &len, err) < 0)
             return -err->code;

@@ -112,8 +112,48 @@ arg 1: arg"
     fi
 done
 
+# a component (oci-artifact): os wasip2 and the component's imports/exports in the config.
+# Made by jco (npm @bytecodealliance/jco: `jco new --wasi-command`) when it is installed,
+# else a minimal component written here byte by byte.
+COMP=$T/component.wasm
+JCO=${JCO:-$(command -v jco 2>/dev/null)}
+if [ -n "$JCO" ] && "$JCO" new "$MOD" --wasi-command -o "$COMP" >/dev/null 2>&1; then
+    diag "component made by $JCO"
+    want_export=$(python3 -c 'print("wasi:cli/run@0.2")')
+else
+    python3 - "$COMP" <<'EOF2'
+import sys
+def name(s): return bytes([len(s)]) + s.encode()
+imp = b"\x01" + b"\x00" + name("wasi:cli/environment@0.2.0") + b"\x04\x00"
+exp = b"\x01" + b"\x00" + name("wasi:cli/run@0.2.0") + b"\x05\x00\x00"
+open(sys.argv[1], "wb").write(b"\x00asm\x0d\x00\x01\x00" + b"\x0a" + bytes([len(imp)]) + imp
+                             + b"\x0b" + bytes([len(exp)]) + exp)
+EOF2
+    want_export="wasi:cli/run@0.2.0"
+fi
+if out=$("$XBUILD" push-wasm --format oci-artifact "$COMP" "$REG/wasm/component:v1" --tls-verify=false 2>&1); then
+    ok "component: push-wasm --format oci-artifact"
+    raw_manifest wasm/component v1 "$T/c.manifest.json"
+    raw_blob wasm/component "$(jpy "$T/c.manifest.json" 'd["config"]["digest"]')" "$T/c.config.json"
+    is "component: config os" "$(jpy "$T/c.config.json" 'd["os"]')" wasip2
+    like "component: exports" "$(jpy "$T/c.config.json" 'd["component"]["exports"]')" "\"$want_export"
+    like "component: imports" "$(jpy "$T/c.config.json" 'd["component"]["imports"]')" '"wasi:cli/environment@0\.2\.[0-9]+"'
+    is "component: layerDigests" "$(jpy "$T/c.config.json" 'd["layerDigests"][0]')" "$(sha256_of "$COMP")"
+    overhead=$(($(stat -c %s "$T/c.manifest.json") + $(stat -c %s "$T/c.config.json")))
+    names=$(jpy "$T/c.config.json" 'len(json.dumps(d["component"], separators=(",", ":")))')
+    diag "component: overhead manifest+config = $overhead bytes, $names of them the component's import/export list"
+    [ $((overhead - names)) -le 1024 ] && ok "component: overhead beyond its import/export list <= 1 KiB" ||
+        fail "component: overhead $overhead - $names > 1 KiB"
+    check "component: pull-wasm" "$XBUILD" pull-wasm "$REG/wasm/component:v1" -o "$T/c.wasm" --tls-verify=false
+    check "component: bytes = component" cmp "$COMP" "$T/c.wasm"
+else
+    fail "component: push-wasm --format oci-artifact"
+    diag "$out"
+fi
+
 # pushing again uploads nothing new and gives the same digest for the artifact formats
-out=$("$XBUILD" push-wasm "$MOD" "$REG/wasm/hello-wasm-to-oci:v2" --tls-verify=false 2>"$T/again.err")
+out=$("$XBUILD" push-wasm "$MOD" "$REG/wasm/hello-wasm-to-oci:v2" --annotation org.example.built-by=xbuild-test \
+    --tls-verify=false 2>"$T/again.err")
 is "re-push (wasm-to-oci is the default format): same digest" "$out" "$(cat "$T/wasm-to-oci.digest")"
 like "re-push: blobs skipped" "$(cat "$T/again.err")" 'skipped: already exists'
 
