@@ -1,3 +1,13 @@
-# src/build: sources of this module are added to src_libxbuild_a_SOURCES
+# src/build: the build executor (sources added to src_libxbuild_a_SOURCES)
 src_libxbuild_a_SOURCES += \
-	src/build/hooks.h
+	src/build/hooks.h src/build/build.h src/build/internal.h \
+	src/build/entries.h src/build/entries.c \
+	src/build/rootfs.h src/build/rootfs.c \
+	src/build/chown.h src/build/chown.c \
+	src/build/context.h src/build/context.c \
+	src/build/copy.h src/build/copy.c \
+	src/build/add.h src/build/add.c \
+	src/build/build.c src/build/stage.c src/build/meta.c src/build/vars.c \
+	src/build/copyexec.c src/build/runexec.c
+# the bud/build command
+src_xbuild_SOURCES += src/cli/bud.c

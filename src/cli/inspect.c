@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "cli/store_util.h"
+#include "image/platform.h"
 #include "store/walk.h"
 #include "util/cleanup.h"
 #include "util/json.h"
@@ -130,6 +131,9 @@ XB_CMD(inspect)
     if (argc - optind != 1)
         return xb_cli_usage(err, "inspect", "expected one IMAGE");
 
+    cleanup_free char *plat = NULL;
+    if (xb_cli_platform_arg("inspect", platform, &plat, err) < 0)
+        return -err->code;
     xb_store_t *s = NULL;
     if (xb_cli_open_store(cli, &s, err) < 0)
         return -err->code;
@@ -142,7 +146,7 @@ XB_CMD(inspect)
     if (r >= 0)
         r = xb_store_read_json(s, xb_json_str(desc, "digest"), &top, err);
     if (r >= 0)
-        r = xb_store_select_manifest(s, desc, platform, &mdesc, &man, err);
+        r = xb_store_select_manifest(s, desc, plat, &mdesc, &man, err);
     if (r >= 0) {
         json_t *cd = json_object_get(man, "config");
         const char *cmt = xb_json_str(cd, "mediaType");

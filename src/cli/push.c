@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "cli/push.h"
 #include "cli/store_util.h"
+#include "image/platform.h"
 #include "store/export.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -128,6 +129,9 @@ XB_CMD(push)
         return -err->code;
     }
 
+    cleanup_free char *plat = NULL;
+    if (xb_cli_platform_arg("push", platform, &plat, err) < 0)
+        return -err->code;
     xb_store_t *s = NULL;
     if (xb_cli_open_store(cli, &s, err) < 0)
         return -err->code;
@@ -135,7 +139,7 @@ XB_CMD(push)
     char digest[XB_DIGEST_LEN] = "";
     int r = xb_store_resolve(s, image, &desc, err);
     if (r >= 0) {
-        struct xb_export_opts o = {platform, xb_store_ref_name(desc)};
+        struct xb_export_opts o = {plat, xb_store_ref_name(desc)};
         r = xb_export(s, desc, dest, &o, digest, err);
     }
     xb_store_close(s);

@@ -1,5 +1,7 @@
 #include "cli/store_util.h"
 
+#include "image/platform.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -31,4 +33,17 @@ void xb_cli_print_json(const json_t *j, int compact)
         puts(s);
         free(s);
     }
+}
+
+int xb_cli_platform_arg(const char *cmd, const char *arg, char **out, xb_error_t *err)
+{
+    *out = NULL;
+    if (arg == NULL)
+        return 0;
+    xb_platform_t p = XB_PLATFORM_INIT;
+    if (xb_platform_parse(arg, &p, err) < 0)
+        return xb_cli_usage(err, cmd, "--platform %s: %s", arg, err->msg ? err->msg : "invalid");
+    *out = xb_platform_format(&p);
+    xb_platform_free(&p);
+    return *out ? 0 : xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
 }

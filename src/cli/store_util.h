@@ -16,4 +16,8 @@ void xb_cli_human_size(int64_t bytes, char *out, size_t outlen);
 /* Prints j indented (or compact) followed by a newline. */
 void xb_cli_print_json(const json_t *j, int compact);
 
+/* Normalises a --platform value ("arm64", "linux/aarch64" -> "linux/arm64"); *out is NULL
+ * for NULL input, else malloc'd (caller frees). Usage error for an invalid platform. */
+int xb_cli_platform_arg(const char *cmd, const char *arg, char **out, xb_error_t *err);
+
 #endif

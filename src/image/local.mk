@@ -5,3 +5,5 @@ src_libxbuild_a_SOURCES += \
 	src/image/platform.c src/image/platform.h \
 	src/image/image.c src/image/image.h \
 	src/image/index.c
+# image indexes under edit for `xbuild manifest` (owner: manifest helper)
+src_libxbuild_a_SOURCES += src/image/manifest_list.c src/image/manifest_list.h

@@ -1,10 +1,11 @@
-/* Compressor backends: gzip (zlib), zstd (libzstd, multi-threaded), none. */
+/* Compressor backends: gzip (parallel, pgzip.c), zstd (libzstd, multi-threaded), none. */
 #include "layer/compress.h"
+
+#include "layer/pgzip.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
 #include <zstd.h>
 
 #define OUTBUF (128 * 1024)
@@ -13,9 +14,7 @@ struct xb_compressor {
     xb_compression_t kind;
     xb_sink_fn sink;
     void *ud;
-    z_stream zs;
-    bool zs_init;
-    gz_header gzh;
+    xb_pgzip_t *pg;
     ZSTD_CCtx *zc;
     unsigned char *out;
 };
@@ -38,30 +37,21 @@ int xb_compressor_new(xb_compression_t c, int level, int threads, xb_sink_fn sin
     z->ud = userdata;
     if (threads <= 0)
         threads = xb_cpu_count();
-    if (c != XB_COMPRESSION_NONE && (z->out = malloc(OUTBUF)) == NULL) {
+    if (c == XB_COMPRESSION_ZSTD && (z->out = malloc(OUTBUF)) == NULL) {
         free(z);
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     }
     switch (c) {
     case XB_COMPRESSION_NONE:
         break;
-    case XB_COMPRESSION_GZIP:
-        if (level < 0)
-            level = 6;
-        if (level > 9) {
+    case XB_COMPRESSION_GZIP: {
+        int r = xb_pgzip_new(level, threads, sink, userdata, &z->pg, err);
+        if (r < 0) {
             xb_compressor_free(z);
-            return xb_error_set(err, XB_ERR_INVALID, "gzip level %d out of range 0-9", level);
+            return r;
         }
-        /* windowBits 15 + 16: gzip wrapper; header: mtime 0, no name, OS 255 (unknown) */
-        if (deflateInit2(&z->zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-            xb_compressor_free(z);
-            return xb_error_set(err, XB_ERR_INTERNAL, "deflateInit2 failed");
-        }
-        z->zs_init = true;
-        memset(&z->gzh, 0, sizeof(z->gzh));
-        z->gzh.os = 255;
-        deflateSetHeader(&z->zs, &z->gzh);
         break;
+    }
     case XB_COMPRESSION_ZSTD:
         if (level < 0)
             level = 3;
@@ -90,24 +80,6 @@ int xb_compressor_new(xb_compression_t c, int level, int threads, xb_sink_fn sin
     return 0;
 }
 
-static int gz_run(xb_compressor_t *z, const void *data, size_t len, int flush, xb_error_t *err)
-{
-    z->zs.next_in = (unsigned char *)(uintptr_t)data;
-    z->zs.avail_in = (uInt)len;
-    for (;;) {
-        z->zs.next_out = z->out;
-        z->zs.avail_out = OUTBUF;
-        int r = deflate(&z->zs, flush);
-        if (r == Z_STREAM_ERROR)
-            return xb_error_set(err, XB_ERR_INTERNAL, "deflate failed");
-        size_t have = OUTBUF - z->zs.avail_out;
-        if (have > 0 && z->sink(z->ud, z->out, have, err) < 0)
-            return -1;
-        if (flush == Z_FINISH ? r == Z_STREAM_END : (z->zs.avail_in == 0 && z->zs.avail_out != 0))
-            return 0;
-    }
-}
-
 static int zstd_run(xb_compressor_t *z, const void *data, size_t len, ZSTD_EndDirective mode,
                     xb_error_t *err)
 {
@@ -129,17 +101,8 @@ int xb_compressor_write(xb_compressor_t *z, const void *data, size_t len, xb_err
     if (len == 0)
         return 0;
     switch (z->kind) {
-    case XB_COMPRESSION_GZIP: {
-        /* avail_in is 32-bit */
-        const unsigned char *p = data;
-        while (len > 0) {
-            size_t n = len > (1u << 30) ? (1u << 30) : len;
-            if (gz_run(z, p, n, Z_NO_FLUSH, err) < 0)
-                return -1;
-            p += n, len -= n;
-        }
-        return 0;
-    }
+    case XB_COMPRESSION_GZIP:
+        return xb_pgzip_write(z->pg, data, len, err);
     case XB_COMPRESSION_ZSTD:
         return zstd_run(z, data, len, ZSTD_e_continue, err);
     default:
@@ -151,7 +114,7 @@ int xb_compressor_finish(xb_compressor_t *z, xb_error_t *err)
 {
     switch (z->kind) {
     case XB_COMPRESSION_GZIP:
-        return gz_run(z, NULL, 0, Z_FINISH, err);
+        return xb_pgzip_finish(z->pg, err);
     case XB_COMPRESSION_ZSTD:
         return zstd_run(z, NULL, 0, ZSTD_e_end, err);
     default:
@@ -163,8 +126,7 @@ void xb_compressor_free(xb_compressor_t *z)
 {
     if (z == NULL)
         return;
-    if (z->zs_init)
-        deflateEnd(&z->zs);
+    xb_pgzip_free(z->pg);
     ZSTD_freeCCtx(z->zc);
     free(z->out);
     free(z);

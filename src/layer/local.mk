@@ -3,4 +3,5 @@
 src_libxbuild_a_SOURCES += \
 	src/layer/writer.c src/layer/writer.h \
 	src/layer/tree.c \
-	src/layer/compress.c src/layer/compress.h
+	src/layer/compress.c src/layer/compress.h \
+	src/layer/pgzip.c src/layer/pgzip.h

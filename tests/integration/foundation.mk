@@ -1,1 +1,17 @@
 # integration tests: foundation (each file: tests/integration/foundation-*.sh)
+
+# --- store (src/store/) ---
+TESTS += tests/integration/foundation-store.sh
+EXTRA_DIST += tests/integration/foundation-store.sh
+# --- end store ---
+
+# --- build executor (src/build/, xbuild bud) ---
+XB_BUILD_TESTS = \
+	tests/integration/foundation-build-copy.sh \
+	tests/integration/foundation-build-add.sh \
+	tests/integration/foundation-build-errors.sh \
+	tests/integration/foundation-build-repro.sh \
+	tests/integration/foundation-build-kill.sh
+TESTS += $(XB_BUILD_TESTS)
+EXTRA_DIST += $(XB_BUILD_TESTS)
+# --- end build executor ---

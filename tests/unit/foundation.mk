@@ -6,18 +6,29 @@ tests_unit_store_test_SOURCES = tests/unit/store_test.c
 tests_unit_store_test_LDADD = $(XB_LIBS)
 TESTS += tests/unit/store_test
 UNIT_TESTS += tests/unit/store_test
+# helper for tests/integration/foundation-store.sh (writes a blob slowly; not a test itself)
+check_PROGRAMS += tests/unit/store_blob_helper
+tests_unit_store_blob_helper_SOURCES = tests/unit/store_blob_helper.c
+tests_unit_store_blob_helper_LDADD = $(XB_LIBS)
 # --- end store ---
 
 # --- layer + image (src/layer/, src/image/) ---
 check_PROGRAMS += tests/unit/image_platform_test tests/unit/image_model_test \
-	tests/unit/layer_writer_test
+	tests/unit/layer_writer_test tests/unit/layer_pgzip_test
+tests_unit_layer_pgzip_test_SOURCES = tests/unit/layer_pgzip_test.c
+tests_unit_layer_pgzip_test_LDADD = $(XB_LIBS)
 tests_unit_image_platform_test_SOURCES = tests/unit/image_platform_test.c
 tests_unit_image_platform_test_LDADD = $(XB_LIBS)
 tests_unit_image_model_test_SOURCES = tests/unit/image_model_test.c
 tests_unit_image_model_test_LDADD = $(XB_LIBS)
 tests_unit_layer_writer_test_SOURCES = tests/unit/layer_writer_test.c
 tests_unit_layer_writer_test_LDADD = $(XB_LIBS)
-TESTS += tests/unit/image_platform_test tests/unit/image_model_test tests/unit/layer_writer_test
+TESTS += tests/unit/image_platform_test tests/unit/image_model_test tests/unit/layer_writer_test \
+	tests/unit/layer_pgzip_test
 UNIT_TESTS += tests/unit/image_platform_test tests/unit/image_model_test \
-	tests/unit/layer_writer_test
+	tests/unit/layer_writer_test tests/unit/layer_pgzip_test
+# compression throughput tool (not a test): make bench/compress-bench && bench/compress-bench
+check_PROGRAMS += bench/compress-bench
+bench_compress_bench_SOURCES = bench/compress-bench.c
+bench_compress_bench_LDADD = $(XB_LIBS)
 # --- end layer + image ---

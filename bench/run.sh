@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# xbuild vs buildah benchmark (run by hand or by CI on demand; never a timed test).
+#
+#   bench/run.sh [--runs N] [--workloads 1,2,3,4] [--no-buildah] [--no-xbuild] [--keep]
+#
+# For every workload and tool: a cold build (empty store/cache) + push, then a warm rebuild
+# (same store, nothing changed) + push, to a docker-registry on a random loopback port. Prints
+# wall time (build+push), peak RSS (max of build and push, GNU time %M) and pushed bytes (blobs
+# and manifests the push added beyond the base image), medians of N runs, and xbuild/buildah.
+# Also raw compression throughput of workload 2's layer tar: pigz -p$(nproc), gzip, and
+# bench/compress-bench when present. Setup: bench/setup.sh. Bases: bench/bases.sh.
+# buildah runs with --isolation chroot --storage-driver overlay --layers; both tools read the
+# same base images (built by bench/make-image.py from Debian packages) from the registry.
+set -uo pipefail
+BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+TOP=$(dirname "$BENCH_DIR")
+RUNS=3
+WORKLOADS=1,2,3,4
+USE_BUILDAH=1
+USE_XBUILD=1
+KEEP=
+XBUILD=${XBUILD:-$TOP/src/xbuild}
+while [ $# -gt 0 ]; do
+    case $1 in
+    --runs) RUNS=$2; shift ;;
+    --workloads) WORKLOADS=$2; shift ;;
+    --no-buildah) USE_BUILDAH= ;;
+    --no-xbuild) USE_XBUILD= ;;
+    --keep) KEEP=1 ;;
+    -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) echo "bench: unknown argument $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+command -v buildah >/dev/null 2>&1 || { [ -n "$USE_BUILDAH" ] && echo "bench: buildah not installed (bench/setup.sh); xbuild only" >&2; USE_BUILDAH=; }
+[ -x "$XBUILD" ] || { [ -n "$USE_XBUILD" ] && echo "bench: $XBUILD missing; buildah only" >&2; USE_XBUILD=; }
+[ -x /usr/bin/time ] || { echo "bench: /usr/bin/time missing (bench/setup.sh)" >&2; exit 1; }
+. "$BENCH_DIR/bases.sh"
+
+W=$(mktemp -d /var/tmp/xbbench.XXXXXX)
+LOG="$W/log"
+REG_PID=
+cleanup() {
+    [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null
+    buildah_reset "$W/buildah" 2>/dev/null
+    [ -n "$KEEP" ] && { echo "bench: kept $W" >&2; return; }
+    rm -rf "$W"
+}
+trap cleanup EXIT
+
+start_registry() {
+    REG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    mkdir -p "$W/registry"
+    cat >"$W/registry.yml" <<EOF
+version: 0.1
+log: {level: error}
+storage: {filesystem: {rootdirectory: $W/registry}, delete: {enabled: true}}
+http: {addr: 127.0.0.1:$REG_PORT}
+EOF
+    docker-registry serve "$W/registry.yml" >"$W/registry.log" 2>&1 &
+    REG_PID=$!
+    REG=127.0.0.1:$REG_PORT
+    for _ in $(seq 50); do
+        curl -fs "http://$REG/v2/" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    echo "bench: registry did not start" >&2
+    cat "$W/registry.log" >&2
+    exit 1
+}
+
+# timed OUTVAR CMD...: runs CMD, sets OUTVAR to "wall_seconds max_rss_kb"; failures -> "FAIL"
+timed() {
+    local var=$1
+    shift
+    echo "+ $*" >>"$LOG"
+    if /usr/bin/time -f '%e %M' -o "$W/time.out" "$@" >>"$LOG" 2>&1; then
+        printf -v "$var" '%s' "$(tail -1 "$W/time.out")"
+    else
+        printf -v "$var" 'FAIL'
+        tail -5 "$LOG" | sed 's/^/bench:   /' >&2
+    fi
+}
+
+buildah_reset() {
+    local root=$1
+    [ -d "$root" ] || return 0
+    buildah --root "$root/storage" --runroot "$root/run" --storage-driver overlay rm -a >/dev/null 2>&1
+    buildah --root "$root/storage" --runroot "$root/run" --storage-driver overlay rmi -af >/dev/null 2>&1
+    grep -o " $root[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
+    rm -rf "$root"
+}
+
+PLATFORMS_4=linux/amd64,linux/arm64,linux/arm/v7,linux/ppc64le,linux/s390x
+platforms_of() { [ "$1" = 4 ] && echo "$PLATFORMS_4" || echo linux/arm64; }
+base_of() {
+    case $1 in
+    3) echo "debian arm64" ;;
+    4) echo "busybox multi" ;;
+    *) echo "busybox arm64" ;;
+    esac
+}
+
+# build_push TOOL N PHASE RUN -> sets RES="wall rss bytes" or FAIL
+build_push() {
+    local tool=$1 n=$2 phase=$3 r=$4
+    local dir="$BENCH_DIR/workloads/$n-"*
+    dir=$(echo $dir)
+    local ctx="$W/ctx/$n" plats name="bench-w$n" dest repo b p
+    plats=$(platforms_of "$n")
+    repo="bench/$tool-w$n"
+    dest="docker://$REG/$repo:$phase-r$r"
+    if [ "$tool" = xbuild ]; then
+        local X=("$XBUILD" --root "$W/xbuild")
+        # loopback registries are plain HTTP for xbuild without flags; pass --tls-verify=false
+        # only where a command knows it
+        local tb tp
+        tb=$("$XBUILD" bud --help 2>&1 | grep -q -- --tls-verify && echo --tls-verify=false)
+        tp=$("$XBUILD" push --help 2>&1 | grep -q -- --tls-verify && echo --tls-verify=false)
+        timed b "${X[@]}" bud --platform "$plats" $tb --build-arg "REGISTRY=$REG" \
+            -t "$name" -f "$dir/Dockerfile" "$ctx"
+        [ "$b" = FAIL ] && { RES=FAIL; return; }
+        if [ "$n" = 4 ]; then
+            timed p "${X[@]}" manifest push --tls-verify=false "$name" "$dest"
+        else
+            timed p "${X[@]}" push $tp "$name" "$dest"
+        fi
+    else
+        local B=(buildah --root "$W/buildah/storage" --runroot "$W/buildah/run" --storage-driver overlay)
+        if [ "$n" = 4 ]; then
+            [ "$phase" = warm ] && "${B[@]}" manifest rm "$name" >/dev/null 2>&1
+            timed b "${B[@]}" bud --isolation chroot --layers --platform "$plats" --tls-verify=false \
+                --build-arg "REGISTRY=$REG" --manifest "$name" -f "$dir/Dockerfile" "$ctx"
+            [ "$b" = FAIL ] && { RES=FAIL; return; }
+            timed p "${B[@]}" manifest push --all --tls-verify=false "$name" "$dest"
+        else
+            timed b "${B[@]}" bud --isolation chroot --layers --platform "$plats" --tls-verify=false \
+                --build-arg "REGISTRY=$REG" -t "$name" -f "$dir/Dockerfile" "$ctx"
+            [ "$b" = FAIL ] && { RES=FAIL; return; }
+            timed p "${B[@]}" push --tls-verify=false "$name" "$dest"
+        fi
+    fi
+    [ "$p" = FAIL ] && { RES=FAIL; return; }
+    local base bytes
+    read -r -a base <<<"$(base_of "$n")"
+    bytes=$(python3 "$BENCH_DIR/pushed-bytes.py" "$REG" "$repo" "$phase-r$r" "${base[0]}" "${base[1]}" 2>>"$LOG") || bytes=NA
+    RES=$(awk -v b="$b" -v p="$p" -v n="$bytes" 'BEGIN { split(b, x, " "); split(p, y, " ");
+        printf "%.2f %d %s", x[1] + y[1], (x[2] > y[2] ? x[2] : y[2]), n }')
+}
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "NA"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+start_registry
+echo "bench: registry $REG, work dir $W, runs $RUNS, workloads $WORKLOADS" >&2
+need_debian=
+case ",$WORKLOADS," in *,3,*) need_debian=1 ;; esac
+bases_binfmt
+bases_push "$REG" "$need_debian" || { echo "bench: could not prepare base images" >&2; exit 1; }
+
+declare -A R # R[n,phase,tool,metric] = space-separated values over runs
+TOOLS=()
+[ -n "$USE_XBUILD" ] && TOOLS+=(xbuild)
+[ -n "$USE_BUILDAH" ] && TOOLS+=(buildah)
+IFS=, read -r -a WL <<<"$WORKLOADS"
+for n in "${WL[@]}"; do
+    mkdir -p "$W/ctx"
+    sh "$BENCH_DIR/workloads/$n-"*/gen.sh "$W/ctx/$n"
+    for ((r = 1; r <= RUNS; r++)); do
+        for tool in "${TOOLS[@]}"; do
+            rm -rf "$W/xbuild"
+            buildah_reset "$W/buildah"
+            for phase in cold warm; do
+                echo "bench: workload $n run $r $tool $phase" >&2
+                build_push "$tool" "$n" "$phase" "$r"
+                if [ "$RES" = FAIL ]; then
+                    R[$n,$phase,$tool,fail]=1
+                    break
+                fi
+                read -r wall rss bytes <<<"$RES"
+                R[$n,$phase,$tool,wall]+=" $wall"
+                R[$n,$phase,$tool,rss]+=" $rss"
+                R[$n,$phase,$tool,bytes]+=" $bytes"
+            done
+        done
+    done
+    rm -rf "$W/ctx/$n"
+done
+
+echo
+printf '%-9s %-5s %-8s %9s %9s %12s\n' workload phase tool "wall(s)" "rss(MB)" "pushed(MB)"
+for n in "${WL[@]}"; do
+    for phase in cold warm; do
+        declare -A M=()
+        for tool in "${TOOLS[@]}"; do
+            if [ -n "${R[$n,$phase,$tool,fail]:-}" ] && [ -z "${R[$n,$phase,$tool,wall]:-}" ]; then
+                printf '%-9s %-5s %-8s %9s %9s %12s\n' "$n" "$phase" "$tool" FAILED - -
+                continue
+            fi
+            M[$tool,wall]=$(echo "${R[$n,$phase,$tool,wall]:-}" | median)
+            M[$tool,rss]=$(echo "${R[$n,$phase,$tool,rss]:-}" | median)
+            M[$tool,bytes]=$(echo "${R[$n,$phase,$tool,bytes]:-}" | median)
+            awk -v n="$n" -v ph="$phase" -v t="$tool" -v w="${M[$tool,wall]}" -v m="${M[$tool,rss]}" \
+                -v b="${M[$tool,bytes]}" 'BEGIN { printf "%-9s %-5s %-8s %9.2f %9.1f %12.2f\n",
+                n, ph, t, w, m / 1024, b / 1048576 }'
+        done
+        if [ -n "${M[xbuild,wall]:-}" ] && [ -n "${M[buildah,wall]:-}" ]; then
+            awk -v n="$n" -v ph="$phase" -v w1="${M[xbuild,wall]}" -v w2="${M[buildah,wall]}" \
+                -v m1="${M[xbuild,rss]}" -v m2="${M[buildah,rss]}" -v b1="${M[xbuild,bytes]}" \
+                -v b2="${M[buildah,bytes]}" 'function r(a, b) { return (b > 0 ? sprintf("%.2fx", a / b) : "-") }
+                BEGIN { printf "%-9s %-5s %-8s %9s %9s %12s\n", n, ph, "ratio", r(w1, w2), r(m1, m2), r(b1, b2) }'
+        fi
+        unset M
+    done
+done
+
+# Raw compression throughput on workload 2's data (as one tar).
+echo
+sh "$BENCH_DIR/workloads/2-context/gen.sh" "$W/ctx/2"
+tar --sort=name -C "$W/ctx/2" -cf "$W/layer.tar" .
+rm -rf "$W/ctx/2"
+SIZE=$(stat -c %s "$W/layer.tar")
+cat "$W/layer.tar" >/dev/null # page cache
+thr() { awk -v s="$SIZE" -v t="$1" 'BEGIN { printf "%.1f", (t > 0 ? s / 1048576 / t : 0) }'; }
+echo "compression of a $(awk -v s="$SIZE" 'BEGIN { printf "%.0f", s / 1048576 }') MB layer tar (workload 2), level 6, $(nproc) cores:"
+t0=$(date +%s.%N); pigz -6 -p"$(nproc)" <"$W/layer.tar" >"$W/pigz.gz"; t1=$(date +%s.%N)
+pt=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+printf '  %-34s %8s MB/s  (%s MB out)\n' "pigz -6 -p$(nproc)" "$(thr "$pt")" "$(( $(stat -c %s "$W/pigz.gz") / 1048576 ))"
+t0=$(date +%s.%N); gzip -6 <"$W/layer.tar" >"$W/gzip.gz"; t1=$(date +%s.%N)
+printf '  %-34s %8s MB/s\n' "gzip -6 (1 core)" "$(thr "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")"
+CB=$TOP/bench/compress-bench
+[ -x "$CB" ] || make -C "$TOP" bench/compress-bench >/dev/null 2>&1
+if [ -x "$CB" ]; then
+    "$CB" -s $((SIZE / 1048576 + 1)) -l 6 "$W/layer.tar" 2>&1 | sed 's/^/  /'
+else
+    echo "  xbuild layer compression: bench/compress-bench not built (no number)"
+fi

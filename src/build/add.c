@@ -1,0 +1,287 @@
+#include "build/add.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/digest.h"
+#include "util/fs.h"
+
+static int open_archive(const char *path, struct archive **out)
+{
+    struct archive *a = archive_read_new();
+    if (a == NULL)
+        return -1;
+    archive_read_support_filter_gzip(a);
+    archive_read_support_filter_bzip2(a);
+    archive_read_support_filter_xz(a);
+    archive_read_support_filter_zstd(a);
+    archive_read_support_filter_lzma(a);
+    archive_read_support_format_tar(a);
+    if (archive_read_open_filename(a, path, 64 * 1024) != ARCHIVE_OK) {
+        archive_read_free(a);
+        return -1;
+    }
+    *out = a;
+    return 0;
+}
+
+bool xb_add_is_archive(const char *path)
+{
+    cleanup_archive_read struct archive *a = NULL;
+    struct stat st;
+    if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+        return false;
+    if (open_archive(path, &a) < 0)
+        return false;
+    struct archive_entry *ae;
+    int r = archive_read_next_header(a, &ae);
+    return r == ARCHIVE_OK || r == ARCHIVE_WARN;
+}
+
+static char *join2(const char *a, const char *b)
+{
+    char *r = NULL;
+    if (a[0] == '\0')
+        return strdup(b);
+    if (b[0] == '\0')
+        return strdup(a);
+    if (asprintf(&r, "%s/%s", a, b) < 0)
+        return NULL;
+    return r;
+}
+
+static int spill(struct archive *a, const char *tmpdir, size_t seq, int64_t size, char **out,
+                 xb_error_t *err)
+{
+    char name[40];
+    snprintf(name, sizeof(name), "add%zu", seq);
+    cleanup_free char *path = xb_path_join(tmpdir, name);
+    cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return xb_error_errno(err, errno, "creating %s", path);
+    const void *buf;
+    size_t len;
+    la_int64_t off;
+    int r;
+    while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
+        if (pwrite(fd, buf, len, off) != (ssize_t)len)
+            return xb_error_errno(err, errno, "writing %s", path);
+    }
+    if (r != ARCHIVE_EOF)
+        return xb_error_set(err, XB_ERR_IO, "reading archive: %s", archive_error_string(a));
+    if (ftruncate(fd, size) < 0)
+        return xb_error_errno(err, errno, "truncating %s", path);
+    *out = steal_pointer(&path);
+    return 0;
+}
+
+int xb_add_archive_hook(void *ud, const xb_centry_t *src, const char *destdir, xb_centries_t *out,
+                        xb_error_t *err)
+{
+    const xb_add_ctx_t *c = ud;
+    static size_t seq;
+    if (src->src == NULL || !xb_add_is_archive(src->src))
+        return 0;
+    cleanup_archive_read struct archive *a = NULL;
+    if (open_archive(src->src, &a) < 0)
+        return xb_error_set(err, XB_ERR_IO, "cannot open archive %s", src->path);
+    struct archive_entry *ae;
+    int r;
+    size_t count = 0;
+    while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+        if (++count > XB_ADD_ARCHIVE_MAX_ENTRIES)
+            return xb_error_set(err, XB_ERR_INVALID, "archive %s has too many entries", src->path);
+        cleanup_free char *clean = xb_clean_image_path(archive_entry_pathname(ae));
+        if (clean == NULL)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        if (clean[0] == '\0' && destdir[0] == '\0')
+            continue; /* "./" of an archive added at / */
+        xb_centry_t e = {0};
+        e.path = join2(destdir, clean);
+        e.mode = archive_entry_mode(ae);
+        e.uid = (uid_t)archive_entry_uid(ae);
+        e.gid = (gid_t)archive_entry_gid(ae);
+        e.mtime = archive_entry_mtime(ae);
+        e.rdev = archive_entry_rdev(ae);
+        if (e.path == NULL)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        const char *hl = archive_entry_hardlink(ae);
+        if (hl != NULL) {
+            /* hard links become copies of their target's content */
+            cleanup_free char *t = xb_clean_image_path(hl);
+            cleanup_free char *tp = t ? join2(destdir, t) : NULL;
+            xb_centry_t *te = tp ? xb_centries_get(out, tp) : NULL;
+            if (te == NULL || !S_ISREG(te->mode)) {
+                free(e.path);
+                return xb_error_set(err, XB_ERR_INVALID,
+                                    "archive %s: hard link %s to a missing file %s", src->path,
+                                    archive_entry_pathname(ae), hl);
+            }
+            e.mode = te->mode;
+            e.len = te->len;
+            e.src = te->src ? strdup(te->src) : NULL;
+        } else if (S_ISLNK(e.mode)) {
+            const char *sl = archive_entry_symlink(ae);
+            e.link = strdup(sl ? sl : "");
+        } else if (S_ISREG(e.mode)) {
+            e.len = (size_t)archive_entry_size(ae);
+            if (spill(a, c->tmpdir, seq++, archive_entry_size(ae), &e.src, err) < 0) {
+                free(e.path);
+                return -1;
+            }
+        } else if (!S_ISDIR(e.mode) && !S_ISCHR(e.mode) && !S_ISBLK(e.mode) && !S_ISFIFO(e.mode)) {
+            free(e.path);
+            continue;
+        }
+        if (c->chown) {
+            e.uid = c->uid;
+            e.gid = c->gid;
+        }
+        if (c->chmod && !S_ISLNK(e.mode))
+            e.mode = (e.mode & S_IFMT) | (c->perm & 07777);
+        if (c->clamp_mtime >= 0 && e.mtime > c->clamp_mtime)
+            e.mtime = c->clamp_mtime;
+        if (xb_centries_put(out, &e) == NULL)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    }
+    if (r != ARCHIVE_EOF)
+        return xb_error_set(err, XB_ERR_IO, "extracting %s: %s", src->path,
+                            archive_error_string(a));
+    return 1;
+}
+
+bool xb_add_is_url(const char *src)
+{
+    return strncasecmp(src, "http://", 7) == 0 || strncasecmp(src, "https://", 8) == 0;
+}
+
+struct dl {
+    int fd;
+    xb_sha256_t h;
+    xb_error_t *err;
+    int failed;
+};
+
+static size_t dl_write(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    struct dl *d = ud;
+    size_t n = size * nmemb;
+    if (xb_write_all(d->fd, ptr, n, d->err) < 0) {
+        d->failed = 1;
+        return 0;
+    }
+    xb_sha256_update(&d->h, ptr, n);
+    return n;
+}
+
+static char *url_file_name(const char *url)
+{
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    const char *path = strchr(p, '/');
+    if (path == NULL)
+        return NULL;
+    size_t n = strcspn(path, "?#");
+    while (n > 0 && path[n - 1] == '/')
+        n--;
+    const char *b = path;
+    for (size_t i = 0; i < n; i++)
+        if (path[i] == '/')
+            b = path + i + 1;
+    size_t bl = (size_t)(path + n - b);
+    if (bl == 0 || (bl == 1 && b[0] == '.') || (bl == 2 && b[0] == '.' && b[1] == '.'))
+        return NULL;
+    return strndup(b, bl);
+}
+
+int xb_add_download(const char *url, const char *checksum, const char *tmpdir, int64_t dflt_mtime,
+                    xb_centry_t *e, xb_error_t *err)
+{
+    static size_t seq;
+    cleanup_free char *name = url_file_name(url);
+    if (name == NULL)
+        return xb_error_set(err, XB_ERR_INVALID,
+                            "ADD %s: cannot determine a file name from the URL", url);
+    if (checksum != NULL && !xb_digest_valid(checksum))
+        return xb_error_set(err, XB_ERR_INVALID,
+                            "ADD --checksum=%s: expected sha256:<64 hex digits>", checksum);
+    char fn[40];
+    snprintf(fn, sizeof(fn), "url%zu", seq++);
+    cleanup_free char *path = xb_path_join(tmpdir, fn);
+    struct dl d = {-1, {0}, err, 0};
+    d.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (d.fd < 0)
+        return xb_error_errno(err, errno, "creating %s", path);
+    if (xb_sha256_init(&d.h, err) < 0) {
+        close(d.fd);
+        return -1;
+    }
+    CURL *c = curl_easy_init();
+    if (c == NULL) {
+        close(d.fd);
+        xb_sha256_free(&d.h);
+        return xb_error_set(err, XB_ERR_INTERNAL, "curl init failed");
+    }
+    char ebuf[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_FILETIME, 1L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, dl_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &d);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 120L);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "xbuild/" PACKAGE_VERSION);
+    CURLcode rc = curl_easy_perform(c);
+    long status = 0, ft = -1;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(c, CURLINFO_FILETIME, &ft);
+    curl_easy_cleanup(c);
+    char digest[XB_DIGEST_LEN];
+    xb_sha256_final(&d.h, digest);
+    int fsr = fsync(d.fd);
+    close(d.fd);
+    (void)fsr;
+    if (d.failed) {
+        unlink(path);
+        return xb_error_wrap(err, "ADD %s", url);
+    }
+    if (rc != CURLE_OK) {
+        unlink(path);
+        return xb_error_set(err, XB_ERR_NETWORK, "ADD %s: %s", url,
+                            ebuf[0] ? ebuf : curl_easy_strerror(rc));
+    }
+    if (status < 200 || status >= 300) {
+        unlink(path);
+        return xb_error_set(err, XB_ERR_NETWORK, "ADD %s: HTTP status %ld", url, status);
+    }
+    if (checksum != NULL && strcmp(checksum, digest) != 0) {
+        unlink(path);
+        return xb_error_set(err, XB_ERR_DIGEST, "ADD %s: checksum mismatch: expected %s, got %s",
+                            url, checksum, digest);
+    }
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return xb_error_errno(err, errno, "stat %s", path);
+    memset(e, 0, sizeof(*e));
+    e->path = steal_pointer(&name);
+    e->src = steal_pointer(&path);
+    e->mode = S_IFREG | 0600;
+    e->len = (size_t)st.st_size;
+    e->mtime = ft >= 0 ? ft : dflt_mtime;
+    return 0;
+}

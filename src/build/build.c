@@ -1,0 +1,416 @@
+/* xb_build: options, platforms, stages, commit and tags. */
+#include "build/build.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "build/hooks.h"
+#include "build/internal.h"
+#include "image/image.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/json.h"
+#include "util/log.h"
+
+void xb_build_opts_init(xb_build_opts_t *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->timestamp = -1;
+    xb_layer_opts_t lo = XB_LAYER_OPTS_INIT;
+    o->layer_opts = lo;
+    o->pull_policy = XB_PULL_MISSING;
+}
+
+void xb_build_result_free(xb_build_result_t *r)
+{
+    free(r->name);
+    if (r->metadata != NULL)
+        json_decref(r->metadata);
+    memset(r, 0, sizeof(*r));
+}
+
+void xb_bx_progress(xb_bctx_t *b, const char *fmt, ...)
+{
+    if (b->o->progress == NULL)
+        return;
+    char *line = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(&line, fmt, ap);
+    va_end(ap);
+    if (n >= 0) {
+        b->o->progress(b->o->progress_ud, line);
+        free(line);
+    }
+}
+
+const char *xb_bx_where(xb_bctx_t *b, const xb_df_instr_t *in, char buf[], size_t n)
+{
+    snprintf(buf, n, "%s:%d", b->df->path, in ? in->line : 0);
+    return buf;
+}
+
+static void ctx_free(xb_bctx_t *b)
+{
+    for (size_t i = 0; i < b->nstages; i++) {
+        xb_bstage_t *st = &b->stages[i];
+        free(st->name);
+        free(st->cache_key);
+        if (st->config)
+            json_decref(st->config);
+        if (st->layers)
+            json_decref(st->layers);
+        if (st->args)
+            json_decref(st->args);
+        xb_platform_free(&st->platform);
+        if (st->idx.index != NULL)
+            xb_centries_free(&st->idx);
+    }
+    free(b->stages);
+    b->stages = NULL;
+    b->nstages = 0;
+    if (b->ctx_scanned)
+        xb_centries_free(&b->ctx);
+    b->ctx_scanned = false;
+    if (b->global_args)
+        json_decref(b->global_args);
+    b->global_args = NULL;
+    xb_platform_free(&b->target);
+}
+
+static void platform_args(json_t *vars, const char *prefix, const xb_platform_t *p)
+{
+    char key[32];
+    cleanup_free char *full = xb_platform_format(p);
+    snprintf(key, sizeof(key), "%sPLATFORM", prefix);
+    json_object_set_new(vars, key, json_string(full ? full : ""));
+    snprintf(key, sizeof(key), "%sOS", prefix);
+    json_object_set_new(vars, key, json_string(p->os ? p->os : ""));
+    snprintf(key, sizeof(key), "%sARCH", prefix);
+    json_object_set_new(vars, key, json_string(p->arch ? p->arch : ""));
+    snprintf(key, sizeof(key), "%sVARIANT", prefix);
+    json_object_set_new(vars, key, json_string(p->variant ? p->variant : ""));
+}
+
+/* The automatic platform ARGs (TARGET*, BUILD*). */
+static json_t *auto_args(xb_bctx_t *b)
+{
+    json_t *v = json_object();
+    platform_args(v, "TARGET", &b->target);
+    platform_args(v, "BUILD", &b->host);
+    return v;
+}
+
+static int split_stages(xb_bctx_t *b, xb_error_t *err)
+{
+    xb_dockerfile_t *df = b->df;
+    size_t n = 0;
+    for (size_t i = 0; i < df->ninstrs; i++)
+        if (strcmp(df->instrs[i].keyword, "FROM") == 0)
+            n++;
+    if (n == 0)
+        return xb_error_set(err, XB_ERR_PARSE, "%s: no FROM instruction", df->path);
+    b->stages = calloc(n, sizeof(*b->stages));
+    if (b->stages == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    b->nstages = n;
+    size_t k = 0;
+    cleanup_json json_t *gvars = auto_args(b);
+    for (size_t i = 0; i < df->ninstrs; i++) {
+        xb_df_instr_t *in = &df->instrs[i];
+        if (strcmp(in->keyword, "FROM") == 0) {
+            xb_bstage_t *st = &b->stages[k];
+            st->b = b;
+            st->index = k;
+            st->first = i;
+            if (k > 0)
+                b->stages[k - 1].end = i;
+            if (in->nargs >= 3) {
+                st->name = strdup(in->args[2]);
+                for (size_t j = 0; j < k; j++)
+                    if (b->stages[j].name && strcmp(b->stages[j].name, st->name) == 0)
+                        return xb_error_set(err, XB_ERR_PARSE, "%s:%d: duplicate stage name %s",
+                                            df->path, in->line, st->name);
+            }
+            st->args = json_object();
+            k++;
+            continue;
+        }
+        if (k == 0 && strcmp(in->keyword, "ARG") == 0) {
+            /* global ARG */
+            for (size_t a = 0; a < in->nargs; a++) {
+                const char *w = in->args[a];
+                const char *eq = strchr(w, '=');
+                cleanup_free char *name = eq ? strndup(w, (size_t)(eq - w)) : strdup(w);
+                json_t *over = json_object_get(b->build_args, name);
+                json_t *val = NULL;
+                if (over != NULL) {
+                    val = json_copy(over);
+                } else if (eq != NULL) {
+                    char *x = NULL;
+                    if (xb_bx_expand_vars(gvars, eq + 1, &x, err) < 0)
+                        return xb_error_wrap(err, "%s:%d: ARG", df->path, in->line);
+                    val = json_string(x);
+                    free(x);
+                } else if (json_object_get(gvars, name) != NULL) {
+                    val = json_copy(json_object_get(gvars, name));
+                } else {
+                    val = json_null();
+                }
+                json_object_set(gvars, name, val);
+                json_object_set_new(b->global_args, name, val);
+            }
+        }
+    }
+    b->stages[k - 1].end = df->ninstrs;
+    /* automatic platform args are always usable in FROM */
+    cleanup_json json_t *auto_v = auto_args(b);
+    const char *key;
+    json_t *val;
+    json_object_foreach(auto_v, key, val)
+    {
+        if (json_object_get(b->global_args, key) == NULL)
+            json_object_set(b->global_args, key, val);
+    }
+    b->multi_stage = n > 1;
+    return 0;
+}
+
+static int load_dockerfile(const xb_build_opts_t *o, xb_dockerfile_t **df, xb_error_t *err)
+{
+    cleanup_free char *path = NULL;
+    if (o->dockerfile != NULL && strcmp(o->dockerfile, "-") != 0) {
+        if (xb_path_exists(o->dockerfile) || o->dockerfile[0] == '/')
+            path = strdup(o->dockerfile);
+        else
+            path = xb_path_join(o->context_dir, o->dockerfile);
+    } else {
+        path = xb_path_join(o->context_dir, "Dockerfile");
+        if (path != NULL && !xb_path_exists(path)) {
+            char *alt = xb_path_join(o->context_dir, "Containerfile");
+            if (alt != NULL && xb_path_exists(alt)) {
+                free(path);
+                path = alt;
+            } else {
+                free(alt);
+            }
+        }
+    }
+    if (path == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    if (!xb_path_exists(path))
+        return xb_error_set(err, XB_ERR_NOT_FOUND, "no Dockerfile: %s does not exist", path);
+    return xb_dockerfile_load(path, df, err);
+}
+
+static int build_args_parse(const xb_build_opts_t *o, json_t *out, xb_error_t *err)
+{
+    for (size_t i = 0; i < o->nbuild_args; i++) {
+        const char *a = o->build_args[i];
+        const char *eq = strchr(a, '=');
+        if (eq == a)
+            return xb_error_set(err, XB_ERR_USAGE, "--build-arg %s: missing name", a);
+        if (eq != NULL) {
+            cleanup_free char *name = strndup(a, (size_t)(eq - a));
+            json_object_set_new(out, name, json_string(eq + 1));
+        } else {
+            const char *v = getenv(a);
+            if (v != NULL)
+                json_object_set_new(out, a, json_string(v));
+        }
+    }
+    return 0;
+}
+
+static xb_bstage_t *find_target(xb_bctx_t *b, const char *target)
+{
+    if (target == NULL || target[0] == '\0')
+        return &b->stages[b->nstages - 1];
+    return xb_bx_stage_find(b, target, b->nstages);
+}
+
+/* Builds the target for one platform; fills desc (manifest descriptor with platform). */
+static int build_platform(xb_bctx_t *b, json_t **desc, char config_digest[XB_DIGEST_LEN],
+                          xb_error_t *err)
+{
+    if (split_stages(b, err) < 0)
+        return -1;
+    xb_bstage_t *st = find_target(b, b->o->target);
+    if (st == NULL)
+        return xb_error_set(err, XB_ERR_NOT_FOUND, "target stage %s could not be found",
+                            b->o->target);
+    if (xb_bx_stage_build(b, st, err) < 0)
+        return -1;
+    /* --label, created, commit */
+    for (size_t i = 0; i < b->o->nlabels; i++) {
+        const char *l = b->o->labels[i];
+        const char *eq = strchr(l, '=');
+        cleanup_free char *k = eq ? strndup(l, (size_t)(eq - l)) : strdup(l);
+        if (xb_image_config_set_label(st->config, k, eq ? eq + 1 : "", err) < 0)
+            return -1;
+    }
+    if (xb_image_config_set_created(st->config, b->created, err) < 0)
+        return -1;
+    const char *mt = XB_MT_OCI_MANIFEST;
+    bool docker = b->o->format != NULL && strcmp(b->o->format, "docker") == 0;
+    if (docker) {
+        mt = XB_MT_DOCKER_MANIFEST;
+        size_t i;
+        json_t *l;
+        json_array_foreach(st->layers, i, l)
+        {
+            const char *lmt = xb_json_str(l, "mediaType");
+            if (lmt && strcmp(lmt, XB_MT_OCI_LAYER_GZIP) == 0)
+                json_object_set_new(l, "mediaType", json_string(XB_MT_DOCKER_LAYER_GZIP));
+            else if (lmt && strcmp(lmt, XB_MT_OCI_LAYER_ZSTD) != 0 &&
+                     strcmp(lmt, XB_MT_DOCKER_LAYER_GZIP) != 0)
+                return xb_error_set(err, XB_ERR_UNSUPPORTED,
+                                    "--format docker needs gzip layers (layer type %s)", lmt);
+        }
+    }
+    char digest[XB_DIGEST_LEN];
+    int64_t size = 0;
+    if (xb_image_commit(b->store, st->config, st->layers, mt, NULL, digest, &size, config_digest,
+                        err) < 0)
+        return -1;
+    *desc = xb_descriptor_new(mt, digest, size, &b->target, NULL);
+    if (*desc == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    return 0;
+}
+
+int xb_build(xb_store_t *s, const xb_build_opts_t *o, xb_build_result_t *res, xb_error_t *err)
+{
+    memset(res, 0, sizeof(*res));
+    if (o->context_dir == NULL || !xb_is_dir(o->context_dir))
+        return xb_error_set(err, XB_ERR_NOT_FOUND, "build context %s is not a directory",
+                            o->context_dir ? o->context_dir : "(none)");
+    xb_bctx_t b;
+    memset(&b, 0, sizeof(b));
+    b.store = s;
+    b.o = o;
+    b.lopts = o->layer_opts;
+    int64_t ts = o->timestamp;
+    if (ts < 0) {
+        const char *sde = getenv("SOURCE_DATE_EPOCH");
+        if (sde != NULL && sde[0] != '\0') {
+            char *end;
+            long long v = strtoll(sde, &end, 10);
+            if (*end != '\0' || v < 0)
+                return xb_error_set(err, XB_ERR_USAGE, "SOURCE_DATE_EPOCH=%s is not a number", sde);
+            ts = v;
+        }
+    }
+    b.created = ts >= 0 ? ts : (int64_t)time(NULL);
+    if (ts >= 0)
+        b.lopts.clamp_mtime = ts;
+    cleanup_dockerfile xb_dockerfile_t *df = NULL;
+    if (load_dockerfile(o, &df, err) < 0)
+        return -1;
+    b.df = df;
+    cleanup_json json_t *bargs = json_object();
+    if (build_args_parse(o, bargs, err) < 0)
+        return -1;
+    b.build_args = bargs;
+    if (xb_platform_host(&b.host, err) < 0)
+        return -1;
+    xb_platform_t *plats = NULL;
+    size_t nplats = 0;
+    int ret = -1;
+    cleanup_json json_t *descs = json_array();
+    cleanup_json json_t *final = NULL;
+    char config_digest[XB_DIGEST_LEN] = "";
+    if (o->platforms != NULL && o->platforms[0] != '\0') {
+        if (xb_platform_parse_list(o->platforms, &plats, &nplats, err) < 0)
+            goto out;
+    } else {
+        plats = calloc(1, sizeof(*plats));
+        if (plats == NULL || xb_platform_copy(&plats[0], &b.host, err) < 0)
+            goto out;
+        nplats = 1;
+    }
+    if (xb_store_mkdtemp(s, "build", &b.tmpdir, err) < 0)
+        goto out;
+    for (size_t i = 0; i < nplats; i++) {
+        b.global_args = json_object();
+        if (xb_platform_copy(&b.target, &plats[i], err) < 0)
+            goto out;
+        if (nplats > 1) {
+            cleanup_free char *ps = xb_platform_format(&b.target);
+            xb_bx_progress(&b, "--> platform %s", ps ? ps : "?");
+        }
+        json_t *d = NULL;
+        int r = build_platform(&b, &d, config_digest, err);
+        ctx_free(&b);
+        if (r < 0) {
+            if (nplats > 1) {
+                cleanup_free char *ps = xb_platform_format(&plats[i]);
+                xb_error_wrap(err, "platform %s", ps ? ps : "?");
+            }
+            goto out;
+        }
+        json_array_append_new(descs, d);
+    }
+    if (nplats == 1) {
+        final = json_incref(json_array_get(descs, 0));
+        memcpy(res->config_digest, config_digest, XB_DIGEST_LEN);
+    } else {
+        bool docker = o->format != NULL && strcmp(o->format, "docker") == 0;
+        cleanup_json json_t *index =
+            xb_index_new(docker ? XB_MT_DOCKER_MANIFEST_LIST : XB_MT_OCI_INDEX);
+        size_t i;
+        json_t *d;
+        json_array_foreach(descs, i, d)
+        {
+            if (xb_index_add(index, d, err) < 0)
+                goto out;
+        }
+        char idig[XB_DIGEST_LEN];
+        int64_t isize;
+        if (xb_index_commit(s, index, idig, &isize, err) < 0)
+            goto out;
+        final = xb_descriptor_new(docker ? XB_MT_DOCKER_MANIFEST_LIST : XB_MT_OCI_INDEX, idig,
+                                  isize, NULL, NULL);
+        res->index = true;
+    }
+    memcpy(res->digest, xb_json_str(final, "digest"), XB_DIGEST_LEN);
+    /* descriptors stored in index.json carry no platform for a single manifest reference */
+    json_object_del(final, "platform");
+    if (o->ntags == 0) {
+        char name[64];
+        snprintf(name, sizeof(name), "localhost/xbuild-%.12s:latest", xb_digest_hex(res->digest));
+        if (xb_store_ref_set(s, name, final, err) < 0)
+            goto out;
+        res->name = strdup(name);
+    }
+    for (size_t i = 0; i < o->ntags; i++) {
+        cleanup_free char *name = xb_store_normalize_name(o->tags[i]);
+        if (name == NULL || xb_store_ref_set(s, name, final, err) < 0)
+            goto out;
+        if (res->name == NULL)
+            res->name = strdup(name);
+    }
+    res->metadata =
+        json_pack("{s:s,s:s}", "containerimage.digest", res->digest,
+                  "containerimage.descriptor.mediaType", xb_json_str(final, "mediaType"));
+    if (res->metadata != NULL && res->config_digest[0] != '\0')
+        json_object_set_new(res->metadata, "containerimage.config.digest",
+                            json_string(res->config_digest));
+    if (res->metadata != NULL && res->name != NULL)
+        json_object_set_new(res->metadata, "image.name", json_string(res->name));
+    ret = 0;
+out:
+    ctx_free(&b);
+    xb_platform_list_free(plats, nplats);
+    xb_platform_free(&b.host);
+    if (b.tmpdir != NULL) {
+        xb_error_t e2 = XB_ERROR_INIT;
+        xb_rm_rf(b.tmpdir, &e2);
+        xb_error_clear(&e2);
+        free(b.tmpdir);
+    }
+    return ret;
+}

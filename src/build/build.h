@@ -1,0 +1,66 @@
+/* The build executor: Dockerfile + context -> image(s) in the store.
+ *
+ * One call builds everything: parse the Dockerfile, work out the stages the target needs, walk
+ * their instructions for each requested platform (FROM, COPY/ADD into layers, RUN through the
+ * run module, metadata into the config and history), commit the image (one manifest, or an
+ * OCI index / Docker manifest list for several platforms) and tag it.
+ *
+ * Untagged builds: like buildah, an image built without -t is kept, under the name
+ * "localhost/xbuild-<first 12 hex digits of the digest>:latest" so that `xbuild prune` does
+ * not collect it; `xbuild rmi` removes it. */
+#ifndef XB_BUILD_BUILD_H
+#define XB_BUILD_BUILD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "layer/writer.h"
+#include "store/store.h"
+#include "util/digest.h"
+#include "util/error.h"
+
+/* Progress lines for the CLI ("STEP 2/5: COPY a /b", ...); the library never prints. */
+typedef void (*xb_build_progress_fn)(void *ud, const char *line);
+
+typedef struct xb_build_opts {
+    const char *context_dir; /* required */
+    const char *dockerfile;  /* NULL: CONTEXT/Dockerfile, else CONTEXT/Containerfile */
+    const char *const *tags; /* image names to tag the result with */
+    size_t ntags;
+    const char *const *build_args; /* "K=V" (a bare "K" takes the value from the env) */
+    size_t nbuild_args;
+    const char *target;        /* stage name or index; NULL: the last stage */
+    const char *platforms;     /* NULL: host; "os/arch[/v]" or a comma-separated list */
+    int64_t timestamp;         /* -1: none; else created/history times and mtime clamp */
+    const char *const *labels; /* "K=V" added to the final image */
+    size_t nlabels;
+    xb_layer_opts_t layer_opts; /* compression; clamp_mtime is set from timestamp */
+    bool no_cache;
+    const char *const *no_cache_stages; /* --no-cache-filter */
+    size_t nno_cache_stages;
+    int pull_policy;            /* XB_PULL_* of build/hooks.h */
+    const char *const *secrets; /* --secret specs, NULL-terminated (or NULL) */
+    size_t nsecrets;
+    const char *network; /* RUN default network; NULL: "default" */
+    const char *format;  /* "oci" (default) or "docker" */
+    int jobs;            /* parallel platforms; <= 0: 1 */
+    xb_build_progress_fn progress;
+    void *progress_ud;
+} xb_build_opts_t;
+
+void xb_build_opts_init(xb_build_opts_t *o);
+
+typedef struct xb_build_result {
+    char digest[XB_DIGEST_LEN];        /* manifest digest (single platform) or index digest */
+    char config_digest[XB_DIGEST_LEN]; /* single platform: the config (image ID); else "" */
+    char *name;                        /* the first name it is stored under (owned) */
+    bool index;                        /* true when an index/manifest list was written */
+    json_t *metadata;                  /* {"containerimage.digest":..,...} for --metadata-file */
+} xb_build_result_t;
+
+void xb_build_result_free(xb_build_result_t *r);
+
+int xb_build(xb_store_t *s, const xb_build_opts_t *o, xb_build_result_t *res, xb_error_t *err);
+
+#endif

@@ -1,0 +1,118 @@
+#include "build/context.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "build/rootfs.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+struct scan {
+    xb_ignore_fn ignored;
+    void *ud;
+    bool descend_ignored;
+    xb_centries_t *idx;
+    int depth;
+};
+
+static int add_entry(struct scan *sc, int dfd, const char *name, const char *rel, const char *host,
+                     const struct stat *st, xb_error_t *err)
+{
+    xb_centry_t e = {0};
+    e.path = strdup(rel);
+    e.mode = st->st_mode;
+    e.uid = st->st_uid;
+    e.gid = st->st_gid;
+    e.mtime = st->st_mtim.tv_sec;
+    e.rdev = st->st_rdev;
+    if (S_ISLNK(st->st_mode)) {
+        char buf[4096];
+        ssize_t n = readlinkat(dfd, name, buf, sizeof(buf) - 1);
+        if (n < 0) {
+            free(e.path);
+            return xb_error_errno(err, errno, "readlink %s", host);
+        }
+        buf[n] = '\0';
+        e.link = strdup(buf);
+    } else if (S_ISREG(st->st_mode)) {
+        e.src = strdup(host);
+        e.len = (size_t)st->st_size;
+    }
+    if (sc->idx->n >= XB_ROOTFS_MAX_ENTRIES) {
+        free(e.path);
+        free(e.link);
+        free(e.src);
+        return xb_error_set(err, XB_ERR_INVALID, "the build context has too many files");
+    }
+    if (xb_centries_put(sc->idx, &e) == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    return 0;
+}
+
+static int scan_dir(struct scan *sc, int dfd, const char *rel, const char *host, xb_error_t *err)
+{
+    cleanup_dir DIR *d = fdopendir(dfd);
+    if (d == NULL) {
+        close(dfd);
+        return xb_error_errno(err, errno, "opendir %s", host);
+    }
+    if (++sc->depth > 256)
+        return xb_error_set(err, XB_ERR_INVALID, "%s: directories nested too deeply", host);
+    struct dirent *de;
+    while ((errno = 0, de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        cleanup_free char *crel = NULL;
+        cleanup_free char *chost = xb_path_join(host, de->d_name);
+        if (rel[0] == '\0')
+            crel = strdup(de->d_name);
+        else if (asprintf(&crel, "%s/%s", rel, de->d_name) < 0)
+            crel = NULL;
+        if (crel == NULL || chost == NULL)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        struct stat st;
+        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            return xb_error_errno(err, errno, "stat %s", chost);
+        if (S_ISSOCK(st.st_mode))
+            continue;
+        bool isdir = S_ISDIR(st.st_mode);
+        bool ign = sc->ignored != NULL && sc->ignored(sc->ud, crel, isdir);
+        if (ign && !(isdir && sc->descend_ignored))
+            continue;
+        if (isdir) {
+            size_t before = sc->idx->n;
+            if (add_entry(sc, dirfd(d), de->d_name, crel, chost, &st, err) < 0)
+                return -1;
+            int cfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (cfd < 0)
+                return xb_error_errno(err, errno, "open %s", chost);
+            if (scan_dir(sc, cfd, crel, chost, err) < 0)
+                return -1;
+            if (ign && sc->idx->n == before + 1)
+                xb_centries_remove_tree(sc->idx, crel);
+        } else {
+            if (add_entry(sc, dirfd(d), de->d_name, crel, chost, &st, err) < 0)
+                return -1;
+        }
+    }
+    if (errno != 0)
+        return xb_error_errno(err, errno, "readdir %s", host);
+    sc->depth--;
+    return 0;
+}
+
+int xb_context_scan(const char *dir, xb_ignore_fn ignored, void *ud, bool descend_ignored,
+                    xb_centries_t *idx, xb_error_t *err)
+{
+    struct scan sc = {ignored, ud, descend_ignored, idx, 0};
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return xb_error_errno(err, errno, "build context %s", dir);
+    return scan_dir(&sc, fd, "", dir, err);
+}

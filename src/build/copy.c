@@ -1,0 +1,346 @@
+#include "build/copy.h"
+
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "build/rootfs.h"
+#include "util/cleanup.h"
+#include "util/json.h"
+
+bool xb_copy_has_glob(const char *s)
+{
+    return strpbrk(s, "*?[") != NULL;
+}
+
+static char *join2(const char *a, const char *b)
+{
+    char *r = NULL;
+    if (a[0] == '\0')
+        return strdup(b);
+    if (b[0] == '\0')
+        return strdup(a);
+    if (asprintf(&r, "%s/%s", a, b) < 0)
+        return NULL;
+    return r;
+}
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+/* Matches pattern (cleaned, no leading slash) against the tree; appends resolved matched
+ * paths (strings) to out. */
+static int glob_tree(const xb_centries_t *tree, const char *pattern, json_t *out, xb_error_t *err)
+{
+    cleanup_json json_t *cur = json_array();
+    json_array_append_new(cur, json_pack("[ss]", "", ""));
+    cleanup_free char *pat = strdup(pattern);
+    char *save = NULL;
+    for (char *comp = strtok_r(pat, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
+        json_t *next = json_array();
+        size_t i;
+        json_t *v;
+        json_array_foreach(cur, i, v)
+        {
+            const char *dir = json_string_value(json_array_get(v, 0));
+            if (!xb_copy_has_glob(comp)) {
+                char *p = join2(dir, comp);
+                if (p == NULL) {
+                    json_decref(next);
+                    return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+                }
+                xb_centry_t *e = NULL;
+                char *r = xb_rootfs_resolve(tree, p, true, &e);
+                if (r != NULL && e != NULL)
+                    json_array_append_new(next, json_pack("[ss]", r, base_name(p)));
+                free(p);
+                free(r);
+                continue;
+            }
+            size_t dl = strlen(dir);
+            for (size_t k = 0; k < tree->n; k++) {
+                const char *p = tree->v[k].path;
+                if (dl > 0 && (strncmp(p, dir, dl) != 0 || p[dl] != '/'))
+                    continue;
+                const char *name = dl ? p + dl + 1 : p;
+                if (strchr(name, '/') != NULL)
+                    continue;
+                if (fnmatch(comp, name, FNM_PATHNAME) != 0)
+                    continue;
+                xb_centry_t *e = NULL;
+                char *r = xb_rootfs_resolve(tree, p, true, &e);
+                if (r != NULL && e != NULL)
+                    json_array_append_new(next, json_pack("[ss]", r, name));
+                free(r);
+            }
+        }
+        json_decref(cur);
+        cur = next;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(cur, i, v) json_array_append(out, v);
+    return 0;
+}
+
+static int put(xb_centries_t *out, xb_centry_t *e, xb_error_t *err)
+{
+    if (xb_centries_put(out, e) == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    return 0;
+}
+
+static int emit(const xb_copy_req_t *rq, const xb_centry_t *s, const char *dst, xb_centries_t *out,
+                xb_error_t *err)
+{
+    xb_centry_t e = {0};
+    e.path = strdup(dst);
+    e.mode = s->mode;
+    e.uid = s->uid;
+    e.gid = s->gid;
+    e.mtime = s->mtime;
+    e.rdev = s->rdev;
+    e.len = s->len;
+    e.link = s->link && !s->hardlink ? strdup(s->link) : NULL;
+    e.src = s->src ? strdup(s->src) : NULL;
+    if (s->data != NULL) {
+        e.data = malloc(s->len + 1);
+        if (e.data != NULL) {
+            memcpy(e.data, s->data, s->len);
+            e.data[s->len] = '\0';
+        }
+    }
+    if (e.path == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    if (rq->chown) {
+        e.uid = rq->uid;
+        e.gid = rq->gid;
+    } else if (rq->from_context) {
+        e.uid = 0;
+        e.gid = 0;
+    }
+    if (rq->chmod && !S_ISLNK(e.mode))
+        e.mode = (e.mode & S_IFMT) | (rq->perm & 07777);
+    if (rq->clamp_mtime >= 0 && e.mtime > rq->clamp_mtime)
+        e.mtime = rq->clamp_mtime;
+    return put(out, &e, err);
+}
+
+static bool excluded(const xb_copy_req_t *rq, const char *rel, bool isdir)
+{
+    return rq->exclude != NULL && rel[0] != '\0' && rq->exclude(rq->exclude_ud, rel, isdir);
+}
+
+/* Copies the contents of directory srcdir (tree path, "" = root) into destdir. */
+static int copy_dir(const xb_copy_req_t *rq, const char *srcdir, const char *destdir,
+                    xb_centries_t *out, xb_error_t *err)
+{
+    size_t sl = strlen(srcdir);
+    const xb_centries_t *t = rq->src;
+    cleanup_json json_t *skipped = json_array();
+    for (size_t k = 0; k < t->n; k++) {
+        const char *p = t->v[k].path;
+        if (sl > 0 && (strncmp(p, srcdir, sl) != 0 || p[sl] != '/'))
+            continue;
+        const char *rel = sl ? p + sl + 1 : p;
+        bool isdir = S_ISDIR(t->v[k].mode);
+        if (excluded(rq, rel, isdir))
+            continue;
+        cleanup_free char *dst = join2(destdir, rel);
+        if (dst == NULL)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        if (emit(rq, &t->v[k], dst, out, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int dest_parents(const xb_copy_req_t *rq, xb_centries_t *out, const char *destdir,
+                        xb_error_t *err)
+{
+    /* every ancestor of every entry must exist as a directory */
+    size_t n = out->n;
+    cleanup_json json_t *need = json_object();
+    for (size_t i = 0; i < n; i++) {
+        cleanup_free char *p = strdup(out->v[i].path);
+        if (p == NULL)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        for (char *s = strrchr(p, '/'); s != NULL; s = strrchr(p, '/')) {
+            *s = '\0';
+            if (json_object_get(need, p) != NULL)
+                break;
+            json_object_set_new(need, p, json_true());
+        }
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(need, k, v)
+    {
+        if (xb_centries_get(out, k) != NULL)
+            continue;
+        xb_centry_t *ie = NULL;
+        if (rq->image != NULL) {
+            ie = xb_centries_get(rq->image, k);
+            if (ie != NULL && S_ISDIR(ie->mode))
+                continue;
+            if (ie != NULL)
+                return xb_error_set(err, XB_ERR_INVALID,
+                                    "%s: cannot copy to /%s: /%s is not a directory in the image",
+                                    rq->instr, destdir, k);
+        }
+        xb_centry_t e = {0};
+        e.path = strdup(k);
+        e.mode = S_IFDIR | 0755;
+        e.mtime = rq->dir_mtime;
+        if (rq->chown && strcmp(k, destdir) == 0) {
+            e.uid = rq->uid;
+            e.gid = rq->gid;
+        }
+        if (e.path == NULL || put(out, &e, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int xb_copy_plan(const xb_copy_req_t *rq, xb_centries_t *out, xb_error_t *err)
+{
+    const char *dest = rq->dest;
+    size_t dlen = strlen(dest);
+    bool dest_slash = dlen > 0 && (dest[dlen - 1] == '/' || strcmp(dest, ".") == 0 ||
+                                   (dlen >= 2 && strcmp(dest + dlen - 2, "/.") == 0));
+    cleanup_free char *abs = NULL;
+    if (dest[0] == '/')
+        abs = strdup(dest);
+    else if (asprintf(&abs, "%s/%s", rq->workdir ? rq->workdir : "/", dest) < 0)
+        abs = NULL;
+    if (abs == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    cleanup_free char *destpath = NULL;
+    xb_centry_t *de = NULL;
+    if (rq->image != NULL)
+        destpath = xb_rootfs_resolve(rq->image, abs, true, &de);
+    else
+        destpath = xb_clean_image_path(abs);
+    if (destpath == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    bool dest_isdir = dest_slash || destpath[0] == '\0' || (de != NULL && S_ISDIR(de->mode));
+
+    /* collect the sources */
+    cleanup_json json_t *matches = json_array();
+    for (size_t i = 0; i < rq->nsrcs; i++) {
+        const char *s = rq->srcs[i];
+        cleanup_free char *clean = xb_clean_image_path(s);
+        if (clean == NULL)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        if (rq->src == NULL)
+            return xb_error_set(err, XB_ERR_NOT_FOUND, "%s: no source tree for %s", rq->instr, s);
+        size_t before = json_array_size(matches);
+        if (xb_copy_has_glob(clean)) {
+            if (glob_tree(rq->src, clean, matches, err) < 0)
+                return -1;
+            if (json_array_size(matches) == before)
+                return xb_error_set(err, XB_ERR_NOT_FOUND,
+                                    "%s: no source files were specified: %s matches nothing",
+                                    rq->instr, s);
+        } else {
+            xb_centry_t *e = NULL;
+            cleanup_free char *r = xb_rootfs_resolve(rq->src, clean, true, &e);
+            if (r == NULL)
+                return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+            if (r[0] != '\0' && e == NULL)
+                return xb_error_set(
+                    err, XB_ERR_NOT_FOUND, "%s: source %s not found%s", rq->instr, s,
+                    rq->from_context ? " in the build context (or excluded by .dockerignore)" : "");
+            json_array_append_new(matches, json_pack("[ss]", r, base_name(clean)));
+        }
+    }
+    size_t total = json_array_size(matches) + rq->nfiles;
+    if (total == 0)
+        return xb_error_set(err, XB_ERR_INVALID, "%s: no source files were specified", rq->instr);
+    if (total > 1 && !dest_isdir)
+        return xb_error_set(err, XB_ERR_INVALID,
+                            "%s: when using %s with more than one source file, the destination "
+                            "must be a directory and end with a /",
+                            rq->instr, rq->instr);
+
+    size_t i;
+    json_t *v;
+    json_array_foreach(matches, i, v)
+    {
+        const char *p = json_string_value(json_array_get(v, 0));
+        const char *pname = json_string_value(json_array_get(v, 1));
+        xb_centry_t *e = p[0] ? xb_centries_get(rq->src, p) : NULL;
+        if (p[0] == '\0' || (e != NULL && S_ISDIR(e->mode))) {
+            if (de != NULL && !S_ISDIR(de->mode) && !dest_slash)
+                return xb_error_set(err, XB_ERR_INVALID,
+                                    "%s: cannot copy directory %s onto the file /%s", rq->instr,
+                                    p[0] ? p : ".", destpath);
+            /* the destination directory itself takes the source directory's metadata when it
+             * is created here */
+            if (destpath[0] != '\0' && (de == NULL || !S_ISDIR(de->mode)) && e != NULL &&
+                xb_centries_get(out, destpath) == NULL) {
+                if (emit(rq, e, destpath, out, err) < 0)
+                    return -1;
+            }
+            if (copy_dir(rq, p, destpath, out, err) < 0)
+                return -1;
+            continue;
+        }
+        if (e == NULL)
+            continue;
+        if (rq->archive != NULL && S_ISREG(e->mode)) {
+            int r = rq->archive(rq->archive_ud, e, destpath, out, err);
+            if (r < 0)
+                return -1;
+            if (r > 0)
+                continue;
+        }
+        cleanup_free char *dst = dest_isdir ? join2(destpath, pname) : strdup(destpath);
+        if (dst == NULL)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        if (dst[0] == '\0')
+            return xb_error_set(err, XB_ERR_INVALID, "%s: cannot replace / with a file", rq->instr);
+        xb_centry_t *ex = rq->image ? xb_centries_get(rq->image, dst) : NULL;
+        if (ex != NULL && S_ISDIR(ex->mode) && !S_ISDIR(e->mode))
+            return xb_error_set(err, XB_ERR_INVALID,
+                                "%s: cannot copy file %s onto the directory /%s", rq->instr, p,
+                                dst);
+        if (emit(rq, e, dst, out, err) < 0)
+            return -1;
+    }
+    for (size_t k = 0; k < rq->nfiles; k++) {
+        const xb_centry_t *f = &rq->files[k];
+        cleanup_free char *dst =
+            dest_isdir ? join2(destpath, base_name(f->path)) : strdup(destpath);
+        if (dst == NULL)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        if (dst[0] == '\0')
+            return xb_error_set(err, XB_ERR_INVALID, "%s: cannot replace / with a file", rq->instr);
+        xb_copy_req_t r2 = *rq;
+        r2.from_context = false; /* extra files carry the owner they were given */
+        if (emit(&r2, f, dst, out, err) < 0)
+            return -1;
+    }
+    if (dest_isdir && destpath[0] != '\0' && (de == NULL || !S_ISDIR(de->mode)) &&
+        xb_centries_get(out, destpath) == NULL) {
+        xb_centry_t d = {0};
+        d.path = strdup(destpath);
+        d.mode = S_IFDIR | 0755;
+        d.mtime = rq->dir_mtime;
+        if (rq->chown) {
+            d.uid = rq->uid;
+            d.gid = rq->gid;
+        }
+        if (d.path == NULL || put(out, &d, err) < 0)
+            return -1;
+    }
+    if (dest_parents(rq, out, destpath, err) < 0)
+        return -1;
+    xb_centries_sort(out);
+    return 0;
+}

@@ -1,0 +1,405 @@
+/* COPY and ADD instructions: sources from the context, an earlier stage or an image, heredocs
+ * and URLs, into one layer. */
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "build/add.h"
+#include "build/chown.h"
+#include "build/context.h"
+#include "build/copy.h"
+#include "build/internal.h"
+#include "build/rootfs.h"
+#include "image/image.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/json.h"
+
+#define DOCKERIGNORE_MAX (1u * 1024 * 1024)
+
+/* --- .dockerignore (patterns; '!' exceptions; last match wins) --- */
+static bool pattern_match(const char *pat, const char *path)
+{
+    if (fnmatch(pat, path, FNM_PATHNAME) == 0)
+        return true;
+    /* a pattern naming a directory excludes what is below it */
+    size_t pl = strlen(path);
+    for (size_t i = pl; i-- > 0;) {
+        if (path[i] != '/')
+            continue;
+        char buf[4096];
+        if (i >= sizeof(buf))
+            return false;
+        memcpy(buf, path, i);
+        buf[i] = '\0';
+        if (fnmatch(pat, buf, FNM_PATHNAME) == 0)
+            return true;
+    }
+    /* "**" as any number of directories */
+    const char *dd = strstr(pat, "**");
+    if (dd != NULL) {
+        char buf[4096];
+        size_t pre = (size_t)(dd - pat);
+        const char *post = dd[2] == '/' ? dd + 3 : dd + 2;
+        if (pre >= sizeof(buf))
+            return false;
+        if (strncmp(path, pat, pre) != 0 && fnmatch(pre ? "" : "", "", 0) != 0)
+            return false;
+        if (pre > 0 && strncmp(path, pat, pre) != 0)
+            return false;
+        const char *rest = path + pre;
+        for (const char *p = rest;; p = strchr(p, '/') + 1) {
+            if (pattern_match(post, p))
+                return true;
+            if (strchr(p, '/') == NULL)
+                break;
+        }
+    }
+    return false;
+}
+
+static bool ignore_fn(void *ud, const char *rel, bool is_dir)
+{
+    json_t *pats = ud;
+    bool ex = false;
+    size_t i;
+    json_t *v;
+    (void)is_dir;
+    json_array_foreach(pats, i, v)
+    {
+        const char *p = json_string_value(v);
+        bool neg = p[0] == '!';
+        if (pattern_match(neg ? p + 1 : p, rel))
+            ex = !neg;
+    }
+    return ex;
+}
+
+static int load_ignore(xb_bctx_t *b, json_t **out, bool *has_neg, xb_error_t *err)
+{
+    cleanup_free char *path = xb_path_join(b->o->context_dir, ".dockerignore");
+    *out = NULL;
+    *has_neg = false;
+    if (path == NULL || !xb_path_exists(path))
+        return 0;
+    cleanup_free char *text = NULL;
+    size_t len;
+    if (xb_read_file(path, DOCKERIGNORE_MAX, &text, &len, err) < 0)
+        return -1;
+    json_t *pats = json_array();
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        while (*line == ' ' || *line == '\t')
+            line++;
+        size_t n = strlen(line);
+        while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t' || line[n - 1] == '\r'))
+            line[--n] = '\0';
+        if (n == 0 || line[0] == '#')
+            continue;
+        bool neg = line[0] == '!';
+        cleanup_free char *clean = xb_clean_image_path(neg ? line + 1 : line);
+        if (clean == NULL || clean[0] == '\0')
+            continue;
+        cleanup_free char *pat = NULL;
+        if (asprintf(&pat, "%s%s", neg ? "!" : "", clean) < 0)
+            continue;
+        if (neg)
+            *has_neg = true;
+        json_array_append_new(pats, json_string(pat));
+    }
+    *out = pats;
+    return 0;
+}
+
+static int context_index(xb_bctx_t *b, xb_error_t *err)
+{
+    if (b->ctx_scanned)
+        return 0;
+    bool has_neg = false;
+    json_t *pats = NULL;
+    if (load_ignore(b, &pats, &has_neg, err) < 0)
+        return -1;
+    if (b->ignore != NULL)
+        json_decref(b->ignore);
+    b->ignore = pats;
+    xb_centries_init(&b->ctx);
+    b->ctx_scanned = true;
+    if (xb_context_scan(b->o->context_dir, pats ? ignore_fn : NULL, pats, has_neg, &b->ctx, err) <
+        0)
+        return -1;
+    return 0;
+}
+
+struct excl {
+    const char **pats;
+    size_t n;
+};
+
+static bool exclude_fn(void *ud, const char *rel, bool is_dir)
+{
+    struct excl *x = ud;
+    (void)is_dir;
+    for (size_t i = 0; i < x->n; i++)
+        if (pattern_match(x->pats[i], rel))
+            return true;
+    return false;
+}
+
+/* Longest directory prefix shared by the (cleaned) sources before any glob. */
+static char *common_prefix(char **srcs, size_t n)
+{
+    char *pre = NULL;
+    for (size_t i = 0; i < n; i++) {
+        cleanup_free char *c = xb_clean_image_path(srcs[i]);
+        if (c == NULL)
+            return NULL;
+        char *g = strpbrk(c, "*?[");
+        if (g != NULL) {
+            *g = '\0';
+            char *sl = strrchr(c, '/');
+            if (sl)
+                *sl = '\0';
+            else
+                c[0] = '\0';
+        }
+        if (pre == NULL) {
+            pre = strdup(c);
+            continue;
+        }
+        size_t k = 0;
+        while (pre[k] && pre[k] == c[k])
+            k++;
+        if (!(pre[k] == '\0' && (c[k] == '\0' || c[k] == '/'))) {
+            while (k > 0 && pre[k] != '/')
+                k--;
+        }
+        pre[k] = '\0';
+    }
+    return pre ? pre : strdup("");
+}
+
+static int parse_chmod(const char *s, mode_t *out, xb_error_t *err)
+{
+    char *end;
+    long v = strtol(s, &end, 8);
+    if (s[0] == '\0' || *end != '\0' || v < 0 || v > 07777)
+        return xb_error_set(err, XB_ERR_INVALID,
+                            "--chmod=%s: expected an octal mode such as 755 (symbolic modes are "
+                            "not supported)",
+                            s);
+    *out = (mode_t)v;
+    return 0;
+}
+
+int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *err)
+{
+    xb_bctx_t *b = st->b;
+    const char *instr = add ? "ADD" : "COPY";
+    char where[256];
+    xb_bx_where(b, in, where, sizeof(where));
+    if (in->nargs < 2)
+        return xb_error_set(err, XB_ERR_PARSE, "%s: %s requires at least two arguments", where,
+                            instr);
+    cleanup_free char *dest = NULL;
+    if (xb_bx_expand(st, in->args[in->nargs - 1], &dest, err) < 0)
+        return xb_error_wrap(err, "%s: %s", where, instr);
+    if (dest[0] == '\0')
+        return xb_error_set(err, XB_ERR_INVALID, "%s: %s: empty destination", where, instr);
+    cleanup_free char *work = NULL;
+    if (xb_store_mkdtemp(b->store, "copy", &work, err) < 0)
+        return -1;
+    xb_centries_t files, out, fromidx;
+    xb_centries_init(&files);
+    xb_centries_init(&out);
+    xb_centries_init(&fromidx);
+    char **srcs = calloc(in->nargs, sizeof(char *));
+    size_t nsrcs = 0;
+    int ret = -1;
+    xb_error_t e2 = XB_ERROR_INIT;
+    cleanup_free char *by = NULL;
+    const char *exvals[256];
+    cleanup_json json_t *exstr = json_array();
+    struct excl ex = {exvals, 0};
+    if (srcs == NULL) {
+        xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i + 1 < in->nargs; i++) {
+        const xb_df_heredoc_t *h = xb_df_heredoc_for_arg(in, in->args[i]);
+        if (h != NULL) {
+            xb_centry_t e = {0};
+            e.path = strdup(h->name);
+            e.mode = S_IFREG | 0644;
+            e.len = strlen(h->content);
+            e.data = strdup(h->content);
+            e.mtime = b->created;
+            if (xb_centries_put(&files, &e) == NULL)
+                goto oom;
+            continue;
+        }
+        char *s = NULL;
+        if (xb_bx_expand(st, in->args[i], &s, err) < 0) {
+            xb_error_wrap(err, "%s: %s", where, instr);
+            goto out;
+        }
+        if (add && xb_add_is_url(s)) {
+            xb_centry_t e = {0};
+            const char *ck = xb_df_flag_get(in, "checksum");
+            cleanup_free char *cks = NULL;
+            if (ck != NULL && xb_bx_expand(st, ck, &cks, err) < 0) {
+                free(s);
+                goto out;
+            }
+            int r = xb_add_download(s, cks, work, b->created, &e, err);
+            free(s);
+            if (r < 0) {
+                xb_error_wrap(err, "%s", where);
+                goto out;
+            }
+            if (xb_centries_put(&files, &e) == NULL)
+                goto oom;
+            continue;
+        }
+        srcs[nsrcs++] = s;
+    }
+    if (xb_df_flag_get(in, "checksum") != NULL && nsrcs > 0) {
+        xb_error_set(err, XB_ERR_INVALID, "%s: ADD --checksum is only supported for URLs", where);
+        goto out;
+    }
+    /* the source tree */
+    const xb_centries_t *tree = NULL;
+    bool from_context = true;
+    const char *from = xb_df_flag_get(in, "from");
+    if (from != NULL && nsrcs > 0) {
+        cleanup_free char *f = NULL;
+        if (xb_bx_expand(st, from, &f, err) < 0)
+            goto out;
+        from_context = false;
+        xb_bstage_t *dep = xb_bx_stage_find(b, f, st->index);
+        json_t *layers = NULL;
+        cleanup_json json_t *img_layers = NULL;
+        if (dep != NULL) {
+            if (xb_bx_stage_build(b, dep, err) < 0)
+                goto out;
+            layers = dep->layers;
+        } else {
+            xb_bstage_t *later = xb_bx_stage_find(b, f, b->nstages);
+            if (later != NULL) {
+                xb_error_set(err, XB_ERR_INVALID,
+                             "%s: COPY --from=%s: stage %s is not before "
+                             "this one",
+                             where, f, f);
+                goto out;
+            }
+            cleanup_json json_t *cfg = NULL;
+            if (xb_bx_image_load(b, f, &st->platform, &cfg, &img_layers, err) < 0) {
+                xb_error_wrap(err, "%s: %s --from=%s", where, instr, f);
+                goto out;
+            }
+            layers = img_layers;
+        }
+        cleanup_free char *prefix = common_prefix(srcs, nsrcs);
+        if (prefix == NULL || xb_rootfs_build(&fromidx, b->store, layers, prefix, work, err) < 0)
+            goto out;
+        tree = &fromidx;
+    } else if (nsrcs > 0) {
+        if (context_index(b, err) < 0)
+            goto out;
+        tree = &b->ctx;
+    }
+    /* ownership and mode */
+    xb_copy_req_t rq;
+    memset(&rq, 0, sizeof(rq));
+    const char *chown = xb_df_flag_get(in, "chown");
+    if (chown != NULL) {
+        cleanup_free char *c = NULL;
+        if (xb_bx_expand(st, chown, &c, err) < 0)
+            goto out;
+        if (xb_chown_resolve(b->store, st->layers, c, &rq.uid, &rq.gid, err) < 0) {
+            xb_error_wrap(err, "%s: %s", where, instr);
+            goto out;
+        }
+        rq.chown = true;
+    }
+    const char *chmod = xb_df_flag_get(in, "chmod");
+    if (chmod != NULL) {
+        cleanup_free char *c = NULL;
+        if (xb_bx_expand(st, chmod, &c, err) < 0 || parse_chmod(c, &rq.perm, err) < 0) {
+            xb_error_wrap(err, "%s: %s", where, instr);
+            goto out;
+        }
+        rq.chmod = true;
+    }
+    ex.n = xb_df_flag_all(in, "exclude", NULL, 0);
+    if (ex.n > 256)
+        ex.n = 256;
+    xb_df_flag_all(in, "exclude", exvals, ex.n);
+    for (size_t i = 0; i < ex.n; i++) {
+        char *x = NULL;
+        if (xb_bx_expand(st, exvals[i], &x, err) < 0)
+            goto out;
+        char *c = xb_clean_image_path(x);
+        free(x);
+        json_array_append_new(exstr, json_string(c ? c : ""));
+        free(c);
+        exvals[i] = json_string_value(json_array_get(exstr, i));
+    }
+    if (xb_bx_stage_index(st, err) < 0)
+        goto out;
+    json_t *cc = xb_image_config_container(st->config);
+    const char *wd = xb_json_str(cc, "WorkingDir");
+    xb_add_ctx_t actx = {work, rq.chown, rq.uid, rq.gid, rq.chmod, rq.perm, b->lopts.clamp_mtime};
+    /* files (heredocs, downloads) get the chown owner too */
+    for (size_t i = 0; i < files.n; i++) {
+        if (rq.chown) {
+            files.v[i].uid = rq.uid;
+            files.v[i].gid = rq.gid;
+        }
+    }
+    rq.instr = instr;
+    rq.src = tree;
+    rq.from_context = from_context;
+    rq.srcs = (const char *const *)srcs;
+    rq.nsrcs = nsrcs;
+    rq.files = files.v;
+    rq.nfiles = files.n;
+    rq.dest = dest;
+    rq.workdir = wd && wd[0] ? wd : "/";
+    rq.image = &st->idx;
+    rq.exclude = ex.n ? exclude_fn : NULL;
+    rq.exclude_ud = &ex;
+    rq.dir_mtime = b->created;
+    rq.clamp_mtime = b->lopts.clamp_mtime;
+    rq.archive = add && from_context ? xb_add_archive_hook : NULL;
+    rq.archive_ud = &actx;
+    if (xb_copy_plan(&rq, &out, err) < 0) {
+        xb_error_wrap(err, "%s", where);
+        goto out;
+    }
+    xb_layer_result_t res;
+    if (xb_bx_write_layer(b, &out, &res, err) < 0) {
+        xb_error_wrap(err, "%s: %s: writing the layer", where, instr);
+        goto out;
+    }
+    if (asprintf(&by, "/bin/sh -c #(nop) %s", in->original) < 0)
+        goto oom;
+    if (xb_bx_add_layer(st, &res, by, err) < 0)
+        goto out;
+    ret = 0;
+    goto out;
+oom:
+    xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+out:
+    for (size_t i = 0; i < nsrcs; i++)
+        free(srcs[i]);
+    free(srcs);
+    xb_centries_free(&files);
+    xb_centries_free(&out);
+    xb_centries_free(&fromidx);
+    xb_rm_rf(work, &e2);
+    xb_error_clear(&e2);
+    return ret;
+}

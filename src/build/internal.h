@@ -1,0 +1,101 @@
+/* Private state of the build executor (src/build/ only). */
+#ifndef XB_BUILD_INTERNAL_H
+#define XB_BUILD_INTERNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "build/build.h"
+#include "build/entries.h"
+#include "dockerfile/ast.h"
+#include "image/platform.h"
+#include "layer/writer.h"
+#include "store/store.h"
+#include "util/error.h"
+
+struct xb_bctx;
+
+typedef struct xb_bstage {
+    struct xb_bctx *b;
+    size_t index;      /* stage number (0-based) */
+    size_t first, end; /* instruction range [first, end), first is the FROM */
+    char *name;        /* "AS name" (lower case) or NULL */
+    bool built, building;
+    json_t *config; /* image config being built */
+    json_t *layers; /* layer descriptors, bottom first */
+    xb_platform_t platform;
+    json_t *args;      /* ARG name -> string value (json null: declared, no value) */
+    xb_centries_t idx; /* rootfs index (no content) of the current state */
+    bool idx_valid;
+    char *cache_key; /* running cache key of the state (hex), issue 5 */
+    bool no_cache;
+    bool cmd_set; /* CMD seen in this stage (ENTRYPOINT keeps it) */
+    char manifest_digest[XB_DIGEST_LEN];
+} xb_bstage_t;
+
+typedef struct xb_bctx {
+    xb_store_t *store;
+    const xb_build_opts_t *o;
+    xb_dockerfile_t *df;
+    xb_platform_t target; /* the platform being built */
+    xb_platform_t host;   /* BUILDPLATFORM */
+    char *tmpdir;         /* work dir (removed at the end) */
+    xb_centries_t ctx;    /* build context index */
+    bool ctx_scanned;
+    json_t *ignore;      /* .dockerignore patterns (array of strings) or NULL */
+    json_t *build_args;  /* --build-arg name -> value */
+    json_t *global_args; /* ARGs before the first FROM: name -> value/null */
+    xb_bstage_t *stages;
+    size_t nstages;
+    int64_t created;       /* created/history time */
+    xb_layer_opts_t lopts; /* with clamp */
+    size_t nstages_built;
+    bool multi_stage;
+} xb_bctx_t;
+
+/* Progress line (printf-style) through o->progress. */
+void xb_bx_progress(xb_bctx_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Expands a raw word with the stage's variables (ENV over ARG); quotes removed. *out: caller
+ * frees. */
+int xb_bx_expand(xb_bstage_t *st, const char *word, char **out, xb_error_t *err);
+/* Expands a raw word against explicit variables (object name -> value string/null). */
+int xb_bx_expand_vars(json_t *vars, const char *word, char **out, xb_error_t *err);
+/* Expansion that may produce several words (EXPOSE); appends strings to out. */
+int xb_bx_expand_words(xb_bstage_t *st, const char *word, json_t *out, xb_error_t *err);
+/* Variables in scope for st: ARGs with a value, then ENV (ENV wins). New reference. */
+json_t *xb_bx_vars(xb_bstage_t *st);
+
+/* Builds the stage (recursively its dependencies) unless already built. */
+int xb_bx_stage_build(xb_bctx_t *b, xb_bstage_t *st, xb_error_t *err);
+/* Finds a stage by name or index written by the user ("build", "0"); NULL when none, or a
+ * stage at or after `before` (a stage may only use earlier ones). */
+xb_bstage_t *xb_bx_stage_find(xb_bctx_t *b, const char *ref, size_t before);
+/* Loads an image from the store (pulling per policy) for platform p: config and layers are new
+ * references. */
+int xb_bx_image_load(xb_bctx_t *b, const char *ref, const xb_platform_t *p, json_t **config,
+                     json_t **layers, xb_error_t *err);
+
+/* "Dockerfile:12" */
+const char *xb_bx_where(xb_bctx_t *b, const xb_df_instr_t *in, char buf[], size_t n);
+
+/* Instruction handlers (stage st, instruction in). */
+int xb_bx_meta(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err);
+int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *err);
+int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err);
+int xb_bx_arg(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err);
+
+/* The rootfs index of the stage's current state (built on demand). */
+int xb_bx_stage_index(xb_bstage_t *st, xb_error_t *err);
+/* Appends a layer to the stage: descriptor, diff_id and history. */
+int xb_bx_add_layer(xb_bstage_t *st, const xb_layer_result_t *res, const char *created_by,
+                    xb_error_t *err);
+/* History entry for a metadata instruction. */
+int xb_bx_add_history(xb_bstage_t *st, const char *created_by, xb_error_t *err);
+
+/* Writes the sorted entries as one layer. */
+int xb_bx_write_layer(xb_bctx_t *b, const xb_centries_t *ents, xb_layer_result_t *res,
+                      xb_error_t *err);
+
+#endif

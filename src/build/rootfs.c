@@ -1,0 +1,373 @@
+#include "build/rootfs.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/json.h"
+
+#define WH_PREFIX ".wh."
+#define WH_OPAQUE ".wh..wh..opq"
+
+static int open_layer(xb_store_t *s, const json_t *layer, struct archive **out, xb_error_t *err)
+{
+    const char *digest = xb_json_str(layer, "digest");
+    if (digest == NULL || !xb_digest_valid(digest))
+        return xb_error_set(err, XB_ERR_INVALID, "layer descriptor without a valid digest");
+    cleanup_free char *path = xb_store_blob_path(s, digest);
+    if (path == NULL || !xb_path_exists(path))
+        return xb_error_set(err, XB_ERR_NOT_FOUND, "layer %s is not in the store", digest);
+    struct archive *a = archive_read_new();
+    if (a == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    archive_read_support_filter_all(a);
+    archive_read_support_format_tar(a);
+    archive_read_support_format_empty(a);
+    if (archive_read_open_filename(a, path, 64 * 1024) != ARCHIVE_OK) {
+        int r = xb_error_set(err, XB_ERR_IO, "layer %s: %s", digest, archive_error_string(a));
+        archive_read_free(a);
+        return r;
+    }
+    *out = a;
+    return 0;
+}
+
+static bool under(const char *path, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    if (n == 0)
+        return true;
+    return strncmp(path, prefix, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* Removes the children (not the dir itself) of dir from idx. */
+static void remove_children(xb_centries_t *idx, const char *dir)
+{
+    size_t n = strlen(dir), j = 0;
+    bool changed = false;
+    for (size_t i = 0; i < idx->n; i++) {
+        const char *p = idx->v[i].path;
+        if (n == 0 || (strncmp(p, dir, n) == 0 && p[n] == '/')) {
+            free(idx->v[i].path);
+            free(idx->v[i].link);
+            free(idx->v[i].src);
+            free(idx->v[i].data);
+            changed = true;
+            continue;
+        }
+        idx->v[j++] = idx->v[i];
+    }
+    idx->n = j;
+    if (changed) {
+        json_object_clear(idx->index);
+        for (size_t i = 0; i < idx->n; i++)
+            json_object_set_new(idx->index, idx->v[i].path, json_integer((json_int_t)i));
+    }
+}
+
+static int copy_content(struct archive *a, const char *tmpdir, size_t seq, char **out,
+                        xb_error_t *err)
+{
+    char name[32];
+    snprintf(name, sizeof(name), "f%zu", seq);
+    cleanup_free char *path = xb_path_join(tmpdir, name);
+    cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return xb_error_errno(err, errno, "creating %s", path);
+    const void *buf;
+    size_t len;
+    la_int64_t off;
+    int r;
+    while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
+        if (lseek(fd, off, SEEK_SET) < 0)
+            return xb_error_errno(err, errno, "seek in %s", path);
+        if (xb_write_all(fd, buf, len, err) < 0)
+            return -1;
+    }
+    if (r != ARCHIVE_EOF)
+        return xb_error_set(err, XB_ERR_IO, "reading layer: %s", archive_error_string(a));
+    /* sparse tails */
+    struct stat st;
+    if (fstat(fd, &st) == 0)
+        (void)st;
+    *out = steal_pointer(&path);
+    return 0;
+}
+
+int xb_rootfs_apply_layer(xb_centries_t *idx, xb_store_t *s, const json_t *layer,
+                          const char *want_prefix, const char *tmpdir, xb_error_t *err)
+{
+    cleanup_archive_read struct archive *a = NULL;
+    if (open_layer(s, layer, &a, err) < 0)
+        return -1;
+    xb_centries_t add;
+    xb_centries_init(&add);
+    cleanup_json json_t *whiteouts = json_array();
+    cleanup_json json_t *opaques = json_array();
+    struct archive_entry *ae;
+    int r;
+    static size_t seq;
+    int ret = 0;
+    while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+        cleanup_free char *p = xb_clean_image_path(archive_entry_pathname(ae));
+        if (p == NULL || p[0] == '\0')
+            continue;
+        const char *base = strrchr(p, '/');
+        base = base ? base + 1 : p;
+        if (strncmp(base, WH_PREFIX, strlen(WH_PREFIX)) == 0) {
+            size_t dl = (size_t)(base - p);
+            cleanup_free char *dir = strndup(p, dl ? dl - 1 : 0);
+            if (strcmp(base, WH_OPAQUE) == 0) {
+                json_array_append_new(opaques, json_string(dir));
+            } else {
+                cleanup_free char *victim = NULL;
+                if (dl)
+                    (void)!asprintf(&victim, "%s/%s", dir, base + strlen(WH_PREFIX));
+                else
+                    victim = strdup(base + strlen(WH_PREFIX));
+                if (victim != NULL)
+                    json_array_append_new(whiteouts, json_string(victim));
+            }
+            continue;
+        }
+        if (idx->n + add.n > XB_ROOTFS_MAX_ENTRIES) {
+            ret = xb_error_set(err, XB_ERR_INVALID, "layer has too many entries");
+            goto out;
+        }
+        xb_centry_t e = {0};
+        e.path = steal_pointer(&p);
+        e.mode = archive_entry_mode(ae);
+        e.uid = (uid_t)archive_entry_uid(ae);
+        e.gid = (gid_t)archive_entry_gid(ae);
+        e.mtime = archive_entry_mtime(ae);
+        e.rdev = archive_entry_rdev(ae);
+        const char *hl = archive_entry_hardlink(ae);
+        if (hl != NULL) {
+            cleanup_free char *target = xb_clean_image_path(hl);
+            xb_centry_t *t = target ? xb_centries_get(&add, target) : NULL;
+            if (t == NULL && target != NULL)
+                t = xb_centries_get(idx, target);
+            if (t != NULL) {
+                e.mode = t->mode;
+                e.len = t->len;
+                e.src = t->src ? strdup(t->src) : NULL;
+            } else {
+                e.mode = S_IFREG | (e.mode & 07777);
+            }
+        } else if (S_ISLNK(e.mode)) {
+            const char *sl = archive_entry_symlink(ae);
+            e.link = strdup(sl ? sl : "");
+        } else if (S_ISREG(e.mode)) {
+            e.len = (size_t)archive_entry_size(ae);
+            if (want_prefix != NULL && tmpdir != NULL && under(e.path, want_prefix)) {
+                if (copy_content(a, tmpdir, seq++, &e.src, err) < 0) {
+                    free(e.path);
+                    ret = -1;
+                    goto out;
+                }
+            }
+        }
+        if (xb_centries_put(&add, &e) == NULL) {
+            ret = xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+            goto out;
+        }
+    }
+    if (r != ARCHIVE_EOF) {
+        ret = xb_error_set(err, XB_ERR_IO, "reading layer %s: %s", xb_json_str(layer, "digest"),
+                           archive_error_string(a));
+        goto out;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(opaques, i, v) remove_children(idx, json_string_value(v));
+    json_array_foreach(whiteouts, i, v) xb_centries_remove_tree(idx, json_string_value(v));
+    for (i = 0; i < add.n; i++) {
+        if (xb_centries_put(idx, &add.v[i]) == NULL) {
+            ret = xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+            goto out;
+        }
+    }
+out:
+    xb_centries_free(&add);
+    return ret;
+}
+
+int xb_rootfs_build(xb_centries_t *idx, xb_store_t *s, const json_t *layers,
+                    const char *want_prefix, const char *tmpdir, xb_error_t *err)
+{
+    size_t i;
+    json_t *l;
+    json_array_foreach(layers, i, l)
+    {
+        if (xb_rootfs_apply_layer(idx, s, l, want_prefix, tmpdir, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+char *xb_rootfs_resolve(const xb_centries_t *idx, const char *path, bool follow_last,
+                        xb_centry_t **entry)
+{
+    cleanup_free char *todo = xb_clean_image_path(path);
+    xb_buf_t cur = XB_BUF_INIT;
+    int links = 0;
+    *entry = NULL;
+    if (todo == NULL || xb_buf_puts(&cur, "") < 0)
+        return NULL;
+    char *rest = todo;
+    while (rest != NULL && *rest != '\0') {
+        char *slash = strchr(rest, '/');
+        if (slash)
+            *slash = '\0';
+        char *comp = rest;
+        rest = slash ? slash + 1 : NULL;
+        size_t mark = cur.len;
+        if (cur.len > 0)
+            xb_buf_putc(&cur, '/');
+        xb_buf_puts(&cur, comp);
+        xb_centry_t *e = xb_centries_get(idx, cur.data);
+        bool last = rest == NULL || *rest == '\0';
+        if (e != NULL && S_ISLNK(e->mode) && (!last || follow_last) && links < 40) {
+            links++;
+            cur.len = mark;
+            cur.data[mark] = '\0';
+            cleanup_free char *joined = NULL;
+            if (e->link[0] == '/')
+                joined = strdup(e->link);
+            else
+                (void)!asprintf(&joined, "%s/%s", cur.data, e->link);
+            cleanup_free char *np = NULL;
+            if (joined != NULL && rest != NULL && *rest != '\0')
+                (void)!asprintf(&np, "%s/%s", joined, rest);
+            else
+                np = joined ? strdup(joined) : NULL;
+            char *clean = np ? xb_clean_image_path(np) : NULL;
+            if (clean == NULL) {
+                xb_buf_free(&cur);
+                return NULL;
+            }
+            free(todo);
+            todo = clean;
+            rest = todo;
+            cur.len = 0;
+            cur.data[0] = '\0';
+            continue;
+        }
+    }
+    if (cur.len > 0)
+        *entry = xb_centries_get(idx, cur.data);
+    return xb_buf_steal(&cur);
+}
+
+/* Scans one layer for path: 1 found (data read), 0 not there, 2 hidden by a whiteout,
+ * 3 symlink (*data = target), < 0 error. */
+static int find_in_layer(xb_store_t *s, const json_t *layer, const char *path, size_t max,
+                         char **data, size_t *len, xb_error_t *err)
+{
+    cleanup_archive_read struct archive *a = NULL;
+    if (open_layer(s, layer, &a, err) < 0)
+        return -1;
+    struct archive_entry *ae;
+    int r, hidden = 0;
+    while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+        cleanup_free char *p = xb_clean_image_path(archive_entry_pathname(ae));
+        if (p == NULL)
+            continue;
+        const char *base = strrchr(p, '/');
+        base = base ? base + 1 : p;
+        if (strncmp(base, WH_PREFIX, strlen(WH_PREFIX)) == 0) {
+            size_t dl = base > p ? (size_t)(base - p - 1) : 0;
+            if (strcmp(base, WH_OPAQUE) == 0) {
+                if (dl == 0 || (strncmp(path, p, dl) == 0 && path[dl] == '/'))
+                    hidden = 1;
+            } else {
+                cleanup_free char *victim = NULL;
+                if (dl)
+                    (void)!asprintf(&victim, "%.*s/%s", (int)dl, p, base + strlen(WH_PREFIX));
+                else
+                    victim = strdup(base + strlen(WH_PREFIX));
+                if (victim != NULL && under(path, victim))
+                    hidden = 1;
+            }
+            continue;
+        }
+        if (strcmp(p, path) != 0)
+            continue;
+        if (archive_entry_filetype(ae) == AE_IFLNK) {
+            *data = strdup(archive_entry_symlink(ae) ? archive_entry_symlink(ae) : "");
+            return 3;
+        }
+        if (archive_entry_filetype(ae) != AE_IFREG)
+            return xb_error_set(err, XB_ERR_INVALID, "/%s is not a regular file", path);
+        if (archive_entry_size(ae) > (la_int64_t)max)
+            return xb_error_set(err, XB_ERR_INVALID, "/%s is larger than %zu bytes", path, max);
+        size_t n = (size_t)archive_entry_size(ae);
+        char *buf = malloc(n + 1);
+        if (buf == NULL)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        la_ssize_t got = n ? archive_read_data(a, buf, n) : 0;
+        if (got < 0 || (size_t)got != n) {
+            free(buf);
+            return xb_error_set(err, XB_ERR_IO, "reading /%s from a layer", path);
+        }
+        buf[n] = '\0';
+        *data = buf;
+        *len = n;
+        return 1;
+    }
+    if (r != ARCHIVE_EOF)
+        return xb_error_set(err, XB_ERR_IO, "reading layer: %s", archive_error_string(a));
+    return hidden ? 2 : 0;
+}
+
+int xb_layer_stack_read_file(xb_store_t *s, const json_t *layers, const char *path, size_t max,
+                             char **data, size_t *len, xb_error_t *err)
+{
+    cleanup_free char *cur = xb_clean_image_path(path);
+    if (cur == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    for (int links = 0; links < 40; links++) {
+        int found = 0;
+        for (size_t i = json_array_size(layers); i-- > 0;) {
+            char *d = NULL;
+            size_t l = 0;
+            found = find_in_layer(s, json_array_get(layers, i), cur, max, &d, &l, err);
+            if (found < 0)
+                return -1;
+            if (found == 1) {
+                *data = d;
+                *len = l;
+                return 0;
+            }
+            if (found == 3) {
+                cleanup_free char *target = d;
+                cleanup_free char *joined = NULL;
+                if (target[0] == '/') {
+                    joined = strdup(target);
+                } else {
+                    const char *sl = strrchr(cur, '/');
+                    (void)!asprintf(&joined, "%.*s/%s", sl ? (int)(sl - cur) : 0, cur, target);
+                }
+                free(cur);
+                cur = joined ? xb_clean_image_path(joined) : NULL;
+                if (cur == NULL)
+                    return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+                break;
+            }
+            if (found == 2)
+                break;
+        }
+        if (found != 3)
+            return xb_error_set(err, XB_ERR_NOT_FOUND, "/%s not found in the image", cur);
+    }
+    return xb_error_set(err, XB_ERR_INVALID, "too many symlinks resolving %s", path);
+}

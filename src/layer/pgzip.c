@@ -1,0 +1,362 @@
+/* Parallel gzip: fixed blocks, raw deflate per block with a 32 KiB dictionary, combined CRC. */
+#include "layer/pgzip.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#define DICT 32768u
+
+struct job {
+    uint64_t seq;
+    bool last, done, failed;
+    unsigned char *in; /* DICT bytes of dictionary, then the block */
+    size_t dict_len, len;
+    unsigned char *out;
+    size_t out_len, out_cap;
+    uLong crc;
+    struct job *next; /* work queue / free list */
+};
+
+struct xb_pgzip {
+    int level, threads;
+    xb_sink_fn sink;
+    void *ud;
+
+    pthread_mutex_t mu;
+    pthread_cond_t cv_work, cv_done;
+    pthread_t *tids;
+    int nthreads_started;
+    bool stop;
+    struct job *queue_head, *queue_tail; /* waiting for a worker */
+
+    struct job **inflight; /* ring in sequence order */
+    size_t max_inflight, nin, ring_head;
+    struct job *free_jobs;
+
+    struct job *cur; /* block being filled */
+    unsigned char dict[DICT];
+    size_t dict_len;
+    uint64_t next_seq;
+    uLong crc;
+    uint64_t total;
+    bool header_done, finished;
+    z_stream single; /* stream used when threads == 1 */
+    bool single_init;
+};
+
+static void job_free(struct job *j)
+{
+    if (j == NULL)
+        return;
+    free(j->in);
+    free(j->out);
+    free(j);
+}
+
+static int compress_job(z_stream *s, int level, struct job *j)
+{
+    j->crc = crc32(0L, j->in + DICT, (uInt)j->len);
+    (void)level;
+    if (deflateReset(s) != Z_OK)
+        return -1;
+    if (j->dict_len > 0 &&
+        deflateSetDictionary(s, j->in + DICT - j->dict_len, (uInt)j->dict_len) != Z_OK)
+        return -1;
+    size_t need = deflateBound(s, j->len) + 64;
+    if (j->out_cap < need) {
+        unsigned char *n = realloc(j->out, need);
+        if (n == NULL)
+            return -1;
+        j->out = n;
+        j->out_cap = need;
+    }
+    s->next_in = j->in + DICT;
+    s->avail_in = (uInt)j->len;
+    j->out_len = 0;
+    int flush = j->last ? Z_FINISH : Z_SYNC_FLUSH;
+    for (;;) {
+        s->next_out = j->out + j->out_len;
+        s->avail_out = (uInt)(j->out_cap - j->out_len);
+        int r = deflate(s, flush);
+        j->out_len = j->out_cap - s->avail_out;
+        if (r == Z_STREAM_ERROR)
+            return -1;
+        if (j->last ? r == Z_STREAM_END : (s->avail_in == 0 && s->avail_out != 0))
+            return 0;
+        unsigned char *n = realloc(j->out, j->out_cap * 2);
+        if (n == NULL)
+            return -1;
+        j->out = n;
+        j->out_cap *= 2;
+    }
+}
+
+static int stream_init(z_stream *s, int level)
+{
+    memset(s, 0, sizeof(*s));
+    return deflateInit2(s, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK ? 0 : -1;
+}
+
+static void *worker(void *arg)
+{
+    xb_pgzip_t *z = arg;
+    z_stream s;
+    bool ok = stream_init(&s, z->level) == 0;
+    pthread_mutex_lock(&z->mu);
+    for (;;) {
+        while (!z->stop && z->queue_head == NULL)
+            pthread_cond_wait(&z->cv_work, &z->mu);
+        if (z->stop)
+            break;
+        struct job *j = z->queue_head;
+        z->queue_head = j->next;
+        if (z->queue_head == NULL)
+            z->queue_tail = NULL;
+        pthread_mutex_unlock(&z->mu);
+        bool failed = !ok || compress_job(&s, z->level, j) < 0;
+        pthread_mutex_lock(&z->mu);
+        j->failed = failed;
+        j->done = true;
+        pthread_cond_broadcast(&z->cv_done);
+    }
+    pthread_mutex_unlock(&z->mu);
+    if (ok)
+        deflateEnd(&s);
+    return NULL;
+}
+
+int xb_pgzip_new(int level, int threads, xb_sink_fn sink, void *userdata, xb_pgzip_t **out,
+                 xb_error_t *err)
+{
+    *out = NULL;
+    if (level < 0)
+        level = 6;
+    if (level > 9)
+        return xb_error_set(err, XB_ERR_INVALID, "gzip level %d out of range 0-9", level);
+    if (threads <= 0)
+        threads = xb_cpu_count();
+    if (threads > 256)
+        threads = 256;
+    xb_pgzip_t *z = calloc(1, sizeof(*z));
+    if (z == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    z->level = level;
+    z->threads = threads;
+    z->sink = sink;
+    z->ud = userdata;
+    z->max_inflight = threads > 1 ? (size_t)threads * 2 : 1;
+    pthread_mutex_init(&z->mu, NULL);
+    pthread_cond_init(&z->cv_work, NULL);
+    pthread_cond_init(&z->cv_done, NULL);
+    z->inflight = calloc(z->max_inflight, sizeof(*z->inflight));
+    if (z->inflight == NULL) {
+        xb_pgzip_free(z);
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    }
+    if (threads == 1) {
+        if (stream_init(&z->single, level) < 0) {
+            xb_pgzip_free(z);
+            return xb_error_set(err, XB_ERR_INTERNAL, "deflateInit2 failed");
+        }
+        z->single_init = true;
+    } else {
+        z->tids = calloc((unsigned)threads & 0x1ffu, sizeof(*z->tids));
+        if (z->tids == NULL) {
+            xb_pgzip_free(z);
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        }
+        for (int i = 0; i < threads; i++) {
+            if (pthread_create(&z->tids[i], NULL, worker, z) != 0) {
+                xb_pgzip_free(z);
+                return xb_error_set(err, XB_ERR_INTERNAL, "cannot start compression threads");
+            }
+            z->nthreads_started++;
+        }
+    }
+    *out = z;
+    return 0;
+}
+
+static struct job *job_get(xb_pgzip_t *z)
+{
+    struct job *j = z->free_jobs;
+    if (j != NULL) {
+        z->free_jobs = j->next;
+    } else {
+        j = calloc(1, sizeof(*j));
+        if (j == NULL || (j->in = malloc(DICT + XB_PGZIP_BLOCK)) == NULL) {
+            free(j);
+            return NULL;
+        }
+    }
+    j->next = NULL;
+    j->len = 0;
+    j->done = j->failed = j->last = false;
+    memcpy(j->in + DICT - z->dict_len, z->dict, z->dict_len);
+    j->dict_len = z->dict_len;
+    return j;
+}
+
+static int emit(xb_pgzip_t *z, const void *d, size_t n, xb_error_t *err)
+{
+    return n == 0 ? 0 : z->sink(z->ud, d, n, err);
+}
+
+static int write_header(xb_pgzip_t *z, xb_error_t *err)
+{
+    unsigned char h[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255};
+    h[8] = z->level == 9 ? 2 : (z->level == 1 ? 4 : 0);
+    z->header_done = true;
+    return emit(z, h, sizeof(h), err);
+}
+
+/* Waits for the oldest in-flight job, writes it, recycles it. */
+static int drain_one(xb_pgzip_t *z, xb_error_t *err)
+{
+    struct job *j = z->inflight[z->ring_head];
+    if (z->threads > 1) {
+        pthread_mutex_lock(&z->mu);
+        while (!j->done)
+            pthread_cond_wait(&z->cv_done, &z->mu);
+        pthread_mutex_unlock(&z->mu);
+    }
+    z->inflight[z->ring_head] = NULL;
+    z->ring_head = (z->ring_head + 1) % z->max_inflight;
+    z->nin--;
+    int r = 0;
+    if (j->failed)
+        r = xb_error_set(err, XB_ERR_INTERNAL, "deflate failed (out of memory?)");
+    else
+        r = emit(z, j->out, j->out_len, err);
+    if (r >= 0)
+        z->crc = crc32_combine(z->crc, j->crc, (z_off_t)j->len);
+    j->next = z->free_jobs;
+    z->free_jobs = j;
+    return r;
+}
+
+static int submit(xb_pgzip_t *z, struct job *j, xb_error_t *err)
+{
+    /* the tail of this block is the next block's dictionary */
+    size_t d = j->len < DICT ? j->len : DICT;
+    if (d < DICT) {
+        /* short block (only the last one is): keep the older dictionary bytes before it */
+        size_t keep = z->dict_len + d > DICT ? DICT - d : z->dict_len;
+        memmove(z->dict, z->dict + z->dict_len - keep, keep);
+        memcpy(z->dict + keep, j->in + DICT + j->len - d, d);
+        z->dict_len = keep + d;
+    } else {
+        memcpy(z->dict, j->in + DICT + j->len - DICT, DICT);
+        z->dict_len = DICT;
+    }
+    j->seq = z->next_seq++;
+    if (!z->header_done && write_header(z, err) < 0) {
+        job_free(j);
+        return -1;
+    }
+    while (z->nin == z->max_inflight)
+        if (drain_one(z, err) < 0) {
+            job_free(j);
+            return -1;
+        }
+    z->inflight[(z->ring_head + z->nin) % z->max_inflight] = j;
+    z->nin++;
+    if (z->threads > 1) {
+        pthread_mutex_lock(&z->mu);
+        if (z->queue_tail)
+            z->queue_tail->next = j;
+        else
+            z->queue_head = j;
+        z->queue_tail = j;
+        pthread_cond_signal(&z->cv_work);
+        pthread_mutex_unlock(&z->mu);
+    } else {
+        j->failed = compress_job(&z->single, z->level, j) < 0;
+        j->done = true;
+    }
+    return 0;
+}
+
+int xb_pgzip_write(xb_pgzip_t *z, const void *data, size_t len, xb_error_t *err)
+{
+    const unsigned char *p = data;
+    if (z->finished)
+        return xb_error_set(err, XB_ERR_INTERNAL, "pgzip: write after finish");
+    z->total += len;
+    while (len > 0) {
+        if (z->cur != NULL && z->cur->len == XB_PGZIP_BLOCK) {
+            /* a full block goes out only once more data follows: the last block is never
+             * full-and-empty-after, so block boundaries depend on the input alone */
+            struct job *j = z->cur;
+            z->cur = NULL;
+            if (submit(z, j, err) < 0)
+                return -1;
+        }
+        if (z->cur == NULL && (z->cur = job_get(z)) == NULL)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        size_t n = XB_PGZIP_BLOCK - z->cur->len;
+        if (n > len)
+            n = len;
+        memcpy(z->cur->in + DICT + z->cur->len, p, n);
+        z->cur->len += n;
+        p += n;
+        len -= n;
+    }
+    return 0;
+}
+
+int xb_pgzip_finish(xb_pgzip_t *z, xb_error_t *err)
+{
+    if (z->finished)
+        return xb_error_set(err, XB_ERR_INTERNAL, "pgzip: finished twice");
+    z->finished = true;
+    if (z->cur == NULL && (z->cur = job_get(z)) == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    struct job *j = z->cur;
+    z->cur = NULL;
+    j->last = true;
+    if (submit(z, j, err) < 0)
+        return -1;
+    while (z->nin > 0)
+        if (drain_one(z, err) < 0)
+            return -1;
+    unsigned char t[8];
+    uint32_t crc = (uint32_t)z->crc, isize = (uint32_t)(z->total & 0xffffffffu);
+    for (int i = 0; i < 4; i++) {
+        t[i] = (unsigned char)(crc >> (8 * i));
+        t[4 + i] = (unsigned char)(isize >> (8 * i));
+    }
+    return emit(z, t, sizeof(t), err);
+}
+
+void xb_pgzip_free(xb_pgzip_t *z)
+{
+    if (z == NULL)
+        return;
+    pthread_mutex_lock(&z->mu);
+    z->stop = true;
+    pthread_cond_broadcast(&z->cv_work);
+    pthread_mutex_unlock(&z->mu);
+    for (int i = 0; i < z->nthreads_started; i++)
+        pthread_join(z->tids[i], NULL);
+    /* jobs still queued were never started; in-flight ones are in the ring */
+    for (size_t i = 0; z->inflight && i < z->max_inflight; i++)
+        job_free(z->inflight[i]);
+    for (struct job *j = z->free_jobs, *n; j; j = n) {
+        n = j->next;
+        job_free(j);
+    }
+    job_free(z->cur);
+    if (z->single_init)
+        deflateEnd(&z->single);
+    free(z->inflight);
+    free(z->tids);
+    pthread_cond_destroy(&z->cv_work);
+    pthread_cond_destroy(&z->cv_done);
+    pthread_mutex_destroy(&z->mu);
+    free(z);
+}

@@ -1,0 +1,31 @@
+/* Parallel gzip (pigz-style): the input is cut into fixed blocks (XB_PGZIP_BLOCK bytes), each
+ * compressed as raw deflate on a worker thread with the previous 32 KiB as dictionary; all blocks
+ * but the last end with Z_SYNC_FLUSH, the last with Z_FINISH; CRC-32s are combined. The result is
+ * ONE standard gzip member (header: no name, mtime 0, OS 255).
+ * The output depends only on the input and the level — never on the thread count (block
+ * boundaries are fixed and each block's compression is deterministic). Memory stays bounded:
+ * at most 2 * threads blocks are in flight; the caller's thread writes finished blocks to the
+ * sink in order. */
+#ifndef XB_LAYER_PGZIP_H
+#define XB_LAYER_PGZIP_H
+
+#include <stddef.h>
+
+#include "layer/compress.h"
+#include "util/error.h"
+
+#define XB_PGZIP_BLOCK (128u * 1024)
+
+typedef struct xb_pgzip xb_pgzip_t;
+
+/* level 0-9 (-1: 6); threads <= 0: all online cores, 1: no worker threads. Caller frees with
+ * xb_pgzip_free(). */
+int xb_pgzip_new(int level, int threads, xb_sink_fn sink, void *userdata, xb_pgzip_t **out,
+                 xb_error_t *err);
+int xb_pgzip_write(xb_pgzip_t *z, const void *data, size_t len, xb_error_t *err);
+/* Compresses what is left and writes the trailer. */
+int xb_pgzip_finish(xb_pgzip_t *z, xb_error_t *err);
+/* Stops the workers and frees everything (after finish or to abort). NULL is fine. */
+void xb_pgzip_free(xb_pgzip_t *z);
+
+#endif
