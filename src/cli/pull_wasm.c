@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/wasm_flags.h"
+#include "cli/registry_flags.h"
 #include "util/log.h"
 #include "wasm/inspect.h"
 #include "wasm/transfer.h"
@@ -17,7 +17,7 @@ static const char usage[] =
     "a wasm platform. Every digest is verified and the bytes must be a Wasm module; anything\n"
     "else is refused and FILE is left untouched.\n"
     "\n"
-    "  -o, --output FILE     where to write the module (required)\n" XB_WASM_REGISTRY_FLAGS_HELP;
+    "  -o, --output FILE     where to write the module (required)\n" XB_REGISTRY_FLAGS_HELP;
 
 XB_CMD(pull_wasm)
 {
@@ -28,12 +28,12 @@ XB_CMD(pull_wasm)
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
             return xb_cli_help(usage);
-        if ((r = xb_cli_wasm_registry_flag("pull-wasm", argc, argv, &i, &ro, err)) != 0) {
+        if ((r = xb_cli_registry_flag(&ro, argc, argv, &i, "pull-wasm", err)) != 0) {
             if (r < 0)
                 return r;
-        } else if ((r = xb_cli_wasm_value("pull-wasm", "--output", argc, argv, &i, &out, err)) !=
+        } else if ((r = xb_cli_flag_value("--output", argc, argv, &i, &out, "pull-wasm", err)) !=
                        0 ||
-                   (r = xb_cli_wasm_value("pull-wasm", "-o", argc, argv, &i, &out, err)) != 0) {
+                   (r = xb_cli_flag_value("-o", argc, argv, &i, &out, "pull-wasm", err)) != 0) {
             if (r < 0)
                 return r;
         } else if (a[0] == '-' && a[1] != '\0') {

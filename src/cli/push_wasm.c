@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/wasm_flags.h"
+#include "cli/registry_flags.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -23,7 +23,7 @@ static const char usage[] =
     "                        artifact layout: containerd, Spin, wasmCloud, wkg) or image\n"
     "                        (an OCI image for platform wasip1/wasm: runwasi, crun/youki)\n"
     "  --annotation K=V      manifest annotation (repeatable)\n"
-    "  --digestfile FILE     write the manifest digest to FILE\n" XB_WASM_REGISTRY_FLAGS_HELP "\n"
+    "  --digestfile FILE     write the manifest digest to FILE\n" XB_REGISTRY_FLAGS_HELP "\n"
     "Prints the manifest digest.\n";
 
 XB_CMD(push_wasm)
@@ -40,10 +40,10 @@ XB_CMD(push_wasm)
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
             return xb_cli_help(usage);
-        if ((r = xb_cli_wasm_registry_flag("push-wasm", argc, argv, &i, &ro, err)) != 0) {
+        if ((r = xb_cli_registry_flag(&ro, argc, argv, &i, "push-wasm", err)) != 0) {
             if (r < 0)
                 return r;
-        } else if ((r = xb_cli_wasm_value("push-wasm", "--format", argc, argv, &i, &v, err)) != 0) {
+        } else if ((r = xb_cli_flag_value("--format", argc, argv, &i, &v, "push-wasm", err)) != 0) {
             if (r < 0)
                 return r;
             if (xb_wasm_format_parse(v, &format, err) < 0)
@@ -51,7 +51,7 @@ XB_CMD(push_wasm)
                                     "unknown --format '%s' (expected "
                                     "wasm-to-oci, oci-artifact or image)",
                                     v);
-        } else if ((r = xb_cli_wasm_value("push-wasm", "--annotation", argc, argv, &i, &v, err)) !=
+        } else if ((r = xb_cli_flag_value("--annotation", argc, argv, &i, &v, "push-wasm", err)) !=
                    0) {
             if (r < 0)
                 return r;
@@ -62,7 +62,7 @@ XB_CMD(push_wasm)
             json_t *s = json_string(eq + 1);
             if (k == NULL || s == NULL || json_object_set_new(ann, k, s) < 0)
                 return xb_cli_usage(err, "push-wasm", "invalid annotation '%s' (not UTF-8?)", v);
-        } else if ((r = xb_cli_wasm_value("push-wasm", "--digestfile", argc, argv, &i, &digestfile,
+        } else if ((r = xb_cli_flag_value("--digestfile", argc, argv, &i, &digestfile, "push-wasm",
                                           err)) != 0) {
             if (r < 0)
                 return r;
