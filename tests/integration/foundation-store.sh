@@ -193,6 +193,20 @@ like "fsck names the missing blob and its image" "$out" "missing config blob $CF
 mv "$T/saved-config" "$CB"
 check "fsck clean again" xb fsck
 
+# --- concurrent writers of index.json serialise on xbuild/lock ---
+pids=()
+for i in $(seq 1 16); do xb tag app:1 "par/img$i:t" & pids+=($!); done
+for p in "${pids[@]}"; do wait "$p"; done
+is "16 concurrent tags all land" "$(xb images | grep -c '^par/img')" 16
+check "index.json still valid JSON" python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$S/index.json"
+check "rmi by digest prefix removes every name of the image" xb rmi "${APPD:7:16}"
+is "no name left for app:1's image" "$(xb images | grep -c "${APPD:7:12}")" 0
+check "copy app:1 in again" skopeo copy -q oci:"$L":amd64 oci:"$S":app:1
+check "rmi --all --prune" xb rmi --all --prune
+is "images empty after rmi --all" "$(xb images --json | pyjson 'len(d)')" 0
+is "prune emptied the blobs" "$(ls "$S/blobs/sha256" | wc -l)" 0
+check "images repopulated for the next steps" skopeo copy -q oci:"$L":amd64 oci:"$S":app:1
+
 # --- kill -9 while a blob is written into the store ---
 if [ -x "$HELPER" ]; then
     coproc W { exec "$HELPER" "$S" 64 30000; }
