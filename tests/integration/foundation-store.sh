@@ -88,6 +88,8 @@ is "inspect --platform picks arm64 from the index" "$(echo "$mj" | pyjson 'd["co
 is "inspect of an index includes it" "$(echo "$mj" | pyjson 'len(d["index"]["manifests"])')" 2
 is "inspect --platform accepts an alias (aarch64)" "$(xb inspect --json --platform aarch64 localhost:5000/multi:1 | pyjson 'd["config"]["architecture"]')" arm64
 check_fails "inspect --platform of a missing platform fails" xb inspect --platform linux/s390x localhost:5000/multi:1
+check_fails "inspect --platform of a single-platform image checks its config" xb inspect --platform linux/arm64 app:1
+check "inspect --platform matching a single-platform image" xb inspect --platform linux/amd64 app:1
 is "inspect by 12-hex digest prefix" "$(xb inspect --json "${APPD:7:12}" | pyjson 'd["name"]')" app:1
 is "inspect by full digest" "$(xb inspect --json "$APPD" | pyjson 'd["digest"]')" "$APPD"
 like "inspect (text) shows the label" "$(xb inspect localhost:5000/multi:1 --platform linux/amd64)" 'org.example.arch=amd64'
