@@ -219,6 +219,7 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
     size_t nsrcs = 0;
     int ret = -1;
     xb_error_t e2 = XB_ERROR_INIT;
+    cleanup_free char *by = NULL;
     const char *exvals[256];
     cleanup_json json_t *exstr = json_array();
     struct excl ex = {exvals, 0};
@@ -383,7 +384,6 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
         xb_error_wrap(err, "%s: %s: writing the layer", where, instr);
         goto out;
     }
-    cleanup_free char *by = NULL;
     if (asprintf(&by, "/bin/sh -c #(nop) %s", in->original) < 0)
         goto oom;
     if (xb_bx_add_layer(st, &res, by, err) < 0)

@@ -95,6 +95,7 @@ int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
     const char **raw = calloc(nm + 1, sizeof(char *));
     char **mounts = calloc(nm + 1, sizeof(char *));
     int ret = -1;
+    cleanup_free char *by = NULL;
     json_t *diff_ids = NULL; /* borrowed */
     if (cargv == NULL || cenv == NULL || raw == NULL || mounts == NULL) {
         xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
@@ -134,7 +135,6 @@ int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
             xb_error_wrap(err, "%s: RUN", where);
         goto out;
     }
-    cleanup_free char *by = NULL;
     if (asprintf(&by, "/bin/sh -c %s", in->nargs ? in->raw : "") < 0) {
         xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
         goto out;

@@ -185,6 +185,9 @@ static int do_from(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
             return -1;
         if (dep->cache_key)
             st->cache_key = strdup(dep->cache_key);
+        /* a stage based on another inherits its ARG state (ENV comes with the config) */
+        json_object_update(st->args, dep->args);
+        st->cmd_set = dep->cmd_set;
     } else if (strcasecmp(image, "scratch") == 0) {
         if (xb_image_config_new(&st->platform, -1, &st->config, err) < 0)
             return -1;

@@ -98,7 +98,10 @@ static int directive(struct directives *d, const char *s, size_t len, const char
     else
         goto done; /* unknown directive: a comment, and the end of directives */
     if (*seen)
-        return PERR("%s: only one %.*s parser directive can be used", where, (int)kl, k);
+        return PERR("%s: only one %s parser directive can be used", where,
+                    seen == &d->seen_escape   ? "escape"
+                    : seen == &d->seen_syntax ? "syntax"
+                                              : "check");
     *seen = true;
     if (seen == &d->seen_escape) {
         if (ve - vs != 1 || (s[vs] != '\\' && s[vs] != '`'))

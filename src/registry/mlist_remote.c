@@ -87,8 +87,7 @@ static int fetch_image_blobs(xb_registry_t *r, xb_store_t *s, const json_t *m, x
         return -err->code;
     json_t *layers = json_object_get(m, "layers");
     if (!json_is_array(layers))
-        return xb_error_set(err, XB_ERR_PARSE, "%s: manifest without layers",
-                            xb_registry_name(r));
+        return xb_error_set(err, XB_ERR_PARSE, "%s: manifest without layers", xb_registry_name(r));
     size_t i;
     json_t *l;
     json_array_foreach(layers, i, l)
@@ -166,8 +165,7 @@ int xb_mlist_inspect_remote(const char *ref, const struct xb_mlist_remote_opts *
 }
 
 int xb_mlist_push(xb_store_t *s, const char *name, const char *dest,
-                  const struct xb_mlist_remote_opts *o, char digest[XB_DIGEST_LEN],
-                  xb_error_t *err)
+                  const struct xb_mlist_remote_opts *o, char digest[XB_DIGEST_LEN], xb_error_t *err)
 {
     char dg[XB_DIGEST_LEN];
     if (xb_mlist_load(s, name, NULL, dg, err) < 0)

@@ -4,3 +4,15 @@
 TESTS += tests/integration/foundation-store.sh
 EXTRA_DIST += tests/integration/foundation-store.sh
 # --- end store ---
+
+# --- build executor (src/build/, xbuild bud) ---
+XB_BUILD_TESTS = \
+	tests/integration/foundation-build-copy.sh \
+	tests/integration/foundation-build-add.sh \
+	tests/integration/foundation-build-errors.sh \
+	tests/integration/foundation-build-repro.sh \
+	tests/integration/foundation-build-kill.sh \
+	tests/integration/foundation-build-examples.sh
+TESTS += $(XB_BUILD_TESTS)
+EXTRA_DIST += $(XB_BUILD_TESTS)
+# --- end build executor ---

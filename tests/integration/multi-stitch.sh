@@ -6,25 +6,12 @@
 for t in docker-registry skopeo python3; do
     command -v "$t" >/dev/null 2>&1 || { echo "1..0 # SKIP $t not installed"; exit 0; }
 done
-for c in bud pull; do
+for c in bud login; do
     "$XBUILD" "$c" --help >/dev/null 2>&1 || { echo "1..0 # SKIP xbuild $c not available in this build"; exit 0; }
 done
-if [ -r "$top_srcdir/tests/lib/registry.sh" ]; then
-    . "$top_srcdir/tests/lib/registry.sh"
-fi
-if declare -F registry_start >/dev/null; then
-    registry_start || { echo "1..0 # SKIP could not start docker-registry"; exit 0; }
-else
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    mkdir -p "$T/registry"
-    printf 'version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: 127.0.0.1:%s}\n' \
-        "$T/registry" "$port" >"$T/registry.yml"
-    docker-registry serve "$T/registry.yml" >"$T/registry.log" 2>&1 &
-    at_exit "kill $!"
-    REGISTRY=127.0.0.1:$port
-    for _ in $(seq 100); do curl -fs "http://$REGISTRY/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
-fi
-REG=${REGISTRY:?}
+. "$top_srcdir/tests/lib/registry.sh"
+require_registry
+registry_start anonymous || { echo "1..0 # SKIP could not start docker-registry"; exit 0; }
 TLS=--tls-verify=false
 # json FILE EXPR: evaluates a Python expression over the parsed JSON document j
 json() { python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
@@ -79,7 +66,7 @@ is "pushed bytes are the stored index" "$local_raw_digest" "$(cat "$T/index.dige
 check "skopeo copy --override-arch arm64 reads it" \
     skopeo copy -q $TLS --src-tls-verify=false --override-arch arm64 "docker://$REG/stitch/app:v1" "oci:$T/out-arm64:x"
 arm_manifest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"])' "$T/out-arm64/index.json" 2>/dev/null)
-is "... and gets the arm64 image" "$arm_manifest" "$DB"
+is "... and gets the arm64 image" "${arm_manifest:-none}" "${DB:-missing}"
 layer_has_arm=no
 for l in "$T"/out-arm64/blobs/sha256/*; do
     tar -xzOf "$l" ./hello.txt hello.txt 2>/dev/null | grep -q "hello from arm64" && layer_has_arm=yes
@@ -94,8 +81,8 @@ is "manifest inspect of the remote index" "$(json "$T/rinspect.json" 'len(j["man
 check "manifest push to another repository of the registry" \
     xb manifest push $TLS app:multi "docker://$REG/other/app:v1"
 is "same index digest there" \
-    "$(skopeo inspect --raw --tls-verify=false "docker://$REG/other/app:v1" | sha256sum | cut -d' ' -f1)" \
-    "$(sha256sum <"$T/remote.json" | cut -d' ' -f1)"
+    "sha256:$(skopeo inspect --raw --tls-verify=false "docker://$REG/other/app:v1" | sha256sum | cut -d' ' -f1)" \
+    "$(cat "$T/index.digest" 2>/dev/null)"
 check "manifest rm" xb manifest rm app:multi
 check_fails "the index is gone locally" xb manifest annotate app:multi "$DB" --annotation a=b
 

@@ -27,4 +27,8 @@ TESTS += tests/unit/image_platform_test tests/unit/image_model_test tests/unit/l
 	tests/unit/layer_pgzip_test
 UNIT_TESTS += tests/unit/image_platform_test tests/unit/image_model_test \
 	tests/unit/layer_writer_test tests/unit/layer_pgzip_test
+# compression throughput tool (not a test): make bench/compress-bench && bench/compress-bench
+check_PROGRAMS += bench/compress-bench
+bench_compress_bench_SOURCES = bench/compress-bench.c
+bench_compress_bench_LDADD = $(XB_LIBS)
 # --- end layer + image ---

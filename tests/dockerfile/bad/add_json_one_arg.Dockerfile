@@ -1,0 +1,3 @@
+# expect: :3: ADD requires at least two arguments
+FROM a
+ADD ["x"]

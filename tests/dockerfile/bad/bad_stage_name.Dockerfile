@@ -1,0 +1,2 @@
+# expect: :2: invalid name for build stage: "9x"
+FROM a AS 9x

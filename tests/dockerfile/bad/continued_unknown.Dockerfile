@@ -1,0 +1,4 @@
+# expect: :3: unknown instruction: CPY
+FROM a
+CPY \
+  a b

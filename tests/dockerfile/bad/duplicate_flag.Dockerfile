@@ -1,0 +1,2 @@
+# expect: :2: duplicate flag specified: --platform
+FROM --platform=a --platform=b x

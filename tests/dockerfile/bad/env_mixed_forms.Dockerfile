@@ -1,0 +1,3 @@
+# expect: :3: syntax error - can't find = in "c"
+FROM a
+ENV a=b c

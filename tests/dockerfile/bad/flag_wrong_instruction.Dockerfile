@@ -1,0 +1,3 @@
+# expect: :3: unknown flag: --from for RUN
+FROM a
+RUN --from=x ls

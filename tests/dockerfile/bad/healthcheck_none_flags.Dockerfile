@@ -1,0 +1,3 @@
+# expect: :3: HEALTHCHECK NONE takes no arguments
+FROM a
+HEALTHCHECK --retries=3 NONE

@@ -1,0 +1,3 @@
+# expect: :3: unknown type "PING" in HEALTHCHECK (try CMD)
+FROM a
+HEALTHCHECK PING x

@@ -1,0 +1,3 @@
+# expect: :3: LABEL names can not be blank
+FROM a
+LABEL =x

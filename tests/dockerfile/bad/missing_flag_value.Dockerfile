@@ -1,0 +1,3 @@
+# expect: :3: missing a value on flag: --network
+FROM a
+RUN --network ls

@@ -1,0 +1,3 @@
+# expect: :3: FROM isn't allowed as an ONBUILD trigger
+FROM a
+ONBUILD FROM b

@@ -1,0 +1,3 @@
+# expect: :3: unknown instruction: BOGUS
+FROM a
+ONBUILD BOGUS x

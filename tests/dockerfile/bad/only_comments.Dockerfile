@@ -1,0 +1,4 @@
+# expect: :1: file with no instructions
+# just comments
+
+   

@@ -1,0 +1,3 @@
+# expect: :2: RUN before the first FROM
+RUN x
+FROM a

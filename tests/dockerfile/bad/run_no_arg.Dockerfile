@@ -1,0 +1,5 @@
+# expect: :4: RUN requires at least one argument
+FROM a
+
+RUN \
+

@@ -1,0 +1,3 @@
+# expect: :3: unknown instruction: FOO
+FROM a
+FOO bar

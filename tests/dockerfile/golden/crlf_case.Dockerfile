@@ -1,0 +1,5 @@
+﻿# syntax=docker/dockerfile:1
+from busybox
+  run echo a \
+    b
+WorkDir /tmp

@@ -1,0 +1,125 @@
+# Test registries: Debian's docker-registry (distribution 2.8) on a random loopback port with
+# its own storage, in one of three modes. Source after common.sh:
+#   . "$top_srcdir/tests/lib/registry.sh"
+#   registry_start [anonymous|htpasswd|token] [NAME]     (default: anonymous)
+# sets REG and REGISTRY (127.0.0.1:PORT), REG_PORT, REG_STORAGE (storage root), REG_USER/REG_PASS
+# (htpasswd/token modes), TOKEN_LOG (token mode: one JSON line per token request).
+# The registry (and token server) are stopped at exit.
+
+REGISTRY_BIN=${REGISTRY_BIN:-/usr/bin/docker-registry}
+REG_USER=tester
+REG_PASS='s3cret-pw'
+
+require_registry() {
+    if [ ! -x "$REGISTRY_BIN" ]; then echo "1..0 # SKIP docker-registry not installed"; exit 0; fi
+    command -v python3 >/dev/null || { echo "1..0 # SKIP python3 missing"; exit 0; }
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_http URL: until it answers with any HTTP status (max ~10 s)
+wait_http() {
+    local i code
+    for i in $(seq 1 100); do
+        code=$(curl -s -o /dev/null -w '%{http_code}' "$1" 2>/dev/null || true)
+        if [ -n "$code" ] && [ "$code" != 000 ]; then return 0; fi
+        sleep 0.1
+    done
+    echo "# $1 did not come up" >&2
+    return 1
+}
+
+# token_server_start DIR: RSA key + self-signed cert, then tests/token-server.py
+token_server_start() {
+    local dir=$1
+    mkdir -p "$dir"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/key.pem" -out "$dir/cert.pem" \
+        -days 2 -subj "/CN=xbuild-test-token-issuer" >/dev/null 2>&1 || return 1
+    TOKEN_PORT=$(free_port)
+    TOKEN_LOG=$dir/requests.log
+    : >"$TOKEN_LOG"
+    python3 "$top_srcdir/tests/token-server.py" --port "$TOKEN_PORT" --key "$dir/key.pem" \
+        --cert "$dir/cert.pem" --issuer xbuild-test-issuer --service xbuild-test-registry \
+        --user "$REG_USER:$REG_PASS" ${TOKEN_ANON_PULL:+--anonymous-pull} \
+        --log "$TOKEN_LOG" >"$dir/server.log" 2>&1 &
+    local pid=$!
+    at_exit "kill $pid"
+    wait_http "http://127.0.0.1:$TOKEN_PORT/health"
+}
+
+registry_start() {
+    local mode=${1:-anonymous} name=${2:-reg}
+    local dir=$T/$name
+    mkdir -p "$dir/storage"
+    REG_PORT=$(free_port)
+    REG=127.0.0.1:$REG_PORT
+    REGISTRY=$REG
+    REG_STORAGE=$dir/storage
+    local auth=""
+    case $mode in
+    anonymous) ;;
+    htpasswd)
+        htpasswd -Bbn "$REG_USER" "$REG_PASS" >"$dir/htpasswd" || return 1
+        auth="auth:
+  htpasswd:
+    realm: xbuild-test
+    path: $dir/htpasswd"
+        ;;
+    token)
+        token_server_start "$dir/token" || return 1
+        auth="auth:
+  token:
+    realm: http://127.0.0.1:$TOKEN_PORT/token
+    service: xbuild-test-registry
+    issuer: xbuild-test-issuer
+    rootcertbundle: $dir/token/cert.pem"
+        ;;
+    *) echo "registry_start: unknown mode $mode" >&2; return 1 ;;
+    esac
+    cat >"$dir/config.yml" <<YAML
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $dir/storage
+  delete:
+    enabled: true
+  maintenance:
+    uploadpurging:
+      enabled: false
+http:
+  addr: 127.0.0.1:$REG_PORT
+  secret: xbuild-test-secret
+$auth
+YAML
+    "$REGISTRY_BIN" serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
+    local pid=$!
+    at_exit "kill $pid"
+    wait_http "http://$REG/v2/"
+}
+
+# registry_blob_data DIGEST: path of a blob's data file in the registry storage
+registry_blob_data() {
+    local hex=${1#sha256:}
+    echo "$REG_STORAGE/docker/registry/v2/blobs/sha256/${hex:0:2}/$hex/data"
+}
+
+# make_image OCIDIR NAME [ARCH] [FILE_CONTENT] [SIZE_KB]: a small OCI image with umoci
+# (one layer with /hello containing FILE_CONTENT, plus SIZE_KB of random data in /blob).
+make_image() {
+    local oci=$1 name=$2 arch=${3:-amd64} content=${4:-hello} kb=${5:-0}
+    local rootfs=$T/rootfs.$$.$RANDOM
+    mkdir -p "$rootfs"
+    echo "$content" >"$rootfs/hello"
+    if [ "$kb" -gt 0 ]; then head -c "$((kb * 1024))" /dev/urandom >"$rootfs/blob"; fi
+    [ -d "$oci" ] || umoci init --layout "$oci" >/dev/null
+    umoci new --image "$oci:$name" >/dev/null
+    umoci config --image "$oci:$name" --architecture "$arch" --os linux >/dev/null
+    umoci insert --image "$oci:$name" "$rootfs" / >/dev/null
+    rm -rf "$rootfs"
+}
