@@ -26,7 +26,7 @@ static int new_session(xb_registry_t *r, const char *op, char **loc, xb_error_t 
     if (xb_http_do(r, &rq, &resp, err) < 0)
         return -err->code;
     if (resp.status != 202)
-        return xb_http_error(&resp, op, err);
+        return xb_registry_fail(r, &resp, op, err);
     if (resp.location == NULL)
         return xb_error_set(err, XB_ERR_REGISTRY, "%s: the registry sent no upload Location", op);
     *loc = xb_http_resolve(resp.url, resp.location);
@@ -132,7 +132,7 @@ static int upload(xb_registry_t *r, const char *digest, const struct src *s, xb_
             if (rc == 0 && (resp.status == 201 || resp.status == 204))
                 return 0;
             if (!transient(rc, &resp) || ++failures > max_failures)
-                return rc < 0 ? rc : xb_http_error(&resp, op, err);
+                return rc < 0 ? rc : xb_registry_fail(r, &resp, op, err);
             xb_debug("%s: %s; starting over (%d/%d)", op,
                      rc < 0 ? err->msg : "transient HTTP status", failures, max_failures);
             xb_error_clear(err);
@@ -162,7 +162,7 @@ static int upload(xb_registry_t *r, const char *digest, const struct src *s, xb_
             }
             if (!(transient(rc, &resp) || (rc == 0 && resp.status == 416)) ||
                 ++failures > max_failures)
-                return rc < 0 ? rc : xb_http_error(&resp, op, err);
+                return rc < 0 ? rc : xb_registry_fail(r, &resp, op, err);
             xb_debug("%s: chunk at %" PRId64 " failed (%s); asking where to resume", op, off,
                      rc < 0 ? err->msg : "HTTP status");
             xb_error_clear(err);
@@ -181,7 +181,7 @@ static int upload(xb_registry_t *r, const char *digest, const struct src *s, xb_
         if (rc == 0 && (resp.status == 201 || resp.status == 204))
             return 0;
         if (!transient(rc, &resp) || ++failures > max_failures)
-            return rc < 0 ? rc : xb_http_error(&resp, op, err);
+            return rc < 0 ? rc : xb_registry_fail(r, &resp, op, err);
         xb_error_clear(err);
         xb_http_backoff(failures - 1, -1);
     }
