@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "build/add.h"
+#include "build/cache.h"
 #include "build/chown.h"
 #include "build/context.h"
 #include "build/copy.h"
@@ -114,7 +115,7 @@ static int load_ignore(xb_bctx_t *b, json_t **out, bool *has_neg, xb_error_t *er
     return 0;
 }
 
-static int context_index(xb_bctx_t *b, xb_error_t *err)
+int xb_bx_context_index(xb_bctx_t *b, xb_error_t *err)
 {
     if (b->ctx_scanned)
         return 0;
@@ -306,7 +307,7 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
             goto out;
         tree = &fromidx;
     } else if (nsrcs > 0) {
-        if (context_index(b, err) < 0)
+        if (xb_bx_context_index(b, err) < 0)
             goto out;
         tree = &b->ctx;
     }
@@ -379,6 +380,24 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
         xb_error_wrap(err, "%s", where);
         goto out;
     }
+    /* cache: the expanded instruction and the digest of what it puts into the layer */
+    char edig[XB_DIGEST_LEN];
+    if (xb_bx_entries_digest(&out, edig, err) < 0)
+        goto out;
+    {
+        cleanup_json json_t *srcj = json_array();
+        for (size_t i = 0; i < nsrcs; i++)
+            json_array_append_new(srcj, json_string(srcs[i]));
+        cleanup_json json_t *kd = json_pack("{s:s,s:s,s:O,s:s,s:s}", "instr", instr, "dest", dest,
+                                            "srcs", srcj, "workdir", rq.workdir, "entries", edig);
+        cleanup_json json_t *hit = NULL;
+        if (kd == NULL || xb_bx_cache_chain(st, "copy", kd, err) < 0)
+            goto out;
+        if (xb_bx_cache_get(st, &hit, err) > 0) {
+            ret = xb_bx_cache_apply(st, hit, err);
+            goto out;
+        }
+    }
     xb_layer_result_t res;
     if (xb_bx_write_layer(b, &out, &res, err) < 0) {
         xb_error_wrap(err, "%s: %s: writing the layer", where, instr);
@@ -388,6 +407,7 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
         goto oom;
     if (xb_bx_add_layer(st, &res, by, err) < 0)
         goto out;
+    xb_bx_cache_put(st, json_array_get(st->layers, json_array_size(st->layers) - 1), res.diff_id);
     ret = 0;
     goto out;
 oom:

@@ -52,6 +52,9 @@ typedef struct xb_bctx {
     xb_layer_opts_t lopts; /* with clamp */
     size_t nstages_built;
     bool multi_stage;
+    bool fixed_time; /* --timestamp / SOURCE_DATE_EPOCH given */
+    size_t cache_hits, cache_misses;
+    char *ctx_digest; /* digest of the whole context (RUN bind mounts), lazily */
 } xb_bctx_t;
 
 /* Progress line (printf-style) through o->progress. */
@@ -85,6 +88,9 @@ int xb_bx_meta(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err);
 int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *err);
 int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err);
 int xb_bx_arg(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err);
+
+/* Scans the build context (once per build, .dockerignore applied) into b->ctx. */
+int xb_bx_context_index(xb_bctx_t *b, xb_error_t *err);
 
 /* The rootfs index of the stage's current state (built on demand). */
 int xb_bx_stage_index(xb_bstage_t *st, xb_error_t *err);
