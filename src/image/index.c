@@ -101,7 +101,20 @@ int xb_index_remove_platform(json_t *index, const xb_platform_t *p)
     return n;
 }
 
-char *xb_index_platforms_string(const json_t *index)
+static bool selectable(const json_t *e)
+{
+    const char *mt = xb_json_str(e, "mediaType");
+    json_t *pj = json_object_get(e, "platform");
+    const char *os = xb_json_str(pj, "os");
+    if (mt != NULL && !xb_mt_is_manifest(mt) && !xb_mt_is_index(mt))
+        return false;
+    /* buildkit attestation manifests: platform unknown/unknown */
+    if (os != NULL && strcmp(os, "unknown") == 0)
+        return false;
+    return true;
+}
+
+static char *platforms_string(const json_t *index, bool only_selectable)
 {
     xb_buf_t b = XB_BUF_INIT;
     json_t *m = json_object_get(index, "manifests");
@@ -110,6 +123,8 @@ char *xb_index_platforms_string(const json_t *index)
         json_t *e = json_array_get(m, i);
         xb_platform_t q;
         cleanup_free char *s = NULL;
+        if (only_selectable && !selectable(e))
+            continue;
         if (xb_platform_from_json(json_object_get(e, "platform"), &q, NULL) == 0) {
             s = xb_platform_format(&q);
             xb_platform_free(&q);
@@ -126,17 +141,9 @@ char *xb_index_platforms_string(const json_t *index)
     return xb_buf_steal(&b);
 }
 
-static bool selectable(const json_t *e)
+char *xb_index_platforms_string(const json_t *index)
 {
-    const char *mt = xb_json_str(e, "mediaType");
-    json_t *pj = json_object_get(e, "platform");
-    const char *os = xb_json_str(pj, "os");
-    if (mt != NULL && !xb_mt_is_manifest(mt) && !xb_mt_is_index(mt))
-        return false;
-    /* buildkit attestation manifests: platform unknown/unknown */
-    if (os != NULL && strcmp(os, "unknown") == 0)
-        return false;
-    return true;
+    return platforms_string(index, false);
 }
 
 int xb_index_select(const json_t *index, const xb_platform_t *want, const json_t **desc,
@@ -180,7 +187,7 @@ int xb_index_select(const json_t *index, const xb_platform_t *want, const json_t
         best = only;
     if (best == NULL) {
         cleanup_free char *ws = xb_platform_format(w);
-        cleanup_free char *have = xb_index_platforms_string(index);
+        cleanup_free char *have = platforms_string(index, true);
         return xb_error_set(err, XB_ERR_NOT_FOUND,
                             "no manifest for platform %s in the index (available: %s)",
                             ws ? ws : "?", have ? have : "?");

@@ -1,5 +1,10 @@
 # src/run: sandbox (namespaces, mounts, pivot_root, user, env), binfmt/qemu management
 src_libxbuild_a_SOURCES += \
 	src/run/arch.c src/run/arch.h \
-	src/run/binfmt.c src/run/binfmt.h
-src_xbuild_SOURCES += src/cli/binfmt.c
+	src/run/binfmt.c src/run/binfmt.h \
+	src/run/mounts.c src/run/mounts.h \
+	src/run/user.c src/run/user.h \
+	src/run/sandbox.c src/run/sandbox.h src/run/sandbox-internal.h \
+	src/run/sandbox_child.c \
+	src/run/step.c src/run/step.h
+src_xbuild_SOURCES += src/cli/binfmt.c src/cli/run.c

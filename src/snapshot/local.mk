@@ -4,3 +4,7 @@
 src_libxbuild_a_SOURCES += \
 	src/layer/inroot.c src/layer/inroot.h \
 	src/layer/apply.c src/layer/apply.h
+src_libxbuild_a_SOURCES += \
+	src/snapshot/pathmap.c src/snapshot/pathmap.h \
+	src/snapshot/layers.c src/snapshot/layers.h \
+	src/snapshot/diff.c src/snapshot/diff.h

@@ -16,18 +16,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "image/mediatype.h"
 #include "util/digest.h"
 #include "util/error.h"
 #include "wasm/inspect.h"
 
-#define XB_WASM_MT_CONFIG_V1  "application/vnd.wasm.config.v1+json"
-#define XB_WASM_MT_CONTENT    "application/vnd.wasm.content.layer.v1+wasm"
-#define XB_WASM_MT_CONFIG_V0  "application/vnd.wasm.config.v0+json"
-#define XB_WASM_MT_WASM       "application/wasm"
-#define XB_WASM_MT_OCI_MANIF  "application/vnd.oci.image.manifest.v1+json"
-#define XB_WASM_MT_OCI_INDEX  "application/vnd.oci.image.index.v1+json"
-#define XB_WASM_MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
-#define XB_WASM_MT_OCI_TARGZ  "application/vnd.oci.image.layer.v1.tar+gzip"
+#define XB_WASM_MT_CONFIG_V1  XB_MT_WASM_TO_OCI_CONFIG
+#define XB_WASM_MT_CONTENT    XB_MT_WASM_TO_OCI_LAYER
+#define XB_WASM_MT_CONFIG_V0  XB_MT_WASM_CONFIG
+#define XB_WASM_MT_WASM       XB_MT_WASM_LAYER
+#define XB_WASM_MT_OCI_MANIF  XB_MT_OCI_MANIFEST
+#define XB_WASM_MT_OCI_INDEX  XB_MT_OCI_INDEX
+#define XB_WASM_MT_OCI_CONFIG XB_MT_OCI_CONFIG
+#define XB_WASM_MT_OCI_TARGZ  XB_MT_OCI_LAYER_GZIP
 #define XB_WASM_VARIANT_ANNOT "module.wasm.image/variant"
 #define XB_WASM_TITLE_ANNOT   "org.opencontainers.image.title"
 

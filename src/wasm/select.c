@@ -13,14 +13,12 @@
 
 bool xb_wasm_is_index_type(const char *mt)
 {
-    return mt && (strcmp(mt, XB_WASM_MT_OCI_INDEX) == 0 ||
-                  strcmp(mt, "application/vnd.docker.distribution.manifest.list.v2+json") == 0);
+    return xb_mt_is_index(mt);
 }
 
 bool xb_wasm_is_manifest_type(const char *mt)
 {
-    return mt && (strcmp(mt, XB_WASM_MT_OCI_MANIF) == 0 ||
-                  strcmp(mt, "application/vnd.docker.distribution.manifest.v2+json") == 0);
+    return xb_mt_is_manifest(mt);
 }
 
 static bool is_wasm_os(const char *os)
@@ -122,8 +120,7 @@ int xb_wasm_select_layer(const json_t *manifest, const char *what, struct xb_was
         sel->kind = "spin";
         return only_layer(manifest, what, XB_WASM_MT_CONTENT, &sel->layer, err);
     }
-    if (strcmp(cmt, XB_WASM_MT_OCI_CONFIG) == 0 ||
-        strcmp(cmt, "application/vnd.docker.container.image.v1+json") == 0) {
+    if (strcmp(cmt, XB_WASM_MT_OCI_CONFIG) == 0 || strcmp(cmt, XB_MT_DOCKER_CONFIG) == 0) {
         if (json_array_size(layers) == 0)
             return not_wasm(manifest, what, "an image without layers", err);
         sel->kind = "image";

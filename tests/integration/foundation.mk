@@ -11,7 +11,8 @@ XB_BUILD_TESTS = \
 	tests/integration/foundation-build-add.sh \
 	tests/integration/foundation-build-errors.sh \
 	tests/integration/foundation-build-repro.sh \
-	tests/integration/foundation-build-kill.sh
+	tests/integration/foundation-build-kill.sh \
+	tests/integration/foundation-build-examples.sh
 TESTS += $(XB_BUILD_TESTS)
 EXTRA_DIST += $(XB_BUILD_TESTS)
 # --- end build executor ---

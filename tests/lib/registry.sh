@@ -123,3 +123,56 @@ make_image() {
     umoci insert --image "$oci:$name" "$rootfs" / >/dev/null
     rm -rf "$rootfs"
 }
+
+# proxy_start RULE...: tests/fault-proxy.py in front of $REG; sets PROXY (127.0.0.1:PORT) and
+# PROXY_LOG. PROXY_UPSTREAM_AUTH=user:pass is used for redirected requests.
+proxy_start() {
+    local args=() r
+    for r in "$@"; do args+=(--rule "$r"); done
+    PROXY_PORT=$(free_port)
+    PROXY=127.0.0.1:$PROXY_PORT
+    PROXY_LOG=$T/proxy.$PROXY_PORT.log
+    : >"$PROXY_LOG"
+    python3 "$top_srcdir/tests/fault-proxy.py" --port "$PROXY_PORT" --upstream "$REG" \
+        --log "$PROXY_LOG" ${PROXY_UPSTREAM_AUTH:+--upstream-auth "$PROXY_UPSTREAM_AUTH"} \
+        ${args[@]+"${args[@]}"} >"$T/proxy.$PROXY_PORT.out" 2>&1 &
+    local pid=$!
+    PROXY_PID=$pid
+    at_exit "kill $pid"
+    wait_http "http://$PROXY/v2/"
+}
+
+# make_index OCIDIR NAME TAG...: an OCI index NAME in OCIDIR listing the images TAG... (each
+# entry's platform taken from the image config).
+make_index() {
+    python3 - "$@" <<'PY'
+import hashlib, json, os, sys
+oci, name, tags = sys.argv[1], sys.argv[2], sys.argv[3:]
+def blob(d):
+    return os.path.join(oci, "blobs", *d.split(":"))
+idx = json.load(open(os.path.join(oci, "index.json")))
+byname = {m.get("annotations", {}).get("org.opencontainers.image.ref.name"): m for m in idx["manifests"]}
+entries = []
+for t in tags:
+    d = dict(byname[t])
+    d.pop("annotations", None)
+    man = json.load(open(blob(d["digest"])))
+    cfg = json.load(open(blob(man["config"]["digest"])))
+    p = {"architecture": cfg["architecture"], "os": cfg["os"]}
+    if cfg.get("variant"):
+        p["variant"] = cfg["variant"]
+    d["platform"] = p
+    entries.append(d)
+data = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                   "manifests": entries}).encode()
+dg = "sha256:" + hashlib.sha256(data).hexdigest()
+open(blob(dg), "wb").write(data)
+idx["manifests"] = [m for m in idx["manifests"]
+                    if m.get("annotations", {}).get("org.opencontainers.image.ref.name") != name]
+idx["manifests"].append({"mediaType": "application/vnd.oci.image.index.v1+json", "digest": dg,
+                         "size": len(data),
+                         "annotations": {"org.opencontainers.image.ref.name": name}})
+json.dump(idx, open(os.path.join(oci, "index.json"), "w"))
+print(dg)
+PY
+}

@@ -190,6 +190,7 @@ int main(void)
        "missing platform -> not found");
     ok(err.msg && strstr(err.msg, "linux/s390x") && strstr(err.msg, "linux/amd64, linux/arm64"),
        "error lists platforms: %s", err.msg);
+    ok(err.msg && strstr(err.msg, "unknown") == NULL, "attestation entries not listed");
     xb_error_clear(&err);
     xb_platform_free(&want);
 

@@ -1,0 +1,14 @@
+/* Shared between sandbox.c (parent side) and sandbox_child.c (inside the namespaces). */
+#ifndef XB_RUN_SANDBOX_INTERNAL_H
+#define XB_RUN_SANDBOX_INTERNAL_H
+
+#include "run/sandbox.h"
+
+#define XB_SANDBOX_SETUP_FAILED 125
+#define XB_SANDBOX_EXEC_FAILED  127
+
+/* The PID 1 of the sandbox: sets everything up, forks the command, reaps, exits with the
+ * command's status. Setup errors are written to errfd. Never returns. */
+void xb_sandbox_child(const xb_sandbox_t *sb, int errfd) __attribute__((noreturn));
+
+#endif

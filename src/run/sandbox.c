@@ -1,0 +1,278 @@
+/* Parent side of the sandbox: host files, namespaces, waiting, signals, stub cleanup. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "layer/inroot.h"
+#include "run/sandbox-internal.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/log.h"
+
+static int write_state(const char *dir, const char *name, const char *data, size_t len,
+                       xb_error_t *err)
+{
+    cleanup_free char *p = xb_path_join(dir, name);
+    cleanup_close int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return xb_error_errno(err, errno, "cannot create %s", p);
+    return xb_write_all(fd, data, len, err);
+}
+
+static int prepare_state(const xb_sandbox_t *sb, xb_error_t *err)
+{
+    const char *hn = sb->hostname && *sb->hostname ? sb->hostname : "xbuild";
+    cleanup_free char *resolv = NULL, *hosts = NULL;
+    size_t rl = 0, hl = 0;
+    cleanup_error xb_error_t e2 = XB_ERROR_INIT;
+    if (xb_read_file("/etc/resolv.conf", 1 << 16, &resolv, &rl, &e2) < 0) {
+        free(resolv);
+        resolv = strdup("");
+        rl = 0;
+    }
+    if (sb->network_none) {
+        rl = 0; /* no network: no name servers */
+    }
+    if (xb_read_file("/etc/hosts", 1 << 16, &hosts, &hl, &e2) < 0) {
+        free(hosts);
+        hosts = strdup("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+        hl = strlen(hosts);
+    }
+    char line[300];
+    int n = snprintf(line, sizeof line, "127.0.1.1\t%s\n", hn);
+    char hname[300];
+    int hn_len = snprintf(hname, sizeof hname, "%s\n", hn);
+    cleanup_free char *empty = xb_path_join(sb->state_dir, "empty");
+    cleanup_free char *secrets = xb_path_join(sb->state_dir, "secrets");
+    if (write_state(sb->state_dir, "resolv.conf", resolv, rl, err) < 0 ||
+        write_state(sb->state_dir, "hosts", hosts, hl, err) < 0 ||
+        write_state(sb->state_dir, "hostname", hname, (size_t)hn_len, err) < 0)
+        return -1;
+    cleanup_free char *hp = xb_path_join(sb->state_dir, "hosts");
+    int fd = open(hp, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd >= 0) {
+        xb_write_all(fd, line, (size_t)n, &e2);
+        close(fd);
+    }
+    if ((mkdir(empty, 0755) < 0 && errno != EEXIST) ||
+        (mkdir(secrets, 0700) < 0 && errno != EEXIST))
+        return xb_error_errno(err, errno, "cannot prepare %s", sb->state_dir);
+    return 0;
+}
+
+int xb_sandbox_run(const xb_sandbox_t *sb, int *status, xb_error_t *err)
+{
+    if (sb->argv == NULL || sb->argv[0] == NULL)
+        return xb_error_set(err, XB_ERR_INVALID, "nothing to run");
+    if (prepare_state(sb, err) < 0)
+        return -1;
+    int errp[2];
+    if (pipe2(errp, O_CLOEXEC) < 0)
+        return xb_error_errno(err, errno, "pipe");
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    pid_t parent = getpid();
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        close(errp[0]);
+        close(errp[1]);
+        return xb_error_errno(err, e, "fork");
+    }
+    if (pid == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(XB_SANDBOX_SETUP_FAILED);
+        close(errp[0]);
+        int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
+        if (sb->network_none)
+            flags |= CLONE_NEWNET;
+        if (unshare(flags) < 0) {
+            char msg[256];
+            int n = snprintf(msg, sizeof msg, "cannot create namespaces (needs root): %s",
+                             strerror(errno));
+            if (write(errp[1], msg, (size_t)n) < 0)
+                _exit(XB_SANDBOX_SETUP_FAILED);
+            _exit(XB_SANDBOX_SETUP_FAILED);
+        }
+        pid_t p1 = fork();
+        if (p1 < 0)
+            _exit(XB_SANDBOX_SETUP_FAILED);
+        if (p1 == 0)
+            xb_sandbox_child(sb, errp[1]);
+        close(errp[1]);
+        int st;
+        while (waitpid(p1, &st, 0) < 0)
+            if (errno != EINTR)
+                _exit(XB_SANDBOX_SETUP_FAILED);
+        _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+    }
+    close(errp[1]);
+    int st = 0, sig = 0;
+    for (;;) {
+        pid_t w = waitpid(pid, &st, WNOHANG);
+        if (w == pid)
+            break;
+        if (w < 0 && errno != EINTR)
+            break;
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        siginfo_t si;
+        int s = sigtimedwait(&block, &si, &ts);
+        if (s > 0) {
+            sig = s;
+            kill(pid, SIGKILL); /* the PID namespace dies with it (PDEATHSIG of its PID 1) */
+            while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+                ;
+            break;
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    char msg[1100];
+    ssize_t n = read(errp[0], msg, sizeof msg - 1);
+    close(errp[0]);
+    msg[n > 0 ? n : 0] = '\0';
+    if (sig)
+        return xb_error_set(err, XB_ERR_INTERRUPTED, "interrupted by signal %d", sig);
+    if (*msg)
+        return xb_error_set(err, XB_ERR_RUN, "%s", msg);
+    *status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return 0;
+}
+
+struct stub {
+    char path[PATH_MAX];
+    struct timespec before, after;
+};
+
+static int parse_ts(const char *s, struct timespec *t)
+{
+    long long sec;
+    long nsec;
+    if (sscanf(s, "%lld.%ld", &sec, &nsec) != 2)
+        return -1;
+    t->tv_sec = (time_t)sec;
+    t->tv_nsec = nsec;
+    return 0;
+}
+
+int xb_sandbox_cleanup_stubs(const char *state_dir, const char *tree, xb_error_t *err)
+{
+    cleanup_free char *sp = xb_path_join(state_dir, "stubs");
+    cleanup_free char *data = NULL;
+    size_t len;
+    cleanup_error xb_error_t e2 = XB_ERROR_INIT;
+    if (xb_read_file(sp, 1 << 20, &data, &len, &e2) < 0)
+        return 0; /* nothing created */
+    size_t cap = 16, n = 0;
+    struct stub *v = malloc(cap * sizeof *v);
+    char *save = NULL;
+    for (char *l = strtok_r(data, "\n", &save); l && v; l = strtok_r(NULL, "\n", &save)) {
+        char *t1 = strchr(l, '\t');
+        char *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+        if (t2 == NULL)
+            continue;
+        *t1 = *t2 = '\0';
+        if (n == cap) {
+            struct stub *nv = realloc(v, (cap *= 2) * sizeof *v);
+            if (nv == NULL)
+                break;
+            v = nv;
+        }
+        snprintf(v[n].path, sizeof v[n].path, "%s", l);
+        if (parse_ts(t1 + 1, &v[n].before) == 0 && parse_ts(t2 + 1, &v[n].after) == 0)
+            n++;
+    }
+    cleanup_close int root = xb_inroot_open_root(tree, err);
+    if (root < 0) {
+        free(v);
+        return -1;
+    }
+    for (size_t i = n; i-- > 0;) {
+        cleanup_free char *clean = xb_inroot_clean(v[i].path, &e2);
+        if (clean == NULL || !*clean)
+            continue;
+        const char *leaf;
+        cleanup_close int pfd = xb_inroot_parent(root, clean, false, &leaf, &e2);
+        if (pfd < 0)
+            continue; /* not in this tree (e.g. not copied up) */
+        cleanup_close int dfd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct stat pst, st;
+        bool parent_untouched = dfd >= 0 && fstat(dfd, &pst) == 0 &&
+                                pst.st_mtim.tv_sec == v[i].after.tv_sec &&
+                                pst.st_mtim.tv_nsec == v[i].after.tv_nsec;
+        if (dfd < 0 || fstatat(dfd, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        int r = -1;
+        if (S_ISDIR(st.st_mode))
+            r = unlinkat(dfd, leaf, AT_REMOVEDIR); /* fails when not empty: kept */
+        else if (S_ISREG(st.st_mode) && st.st_size == 0)
+            r = unlinkat(dfd, leaf, 0);
+        if (r == 0 && parent_untouched) {
+            struct timespec ts[2] = {{0, UTIME_OMIT}, v[i].before};
+            (void)futimens(dfd, ts);
+        }
+    }
+    free(v);
+    return 0;
+}
+
+bool xb_sandbox_overlay_supported(const char *dir)
+{
+    static int cached = -1;
+    if (cached >= 0)
+        return cached == 1;
+    const char *env = getenv("XBUILD_SNAPSHOTTER");
+    if (env && strcmp(env, "copy") == 0)
+        return false;
+    char base[PATH_MAX];
+    snprintf(base, sizeof base, "%s/ovl-probe-XXXXXX", dir);
+    if (mkdtemp(base) == NULL)
+        return false;
+    static const char *const sub[] = {"l", "u", "w", "m"};
+    char p[4][PATH_MAX + 8];
+    for (int i = 0; i < 4; i++) {
+        snprintf(p[i], sizeof p[i], "%s/%s", base, sub[i]);
+        mkdir(p[i], 0755);
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        char opts[3 * PATH_MAX + 64];
+        snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s", p[0], p[1], p[2]);
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+            mount("overlay", p[3], "overlay", 0, opts) < 0)
+            _exit(1);
+        _exit(0);
+    }
+    int st = 1;
+    if (pid > 0)
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+            ;
+    cleanup_error xb_error_t e = XB_ERROR_INIT;
+    xb_rm_rf(base, &e);
+    cached = pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    if (!cached)
+        xb_info("snapshot: overlayfs is not usable here, using the copy snapshotter");
+    return cached == 1;
+}

@@ -1,0 +1,50 @@
+/* The RUN sandbox: a process in new mount, PID, IPC and UTS namespaces (and a new network
+ * namespace for network=none) whose root is the step's rootfs (an overlay mounted inside the
+ * child's own mount namespace, or a bind of a copied rootfs), with /proc, a minimal /dev,
+ * read-only /sys, the host's resolv.conf/hosts and a hostname file bind-mounted from copies,
+ * and the RUN --mount mounts. Every mount target is resolved inside the rootfs.
+ * Mount points that had to be created are listed in STATE/stubs and removed again from the
+ * writable tree by xb_sandbox_cleanup_stubs() so they never reach a layer. */
+#ifndef XB_RUN_SANDBOX_H
+#define XB_RUN_SANDBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "run/mounts.h"
+#include "util/error.h"
+
+typedef struct xb_sandbox {
+    /* root filesystem */
+    const char *rootfs;     /* directory that becomes "/" (overlay mount point or copied tree) */
+    const char *layers_dir; /* overlay: lowerdir names are relative to it */
+    const char *lowerdir;   /* overlay: "top:...:bottom" ("" = no layers); NULL: bind rootfs */
+    const char *upper;      /* overlay upperdir */
+    const char *work;       /* overlay workdir */
+    const char *state_dir;  /* private scratch dir (copies of hosts files, stubs list, ...) */
+    /* process */
+    char *const *argv; /* NULL-terminated */
+    char *const *env;  /* NULL-terminated KEY=VALUE */
+    const char *cwd;   /* absolute; created when missing; NULL = "/" */
+    const char *user;  /* "" / NULL = root */
+    const char *hostname;
+    bool network_none;
+    xb_run_mount_t *mounts;
+    size_t nmounts;
+} xb_sandbox_t;
+
+/* Runs argv in the sandbox with stdout/stderr inherited (stdin /dev/null). *status: exit code
+ * of the command (128+N when killed by signal N). Setup failures (mounts, user, exec) are
+ * errors (XB_ERR_RUN) with the reason; SIGINT/SIGTERM/SIGHUP while it runs kill the whole PID
+ * namespace and return XB_ERR_INTERRUPTED. */
+int xb_sandbox_run(const xb_sandbox_t *sb, int *status, xb_error_t *err);
+
+/* Removes the mount points the sandbox created (listed in state_dir/stubs) from tree (the
+ * overlay upper dir or the copied rootfs) when they are still empty, and restores their parent
+ * directories' mtimes when nothing else changed them. */
+int xb_sandbox_cleanup_stubs(const char *state_dir, const char *tree, xb_error_t *err);
+
+/* Probes (once per process) whether overlayfs mounts work under dir (a store tmp dir). */
+bool xb_sandbox_overlay_supported(const char *dir);
+
+#endif

@@ -1,0 +1,500 @@
+/* Inside the sandbox's namespaces: rootfs, mounts, pivot_root, user, exec. Runs in a forked
+ * child: on any error a message goes to errfd and the process exits. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "layer/inroot.h"
+#include "run/sandbox-internal.h"
+#include "run/user.h"
+#include "util/fs.h"
+
+extern char **environ;
+
+struct child {
+    const xb_sandbox_t *sb;
+    int errfd;
+    int rootfd;
+    char rootpath[PATH_MAX];
+    FILE *stubs;
+};
+
+static void __attribute__((noreturn, format(printf, 3, 4)))
+fail(struct child *c, int code, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (n > 0 && write(c->errfd, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1) < 0)
+        _exit(code);
+    _exit(code);
+}
+
+#define FAIL(c, ...) fail(c, XB_SANDBOX_SETUP_FAILED, __VA_ARGS__)
+
+static const char *fdpath(int fd, char buf[64])
+{
+    snprintf(buf, 64, "/proc/self/fd/%d", fd);
+    return buf;
+}
+
+/* The path of fd relative to the root (for the stubs list). */
+static int rel_of(struct child *c, int fd, char *out, size_t n)
+{
+    char p[64], full[PATH_MAX];
+    ssize_t l = readlink(fdpath(fd, p), full, sizeof full - 1);
+    if (l < 0)
+        return -1;
+    full[l] = '\0';
+    size_t rl = strlen(c->rootpath);
+    if (strncmp(full, c->rootpath, rl) != 0 || (full[rl] != '/' && full[rl] != '\0'))
+        return -1;
+    snprintf(out, n, "%s", full[rl] == '/' ? full + rl + 1 : "");
+    return 0;
+}
+
+/* Opens (creating when missing, and recording what was created) the mount target rel inside
+ * the root. Returns an O_PATH fd, or -1 when optional and impossible. */
+static int target(struct child *c, const char *rel, bool dir, bool optional)
+{
+    int fd = xb_inroot_open(c->rootfd, rel, O_PATH, 0);
+    if (fd >= 0) {
+        struct stat st;
+        if (fstat(fd, &st) == 0 && (S_ISDIR(st.st_mode) != dir)) {
+            close(fd);
+            if (optional)
+                return -1;
+            FAIL(c, "mount target /%s exists and is %sa directory", rel, dir ? "not " : "");
+        }
+        return fd;
+    }
+    if (fd != -ENOENT) {
+        if (optional)
+            return -1;
+        FAIL(c, "mount target /%s: %s", rel, strerror(-fd));
+    }
+    char buf[PATH_MAX];
+    snprintf(buf, sizeof buf, "%s", rel);
+    size_t n = strlen(buf);
+    for (size_t end = 0; end <= n; end++) {
+        if (buf[end] != '/' && buf[end] != '\0')
+            continue;
+        char save = buf[end];
+        buf[end] = '\0';
+        int e = xb_inroot_open(c->rootfd, buf, O_PATH, 0);
+        if (e >= 0) {
+            close(e);
+            buf[end] = save;
+            continue;
+        }
+        char *slash = strrchr(buf, '/');
+        const char *comp = slash ? slash + 1 : buf;
+        if (slash)
+            *slash = '\0';
+        int pfd = xb_inroot_open(c->rootfd, slash ? buf : "", O_PATH | O_DIRECTORY, 0);
+        if (slash)
+            *slash = '/';
+        if (pfd < 0) {
+            if (optional)
+                return -1;
+            FAIL(c, "mount target /%s: parent of /%s: %s", rel, buf, strerror(-pfd));
+        }
+        struct stat before, after;
+        fstat(pfd, &before);
+        bool last = save == '\0';
+        int r;
+        if (!last || dir) {
+            r = mkdirat(pfd, comp, 0755);
+        } else {
+            r = openat(pfd, comp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+            if (r >= 0)
+                close(r);
+        }
+        if (r < 0) {
+            close(pfd);
+            if (optional)
+                return -1;
+            FAIL(c, "cannot create mount point /%s: %s", buf, strerror(errno));
+        }
+        fstat(pfd, &after);
+        char prel[PATH_MAX];
+        if (rel_of(c, pfd, prel, sizeof prel) == 0 && c->stubs)
+            fprintf(c->stubs, "%s%s%s\t%lld.%09ld\t%lld.%09ld\n", prel, *prel ? "/" : "", comp,
+                    (long long)before.st_mtim.tv_sec, before.st_mtim.tv_nsec,
+                    (long long)after.st_mtim.tv_sec, after.st_mtim.tv_nsec);
+        close(pfd);
+        buf[end] = save;
+    }
+    if (c->stubs)
+        fflush(c->stubs);
+    fd = xb_inroot_open(c->rootfd, rel, O_PATH, 0);
+    if (fd < 0)
+        FAIL(c, "mount target /%s: %s", rel, strerror(-fd));
+    return fd;
+}
+
+static void remount_ro(struct child *c, const char *rel, unsigned long flags)
+{
+    int fd = xb_inroot_open(c->rootfd, rel, O_PATH, 0);
+    char p[64];
+    if (fd < 0 ||
+        mount(NULL, fdpath(fd, p), NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | flags, NULL) < 0)
+        FAIL(c, "cannot make /%s read-only: %s", rel, strerror(fd < 0 ? -fd : errno));
+    close(fd);
+}
+
+static void bind_fd(struct child *c, int src, const char *rel, bool readonly)
+{
+    struct stat st;
+    if (fstat(src, &st) < 0)
+        FAIL(c, "bind source for /%s: %s", rel, strerror(errno));
+    int t = target(c, rel, S_ISDIR(st.st_mode), false);
+    char p1[64], p2[64];
+    if (mount(fdpath(src, p1), fdpath(t, p2), NULL, MS_BIND | MS_REC, NULL) < 0)
+        FAIL(c, "cannot bind-mount onto /%s: %s", rel, strerror(errno));
+    close(t);
+    if (readonly)
+        remount_ro(c, rel, MS_NOSUID | MS_NODEV);
+}
+
+static void bind_host(struct child *c, const char *host, const char *rel, bool optional)
+{
+    int src = open(host, O_PATH | O_CLOEXEC);
+    if (src < 0) {
+        if (optional)
+            return;
+        FAIL(c, "cannot open %s: %s", host, strerror(errno));
+    }
+    struct stat st;
+    fstat(src, &st);
+    int t = target(c, rel, S_ISDIR(st.st_mode), optional);
+    char p1[64], p2[64];
+    if (t >= 0 && mount(fdpath(src, p1), fdpath(t, p2), NULL, MS_BIND, NULL) < 0 && !optional)
+        FAIL(c, "cannot bind %s onto /%s: %s", host, rel, strerror(errno));
+    if (t >= 0)
+        close(t);
+    close(src);
+}
+
+static void mount_fs(struct child *c, const char *rel, const char *type, unsigned long flags,
+                     const char *data)
+{
+    int t = target(c, rel, true, false);
+    char p[64];
+    if (mount(type, fdpath(t, p), type, flags, data) < 0)
+        FAIL(c, "cannot mount %s on /%s: %s", type, rel, strerror(errno));
+    close(t);
+}
+
+static void setup_dev(struct child *c)
+{
+    mount_fs(c, "dev", "tmpfs", MS_NOSUID | MS_NOEXEC | MS_STRICTATIME, "mode=755,size=65536k");
+    int dev = xb_inroot_open(c->rootfd, "dev", O_PATH | O_DIRECTORY, 0);
+    if (dev < 0)
+        FAIL(c, "cannot open /dev: %s", strerror(-dev));
+    static const char *const nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
+    for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
+        char host[32], p1[64], p2[64];
+        snprintf(host, sizeof host, "/dev/%s", nodes[i]);
+        int f = openat(dev, nodes[i], O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0666);
+        if (f < 0)
+            FAIL(c, "cannot create /dev/%s: %s", nodes[i], strerror(errno));
+        close(f);
+        int t = openat(dev, nodes[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        int s = open(host, O_PATH | O_CLOEXEC);
+        if (t < 0 || s < 0 || mount(fdpath(s, p1), fdpath(t, p2), NULL, MS_BIND, NULL) < 0) {
+            if (strcmp(nodes[i], "tty") != 0) /* no controlling tty on the host is fine */
+                FAIL(c, "cannot bind %s: %s", host, strerror(errno));
+        }
+        if (t >= 0)
+            close(t);
+        if (s >= 0)
+            close(s);
+    }
+    mkdirat(dev, "pts", 0755);
+    mkdirat(dev, "shm", 01777);
+    close(dev);
+    mount_fs(c, "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+             "newinstance,ptmxmode=0666,mode=0620,gid=5");
+    mount_fs(c, "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k");
+    dev = xb_inroot_open(c->rootfd, "dev", O_PATH | O_DIRECTORY, 0);
+    static const char *const links[][2] = {{"pts/ptmx", "ptmx"},
+                                           {"/proc/self/fd", "fd"},
+                                           {"/proc/self/fd/0", "stdin"},
+                                           {"/proc/self/fd/1", "stdout"},
+                                           {"/proc/self/fd/2", "stderr"}};
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
+        if (symlinkat(links[i][0], dev, links[i][1]) < 0)
+            FAIL(c, "cannot create /dev/%s: %s", links[i][1], strerror(errno));
+    close(dev);
+}
+
+/* Opens a --mount source inside its own root, in the sandbox's mount namespace. */
+static int open_source(struct child *c, const xb_run_mount_t *m)
+{
+    int root = open(m->src_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0)
+        FAIL(c, "--mount source root %s: %s", m->src_root, strerror(errno));
+    int fd = xb_inroot_open(root, m->src_rel, O_PATH, 0);
+    if (fd < 0)
+        FAIL(c, "--mount source '%s': %s", m->src_rel, strerror(-fd));
+    close(root);
+    return fd;
+}
+
+static void setup_user_mounts(struct child *c)
+{
+    const xb_sandbox_t *sb = c->sb;
+    bool secrets_fs = false;
+    char sdir[PATH_MAX + 16];
+    snprintf(sdir, sizeof sdir, "%s/secrets", sb->state_dir);
+    for (size_t i = 0; i < sb->nmounts; i++) {
+        xb_run_mount_t *m = &sb->mounts[i];
+        char p[64], opts[3 * PATH_MAX + 256];
+        switch (m->type) {
+        case XB_MOUNT_TMPFS:
+            snprintf(opts, sizeof opts, "mode=1777%s%lld", m->size ? ",size=" : "",
+                     m->size ? m->size : 0);
+            if (!m->size)
+                snprintf(opts, sizeof opts, "mode=1777");
+            mount_fs(c, m->target, "tmpfs", MS_NOSUID | MS_NODEV, opts);
+            break;
+        case XB_MOUNT_CACHE: {
+            int src = open_source(c, m);
+            bind_fd(c, src, m->target, m->readonly);
+            close(src);
+            break;
+        }
+        case XB_MOUNT_BIND: {
+            int src = m->lowerdir ? -1 : open_source(c, m);
+            if (m->lowerdir) { /* another stage: a read-only overlay of its layers */
+                char mp[PATH_MAX + 32];
+                snprintf(mp, sizeof mp, "%s/stage-%zu", sb->state_dir, i);
+                mkdir(mp, 0700);
+                snprintf(opts, sizeof opts, "lowerdir=%s%s%s/empty", m->lowerdir,
+                         *m->lowerdir ? ":" : "", sb->state_dir);
+                if (mount("overlay", mp, "overlay", MS_RDONLY, opts) < 0)
+                    FAIL(c, "cannot mount stage '%s' for /%s: %s", m->from, m->target,
+                         strerror(errno));
+                int sroot = open(mp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                src = sroot < 0 ? sroot : xb_inroot_open(sroot, m->source, O_PATH, 0);
+                if (src < 0)
+                    FAIL(c, "bind source /%s in stage '%s' not found", m->source, m->from);
+            }
+            struct stat st;
+            if (!m->readonly && fstat(src, &st) == 0 && S_ISDIR(st.st_mode)) {
+                /* rw: writes land in a throwaway upper dir */
+                char up[PATH_MAX + 32], wk[PATH_MAX + 32];
+                snprintf(up, sizeof up, "%s/bind-%zu-u", sb->state_dir, i);
+                snprintf(wk, sizeof wk, "%s/bind-%zu-w", sb->state_dir, i);
+                mkdir(up, 0755);
+                mkdir(wk, 0700);
+                snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s", fdpath(src, p),
+                         up, wk);
+                int t = target(c, m->target, true, false);
+                char tp[64];
+                if (mount("overlay", fdpath(t, tp), "overlay", 0, opts) == 0) {
+                    close(t);
+                    break;
+                }
+                close(t);
+            }
+            bind_fd(c, src, m->target, true);
+            break;
+        }
+        case XB_MOUNT_SECRET: {
+            if (!secrets_fs) {
+                if (mount("tmpfs", sdir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                          "mode=700,size=16m") < 0)
+                    FAIL(c, "cannot mount the secrets tmpfs: %s", strerror(errno));
+                secrets_fs = true;
+            }
+            char f[PATH_MAX + 48];
+            snprintf(f, sizeof f, "%s/%zu", sdir, i);
+            int fd = open(f, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0400);
+            if (fd < 0)
+                FAIL(c, "secret %s: %s", m->id, strerror(errno));
+            if (xb_write_all(fd, m->data, m->len, NULL) < 0)
+                FAIL(c, "secret %s: cannot write", m->id);
+            if (fchown(fd, m->uid >= 0 ? (uid_t)m->uid : 0, m->gid >= 0 ? (gid_t)m->gid : 0) < 0 ||
+                fchmod(fd, m->mode >= 0 ? (mode_t)m->mode : 0400) < 0)
+                FAIL(c, "secret %s: %s", m->id, strerror(errno));
+            close(fd);
+            int src = open(f, O_PATH | O_CLOEXEC);
+            bind_fd(c, src, m->target, true);
+            close(src);
+            break;
+        }
+        }
+    }
+}
+
+static void loopback_up(void)
+{
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+    if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+        ifr.ifr_flags |= IFF_UP;
+        (void)ioctl(s, SIOCSIFFLAGS, &ifr);
+    }
+    close(s);
+}
+
+static char **make_env(char *const *env, const char *home)
+{
+    size_t n = 0;
+    bool has_path = false, has_home = false;
+    for (; env && env[n]; n++) {
+        has_path |= strncmp(env[n], "PATH=", 5) == 0;
+        has_home |= strncmp(env[n], "HOME=", 5) == 0;
+    }
+    char **e = calloc(n + 3, sizeof *e);
+    if (e == NULL)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        e[k++] = env[i];
+    if (!has_path)
+        e[k++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    if (!has_home && home && *home && asprintf(&e[k], "HOME=%s", home) > 0)
+        k++;
+    e[k] = NULL;
+    return e;
+}
+
+void xb_sandbox_child(const xb_sandbox_t *sb, int errfd)
+{
+    struct child cc = {sb, errfd, -1, "", NULL};
+    struct child *c = &cc;
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        FAIL(c, "cannot make mounts private: %s", strerror(errno));
+    char sp[PATH_MAX];
+    snprintf(sp, sizeof sp, "%s/stubs", sb->state_dir);
+    c->stubs = fopen(sp, "we");
+    if (sb->lowerdir) {
+        char opts[8192];
+        if (chdir(sb->layers_dir) < 0)
+            FAIL(c, "cannot enter %s: %s", sb->layers_dir, strerror(errno));
+        const char *lower = *sb->lowerdir ? sb->lowerdir : NULL;
+        char empty[PATH_MAX];
+        snprintf(empty, sizeof empty, "%s/empty", sb->state_dir);
+        int n = snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s",
+                         lower ? lower : empty, sb->upper, sb->work);
+        if (n >= 4000)
+            FAIL(c, "too many layers for one overlay mount (%d bytes of options)", n);
+        size_t base = strlen(opts);
+        snprintf(opts + base, sizeof opts - base, ",index=off,redirect_dir=off,metacopy=off");
+        if (mount("overlay", sb->rootfs, "overlay", 0, opts) < 0) {
+            opts[base] = '\0';
+            if (mount("overlay", sb->rootfs, "overlay", 0, opts) < 0)
+                FAIL(c, "cannot mount the overlay rootfs: %s", strerror(errno));
+        }
+    } else if (mount(sb->rootfs, sb->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) {
+        FAIL(c, "cannot bind the rootfs: %s", strerror(errno));
+    }
+    c->rootfd = open(sb->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    char p[64];
+    ssize_t rl =
+        c->rootfd < 0 ? -1 : readlink(fdpath(c->rootfd, p), c->rootpath, sizeof c->rootpath - 1);
+    if (rl < 0)
+        FAIL(c, "cannot open the rootfs: %s", strerror(errno));
+    c->rootpath[rl] = '\0';
+
+    mount_fs(c, "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+    setup_dev(c);
+    int t = target(c, "sys", true, false);
+    if (mount("sysfs", fdpath(t, p), "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) <
+        0) {
+        if (mount("/sys", fdpath(t, p), NULL, MS_BIND | MS_REC, NULL) < 0)
+            FAIL(c, "cannot mount /sys: %s", strerror(errno));
+        remount_ro(c, "sys", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    }
+    close(t);
+    static const char *const files[] = {"resolv.conf", "hosts", "hostname"};
+    for (size_t i = 0; i < 3; i++) {
+        char host[PATH_MAX], rel[64];
+        snprintf(host, sizeof host, "%s/%s", sb->state_dir, files[i]);
+        snprintf(rel, sizeof rel, "etc/%s", files[i]);
+        bind_host(c, host, rel, true);
+    }
+    setup_user_mounts(c);
+
+    if (chdir(sb->rootfs) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
+        umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+        FAIL(c, "pivot_root: %s", strerror(errno));
+    close(c->rootfd);
+    if (c->stubs)
+        fclose(c->stubs);
+    const char *hn = sb->hostname && *sb->hostname ? sb->hostname : "xbuild";
+    if (sethostname(hn, strlen(hn)) < 0)
+        FAIL(c, "sethostname: %s", strerror(errno));
+    if (sb->network_none)
+        loopback_up();
+
+    xb_user_t u;
+    xb_error_t e = XB_ERROR_INIT;
+    if (xb_user_resolve(sb->user, "/etc/passwd", "/etc/group", &u, &e) < 0)
+        FAIL(c, "%s", e.msg);
+    const char *cwd = sb->cwd && *sb->cwd ? sb->cwd : "/";
+    if (xb_mkdir_p(cwd, 0755, &e) < 0)
+        FAIL(c, "WORKDIR %s: %s", cwd, e.msg);
+    char **env = make_env(sb->env, u.home);
+    int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (nul >= 0) {
+        dup2(nul, 0);
+        close(nul);
+    }
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    pid_t pid = fork();
+    if (pid < 0)
+        FAIL(c, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        if (setgroups(u.ngroups, u.groups) < 0 || setgid(u.gid) < 0 || setuid(u.uid) < 0)
+            FAIL(c, "cannot switch to user '%s': %s", sb->user, strerror(errno));
+        if (chdir(cwd) < 0)
+            FAIL(c, "cannot enter WORKDIR %s: %s", cwd, strerror(errno));
+        environ = env;
+        syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
+        execvp(sb->argv[0], sb->argv);
+        fail(c, XB_SANDBOX_EXEC_FAILED, "exec %s: %s", sb->argv[0], strerror(errno));
+    }
+    /* PID 1: reap everything, report the command's status */
+    int code = XB_SANDBOX_SETUP_FAILED;
+    for (;;) {
+        int st;
+        pid_t w = waitpid(-1, &st, 0);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (w == pid) {
+            code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+            break;
+        }
+    }
+    _exit(code);
+}

@@ -1,0 +1,280 @@
+/* RUN steps: snapshot (overlay or copy) + sandbox + diff -> layer. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "layer/apply.h"
+#include "layer/inroot.h"
+#include "run/binfmt.h"
+#include "run/sandbox.h"
+#include "run/step.h"
+#include "snapshot/diff.h"
+#include "snapshot/layers.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/log.h"
+
+int xb_binfmt_check(const xb_platform_t *p, bool install, xb_error_t *err)
+{
+    if (p == NULL || p->arch == NULL)
+        return 0;
+    if (p->os && strcmp(p->os, "linux") != 0)
+        return xb_error_set(err, XB_ERR_UNSUPPORTED, "cannot run binaries for os '%s'", p->os);
+    return xb_binfmt_check_name(p->arch, p->variant, install, err);
+}
+
+static char *argv_string(char *const *argv)
+{
+    xb_buf_t b = XB_BUF_INIT;
+    for (size_t i = 0; argv && argv[i]; i++) {
+        if (i)
+            xb_buf_putc(&b, ' ');
+        xb_buf_puts(&b, argv[i]);
+    }
+    if (b.len > 200) {
+        b.data[197] = b.data[198] = b.data[199] = '.';
+        b.data[200] = '\0';
+    }
+    return xb_buf_steal(&b);
+}
+
+struct mounts {
+    xb_run_mount_t *v;
+    size_t n;
+};
+
+static void mounts_free(struct mounts *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        xb_run_mount_clear(&m->v[i]);
+    free(m->v);
+}
+
+static int prepare_cache(const xb_run_request_t *rq, xb_run_mount_t *m, xb_error_t *err)
+{
+    cleanup_free char *plat = rq->platform ? xb_platform_format_dashed(rq->platform) : NULL;
+    cleanup_free char *rel = NULL;
+    if (asprintf(&rel, "xbuild/cache-mounts/%s", plat ? plat : "host") < 0)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    cleanup_free char *dir = xb_store_path(rq->store, rel);
+    if (xb_mkdir_p(dir, 0700, err) < 0)
+        return -1;
+    cleanup_free char *id = xb_inroot_clean(m->id, err);
+    if (id == NULL)
+        return xb_error_wrap(err, "cache id '%s'", m->id);
+    if (*id == '\0')
+        return xb_error_set(err, XB_ERR_INVALID, "invalid cache id '%s'", m->id);
+    cleanup_close int root = xb_inroot_open_root(dir, err);
+    if (root < 0)
+        return -1;
+    int probe = xb_inroot_open(root, id, O_PATH, 0);
+    bool created = probe < 0;
+    if (probe >= 0)
+        close(probe);
+    cleanup_close int d = xb_inroot_mkdir_p(root, id, 0755, err);
+    if (d < 0)
+        return -1;
+    if (created && (m->mode >= 0 || m->uid >= 0 || m->gid >= 0)) {
+        cleanup_close int rd = xb_inroot_open(root, id, O_RDONLY | O_DIRECTORY, 0);
+        if (rd >= 0) {
+            if ((m->uid >= 0 || m->gid >= 0) &&
+                fchown(rd, m->uid >= 0 ? (uid_t)m->uid : 0, m->gid >= 0 ? (gid_t)m->gid : 0) < 0)
+                return xb_error_errno(err, errno, "chown of cache '%s'", m->id);
+            if (m->mode >= 0)
+                (void)fchmod(rd, (mode_t)m->mode);
+        }
+    }
+    m->src_root = strdup(dir);
+    m->src_rel = strdup(id);
+    if (m->src_root == NULL || m->src_rel == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    return 0;
+}
+
+static int prepare_mounts(const xb_run_request_t *rq, struct mounts *ms, xb_error_t *err)
+{
+    size_t n = 0;
+    while (rq->mounts && rq->mounts[n])
+        n++;
+    ms->v = calloc(n + 1, sizeof *ms->v);
+    if (ms->v == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        xb_run_mount_t *m = &ms->v[ms->n];
+        if (xb_run_mount_parse(rq->mounts[i], m, err) < 0)
+            return -1;
+        ms->n++;
+        if (m->type == XB_MOUNT_CACHE) {
+            if (prepare_cache(rq, m, err) < 0)
+                return -1;
+        } else if (m->type == XB_MOUNT_BIND && m->from) {
+            if (rq->stage_lookup == NULL)
+                return xb_error_set(err, XB_ERR_UNSUPPORTED, "--mount from=%s: no stages here",
+                                    m->from);
+            cleanup_json json_t *layers = NULL, *diff_ids = NULL;
+            if (rq->stage_lookup(rq->stage_lookup_ud, m->from, &layers, &diff_ids, err) < 0 ||
+                xb_snapshot_lowerdir(rq->store, layers, diff_ids, &m->lowerdir, err) < 0)
+                return xb_error_wrap(err, "--mount from=%s", m->from);
+        } else if (m->type == XB_MOUNT_BIND) {
+            if (rq->context_dir == NULL)
+                return xb_error_set(err, XB_ERR_INVALID, "--mount type=bind: no build context");
+            cleanup_close int ctx = xb_inroot_open_root(rq->context_dir, err);
+            if (ctx < 0)
+                return -1;
+            int fd = xb_inroot_open(ctx, m->source, O_PATH, 0);
+            if (fd < 0)
+                return xb_error_errno(err, -fd, "--mount type=bind: source '%s' in the context",
+                                      m->source);
+            close(fd);
+            m->src_root = realpath(rq->context_dir, NULL);
+            m->src_rel = strdup(m->source);
+            if (m->src_root == NULL || m->src_rel == NULL)
+                return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        } else if (m->type == XB_MOUNT_SECRET) {
+            bool found;
+            if (xb_secret_lookup(rq->secrets, m->id, &m->data, &m->len, &found, err) < 0)
+                return -1;
+            if (!found) {
+                if (m->required)
+                    return xb_error_set(err, XB_ERR_NOT_FOUND,
+                                        "secret '%s' is required: pass --secret id=%s,src=FILE",
+                                        m->id, m->id);
+                xb_run_mount_clear(m);
+                ms->n--;
+            }
+        }
+    }
+    return 0;
+}
+
+static int apply_all(const xb_run_request_t *rq, const char *rootfs, xb_error_t *err)
+{
+    size_t n = json_array_size(rq->layers);
+    for (size_t i = 0; i < n; i++) {
+        const char *d = json_string_value(json_object_get(json_array_get(rq->layers, i), "digest"));
+        cleanup_free char *blob = d ? xb_store_blob_path(rq->store, d) : NULL;
+        if (blob == NULL)
+            return xb_error_set(err, XB_ERR_INVALID, "layer %zu has no valid digest", i);
+        if (xb_layer_apply_path(rootfs, blob, XB_APPLY_MERGED, NULL, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int mk(const char *work, const char *name, mode_t mode, char **out, xb_error_t *err)
+{
+    *out = xb_path_join(work, name);
+    if (*out == NULL || mkdir(*out, mode) < 0)
+        return xb_error_errno(err, errno, "cannot create %s", *out ? *out : name);
+    return 0;
+}
+
+int xb_run_execute(const xb_run_request_t *rq, bool commit, xb_layer_result_t *out, bool *empty,
+                   int *exit_status, xb_error_t *err)
+{
+    const char *where = rq->where ? rq->where : "RUN";
+    if (empty)
+        *empty = false;
+    if (xb_binfmt_check(rq->platform, false, err) < 0)
+        return xb_error_wrap(err, "%s", where);
+    struct mounts ms = {NULL, 0};
+    cleanup_free char *work = NULL, *state = NULL, *upper = NULL, *wdir = NULL, *root = NULL;
+    cleanup_free char *lowerdir = NULL, *layers_dir = xb_snapshot_layers_dir(rq->store);
+    xb_tree_state_t *before = NULL;
+    xb_layer_writer_t *w = NULL;
+    int r = xb_store_mkdtemp(rq->store, "run", &work, err);
+    if (r < 0)
+        goto out;
+    bool overlay = xb_sandbox_overlay_supported(work);
+    if ((r = mk(work, "state", 0700, &state, err)) < 0 ||
+        (r = xb_mkdir_p(layers_dir, 0700, err)) < 0)
+        goto out;
+    if ((r = prepare_mounts(rq, &ms, err)) < 0)
+        goto out;
+    if (overlay) {
+        if ((r = xb_snapshot_lowerdir(rq->store, rq->layers, rq->diff_ids, &lowerdir, err)) < 0 ||
+            (r = mk(work, "upper", 0755, &upper, err)) < 0 ||
+            (r = mk(work, "work", 0700, &wdir, err)) < 0 ||
+            (r = mk(work, "merged", 0755, &root, err)) < 0)
+            goto out;
+    } else {
+        if ((r = mk(work, "rootfs", 0755, &root, err)) < 0 || (r = apply_all(rq, root, err)) < 0)
+            goto out;
+        if (commit && (r = xb_tree_state_capture(root, &before, err)) < 0)
+            goto out;
+    }
+    xb_sandbox_t sb = {
+        .rootfs = root,
+        .layers_dir = layers_dir,
+        .lowerdir = overlay ? lowerdir : NULL,
+        .upper = upper,
+        .work = wdir,
+        .state_dir = state,
+        .argv = rq->argv,
+        .env = rq->env,
+        .cwd = rq->workdir,
+        .user = rq->user,
+        .hostname = rq->hostname,
+        .network_none = rq->network && strcmp(rq->network, "none") == 0,
+        .mounts = ms.v,
+        .nmounts = ms.n,
+    };
+    if (rq->network && *rq->network && strcmp(rq->network, "none") != 0 &&
+        strcmp(rq->network, "host") != 0 && strcmp(rq->network, "default") != 0) {
+        r = xb_error_set(err, XB_ERR_UNSUPPORTED, "--network=%s is not supported (none, host)",
+                         rq->network);
+        goto out;
+    }
+    int status = 0;
+    xb_debug("run: %s (%s snapshotter)", where, overlay ? "overlay" : "copy");
+    if ((r = xb_sandbox_run(&sb, &status, err)) < 0)
+        goto out;
+    if (exit_status)
+        *exit_status = status;
+    if (!commit)
+        goto out;
+    if (status != 0) {
+        cleanup_free char *cmd = argv_string(rq->argv);
+        r = xb_error_set(err, XB_ERR_RUN, "RUN %s: exited with code %d", cmd, status);
+        goto out;
+    }
+    const char *tree = overlay ? upper : root;
+    if ((r = xb_sandbox_cleanup_stubs(state, tree, err)) < 0)
+        goto out;
+    if ((r = xb_layer_writer_new(rq->store, rq->layer_opts, &w, err)) < 0)
+        goto out;
+    size_t count = 0;
+    r = overlay ? xb_diff_overlay(w, upper, layers_dir, lowerdir, &count, err)
+                : xb_diff_copy(w, root, before, &count, err);
+    if (r < 0)
+        goto out;
+    if (count == 0) {
+        if (empty)
+            *empty = true;
+        goto out;
+    }
+    r = xb_layer_writer_finish(w, out, err);
+out:
+    xb_layer_writer_free(w);
+    xb_tree_state_free(before);
+    mounts_free(&ms);
+    if (work) {
+        cleanup_error xb_error_t e2 = XB_ERROR_INIT;
+        if (xb_rm_rf(work, &e2) < 0)
+            xb_warn("run: cannot remove %s: %s", work, e2.msg);
+    }
+    if (r < 0)
+        return xb_error_wrap(err, "%s", where);
+    return 0;
+}
+
+int xb_run_step(const xb_run_request_t *rq, struct xb_layer_result *out, bool *empty,
+                xb_error_t *err)
+{
+    return xb_run_execute(rq, true, out, empty, NULL, err);
+}

@@ -1,0 +1,488 @@
+/* Tree diffs (overlay upper dir, or before/after comparison) -> layer writer. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "snapshot/diff.h"
+#include "snapshot/pathmap.h"
+#include "util/cleanup.h"
+
+#define MAX_XATTRS 32
+
+/* --- shared helpers --- */
+
+static int cmpstr(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted child names of dfd (caller frees with xb_strvfreep); *n set. */
+static char **list_dir(int dfd, size_t *n, xb_error_t *err)
+{
+    int d2 = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = d2 >= 0 ? fdopendir(d2) : NULL;
+    if (d == NULL) {
+        if (d2 >= 0)
+            close(d2);
+        xb_error_errno(err, errno, "cannot read directory");
+        return NULL;
+    }
+    size_t cap = 16;
+    char **v = calloc(cap + 1, sizeof *v);
+    *n = 0;
+    struct dirent *de;
+    while (v && (de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (*n == cap) {
+            char **nv = realloc(v, (cap * 2 + 1) * sizeof *v);
+            if (nv == NULL) {
+                xb_strvfreep(&v);
+                break;
+            }
+            v = nv;
+            cap *= 2;
+        }
+        v[(*n)++] = strdup(de->d_name);
+        v[*n] = NULL;
+    }
+    closedir(d);
+    if (v == NULL) {
+        xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    qsort(v, *n, sizeof *v, cmpstr);
+    return v;
+}
+
+static char *join(const char *rel, const char *name)
+{
+    char *p = NULL;
+    if (asprintf(&p, "%s%s%s", rel, *rel ? "/" : "", name) < 0)
+        return NULL;
+    return p;
+}
+
+struct emitter {
+    xb_layer_writer_t *w;
+    xb_pathmap_t links; /* "dev:ino" -> first path (char*) */
+    size_t count;
+};
+
+static int emit(struct emitter *em, int dfd, const char *name, const char *path,
+                const struct stat *st, xb_error_t *err)
+{
+    char proc[64 + NAME_MAX];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d/%s", dfd, name);
+    /* xattrs, minus overlay's own and SELinux labels */
+    char names[8192];
+    char *vals[MAX_XATTRS] = {0};
+    xb_xattr_t xs[MAX_XATTRS + 1];
+    size_t nx = 0;
+    ssize_t nl = llistxattr(proc, names, sizeof names);
+    for (ssize_t off = 0; nl > 0 && off < nl && nx < MAX_XATTRS;
+         off += (ssize_t)strlen(names + off) + 1) {
+        const char *xn = names + off;
+        if (strncmp(xn, "trusted.overlay.", 16) == 0 || strncmp(xn, "user.overlay.", 13) == 0 ||
+            strcmp(xn, "security.selinux") == 0)
+            continue;
+        char v[65536];
+        ssize_t vl = lgetxattr(proc, xn, v, sizeof v);
+        if (vl < 0 || (vals[nx] = malloc((size_t)vl + 1)) == NULL)
+            continue;
+        memcpy(vals[nx], v, (size_t)vl);
+        xs[nx].name = xn;
+        xs[nx].value = vals[nx];
+        xs[nx].len = (size_t)vl;
+        nx++;
+    }
+    xs[nx].name = NULL;
+    int r = 0;
+    char target[PATH_MAX];
+    const char *symlink = NULL, *hardlink = NULL;
+    cleanup_close int fd = -1;
+    char key[64];
+    struct stat s2 = *st;
+    if (S_ISLNK(st->st_mode)) {
+        ssize_t tl = readlinkat(dfd, name, target, sizeof target - 1);
+        if (tl < 0) {
+            r = xb_error_errno(err, errno, "readlink /%s", path);
+            goto out;
+        }
+        target[tl] = '\0';
+        symlink = target;
+    } else if (!S_ISDIR(st->st_mode) && st->st_nlink > 1) {
+        snprintf(key, sizeof key, "%llu:%llu", (unsigned long long)st->st_dev,
+                 (unsigned long long)st->st_ino);
+        hardlink = xb_pathmap_get(&em->links, key);
+        if (hardlink == NULL)
+            xb_pathmap_put(&em->links, key, strdup(path));
+        else
+            s2.st_mode = S_IFREG | (st->st_mode & 07777);
+    }
+    if (S_ISREG(st->st_mode) && hardlink == NULL) {
+        fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+            r = xb_error_errno(err, errno, "cannot read /%s", path);
+            goto out;
+        }
+    }
+    r = xb_layer_writer_add(em->w, path, &s2, fd, symlink, hardlink, nx ? xs : NULL, err);
+    if (r >= 0)
+        em->count++;
+out:
+    for (size_t i = 0; i < nx; i++)
+        free(vals[i]);
+    return r;
+}
+
+static bool same_dir_meta(const struct stat *a, const struct stat *b)
+{
+    return a->st_mode == b->st_mode && a->st_uid == b->st_uid && a->st_gid == b->st_gid &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* --- overlay --- */
+
+struct lowers {
+    int *fds;
+    size_t n;
+};
+
+/* The lower stack's entry for path (top layer first), false when absent. */
+static bool lower_lookup(const struct lowers *lo, const char *path, struct stat *out)
+{
+    for (size_t i = 0; i < lo->n; i++) {
+        struct open_how how = {0};
+        how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
+        how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
+        long fd = syscall(SYS_openat2, lo->fds[i], path, &how, sizeof how);
+        if (fd >= 0) {
+            struct stat st;
+            int r = fstat((int)fd, &st);
+            close((int)fd);
+            if (r < 0 || (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)))
+                return false;
+            *out = st;
+            return true;
+        }
+        if (errno != ENOENT)
+            return false; /* a symlink or file on the way shadows the lower layers */
+        /* an opaque parent in this layer hides the layers below */
+        char parent[PATH_MAX];
+        snprintf(parent, sizeof parent, "%s", path);
+        char *sl = strrchr(parent, '/');
+        if (sl) {
+            *sl = '\0';
+            how.flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+            long pfd = syscall(SYS_openat2, lo->fds[i], parent, &how, sizeof how);
+            if (pfd >= 0) {
+                char v[4];
+                ssize_t vl = fgetxattr((int)pfd, "trusted.overlay.opaque", v, sizeof v);
+                close((int)pfd);
+                if (vl == 1 && v[0] == 'y')
+                    return false;
+            }
+        }
+    }
+    return false;
+}
+
+static int walk_upper(struct emitter *em, const struct lowers *lo, int dfd, const char *rel,
+                      xb_error_t *err)
+{
+    size_t n;
+    cleanup_strv char **names = list_dir(dfd, &n, err);
+    if (names == NULL)
+        return xb_error_wrap(err, "/%s", rel);
+    for (size_t i = 0; i < n; i++) {
+        cleanup_free char *p = join(rel, names[i]);
+        struct stat st;
+        if (p == NULL || fstatat(dfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+            return xb_error_errno(err, errno, "stat /%s", p ? p : names[i]);
+        if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
+            if (xb_layer_writer_add_whiteout(em->w, p, 0, err) < 0)
+                return -1;
+            em->count++;
+            continue;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            if (emit(em, dfd, names[i], p, &st, err) < 0)
+                return -1;
+            continue;
+        }
+        cleanup_close int sub =
+            openat(dfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub < 0)
+            return xb_error_errno(err, errno, "open /%s", p);
+        char v[4];
+        bool opq = fgetxattr(sub, "trusted.overlay.opaque", v, sizeof v) == 1 && v[0] == 'y';
+        struct stat lst;
+        bool in_lower = lower_lookup(lo, p, &lst);
+        if (opq || !in_lower || !S_ISDIR(lst.st_mode) || !same_dir_meta(&st, &lst)) {
+            if (emit(em, dfd, names[i], p, &st, err) < 0)
+                return -1;
+        }
+        if (opq) {
+            if (xb_layer_writer_add_opaque(em->w, p, 0, err) < 0)
+                return -1;
+            em->count++;
+        }
+        if (walk_upper(em, lo, sub, p, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void free_str(void *p)
+{
+    free(p);
+}
+
+int xb_diff_overlay(xb_layer_writer_t *w, const char *upper, const char *layers_dir,
+                    const char *lowerdir, size_t *count, xb_error_t *err)
+{
+    struct emitter em = {w, XB_PATHMAP_INIT, 0};
+    em.links.free_val = free_str;
+    struct lowers lo = {NULL, 0};
+    int r = 0, up = -1;
+    cleanup_free char *copy = strdup(lowerdir ? lowerdir : "");
+    cleanup_close int ldir = open(layers_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    size_t cap = 1;
+    for (const char *c = copy; c && *c; c++)
+        cap += *c == ':';
+    lo.fds = calloc(cap, sizeof *lo.fds);
+    char *save = NULL;
+    for (char *t = copy && *copy ? strtok_r(copy, ":", &save) : NULL; t && lo.fds;
+         t = strtok_r(NULL, ":", &save)) {
+        int fd = ldir >= 0 ? openat(ldir, t, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+        if (fd < 0) {
+            r = xb_error_errno(err, errno, "cannot open lower layer %s/%s", layers_dir, t);
+            goto out;
+        }
+        lo.fds[lo.n++] = fd;
+    }
+    up = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (up < 0) {
+        r = xb_error_errno(err, errno, "cannot open %s", upper);
+        goto out;
+    }
+    r = walk_upper(&em, &lo, up, "", err);
+out:
+    if (up >= 0)
+        close(up);
+    for (size_t i = 0; i < lo.n; i++)
+        close(lo.fds[i]);
+    free(lo.fds);
+    xb_pathmap_free(&em.links);
+    if (count)
+        *count = em.count;
+    return r;
+}
+
+/* --- copy snapshotter: before/after comparison --- */
+
+struct rec {
+    struct stat st;
+    struct timespec btime; /* 0 when the fs does not report it */
+    char **children;       /* dirs: sorted child names */
+    size_t nchildren;
+};
+
+struct xb_tree_state {
+    xb_pathmap_t map; /* path -> struct rec */
+};
+
+static void free_rec(void *p)
+{
+    struct rec *r = p;
+    if (r == NULL)
+        return;
+    xb_strvfreep(&r->children);
+    free(r);
+}
+
+static void get_btime(int dfd, const char *name, struct timespec *bt)
+{
+    struct statx sx;
+    bt->tv_sec = 0;
+    bt->tv_nsec = 0;
+    if (statx(dfd, name, AT_SYMLINK_NOFOLLOW, STATX_BTIME, &sx) == 0 &&
+        (sx.stx_mask & STATX_BTIME)) {
+        bt->tv_sec = sx.stx_btime.tv_sec;
+        bt->tv_nsec = sx.stx_btime.tv_nsec;
+    }
+}
+
+static int capture_dir(xb_tree_state_t *s, int dfd, const char *rel, struct rec *self,
+                       xb_error_t *err)
+{
+    size_t n;
+    char **names = list_dir(dfd, &n, err);
+    if (names == NULL)
+        return xb_error_wrap(err, "/%s", rel);
+    self->children = names;
+    self->nchildren = n;
+    for (size_t i = 0; i < n; i++) {
+        cleanup_free char *p = join(rel, names[i]);
+        struct rec *r = calloc(1, sizeof *r);
+        if (p == NULL || r == NULL) {
+            free(r);
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        }
+        if (fstatat(dfd, names[i], &r->st, AT_SYMLINK_NOFOLLOW) < 0) {
+            free(r);
+            return xb_error_errno(err, errno, "stat /%s", p);
+        }
+        get_btime(dfd, names[i], &r->btime);
+        if (xb_pathmap_put(&s->map, p, r) < 0) {
+            free_rec(r);
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        }
+        if (S_ISDIR(r->st.st_mode)) {
+            cleanup_close int sub =
+                openat(dfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub < 0)
+                return xb_error_errno(err, errno, "open /%s", p);
+            if (capture_dir(s, sub, p, r, err) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+int xb_tree_state_capture(const char *root, xb_tree_state_t **out, xb_error_t *err)
+{
+    xb_tree_state_t *s = calloc(1, sizeof *s);
+    struct rec *top = calloc(1, sizeof *top);
+    if (s == NULL || top == NULL) {
+        free(s);
+        free(top);
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    }
+    s->map.free_val = free_rec;
+    xb_pathmap_put(&s->map, "", top);
+    cleanup_close int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &top->st) < 0) {
+        xb_tree_state_free(s);
+        return xb_error_errno(err, errno, "cannot open %s", root);
+    }
+    if (capture_dir(s, fd, "", top, err) < 0) {
+        xb_tree_state_free(s);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+void xb_tree_state_free(xb_tree_state_t *s)
+{
+    if (s == NULL)
+        return;
+    xb_pathmap_free(&s->map);
+    free(s);
+}
+
+static bool same_ts(struct timespec a, struct timespec b)
+{
+    return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+static bool same_identity(const struct rec *b, const struct stat *st, struct timespec bt)
+{
+    return b->st.st_ino == st->st_ino && b->st.st_dev == st->st_dev && same_ts(b->btime, bt) &&
+           (b->st.st_mode & S_IFMT) == (st->st_mode & S_IFMT);
+}
+
+static bool same_file(const struct rec *b, const struct stat *st, struct timespec bt)
+{
+    return same_identity(b, st, bt) && b->st.st_mode == st->st_mode && b->st.st_uid == st->st_uid &&
+           b->st.st_gid == st->st_gid && b->st.st_size == st->st_size &&
+           b->st.st_rdev == st->st_rdev && same_ts(b->st.st_mtim, st->st_mtim) &&
+           same_ts(b->st.st_ctim, st->st_ctim);
+}
+
+/* before_dir: the dir's record when it existed before with the same identity (its children
+ * are compared), NULL when everything below is new. */
+static int walk_copy(struct emitter *em, const xb_tree_state_t *s, int dfd, const char *rel,
+                     const struct rec *before_dir, xb_error_t *err)
+{
+    size_t n;
+    cleanup_strv char **names = list_dir(dfd, &n, err);
+    if (names == NULL)
+        return xb_error_wrap(err, "/%s", rel);
+    size_t nb = before_dir ? before_dir->nchildren : 0;
+    char **bn = before_dir ? before_dir->children : NULL;
+    size_t i = 0, j = 0;
+    while (i < n || j < nb) {
+        int c = i >= n ? 1 : j >= nb ? -1 : strcmp(names[i], bn[j]);
+        if (c > 0) { /* deleted */
+            cleanup_free char *p = join(rel, bn[j]);
+            if (xb_layer_writer_add_whiteout(em->w, p, 0, err) < 0)
+                return -1;
+            em->count++;
+            j++;
+            continue;
+        }
+        const char *name = names[i];
+        i++;
+        if (c == 0)
+            j++;
+        cleanup_free char *p = join(rel, name);
+        struct stat st;
+        if (p == NULL || fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            return xb_error_errno(err, errno, "stat /%s", p ? p : name);
+        struct timespec bt;
+        get_btime(dfd, name, &bt);
+        const struct rec *b = before_dir && c == 0 ? xb_pathmap_get(&s->map, p) : NULL;
+        if (!S_ISDIR(st.st_mode)) {
+            if (b == NULL || !same_file(b, &st, bt))
+                if (emit(em, dfd, name, p, &st, err) < 0)
+                    return -1;
+            continue;
+        }
+        bool recreated = b && !same_identity(b, &st, bt);
+        if (b == NULL || recreated || !same_dir_meta(&b->st, &st))
+            if (emit(em, dfd, name, p, &st, err) < 0)
+                return -1;
+        if (recreated) {
+            if (xb_layer_writer_add_opaque(em->w, p, 0, err) < 0)
+                return -1;
+            em->count++;
+        }
+        cleanup_close int sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub < 0)
+            return xb_error_errno(err, errno, "open /%s", p);
+        if (walk_copy(em, s, sub, p, recreated ? NULL : b, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int xb_diff_copy(xb_layer_writer_t *w, const char *root, const xb_tree_state_t *before,
+                 size_t *count, xb_error_t *err)
+{
+    struct emitter em = {w, XB_PATHMAP_INIT, 0};
+    em.links.free_val = free_str;
+    cleanup_close int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int r;
+    if (fd < 0)
+        r = xb_error_errno(err, errno, "cannot open %s", root);
+    else
+        r = walk_copy(&em, before, fd, "", xb_pathmap_get(&before->map, ""), err);
+    xb_pathmap_free(&em.links);
+    if (count)
+        *count = em.count;
+    return r;
+}

@@ -1,0 +1,32 @@
+/* Layer diffs of a RUN step, written with the layer writer in sorted tree order (bytewise
+ * names, a directory before its children; a whiteout at the position of the name it deletes,
+ * an opaque marker right after its directory).
+ *   overlay: read the upper dir; 0/0 char devices -> ".wh.NAME", trusted.overlay.opaque=y ->
+ *            ".wh..wh..opq"; copied-up directories whose metadata equals the lower one are
+ *            left out.
+ *   copy:    compare a tree with the state captured before the step: new/changed entries,
+ *            whiteouts for deletions, an opaque directory for one removed and recreated.
+ * Both give the same tar for the same changes. */
+#ifndef XB_SNAPSHOT_DIFF_H
+#define XB_SNAPSHOT_DIFF_H
+
+#include <stddef.h>
+
+#include "layer/writer.h"
+#include "util/error.h"
+
+typedef struct xb_tree_state xb_tree_state_t;
+
+/* Records the metadata of every entry under root (never following symlinks). Caller frees
+ * with xb_tree_state_free(). */
+int xb_tree_state_capture(const char *root, xb_tree_state_t **out, xb_error_t *err);
+void xb_tree_state_free(xb_tree_state_t *s);
+
+/* upper: the overlay upper dir; layers_dir + lowerdir ("a:b:c", top first, names relative to
+ * layers_dir; may be "") describe the lower stack. *count: entries written. */
+int xb_diff_overlay(xb_layer_writer_t *w, const char *upper, const char *layers_dir,
+                    const char *lowerdir, size_t *count, xb_error_t *err);
+int xb_diff_copy(xb_layer_writer_t *w, const char *root, const xb_tree_state_t *before,
+                 size_t *count, xb_error_t *err);
+
+#endif

@@ -1,0 +1,92 @@
+/* Extract-once layer directories in the store. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "layer/apply.h"
+#include "snapshot/layers.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/digest.h"
+#include "util/fs.h"
+#include "util/log.h"
+
+char *xb_snapshot_layers_dir(xb_store_t *s)
+{
+    return xb_store_path(s, "xbuild/layers");
+}
+
+int xb_snapshot_layer_ensure(xb_store_t *s, const char *diff_id, const char *blob_digest,
+                             char **name, xb_error_t *err)
+{
+    if (!xb_digest_valid(diff_id) || strncmp(diff_id, "sha256:", 7) != 0)
+        return xb_error_set(err, XB_ERR_INVALID, "invalid diffID '%s'", diff_id);
+    const char *hex = diff_id + 7;
+    cleanup_free char *dir = xb_snapshot_layers_dir(s);
+    if (dir == NULL || xb_mkdir_p(dir, 0700, err) < 0)
+        return -1;
+    (void)chmod(dir, 0700); /* extracted trees keep setuid files: no access for others */
+    cleanup_free char *final = xb_path_join(dir, hex);
+    if (xb_is_dir(final)) {
+        *name = strdup(hex);
+        return 0;
+    }
+    cleanup_free char *blob = xb_store_blob_path(s, blob_digest);
+    if (blob == NULL || !xb_path_exists(blob))
+        return xb_error_set(err, XB_ERR_NOT_FOUND, "layer blob %s is not in the store",
+                            blob_digest);
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s/.tmp-%.12s-%d-XXXXXX", dir, hex, (int)getpid());
+    if (mkdtemp(tmp) == NULL)
+        return xb_error_errno(err, errno, "cannot create %s", tmp);
+    (void)chmod(tmp, 0755);
+    xb_apply_stats_t st;
+    xb_debug("snapshot: extracting %s", diff_id);
+    if (xb_layer_apply_path(tmp, blob, XB_APPLY_OVERLAY, &st, err) < 0) {
+        cleanup_error xb_error_t e2 = XB_ERROR_INIT;
+        xb_rm_rf(tmp, &e2);
+        return xb_error_wrap(err, "extracting layer %s", diff_id);
+    }
+    if (rename(tmp, final) < 0) {
+        int e = errno;
+        cleanup_error xb_error_t e2 = XB_ERROR_INIT;
+        xb_rm_rf(tmp, &e2);
+        if ((e == EEXIST || e == ENOTEMPTY) && xb_is_dir(final)) {
+            *name = strdup(hex);
+            return 0; /* another build extracted it meanwhile */
+        }
+        return xb_error_errno(err, e, "cannot rename %s to %s", tmp, final);
+    }
+    *name = strdup(hex);
+    return 0;
+}
+
+int xb_snapshot_lowerdir(xb_store_t *s, const json_t *layers, const json_t *diff_ids,
+                         char **lowerdir, xb_error_t *err)
+{
+    size_t n = json_is_array(layers) ? json_array_size(layers) : 0;
+    if (n != (json_is_array(diff_ids) ? json_array_size(diff_ids) : 0))
+        return xb_error_set(err, XB_ERR_INVALID, "parent image has %zu layers but %zu diff_ids", n,
+                            json_array_size(diff_ids));
+    cleanup_buf xb_buf_t b = XB_BUF_INIT;
+    xb_buf_puts(&b, "");
+    for (size_t i = n; i-- > 0;) {
+        const char *digest =
+            json_string_value(json_object_get(json_array_get(layers, i), "digest"));
+        const char *diff = json_string_value(json_array_get(diff_ids, i));
+        if (digest == NULL || diff == NULL)
+            return xb_error_set(err, XB_ERR_INVALID, "layer %zu has no digest/diffID", i);
+        cleanup_free char *name = NULL;
+        if (xb_snapshot_layer_ensure(s, diff, digest, &name, err) < 0)
+            return -1;
+        if (b.len)
+            xb_buf_putc(&b, ':');
+        xb_buf_puts(&b, name);
+    }
+    *lowerdir = xb_buf_steal(&b);
+    return 0;
+}

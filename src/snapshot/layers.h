@@ -1,0 +1,26 @@
+/* Extracted layers: STORE/xbuild/layers/<diffid-hex>/ holds a layer unpacked for use as an
+ * overlayfs lowerdir (whiteouts as 0/0 char devices, opaque dirs with trusted.overlay.opaque).
+ * Created once (temp dir + rename), never modified afterwards, shared between builds and
+ * platforms. */
+#ifndef XB_SNAPSHOT_LAYERS_H
+#define XB_SNAPSHOT_LAYERS_H
+
+#include <jansson.h>
+
+#include "store/store.h"
+#include "util/error.h"
+
+/* "<root>/xbuild/layers"; caller frees. */
+char *xb_snapshot_layers_dir(xb_store_t *s);
+/* Makes sure the layer with this diffID (blob digest of its descriptor) is extracted and
+ * returns its directory name relative to xb_snapshot_layers_dir() (the diffID hex; caller
+ * frees). */
+int xb_snapshot_layer_ensure(xb_store_t *s, const char *diff_id, const char *blob_digest,
+                             char **name, xb_error_t *err);
+/* For a parent chain (layer descriptors and diff_ids, bottom first): extracts all and returns
+ * the overlay lowerdir option value "top:...:bottom" with names relative to the layers dir.
+ * "" when there are no layers. Caller frees. */
+int xb_snapshot_lowerdir(xb_store_t *s, const json_t *layers, const json_t *diff_ids,
+                         char **lowerdir, xb_error_t *err);
+
+#endif
