@@ -27,9 +27,12 @@ static int remove_one(xb_store_t *s, const char *image, xb_error_t *err)
         printf("Untagged: %s\n", image);
         return 0;
     }
-    if (e.code == XB_ERR_NOT_FOUND && norm != NULL && xb_store_ref_delete(s, norm, &e) == 0) {
-        printf("Untagged: %s\n", norm);
-        return 0;
+    if (e.code == XB_ERR_NOT_FOUND && norm != NULL) {
+        xb_error_clear(&e);
+        if (xb_store_ref_delete(s, norm, &e) == 0) {
+            printf("Untagged: %s\n", norm);
+            return 0;
+        }
     }
     if (e.code != XB_ERR_NOT_FOUND) {
         xb_error_move(err, &e);

@@ -77,7 +77,7 @@ static int fetch(xb_registry_t *r, struct blob_sink *b, const char *digest, xb_e
     if (rc < 0)
         return rc;
     if (resp.status != 200)
-        return xb_http_error(&resp, op, err);
+        return xb_registry_fail(r, &resp, op, err);
     if (b->size >= 0 && b->got != b->size)
         return xb_error_set(err, XB_ERR_DIGEST, "%s: got %lld bytes, expected %lld", op,
                             (long long)b->got, (long long)b->size);

@@ -283,7 +283,7 @@ int xb_registry_check_auth(xb_registry_t *r, xb_error_t *err)
     if (resp.status == 401 || resp.status == 403)
         return xb_error_set(err, XB_ERR_AUTH, "login to %s failed: %s", r->host,
                             r->user ? "invalid username or password" : "credentials required");
-    return xb_http_error(&resp, op, err);
+    return xb_registry_fail(r, &resp, op, err);
 }
 
 static char *base_type(const char *ct)
@@ -329,7 +329,7 @@ int xb_registry_get_manifest(xb_registry_t *r, const char *object, const char *c
     if (xb_http_do(r, &rq, &resp, err) < 0)
         return -err->code;
     if (resp.status != 200)
-        return xb_http_error(&resp, op, err);
+        return xb_registry_fail(r, &resp, op, err);
     xb_digest_buf(resp.body.data ? resp.body.data : "", resp.body.len, digest);
     if (strncmp(object, "sha256:", 7) == 0 && strcmp(object, digest) != 0)
         return xb_error_set(err, XB_ERR_DIGEST, "%s: content has digest %s, not %s", op, digest,
@@ -378,7 +378,7 @@ int xb_registry_head_manifest(xb_registry_t *r, const char *object, char digest[
     if (resp.status == 404)
         return 0;
     if (resp.status != 200)
-        return xb_http_error(&resp, op, err);
+        return xb_registry_fail(r, &resp, op, err);
     if (digest) {
         digest[0] = '\0';
         if (resp.docker_digest && xb_digest_valid(resp.docker_digest))
@@ -413,7 +413,7 @@ int xb_registry_put_manifest(xb_registry_t *r, const char *object, const char *m
     if (xb_http_do(r, &rq, &resp, err) < 0)
         return -err->code;
     if (resp.status != 201 && resp.status != 200 && resp.status != 202)
-        return xb_http_error(&resp, op, err);
+        return xb_registry_fail(r, &resp, op, err);
     if (digest_out)
         xb_digest_buf(data, len, digest_out);
     return 0;
@@ -432,7 +432,7 @@ int xb_registry_blob_exists(xb_registry_t *r, const char *digest, int64_t *size,
     if (resp.status == 404)
         return 0;
     if (resp.status != 200)
-        return xb_http_error(&resp, op, err);
+        return xb_registry_fail(r, &resp, op, err);
     if (size)
         *size = resp.content_length;
     return 1;
@@ -461,5 +461,5 @@ int xb_registry_blob_mount(xb_registry_t *r, const char *digest, const char *fro
         return 1;
     if (resp.status == 202 || resp.status == 404 || resp.status == 401 || resp.status == 403)
         return 0; /* not mounted: upload instead (an opened session is left to expire) */
-    return xb_http_error(&resp, op, err);
+    return xb_registry_fail(r, &resp, op, err);
 }

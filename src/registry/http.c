@@ -446,3 +446,21 @@ int xb_http_do(xb_registry_t *r, const xb_http_req_t *rq, xb_http_resp_t *resp, 
         xb_http_backoff(attempt, ra);
     }
 }
+
+int xb_registry_fail(xb_registry_t *r, const xb_http_resp_t *resp, const char *op, xb_error_t *err)
+{
+    int rc = xb_http_error(resp, op, err);
+    if (resp->status == 401 || resp->status == 403) {
+        if (r->user == NULL)
+            xb_error_wrap(err, "no credentials for %s (use --creds, --authfile or 'xbuild login')",
+                          r->host);
+        else if (resp->status == 401)
+            xb_error_wrap(err,
+                          "%s rejected the credentials of user \"%s\" (invalid username or "
+                          "password?)",
+                          r->host, r->user);
+        else
+            xb_error_wrap(err, "access denied for user \"%s\" at %s", r->user, r->host);
+    }
+    return rc;
+}

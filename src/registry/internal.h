@@ -99,6 +99,8 @@ int xb_http_perform(xb_registry_t *r, const xb_http_req_t *rq, const char *url,
  * body (verbatim), else "<op>: HTTP <status>". 401/403 -> XB_ERR_AUTH, 404 ->
  * XB_ERR_NOT_FOUND, else XB_ERR_REGISTRY. */
 int xb_http_error(const xb_http_resp_t *resp, const char *op, xb_error_t *err);
+/* xb_http_error plus, for 401/403, whether credentials were used (never which). */
+int xb_registry_fail(xb_registry_t *r, const xb_http_resp_t *resp, const char *op, xb_error_t *err);
 /* Absolute URL of location relative to base; caller frees. */
 char *xb_http_resolve(const char *base, const char *location);
 /* "scheme://host:port" of an URL, lowercase; caller frees. NULL on a bad URL. */

@@ -26,7 +26,7 @@ static int new_session(xb_registry_t *r, const char *op, char **loc, xb_error_t 
     if (xb_http_do(r, &rq, &resp, err) < 0)
         return -err->code;
     if (resp.status != 202)
-        return xb_http_error(&resp, op, err);
+        return xb_registry_fail(r, &resp, op, err);
     if (resp.location == NULL)
         return xb_error_set(err, XB_ERR_REGISTRY, "%s: the registry sent no upload Location", op);
     *loc = xb_http_resolve(resp.url, resp.location);
@@ -78,7 +78,8 @@ static void set_body(xb_http_req_t *rq, const struct src *s, int64_t off, int64_
 
 /* Asks the registry how much of the session it holds. 0 with *next and *loc updated, or -1 when
  * the session is gone (start over). */
-static int session_status(xb_registry_t *r, char **loc, int64_t *next, const char *op)
+static int session_status(xb_registry_t *r, char **loc, int64_t acked, int64_t *next,
+                          const char *op)
 {
     xb_error_t e = XB_ERROR_INIT;
     xb_http_req_t rq = {.method = "GET", .url = *loc, .op = op, .body_fd = -1};
@@ -88,6 +89,9 @@ static int session_status(xb_registry_t *r, char **loc, int64_t *next, const cha
     if (rc < 0 || resp.status != 204)
         return -1;
     int64_t n = range_next(resp.range);
+    /* distribution says "0-0" for an empty session too: trust it only past what it acked */
+    if (n == 1 && acked == 0 && resp.range && strstr(resp.range, "0-0"))
+        n = 0;
     *next = n < 0 ? 0 : n;
     if (resp.location) {
         char *nl = xb_http_resolve(resp.url, resp.location);
@@ -132,7 +136,7 @@ static int upload(xb_registry_t *r, const char *digest, const struct src *s, xb_
             if (rc == 0 && (resp.status == 201 || resp.status == 204))
                 return 0;
             if (!transient(rc, &resp) || ++failures > max_failures)
-                return rc < 0 ? rc : xb_http_error(&resp, op, err);
+                return rc < 0 ? rc : xb_registry_fail(r, &resp, op, err);
             xb_debug("%s: %s; starting over (%d/%d)", op,
                      rc < 0 ? err->msg : "transient HTTP status", failures, max_failures);
             xb_error_clear(err);
@@ -162,12 +166,12 @@ static int upload(xb_registry_t *r, const char *digest, const struct src *s, xb_
             }
             if (!(transient(rc, &resp) || (rc == 0 && resp.status == 416)) ||
                 ++failures > max_failures)
-                return rc < 0 ? rc : xb_http_error(&resp, op, err);
+                return rc < 0 ? rc : xb_registry_fail(r, &resp, op, err);
             xb_debug("%s: chunk at %" PRId64 " failed (%s); asking where to resume", op, off,
                      rc < 0 ? err->msg : "HTTP status");
             xb_error_clear(err);
             xb_http_backoff(failures - 1, resp.status == 429 ? resp.retry_after : -1);
-            if (session_status(r, &loc, &off, op) < 0)
+            if (session_status(r, &loc, off, &off, op) < 0 || off > s->size)
                 restart = true;
             else
                 xb_debug("%s: resuming at byte %" PRId64, op, off);
@@ -181,7 +185,7 @@ static int upload(xb_registry_t *r, const char *digest, const struct src *s, xb_
         if (rc == 0 && (resp.status == 201 || resp.status == 204))
             return 0;
         if (!transient(rc, &resp) || ++failures > max_failures)
-            return rc < 0 ? rc : xb_http_error(&resp, op, err);
+            return rc < 0 ? rc : xb_registry_fail(r, &resp, op, err);
         xb_error_clear(err);
         xb_http_backoff(failures - 1, -1);
     }

@@ -29,6 +29,7 @@ int xb_tar_out_open(struct xb_tar_out *t, const char *file, xb_error_t *err)
         int e = errno;
         free(t->tmp);
         t->tmp = NULL;
+        xb_tar_out_abort(t);
         return xb_error_errno(err, e, "create %s.tmp-*", file);
     }
     t->a = archive_write_new();

@@ -90,7 +90,7 @@ static int scan_blobs(struct fsck *f, long long *count, long long *bytes, xb_err
             continue;
         }
         char want[XB_DIGEST_LEN], got[XB_DIGEST_LEN];
-        snprintf(want, sizeof want, "sha256:%s", n);
+        snprintf(want, sizeof want, "sha256:%.64s", n);
         xb_error_t e = XB_ERROR_INIT;
         if (xb_digest_file(p, got, &e) < 0) {
             addf(f->problems, "cannot read blob %s: %s", want, e.msg ? e.msg : "error");

@@ -225,7 +225,7 @@ static int prune_blobs(struct prune *p, xb_error_t *err)
         if (!hex64(n))
             continue;
         char dg[XB_DIGEST_LEN];
-        snprintf(dg, sizeof dg, "sha256:%s", n);
+        snprintf(dg, sizeof dg, "sha256:%.64s", n);
         if (json_object_get(p->reach, dg) != NULL || st.st_mtime >= p->keep_after)
             continue;
         if (remove_path(p, rel, &p->blobs, err) < 0)
@@ -259,7 +259,7 @@ static int prune_layers(struct prune *p, xb_error_t *err)
             continue;
         }
         char dg[XB_DIGEST_LEN];
-        snprintf(dg, sizeof dg, "sha256:%s", n);
+        snprintf(dg, sizeof dg, "sha256:%.64s", n);
         if (json_object_get(p->diffids, dg) != NULL || st.st_mtime >= p->keep_after)
             continue;
         if (remove_path(p, rel, &p->layers, err) < 0)

@@ -278,6 +278,17 @@ int xb_store_select_manifest(xb_store_t *s, const json_t *desc, const char *plat
         return -err->code;
     enum xb_blob_kind k = xb_json_doc_kind(doc);
     if (k == XB_BLOB_MANIFEST) {
+        /* a platform asked of a single manifest must be the one its config names */
+        const char *cd = xb_json_str(json_object_get(doc, "config"), "digest");
+        cleanup_json json_t *cfg = NULL;
+        xb_error_t e = XB_ERROR_INIT;
+        if (platform != NULL && cd != NULL && xb_store_read_json(s, cd, &cfg, &e) == 0 &&
+            xb_json_str(cfg, "architecture") != NULL && !xb_platform_match(cfg, platform)) {
+            cleanup_free char *have = xb_platform_string(cfg);
+            return xb_error_set(err, XB_ERR_NOT_FOUND, "%s is an image for %s, not %s", digest,
+                                have ? have : "another platform", platform);
+        }
+        xb_error_clear(&e);
         if (manifest_desc)
             *manifest_desc = json_deep_copy(desc);
         if (manifest)

@@ -88,6 +88,8 @@ is "inspect --platform picks arm64 from the index" "$(echo "$mj" | pyjson 'd["co
 is "inspect of an index includes it" "$(echo "$mj" | pyjson 'len(d["index"]["manifests"])')" 2
 is "inspect --platform accepts an alias (aarch64)" "$(xb inspect --json --platform aarch64 localhost:5000/multi:1 | pyjson 'd["config"]["architecture"]')" arm64
 check_fails "inspect --platform of a missing platform fails" xb inspect --platform linux/s390x localhost:5000/multi:1
+check_fails "inspect --platform of a single-platform image checks its config" xb inspect --platform linux/arm64 app:1
+check "inspect --platform matching a single-platform image" xb inspect --platform linux/amd64 app:1
 is "inspect by 12-hex digest prefix" "$(xb inspect --json "${APPD:7:12}" | pyjson 'd["name"]')" app:1
 is "inspect by full digest" "$(xb inspect --json "$APPD" | pyjson 'd["digest"]')" "$APPD"
 like "inspect (text) shows the label" "$(xb inspect localhost:5000/multi:1 --platform linux/amd64)" 'org.example.arch=amd64'
@@ -192,6 +194,20 @@ is "fsck exits 1 on a missing blob" "$rc" 1
 like "fsck names the missing blob and its image" "$out" "missing config blob $CFGD needed by image 'app:1'"
 mv "$T/saved-config" "$CB"
 check "fsck clean again" xb fsck
+
+# --- concurrent writers of index.json serialise on xbuild/lock ---
+pids=()
+for i in $(seq 1 16); do xb tag app:1 "par/img$i:t" & pids+=($!); done
+for p in "${pids[@]}"; do wait "$p"; done
+is "16 concurrent tags all land" "$(xb images | grep -c '^par/img')" 16
+check "index.json still valid JSON" python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$S/index.json"
+check "rmi by digest prefix removes every name of the image" xb rmi "${APPD:7:16}"
+is "no name left for app:1's image" "$(xb images | grep -c "${APPD:7:12}")" 0
+check "copy app:1 in again" skopeo copy -q oci:"$L":amd64 oci:"$S":app:1
+check "rmi --all --prune" xb rmi --all --prune
+is "images empty after rmi --all" "$(xb images --json | pyjson 'len(d)')" 0
+is "prune emptied the blobs" "$(ls "$S/blobs/sha256" | wc -l)" 0
+check "images repopulated for the next steps" skopeo copy -q oci:"$L":amd64 oci:"$S":app:1
 
 # --- kill -9 while a blob is written into the store ---
 if [ -x "$HELPER" ]; then

@@ -328,6 +328,89 @@ static void test_fsck_prune(xb_store_t *s, const char *root)
     xb_error_clear(&err);
 }
 
+static void test_walk_types(xb_store_t *s)
+{
+    is_int(xb_media_type_kind(XB_MT_DOCKER_LIST), XB_BLOB_INDEX, "docker list is an index");
+    is_int(xb_media_type_kind(XB_MT_DOCKER_MANIFEST), XB_BLOB_MANIFEST, "docker manifest");
+    is_int(xb_media_type_kind(XB_MT_DOCKER_CONFIG), XB_BLOB_CONFIG, "docker config");
+    is_int(xb_media_type_kind(XB_MT_DOCKER_LAYER), XB_BLOB_LAYER, "docker layer");
+    is_int(xb_media_type_kind(XB_MT_OCI_LAYER_ZSTD), XB_BLOB_LAYER, "oci zstd layer");
+    is_int(xb_media_type_kind("application/wasm"), XB_BLOB_OTHER, "unknown type is OTHER");
+    is_int(xb_media_type_compression(XB_MT_OCI_LAYER), XB_COMP_NONE, "tar: no compression");
+    is_int(xb_media_type_compression(XB_MT_OCI_LAYER_GZIP), XB_COMP_GZIP, "+gzip");
+    is_int(xb_media_type_compression(XB_MT_DOCKER_LAYER), XB_COMP_GZIP, "docker tar.gzip");
+    is_int(xb_media_type_compression(XB_MT_OCI_LAYER_ZSTD), XB_COMP_ZSTD, "+zstd");
+
+    /* a Docker manifest list of two Docker schema2 manifests sharing a layer */
+    xb_error_t err = XB_ERROR_INIT;
+    char l[XB_DIGEST_LEN], c1[XB_DIGEST_LEN], c2[XB_DIGEST_LEN];
+    xb_store_put_blob(s, "shared layer", 12, l, &err);
+    json_t *cfg1 = put_json(s, json_pack("{s:s,s:s}", "architecture", "amd64", "os", "linux"),
+                            XB_MT_DOCKER_CONFIG);
+    json_t *cfg2 = put_json(s, json_pack("{s:s,s:s}", "architecture", "arm64", "os", "linux"),
+                            XB_MT_DOCKER_CONFIG);
+    snprintf(c1, sizeof c1, "%s", xb_json_str(cfg1, "digest"));
+    snprintf(c2, sizeof c2, "%s", xb_json_str(cfg2, "digest"));
+    json_t *m1 = put_json(s,
+                          json_pack("{s:i,s:s,s:O,s:[{s:s,s:s,s:i}]}", "schemaVersion", 2,
+                                    "mediaType", XB_MT_DOCKER_MANIFEST, "config", cfg1, "layers",
+                                    "mediaType", XB_MT_DOCKER_LAYER, "digest", l, "size", 12),
+                          XB_MT_DOCKER_MANIFEST);
+    json_t *m2 = put_json(s,
+                          json_pack("{s:i,s:s,s:O,s:[{s:s,s:s,s:i}]}", "schemaVersion", 2,
+                                    "mediaType", XB_MT_DOCKER_MANIFEST, "config", cfg2, "layers",
+                                    "mediaType", XB_MT_DOCKER_LAYER, "digest", l, "size", 12),
+                          XB_MT_DOCKER_MANIFEST);
+    json_object_set_new(m1, "platform", json_pack("{s:s,s:s}", "architecture", "amd64", "os",
+                                                  "linux"));
+    json_object_set_new(m2, "platform", json_pack("{s:s,s:s}", "architecture", "arm64", "os",
+                                                  "linux"));
+    json_t *list = put_json(s,
+                            json_pack("{s:i,s:s,s:[O,O]}", "schemaVersion", 2, "mediaType",
+                                      XB_MT_DOCKER_LIST, "manifests", m1, m2),
+                            XB_MT_DOCKER_LIST);
+    json_t *blobs = NULL;
+    ok(xb_store_image_blobs(s, list, &blobs, &err) == 0, "image_blobs of a docker list");
+    is_int(json_array_size(blobs), 6, "list + 2 manifests + 2 configs + 1 shared layer");
+    is_str(xb_json_str(json_array_get(blobs, 5), "kind"), "index", "the list comes last");
+    int layer_pos = -1, man_pos = -1;
+    for (size_t i = 0; i < json_array_size(blobs); i++) {
+        const char *d = xb_json_str(json_array_get(blobs, i), "digest");
+        if (strcmp(d, l) == 0)
+            layer_pos = (int)i;
+        if (strcmp(d, xb_json_str(m1, "digest")) == 0)
+            man_pos = (int)i;
+    }
+    ok(layer_pos >= 0 && man_pos > layer_pos, "children before parents");
+    json_decref(blobs);
+    json_t *md = NULL, *man = NULL;
+    ok(xb_store_select_manifest(s, list, "linux/arm64", &md, &man, &err) == 0,
+       "select_manifest linux/arm64");
+    is_str(xb_json_str(md, "digest"), xb_json_str(m2, "digest"), "picked the arm64 manifest");
+    json_decref(md);
+    json_decref(man);
+    ok(xb_store_select_manifest(s, list, "linux/s390x", &md, &man, &err) < 0 &&
+           err.code == XB_ERR_NOT_FOUND && strstr(err.msg, "linux/arm64") != NULL,
+       "missing platform: NOT_FOUND listing the available ones");
+    xb_error_clear(&err);
+    json_t *sum = NULL;
+    ok(xb_store_image_summary(s, list, &sum, &err) == 0, "image_summary of a list");
+    is_int(json_array_size(json_object_get(sum, "platforms")), 2, "summary: 2 platforms");
+    ok(json_is_true(json_object_get(sum, "complete")), "summary: complete");
+    json_decref(sum);
+    /* a missing child manifest: the walk fails, tolerant walk reports it */
+    cleanup_free char *mp = xb_store_blob_path(s, xb_json_str(m2, "digest"));
+    unlink(mp);
+    ok(xb_store_image_blobs(s, list, &blobs, &err) < 0 && err.code == XB_ERR_NOT_FOUND,
+       "image_blobs fails on a missing manifest");
+    xb_error_clear(&err);
+    json_decref(cfg1);
+    json_decref(cfg2);
+    json_decref(m1);
+    json_decref(m2);
+    json_decref(list);
+}
+
 int main(void)
 {
     char tmpl[] = "/tmp/store_test.XXXXXX";
@@ -354,6 +437,7 @@ int main(void)
     test_refs(s);
     test_ambiguous(s, root);
     test_fsck_prune(s, root);
+    test_walk_types(s);
 
     xb_store_close(s);
     xb_store_t *s2 = NULL;
