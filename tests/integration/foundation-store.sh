@@ -149,6 +149,14 @@ is "docker-archive round trip content" "$(cat "$T/u3/rootfs/etc/greeting" 2>&1)"
 check "docker-archive of an index picks --platform" xb push -q --platform linux/arm64 localhost:5000/multi:1 "docker-archive:$T/arm.tar:arm:1"
 is "docker-archive arm64 architecture" "$(skopeo inspect docker-archive:"$T/arm.tar" | pyjson 'd["Architecture"]')" arm64
 is "docker-archive explicit tag" "$(tar xOf "$T/arm.tar" manifest.json | pyjson 'd[0]["RepoTags"]')" '["arm:1"]'
+if command -v podman >/dev/null; then
+    POD="podman --storage-driver vfs --root $T/pod/root --runroot $T/pod/run"
+    like "podman load reads the docker-archive" "$($POD load -i "$T/d.tar" 2>&1)" 'Loaded image: (localhost/)?app:1'
+    is "podman: loaded image's layers" "$($POD image inspect localhost/app:1 --format '{{.Architecture}} {{index .RootFS.Layers 0}}' 2>&1)" "amd64 $DIFF"
+    like "podman load reads the oci-archive" "$($POD load -i "$T/o.tar" 2>&1)" 'Loaded image'
+else
+    skip "podman not installed (podman load of docker-archive/oci-archive)"
+fi
 is "no archive temp files left" "$(ls "$T" | grep -c '\.tmp-')" 0
 
 out=$(xb push app:1 "nosuch:$T/x" 2>&1); rc=$?
