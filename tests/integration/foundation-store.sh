@@ -183,6 +183,21 @@ check "unreferenced layer dir removed" test ! -e "$S/xbuild/layers/$(printf '%06
 check "fsck after prune" xb fsck
 is "prune --json when nothing is left to remove" "$(xb prune --json | pyjson 'd["blobs"]')" 0
 
+# --- the build cache keeps blobs alive until 'prune --cache' ---
+check "copy the arm64 image in" skopeo copy -q oci:"$L":arm64 oci:"$S":arm:1
+ARML2=$(xb inspect --json arm:1 | pyjson 'd["manifest"]["layers"][0]["digest"]')
+ARMM=$(xb inspect --json arm:1 | pyjson 'd["digest"]')
+mkdir -p "$S/xbuild/cache/ab"
+echo "{\"key\":\"abcd\",\"layer\":{\"digest\":\"$ARML2\"}}" >"$S/xbuild/cache/ab/abcd.json"
+check "rmi arm:1" xb rmi arm:1
+out=$(xb prune)
+like "prune removes the untagged manifest" "$out" "removed blobs/sha256/${ARMM#sha256:}"
+check "a cache-referenced layer survives prune" test -f "$S/blobs/sha256/${ARML2#sha256:}"
+out=$(xb prune --cache)
+like "prune --cache drops the cache" "$out" 'Dropped 1 build cache entries'
+check "the layer goes with the cache" test ! -e "$S/blobs/sha256/${ARML2#sha256:}"
+check "app:1 intact after prune --cache" xb fsck
+
 # --- fsck finds damage ---
 LB=$S/blobs/sha256/${APPL#sha256:}
 cp "$LB" "$T/saved-layer"
