@@ -9,6 +9,7 @@
 
 #include "build/hooks.h"
 #include "build/internal.h"
+#include "dockerfile/ignore.h"
 #include "image/image.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -75,6 +76,12 @@ static void ctx_free(xb_bctx_t *b)
     if (b->ctx_scanned)
         xb_centries_free(&b->ctx);
     b->ctx_scanned = false;
+    free(b->ctx_digest);
+    b->ctx_digest = NULL;
+    b->cache_hits = 0;
+    b->cache_misses = 0;
+    xb_ignore_free(b->ignore);
+    b->ignore = NULL;
     if (b->global_args)
         json_decref(b->global_args);
     b->global_args = NULL;
@@ -151,7 +158,7 @@ static int split_stages(xb_bctx_t *b, xb_error_t *err)
                     val = json_copy(over);
                 } else if (eq != NULL) {
                     char *x = NULL;
-                    if (xb_bx_expand_vars(gvars, eq + 1, &x, err) < 0)
+                    if (xb_bx_expand_vars(b, gvars, eq + 1, &x, err) < 0)
                         return xb_error_wrap(err, "%s:%d: ARG", df->path, in->line);
                     val = json_string(x);
                     free(x);
@@ -252,8 +259,15 @@ static int build_platform(xb_bctx_t *b, json_t **desc, char config_digest[XB_DIG
         if (xb_image_config_set_label(st->config, k, eq ? eq + 1 : "", err) < 0)
             return -1;
     }
-    if (xb_image_config_set_created(st->config, b->created, err) < 0)
+    json_t *hist = json_object_get(st->config, "history");
+    json_t *last = json_array_get(hist, json_array_size(hist) - 1);
+    if (!b->fixed_time && b->cache_misses == 0 && b->cache_hits > 0 &&
+        json_is_string(json_object_get(last, "created"))) {
+        /* everything came from the cache: the same image as before, byte for byte */
+        json_object_set(st->config, "created", json_object_get(last, "created"));
+    } else if (xb_image_config_set_created(st->config, b->created, err) < 0) {
         return -1;
+    }
     const char *mt = XB_MT_OCI_MANIFEST;
     bool docker = b->o->format != NULL && strcmp(b->o->format, "docker") == 0;
     if (docker) {
@@ -305,6 +319,7 @@ int xb_build(xb_store_t *s, const xb_build_opts_t *o, xb_build_result_t *res, xb
         }
     }
     b.created = ts >= 0 ? ts : (int64_t)time(NULL);
+    b.fixed_time = ts >= 0;
     if (ts >= 0)
         b.lopts.clamp_mtime = ts;
     cleanup_dockerfile xb_dockerfile_t *df = NULL;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "build/cache.h"
 #include "build/internal.h"
 #include "image/image.h"
 #include "util/buf.h"
@@ -294,7 +295,19 @@ int xb_bx_meta(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
     }
     if (r < 0)
         return -1;
-    return history(st, in, err);
+    /* the key covers the resulting container config and ARG state */
+    cleanup_json json_t *kd =
+        json_pack("{s:s,s:O,s:O?,s:O}", "instr", k, "config", xb_image_config_container(st->config),
+                  "author", json_object_get(st->config, "author"), "args", st->args);
+    cleanup_json json_t *hit = NULL;
+    if (kd == NULL || xb_bx_cache_chain(st, "meta", kd, err) < 0)
+        return -1;
+    if (xb_bx_cache_get(st, &hit, err) > 0)
+        return xb_bx_cache_apply(st, hit, err);
+    if (history(st, in, err) < 0)
+        return -1;
+    xb_bx_cache_put(st, NULL, NULL);
+    return 0;
 }
 
 int xb_bx_arg(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
@@ -320,5 +333,5 @@ int xb_bx_arg(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
             json_object_set_new(st->args, name, json_null());
         }
     }
-    return 0;
+    return xb_bx_cache_chain(st, "arg", st->args, err);
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "build/cache.h"
 #include "build/hooks.h"
 #include "build/internal.h"
 #include "image/image.h"
@@ -52,8 +53,6 @@ int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
     xb_bctx_t *b = st->b;
     char where[256];
     xb_bx_where(b, in, where, sizeof(where));
-    if (xb_run_step == NULL)
-        return xb_error_set(err, XB_ERR_UNSUPPORTED, "%s: RUN needs the run module", where);
     json_t *cc = xb_image_config_container(st->config);
     cleanup_json json_t *argv = json_array();
     if (in->json) {
@@ -108,6 +107,51 @@ int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
     const char *net = xb_df_flag_get(in, "network");
     const char *wd = xb_json_str(cc, "WorkingDir");
     const char *user = xb_json_str(cc, "User");
+    /* cache key: what the step runs and what it can read */
+    {
+        cleanup_json json_t *ms = json_array();
+        for (size_t i = 0; i < nm; i++) {
+            json_array_append_new(ms, json_string(mounts[i]));
+            const char *m = mounts[i];
+            /* the state of mount sources: a stage's key, or the context */
+            const char *from = strstr(m, "from=");
+            if (from != NULL && (from == m || from[-1] == ',')) {
+                size_t fl = strcspn(from + 5, ",");
+                cleanup_free char *f = strndup(from + 5, fl);
+                xb_bstage_t *dep = f ? xb_bx_stage_find(b, f, st->index) : NULL;
+                if (dep != NULL && xb_bx_stage_build(b, dep, err) < 0)
+                    goto out;
+                json_array_append_new(
+                    ms, json_string(dep && dep->cache_key ? dep->cache_key : (f ? f : "")));
+            } else if (strstr(m, "type=cache") == NULL && strstr(m, "type=tmpfs") == NULL &&
+                       strstr(m, "type=secret") == NULL && strstr(m, "type=ssh") == NULL) {
+                /* a bind mount of the context */
+                if (b->ctx_digest == NULL) {
+                    char cdg[XB_DIGEST_LEN];
+                    if (xb_bx_context_index(b, err) < 0 ||
+                        xb_bx_entries_digest(&b->ctx, cdg, err) < 0)
+                        goto out;
+                    b->ctx_digest = strdup(cdg);
+                }
+                json_array_append_new(ms, json_string(b->ctx_digest ? b->ctx_digest : ""));
+            }
+        }
+        cleanup_json json_t *kd =
+            json_pack("{s:O,s:O,s:s,s:s,s:O,s:s?}", "argv", argv, "env", envj, "workdir",
+                      wd && wd[0] ? wd : "/", "user", user ? user : "", "mounts", ms, "network",
+                      net ? net : b->o->network);
+        cleanup_json json_t *hit = NULL;
+        if (kd == NULL || xb_bx_cache_chain(st, "run", kd, err) < 0)
+            goto out;
+        if (xb_bx_cache_get(st, &hit, err) > 0) {
+            ret = xb_bx_cache_apply(st, hit, err);
+            goto out;
+        }
+    }
+    if (xb_run_step == NULL) {
+        xb_error_set(err, XB_ERR_UNSUPPORTED, "%s: RUN needs the run module", where);
+        goto out;
+    }
     xb_run_request_t rq;
     memset(&rq, 0, sizeof(rq));
     rq.store = b->store;
@@ -143,6 +187,10 @@ int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
         ret = xb_bx_add_history(st, by, err);
     else
         ret = xb_bx_add_layer(st, &res, by, err);
+    if (ret >= 0)
+        xb_bx_cache_put(st,
+                        empty ? NULL : json_array_get(st->layers, json_array_size(st->layers) - 1),
+                        empty ? NULL : res.diff_id);
 out:
     free(raw);
     for (size_t i = 0; mounts && i < nm; i++)

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "build/cache.h"
 #include "build/hooks.h"
 #include "build/internal.h"
 #include "build/rootfs.h"
@@ -160,12 +161,12 @@ static int do_from(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
     char where[256];
     xb_bx_where(b, in, where, sizeof(where));
     cleanup_free char *image = NULL;
-    if (xb_bx_expand_vars(b->global_args, in->args[0], &image, err) < 0)
+    if (xb_bx_expand_vars(b, b->global_args, in->args[0], &image, err) < 0)
         return xb_error_wrap(err, "%s: FROM", where);
     const char *pf = xb_df_flag_get(in, "platform");
     if (pf != NULL) {
         cleanup_free char *ps = NULL;
-        if (xb_bx_expand_vars(b->global_args, pf, &ps, err) < 0)
+        if (xb_bx_expand_vars(b, b->global_args, pf, &ps, err) < 0)
             return xb_error_wrap(err, "%s: FROM --platform", where);
         if (xb_platform_parse(ps, &st->platform, err) < 0)
             return xb_error_wrap(err, "%s: FROM --platform", where);
@@ -192,10 +193,22 @@ static int do_from(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
         if (xb_image_config_new(&st->platform, -1, &st->config, err) < 0)
             return -1;
         st->layers = json_array();
+        cleanup_free char *ps = xb_platform_format(&st->platform);
+        cleanup_json json_t *kd = json_pack("{s:s,s:s}", "image", "scratch", "platform", ps);
+        if (kd == NULL || xb_bx_cache_chain(st, "from", kd, err) < 0)
+            return -1;
     } else {
         if (xb_bx_image_load(b, image, &st->platform, &st->config, &st->layers, err) < 0)
             return xb_error_wrap(err, "%s: FROM %s", where, image);
         json_object_del(st->config, "created");
+        cleanup_free char *ps = xb_platform_format(&st->platform);
+        cleanup_free char *cfg = xb_json_dump(st->config);
+        char cd[XB_DIGEST_LEN];
+        xb_digest_buf(cfg ? cfg : "", cfg ? strlen(cfg) : 0, cd);
+        cleanup_json json_t *kd = json_pack("{s:s,s:s,s:O,s:s}", "image", image, "config", cd,
+                                            "layers", st->layers, "platform", ps);
+        if (kd == NULL || xb_bx_cache_chain(st, "from", kd, err) < 0)
+            return -1;
         /* ONBUILD triggers of the base image run now (issue 5), then are cleared */
     }
     if (st->config == NULL || st->layers == NULL)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/registry_flags.h"
 #include "image/manifest_list.h"
 #include "image/mediatype.h"
 #include "registry/mlist_remote.h"
@@ -34,8 +35,7 @@ static const char USAGE[] =
     "Adding an index adds the entry matching --os/--arch (default: this machine) or, with\n"
     "--all, every entry. The platform of an entry comes from its image config unless given.\n"
     "\n"
-    "Registry options (add, create, inspect, push): --creds USER:PASS, --authfile F,\n"
-    "  --tls-verify=false, --cert-dir DIR.\n";
+    "Registry options (add, create, inspect, push):\n" XB_REGISTRY_FLAGS_HELP;
 
 struct mopts {
     bool all, amend, docker, index_level, rm_after;
@@ -45,7 +45,7 @@ struct mopts {
     char **feat;
     size_t n_feat;
     const char *digestfile;
-    struct xb_mlist_remote_opts remote;
+    xb_registry_opts_t remote;
 };
 
 static void mopts_free(struct mopts *o)
@@ -81,10 +81,6 @@ enum {
     O_ANN,
     O_INDEX,
     O_DIGESTFILE,
-    O_CREDS,
-    O_AUTHFILE,
-    O_TLS,
-    O_CERTDIR,
     O_RM,
 };
 
@@ -101,10 +97,6 @@ static const struct option LONG[] = {
     {"annotation", required_argument, NULL, O_ANN},
     {"index", no_argument, NULL, O_INDEX},
     {"digestfile", required_argument, NULL, O_DIGESTFILE},
-    {"creds", required_argument, NULL, O_CREDS},
-    {"authfile", required_argument, NULL, O_AUTHFILE},
-    {"tls-verify", optional_argument, NULL, O_TLS},
-    {"cert-dir", required_argument, NULL, O_CERTDIR},
     {"rm", no_argument, NULL, O_RM},
     {NULL, 0, NULL, 0},
 };
@@ -176,20 +168,6 @@ static int parse(const char *sub, int argc, char **argv, struct mopts *o, xb_err
         case O_DIGESTFILE:
             o->digestfile = optarg;
             break;
-        case O_CREDS:
-            o->remote.creds = optarg;
-            break;
-        case O_AUTHFILE:
-            o->remote.authfile = optarg;
-            break;
-        case O_TLS:
-            o->remote.tls_verify = optarg == NULL || strcmp(optarg, "true") == 0;
-            if (optarg != NULL && strcmp(optarg, "true") != 0 && strcmp(optarg, "false") != 0)
-                return usage(err, sub, "--tls-verify takes true or false");
-            break;
-        case O_CERTDIR:
-            o->remote.cert_dir = optarg;
-            break;
         case O_RM:
             o->rm_after = true;
             break;
@@ -224,10 +202,6 @@ static int add_ref(xb_store_t *s, json_t *index, const char *ref, struct mopts *
     const xb_platform_t *w = o->e.arch ? &want : NULL;
     cleanup_json json_t *desc = NULL;
     if (is_remote(s, ref, &desc)) {
-        if (xb_mlist_fetch_remote == NULL)
-            return xb_error_set(err, XB_ERR_UNSUPPORTED,
-                                "%s: not a local image, and this build has no registry support",
-                                ref);
         if (xb_mlist_fetch_remote(s, ref, o->all, w, &o->remote, &desc, err) < 0)
             return xb_error_wrap(err, "%s", ref);
     }
@@ -371,8 +345,6 @@ static int cmd_inspect(xb_store_t *s, int argc, char **argv, int first, struct m
     } else {
         cleanup_free char *raw = NULL;
         size_t len = 0;
-        if (xb_mlist_inspect_remote == NULL)
-            return xb_error_set(err, XB_ERR_NOT_FOUND, "%s: no such local image or index", ref);
         if (xb_mlist_inspect_remote(ref, &o->remote, &raw, &len, err) < 0)
             return xb_error_wrap(err, "%s", ref);
         if (xb_json_parse(raw, len, ref, &j, err) < 0)
@@ -391,8 +363,6 @@ static int cmd_push(xb_store_t *s, int argc, char **argv, int first, struct mopt
     if (argc - first != 2)
         return usage(err, "push", "needs NAME and DEST");
     char dg[XB_DIGEST_LEN];
-    if (xb_mlist_push == NULL)
-        return xb_error_set(err, XB_ERR_UNSUPPORTED, "this build has no registry support");
     /* --all is the default: the children live in the store (remote ones were fetched), and a
      * registry rejects an index whose manifests it does not have. */
     if (xb_mlist_push(s, argv[first], argv[first + 1], &o->remote, dg, err) < 0)
@@ -440,9 +410,27 @@ XB_CMD(manifest)
         return xb_cli_usage(err, "manifest", "unknown subcommand '%s'", sub);
 
     struct mopts o = {0};
-    o.remote.tls_verify = true;
-    int first = parse(sub, argc - 1, argv + 1, &o, err);
+    o.remote = (xb_registry_opts_t)XB_REGISTRY_OPTS_INIT;
+    /* registry flags first (shared with pull/push), the rest through getopt */
+    cleanup_free char **av = calloc((size_t)argc + 1, sizeof(char *));
+    if (av == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    int ac = 0;
+    av[ac++] = argv[1];
     int r;
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) {
+            while (i < argc)
+                av[ac++] = argv[i++];
+            break;
+        }
+        if ((r = xb_cli_registry_flag(&o.remote, argc, argv, &i, "manifest", err)) < 0)
+            return r;
+        if (r == 0)
+            av[ac++] = argv[i];
+    }
+    av[ac] = NULL;
+    int first = parse(sub, ac, av, &o, err);
     if (first <= 0) {
         r = first == 0 ? xb_cli_help(USAGE) : first;
         mopts_free(&o);
@@ -453,8 +441,6 @@ XB_CMD(manifest)
         mopts_free(&o);
         return r;
     }
-    int ac = argc - 1;
-    char **av = argv + 1;
     if (strcmp(sub, "create") == 0)
         r = cmd_create(s, ac, av, first, &o, err);
     else if (strcmp(sub, "add") == 0)

@@ -13,15 +13,10 @@
 #include "util/cleanup.h"
 #include "util/json.h"
 
-static void map_opts(const struct xb_mlist_remote_opts *o, xb_registry_opts_t *ro)
+/* Options for the calls here: the caller's, quiet (the library never prints). */
+static void map_opts(const xb_registry_opts_t *o, xb_registry_opts_t *ro)
 {
-    *ro = (xb_registry_opts_t)XB_REGISTRY_OPTS_INIT;
-    if (o == NULL)
-        return;
-    ro->creds = o->creds;
-    ro->authfile = o->authfile;
-    ro->cert_dir = o->cert_dir;
-    ro->tls_verify = o->tls_verify ? -1 : 0;
+    *ro = o ? *o : (xb_registry_opts_t)XB_REGISTRY_OPTS_INIT;
     ro->quiet = true;
 }
 
@@ -30,8 +25,8 @@ static const char *strip_transport(const char *ref)
     return strncmp(ref, "docker://", 9) == 0 ? ref + 9 : ref;
 }
 
-static int open_ref(const char *ref, const struct xb_mlist_remote_opts *o, bool push,
-                    xb_reference_t **rp, xb_registry_t **out, xb_error_t *err)
+static int open_ref(const char *ref, const xb_registry_opts_t *o, bool push, xb_reference_t **rp,
+                    xb_registry_t **out, xb_error_t *err)
 {
     if (xb_reference_parse(strip_transport(ref), rp, err) < 0)
         return -err->code;
@@ -114,7 +109,7 @@ static int fetch_child(xb_registry_t *r, xb_store_t *s, const json_t *c, xb_erro
 }
 
 int xb_mlist_fetch_remote(xb_store_t *s, const char *ref, bool all, const xb_platform_t *want,
-                          const struct xb_mlist_remote_opts *o, json_t **desc, xb_error_t *err)
+                          const xb_registry_opts_t *o, json_t **desc, xb_error_t *err)
 {
     cleanup_reference xb_reference_t *rp = NULL;
     cleanup_registry xb_registry_t *r = NULL;
@@ -152,8 +147,8 @@ int xb_mlist_fetch_remote(xb_store_t *s, const char *ref, bool all, const xb_pla
     return *desc ? 0 : xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
 }
 
-int xb_mlist_inspect_remote(const char *ref, const struct xb_mlist_remote_opts *o, char **raw,
-                            size_t *len, xb_error_t *err)
+int xb_mlist_inspect_remote(const char *ref, const xb_registry_opts_t *o, char **raw, size_t *len,
+                            xb_error_t *err)
 {
     cleanup_reference xb_reference_t *rp = NULL;
     cleanup_registry xb_registry_t *r = NULL;
@@ -164,8 +159,8 @@ int xb_mlist_inspect_remote(const char *ref, const struct xb_mlist_remote_opts *
     return xb_registry_get_manifest(r, xb_reference_object(rp), NULL, raw, len, &mt, dg, err);
 }
 
-int xb_mlist_push(xb_store_t *s, const char *name, const char *dest,
-                  const struct xb_mlist_remote_opts *o, char digest[XB_DIGEST_LEN], xb_error_t *err)
+int xb_mlist_push(xb_store_t *s, const char *name, const char *dest, const xb_registry_opts_t *o,
+                  char digest[XB_DIGEST_LEN], xb_error_t *err)
 {
     char dg[XB_DIGEST_LEN];
     if (xb_mlist_load(s, name, NULL, dg, err) < 0)

@@ -1,7 +1,6 @@
 /* The registry side of `xbuild manifest`: bringing remote images into the store so an index
  * can list them, showing a remote manifest, and pushing a stored index with every image it
- * lists. Declared weak: a build without the registry module still links (the CLI reports that
- * remote references are unavailable). */
+ * lists. */
 #ifndef XB_REGISTRY_MLIST_REMOTE_H
 #define XB_REGISTRY_MLIST_REMOTE_H
 
@@ -10,17 +9,10 @@
 #include <stddef.h>
 
 #include "image/platform.h"
+#include "registry/client.h"
 #include "store/store.h"
 #include "util/digest.h"
 #include "util/error.h"
-
-/* Registry flags of the manifest commands (mapped onto xb_registry_opts_t). */
-struct xb_mlist_remote_opts {
-    const char *creds;    /* --creds user:pass or NULL */
-    const char *authfile; /* --authfile or NULL */
-    const char *cert_dir; /* --cert-dir or NULL */
-    bool tls_verify;      /* --tls-verify (default true) */
-};
 
 /* Fetches ref ("docker://host/repo:tag", "host/repo@sha256:...") into the store without
  * tagging it: the manifest (or index) bytes as served, and for each image needed its config
@@ -28,19 +20,17 @@ struct xb_mlist_remote_opts {
  * fetched, or every entry when all is true. *desc: {"mediaType","digest","size"} of what ref
  * names; caller json_decref()s. */
 int xb_mlist_fetch_remote(xb_store_t *s, const char *ref, bool all, const xb_platform_t *want,
-                          const struct xb_mlist_remote_opts *o, json_t **desc, xb_error_t *err)
-    __attribute__((weak));
+                          const xb_registry_opts_t *o, json_t **desc, xb_error_t *err);
 
 /* The manifest or index ref names, as the registry serves it. *raw (NUL-terminated) caller
  * frees. */
-int xb_mlist_inspect_remote(const char *ref, const struct xb_mlist_remote_opts *o, char **raw,
-                            size_t *len, xb_error_t *err) __attribute__((weak));
+int xb_mlist_inspect_remote(const char *ref, const xb_registry_opts_t *o, char **raw, size_t *len,
+                            xb_error_t *err);
 
 /* Pushes the index tagged name to dest ("docker://host/repo[:tag]"): every listed image's
  * blobs (skipping those the registry has) and manifest (by digest), then the index itself under
  * dest's tag (or by digest when dest has none). digest: the index digest. */
-int xb_mlist_push(xb_store_t *s, const char *name, const char *dest,
-                  const struct xb_mlist_remote_opts *o, char digest[XB_DIGEST_LEN], xb_error_t *err)
-    __attribute__((weak));
+int xb_mlist_push(xb_store_t *s, const char *name, const char *dest, const xb_registry_opts_t *o,
+                  char digest[XB_DIGEST_LEN], xb_error_t *err) __attribute__((weak));
 
 #endif

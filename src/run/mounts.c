@@ -69,6 +69,8 @@ void xb_run_mount_clear(xb_run_mount_t *m)
     free(m->from);
     free(m->id);
     free(m->lowerdir);
+    free(m->src_root);
+    free(m->src_rel);
     if (m->data) {
         explicit_bzero(m->data, m->len);
         free(m->data);

@@ -22,7 +22,9 @@ typedef struct xb_run_mount {
     long uid, gid;  /* -1 default */
     long long size; /* tmpfs bytes, 0 = default */
     /* filled by the step before the sandbox starts */
-    int src_fd;     /* O_PATH fd of the resolved host source (bind from context, cache) */
+    char *src_root; /* bind from the context, cache: host dir the source resolves in */
+    char *src_rel;  /* ... and the path inside it (resolved in the sandbox namespace) */
+    int src_fd;     /* unused (-1) */
     char *lowerdir; /* bind from a stage: overlay lowerdir of that stage */
     char *data;     /* secret content (never written to disk) */
     size_t len;

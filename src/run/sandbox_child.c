@@ -246,6 +246,19 @@ static void setup_dev(struct child *c)
     close(dev);
 }
 
+/* Opens a --mount source inside its own root, in the sandbox's mount namespace. */
+static int open_source(struct child *c, const xb_run_mount_t *m)
+{
+    int root = open(m->src_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0)
+        FAIL(c, "--mount source root %s: %s", m->src_root, strerror(errno));
+    int fd = xb_inroot_open(root, m->src_rel, O_PATH, 0);
+    if (fd < 0)
+        FAIL(c, "--mount source '%s': %s", m->src_rel, strerror(-fd));
+    close(root);
+    return fd;
+}
+
 static void setup_user_mounts(struct child *c)
 {
     const xb_sandbox_t *sb = c->sb;
@@ -263,11 +276,14 @@ static void setup_user_mounts(struct child *c)
                 snprintf(opts, sizeof opts, "mode=1777");
             mount_fs(c, m->target, "tmpfs", MS_NOSUID | MS_NODEV, opts);
             break;
-        case XB_MOUNT_CACHE:
-            bind_fd(c, m->src_fd, m->target, m->readonly);
+        case XB_MOUNT_CACHE: {
+            int src = open_source(c, m);
+            bind_fd(c, src, m->target, m->readonly);
+            close(src);
             break;
+        }
         case XB_MOUNT_BIND: {
-            int src = m->src_fd;
+            int src = m->lowerdir ? -1 : open_source(c, m);
             if (m->lowerdir) { /* another stage: a read-only overlay of its layers */
                 char mp[PATH_MAX + 32];
                 snprintf(mp, sizeof mp, "%s/stage-%zu", sb->state_dir, i);

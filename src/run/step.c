@@ -89,7 +89,10 @@ static int prepare_cache(const xb_run_request_t *rq, xb_run_mount_t *m, xb_error
                 (void)fchmod(rd, (mode_t)m->mode);
         }
     }
-    m->src_fd = steal_fd(&d);
+    m->src_root = strdup(dir);
+    m->src_rel = strdup(id);
+    if (m->src_root == NULL || m->src_rel == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     return 0;
 }
 
@@ -127,7 +130,11 @@ static int prepare_mounts(const xb_run_request_t *rq, struct mounts *ms, xb_erro
             if (fd < 0)
                 return xb_error_errno(err, -fd, "--mount type=bind: source '%s' in the context",
                                       m->source);
-            m->src_fd = fd;
+            close(fd);
+            m->src_root = realpath(rq->context_dir, NULL);
+            m->src_rel = strdup(m->source);
+            if (m->src_root == NULL || m->src_rel == NULL)
+                return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
         } else if (m->type == XB_MOUNT_SECRET) {
             bool found;
             if (xb_secret_lookup(rq->secrets, m->id, &m->data, &m->len, &found, err) < 0)

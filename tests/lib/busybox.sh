@@ -46,3 +46,60 @@ bb_image() { # DEBARCH NAME PLATFORM
     printf 'FROM scratch\nADD rootfs.tar /\n' >"$c/Dockerfile"
     "$XBUILD" bud -q --platform "$plat" --timestamp 1600000000 -t "$name" "$c" >/dev/null
 }
+
+# img_layers NAME [PLATFORM] -> the layer blob paths of NAME (bottom first), one per line
+img_layers() {
+    python3 - "$XB_ROOT" "$1" "${2:-}" <<'PY'
+import json, sys
+root, name, plat = sys.argv[1:4]
+if ":" not in name.split("/")[-1]:
+    name += ":latest"
+idx = json.load(open(root + "/index.json"))
+d = [m for m in idx["manifests"] if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == name][0]
+def blob(dg): return json.load(open(root + "/blobs/sha256/" + dg[7:]))
+m = blob(d["digest"])
+if "manifests" in m:
+    want = plat.split("/") if plat else None
+    for e in m["manifests"]:
+        p = e.get("platform", {})
+        if want is None or [p.get("os"), p.get("architecture")] + ([p["variant"]] if "variant" in p else []) == want:
+            m = blob(e["digest"]); break
+for l in m["layers"]:
+    print(root + "/blobs/sha256/" + l["digest"][7:])
+PY
+}
+# img_diff_ids NAME -> the config's diff_ids joined with spaces
+img_diff_ids() {
+    python3 - "$XB_ROOT" "$1" <<'PY'
+import json, sys
+root, name = sys.argv[1:3]
+if ":" not in name.split("/")[-1]:
+    name += ":latest"
+idx = json.load(open(root + "/index.json"))
+d = [m for m in idx["manifests"] if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == name][0]
+def blob(dg): return json.load(open(root + "/blobs/sha256/" + dg[7:]))
+m = blob(d["digest"])
+print(" ".join(blob(m["config"]["digest"])["rootfs"]["diff_ids"]))
+PY
+}
+# layer_list BLOB -> "type mode uid:gid name[ -> target]" lines of a layer tar
+layer_list() {
+    python3 - "$1" <<'PY'
+import sys, tarfile
+with tarfile.open(sys.argv[1]) as t:
+    for m in t.getmembers():
+        kind = "d" if m.isdir() else "l" if m.issym() else "h" if m.islnk() else "c" if m.ischr() else "p" if m.isfifo() else "f"
+        extra = " -> " + m.linkname if (m.issym() or m.islnk()) else ""
+        print("%s %04o %d:%d %s%s" % (kind, m.mode, m.uid, m.gid, m.name, extra))
+PY
+}
+# layer_cat BLOB PATH -> content of PATH in the layer
+layer_cat() {
+    python3 - "$1" "$2" <<'PY'
+import sys, tarfile
+with tarfile.open(sys.argv[1]) as t:
+    for m in t.getmembers():
+        if m.name.strip("./") == sys.argv[2].strip("/"):
+            sys.stdout.write(t.extractfile(m).read().decode()); break
+PY
+}

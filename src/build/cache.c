@@ -1,0 +1,181 @@
+#include "build/cache.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "build/rootfs.h"
+#include "image/image.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/json.h"
+#include "util/log.h"
+
+#define CACHE_ENTRY_MAX (256u * 1024)
+
+int xb_bx_cache_chain(xb_bstage_t *st, const char *kind, const json_t *data, xb_error_t *err)
+{
+    cleanup_free char *d = data ? xb_json_dump(data) : strdup("null");
+    if (d == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    xb_sha256_t h;
+    if (xb_sha256_init(&h, err) < 0)
+        return -1;
+    const char *prev = st->cache_key ? st->cache_key : "";
+    xb_sha256_update(&h, prev, strlen(prev) + 1);
+    xb_sha256_update(&h, kind, strlen(kind) + 1);
+    xb_sha256_update(&h, d, strlen(d));
+    char out[XB_DIGEST_LEN];
+    xb_sha256_final(&h, out);
+    free(st->cache_key);
+    st->cache_key = strdup(xb_digest_hex(out));
+    if (st->cache_key == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    return 0;
+}
+
+bool xb_bx_cache_enabled(xb_bstage_t *st)
+{
+    const xb_build_opts_t *o = st->b->o;
+    if (o->no_cache || st->no_cache)
+        return false;
+    for (size_t i = 0; i < o->nno_cache_stages; i++) {
+        const char *f = o->no_cache_stages[i];
+        char idx[24];
+        snprintf(idx, sizeof(idx), "%zu", st->index);
+        if ((st->name && strcasecmp(st->name, f) == 0) || strcmp(idx, f) == 0)
+            return false;
+    }
+    return true;
+}
+
+static char *entry_path(xb_bstage_t *st)
+{
+    char rel[128];
+    snprintf(rel, sizeof(rel), "xbuild/cache/%.2s/%s.json", st->cache_key, st->cache_key);
+    return xb_store_path(st->b->store, rel);
+}
+
+int xb_bx_cache_get(xb_bstage_t *st, json_t **entry, xb_error_t *err)
+{
+    *entry = NULL;
+    if (st->cache_key == NULL || !xb_bx_cache_enabled(st))
+        return 0;
+    cleanup_free char *path = entry_path(st);
+    if (path == NULL || !xb_path_exists(path))
+        return 0;
+    json_t *e = NULL;
+    xb_error_t e2 = XB_ERROR_INIT;
+    if (xb_json_load_file(path, CACHE_ENTRY_MAX, &e, &e2) < 0) {
+        xb_debug("ignoring unreadable cache entry %s: %s", path, e2.msg);
+        xb_error_clear(&e2);
+        return 0;
+    }
+    json_t *layer = json_object_get(e, "layer");
+    const char *key = xb_json_str(e, "key");
+    if (key == NULL || strcmp(key, st->cache_key) != 0 ||
+        !json_is_object(json_object_get(e, "history")) ||
+        (json_is_object(layer) &&
+         (xb_descriptor_check(layer, "cache entry", &e2) < 0 ||
+          !xb_store_has_blob(st->b->store, xb_json_str(layer, "digest")) ||
+          !xb_digest_valid(xb_json_str(e, "diff_id") ? xb_json_str(e, "diff_id") : "")))) {
+        xb_error_clear(&e2);
+        json_decref(e);
+        return 0;
+    }
+    (void)err;
+    *entry = e;
+    return 1;
+}
+
+void xb_bx_cache_put(xb_bstage_t *st, const json_t *layer, const char *diff_id)
+{
+    st->b->cache_misses++;
+    if (st->cache_key == NULL)
+        return;
+    json_t *hist = json_array_get(json_object_get(st->config, "history"),
+                                  json_array_size(json_object_get(st->config, "history")) - 1);
+    cleanup_free char *plat = xb_platform_format(&st->platform);
+    cleanup_json json_t *e =
+        json_pack("{s:s,s:s,s:O?,s:O?,s:s?}", "key", st->cache_key, "platform", plat ? plat : "",
+                  "history", hist, "layer", layer, "diff_id", diff_id);
+    if (e == NULL)
+        return;
+    cleanup_free char *path = entry_path(st);
+    cleanup_free char *data = xb_json_dump(e);
+    if (path == NULL || data == NULL)
+        return;
+    xb_error_t e2 = XB_ERROR_INIT;
+    char *slash = strrchr(path, '/');
+    *slash = '\0';
+    int r = xb_mkdir_p(path, 0755, &e2);
+    *slash = '/';
+    if (r >= 0)
+        r = xb_write_file_atomic(path, data, strlen(data), 0644, &e2);
+    if (r < 0)
+        xb_warn("build cache: %s", e2.msg);
+    xb_error_clear(&e2);
+}
+
+int xb_bx_cache_apply(xb_bstage_t *st, const json_t *entry, xb_error_t *err)
+{
+    json_t *hist = json_object_get(entry, "history");
+    json_t *layer = json_object_get(entry, "layer");
+    json_t *h = json_object_get(st->config, "history");
+    if (!json_is_array(h)) {
+        h = json_array();
+        json_object_set_new(st->config, "history", h);
+    }
+    json_array_append_new(h, json_deep_copy(hist));
+    if (json_is_object(layer)) {
+        json_t *rootfs = json_object_get(st->config, "rootfs");
+        json_t *ids = json_object_get(rootfs, "diff_ids");
+        if (!json_is_array(ids))
+            return xb_error_set(err, XB_ERR_INVALID, "config without rootfs.diff_ids");
+        json_array_append_new(ids, json_string(xb_json_str(entry, "diff_id")));
+        json_t *d = json_deep_copy(layer);
+        json_array_append_new(st->layers, d);
+        if (st->idx_valid) {
+            xb_error_t e = XB_ERROR_INIT;
+            if (xb_rootfs_apply_layer(&st->idx, st->b->store, d, NULL, NULL, &e) < 0) {
+                st->idx_valid = false;
+                xb_error_clear(&e);
+            }
+        }
+    }
+    st->b->cache_hits++;
+    xb_bx_progress(st->b, "--> Using cache %.12s", st->cache_key);
+    return 0;
+}
+
+int xb_bx_entries_digest(const xb_centries_t *ents, char out[XB_DIGEST_LEN], xb_error_t *err)
+{
+    xb_sha256_t h;
+    if (xb_sha256_init(&h, err) < 0)
+        return -1;
+    for (size_t i = 0; i < ents->n; i++) {
+        const xb_centry_t *e = &ents->v[i];
+        char content[XB_DIGEST_LEN] = "";
+        if (S_ISREG(e->mode)) {
+            if (e->src != NULL) {
+                if (xb_digest_file(e->src, content, err) < 0) {
+                    xb_sha256_free(&h);
+                    return -1;
+                }
+            } else {
+                xb_digest_buf(e->data ? e->data : "", e->len, content);
+            }
+        }
+        char line[256];
+        int n = snprintf(line, sizeof(line), "%o %u %u %llu %s ", (unsigned)e->mode,
+                         (unsigned)e->uid, (unsigned)e->gid, (unsigned long long)e->rdev, content);
+        xb_sha256_update(&h, line, (size_t)n);
+        xb_sha256_update(&h, e->path, strlen(e->path) + 1);
+        if (e->link != NULL)
+            xb_sha256_update(&h, e->link, strlen(e->link) + 1);
+        xb_sha256_update(&h, "\n", 1);
+    }
+    xb_sha256_final(&h, out);
+    return 0;
+}

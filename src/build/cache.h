@@ -1,0 +1,39 @@
+/* The build cache (private to src/build/): one JSON file per key under xbuild/cache/<2 hex>/.
+ *
+ * A stage's state key starts at FROM (base image manifest/config digests or the parent stage's
+ * key, and the stage platform) and every instruction chains it:
+ *   key' = sha256(key, kind, instruction data)
+ * where the data is the expanded instruction and what it reads: COPY/ADD the digest of the
+ * planned entries (path, type, mode, owner, link target, content digest - never mtimes), RUN
+ * its argv, environment, workdir, user, network, --mount specs and the state of the mount
+ * sources (context digest, stage keys), metadata instructions the resulting container config
+ * and ARG state. Because the platform is in the first key, entries never cross architectures.
+ * An entry: {"key","platform","history":{...},"layer":descriptor|null,"diff_id"|null}. */
+#ifndef XB_BUILD_CACHE_H
+#define XB_BUILD_CACHE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "build/entries.h"
+#include "build/internal.h"
+#include "util/digest.h"
+#include "util/error.h"
+
+/* Chains st->cache_key with kind and data (any JSON, dumped compactly). */
+int xb_bx_cache_chain(xb_bstage_t *st, const char *kind, const json_t *data, xb_error_t *err);
+/* Whether lookups are allowed for this stage (--no-cache, --no-cache-filter). */
+bool xb_bx_cache_enabled(xb_bstage_t *st);
+/* Looks st->cache_key up: 1 hit (*entry set, caller json_decref()s; the layer blob exists),
+ * 0 miss. */
+int xb_bx_cache_get(xb_bstage_t *st, json_t **entry, xb_error_t *err);
+/* Records the entry for st->cache_key: history is the entry just appended to the config;
+ * layer/diff_id NULL for empty layers. Failures to write the cache are not build failures. */
+void xb_bx_cache_put(xb_bstage_t *st, const json_t *layer, const char *diff_id);
+/* Applies a hit: appends the cached layer (if any) and history entry to the stage. */
+int xb_bx_cache_apply(xb_bstage_t *st, const json_t *entry, xb_error_t *err);
+
+/* Digest of planned layer entries (content, mode, owner, links; not mtimes). */
+int xb_bx_entries_digest(const xb_centries_t *ents, char out[XB_DIGEST_LEN], xb_error_t *err);
+
+#endif

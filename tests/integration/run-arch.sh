@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# RUN on each architecture (qemu via binfmt_misc): the output lands in the layer, and
+# `xbuild run` of the arm64 image prints aarch64.
+. "$top_srcdir/tests/lib/common.sh"
+. "$top_srcdir/tests/lib/busybox.sh"
+require_root "namespaces, binfmt_misc"
+
+check "binfmt handlers installed" "$XBUILD" binfmt --install arm64 arm/v7 ppc64le s390x
+# debian arch, OCI platform, expected uname -m
+while read -r deb plat want; do
+    if ! bb_image "$deb" "bb:$deb" "$plat"; then
+        fail "$plat: base image from busybox-static:$deb"
+        continue
+    fi
+    C=$T/ctx-$deb
+    mkdir -p "$C"
+    cat >"$C/Dockerfile" <<'DF'
+FROM base
+RUN uname -m > /arch && echo "written on $(uname -m)" > /tmp/note && busybox | head -1 > /bbver
+DF
+    sed -i "s|FROM base|FROM bb:$deb|" "$C/Dockerfile"
+    if ! out=$("$XBUILD" bud -q --platform "$plat" -t "t-$deb" "$C" 2>&1); then
+        fail "$plat: RUN builds"; printf '%s\n' "$out" | sed 's/^/#   /' | tail -5
+        continue
+    fi
+    top=$(img_layers "t-$deb" | tail -1)
+    is "$plat: uname -m in the layer" "$(layer_cat "$top" arch)" "$want"
+    is "$plat: file under /tmp in the layer" "$(layer_cat "$top" tmp/note)" "written on $want"
+    like "$plat: layer holds only the step's changes" "$(layer_list "$top" | awk '{print $4}' | sort | tr '\n' ' ')" '^arch bbver tmp/? tmp/note $'
+    is "$plat: xbuild run" "$("$XBUILD" run --platform "$plat" "t-$deb" cat /arch 2>&1)" "$want"
+done <<'ARCHES'
+amd64 linux/amd64 x86_64
+arm64 linux/arm64 aarch64
+armhf linux/arm/v7 armv7l
+ppc64el linux/ppc64le ppc64le
+s390x linux/s390x s390x
+ARCHES
+is "xbuild run --platform linux/arm64 of the arm64 image prints aarch64" \
+    "$("$XBUILD" run --platform linux/arm64 bb:arm64 uname -m 2>&1)" aarch64
+done_testing
