@@ -361,10 +361,10 @@ static void test_walk_types(xb_store_t *s)
                                     "mediaType", XB_MT_DOCKER_MANIFEST, "config", cfg2, "layers",
                                     "mediaType", XB_MT_DOCKER_LAYER, "digest", l, "size", 12),
                           XB_MT_DOCKER_MANIFEST);
-    json_object_set_new(m1, "platform", json_pack("{s:s,s:s}", "architecture", "amd64", "os",
-                                                  "linux"));
-    json_object_set_new(m2, "platform", json_pack("{s:s,s:s}", "architecture", "arm64", "os",
-                                                  "linux"));
+    json_object_set_new(m1, "platform",
+                        json_pack("{s:s,s:s}", "architecture", "amd64", "os", "linux"));
+    json_object_set_new(m2, "platform",
+                        json_pack("{s:s,s:s}", "architecture", "arm64", "os", "linux"));
     json_t *list = put_json(s,
                             json_pack("{s:i,s:s,s:[O,O]}", "schemaVersion", 2, "mediaType",
                                       XB_MT_DOCKER_LIST, "manifests", m1, m2),
