@@ -174,6 +174,11 @@ static void test_refs(xb_store_t *s)
     ok(xb_store_resolve(s, prefix, &d, &err) == 0, "resolve 12-hex prefix");
     is_str(xb_json_str(d, "digest"), xb_json_str(m1, "digest"), "prefix -> m1");
     json_decref(d);
+    char byat[120];
+    snprintf(byat, sizeof byat, "whatever@%s", xb_json_str(m1, "digest"));
+    ok(xb_store_resolve(s, byat, &d, &err) == 0, "resolve name@digest");
+    is_str(xb_json_str(d, "digest"), xb_json_str(m1, "digest"), "name@digest -> m1");
+    json_decref(d);
     char shortp[12];
     snprintf(shortp, sizeof shortp, "%.8s", xb_json_str(m1, "digest") + 7);
     ok(xb_store_resolve(s, shortp, &d, &err) < 0 && err.code == XB_ERR_NOT_FOUND,
