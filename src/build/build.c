@@ -416,6 +416,20 @@ int xb_build(xb_store_t *s, const xb_build_opts_t *o, xb_build_result_t *res, xb
                             json_string(res->config_digest));
     if (res->metadata != NULL && res->name != NULL)
         json_object_set_new(res->metadata, "image.name", json_string(res->name));
+    if (res->metadata != NULL) {
+        json_object_set(res->metadata, "containerimage.descriptor", final);
+        json_t *names = json_array();
+        for (size_t i = 0; i < o->ntags; i++) {
+            cleanup_free char *n = xb_store_normalize_name(o->tags[i]);
+            if (n != NULL)
+                json_array_append_new(names, json_string(n));
+        }
+        if (o->ntags == 0 && res->name != NULL)
+            json_array_append_new(names, json_string(res->name));
+        json_object_set_new(res->metadata, "image.names", names);
+        if (res->index)
+            json_object_set(res->metadata, "manifests", descs);
+    }
     ret = 0;
 out:
     ctx_free(&b);
