@@ -222,10 +222,10 @@ SIZE=$(stat -c %s "$W/layer.tar")
 cat "$W/layer.tar" >/dev/null # page cache
 thr() { awk -v s="$SIZE" -v t="$1" 'BEGIN { printf "%.1f", (t > 0 ? s / 1048576 / t : 0) }'; }
 echo "compression of a $(awk -v s="$SIZE" 'BEGIN { printf "%.0f", s / 1048576 }') MB layer tar (workload 2), level 6, $(nproc) cores:"
-t0=$(date +%s.%N); pigz -6 -p"$(nproc)" <"$W/layer.tar" >"$W/pigz.gz"; t1=$(date +%s.%N)
+t0=$(date +%s.%N); pigz -6 -p"$(nproc)" <"$W/layer.tar" >/dev/null; t1=$(date +%s.%N)
 pt=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
-printf '  %-34s %8s MB/s  (%s MB out)\n' "pigz -6 -p$(nproc)" "$(thr "$pt")" "$(( $(stat -c %s "$W/pigz.gz") / 1048576 ))"
-t0=$(date +%s.%N); gzip -6 <"$W/layer.tar" >"$W/gzip.gz"; t1=$(date +%s.%N)
+printf '  %-34s %8s MB/s\n' "pigz -6 -p$(nproc)" "$(thr "$pt")"
+t0=$(date +%s.%N); gzip -6 <"$W/layer.tar" >/dev/null; t1=$(date +%s.%N)
 printf '  %-34s %8s MB/s\n' "gzip -6 (1 core)" "$(thr "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")"
 CB=$TOP/bench/compress-bench
 [ -x "$CB" ] || make -C "$TOP" bench/compress-bench >/dev/null 2>&1
