@@ -187,6 +187,12 @@ for n in "${WL[@]}"; do
 done
 
 echo
+echo "machine: $(nproc) cpus ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -h | awk '/^Mem:/ {print $2}') RAM, kernel $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME")"
+echo "xbuild: $([ -n "$USE_XBUILD" ] && "$XBUILD" --version 2>/dev/null | head -1) ($(git -C "$TOP" rev-parse --short HEAD 2>/dev/null)), stripped size $(strip -o "$W/xb.stripped" "$XBUILD" 2>/dev/null && stat -c %s "$W/xb.stripped") bytes"
+echo "buildah: $([ -n "$USE_BUILDAH" ] && buildah --version), qemu-user-static $(dpkg-query -W -f='${Version}' qemu-user-static 2>/dev/null), pigz $(dpkg-query -W -f='${Version}' pigz 2>/dev/null)"
+echo "runs: $RUNS (medians); wall = build + push; rss = max(build, push); pushed = manifest(s), configs"
+echo "and layers the image adds to its base (the same for warm: identical image, registry skips them)"
+echo
 printf '%-9s %-5s %-8s %9s %9s %12s\n' workload phase tool "wall(s)" "rss(MB)" "pushed(MB)"
 for n in "${WL[@]}"; do
     for phase in cold warm; do
