@@ -9,6 +9,7 @@
 
 #include "build/hooks.h"
 #include "build/internal.h"
+#include "dockerfile/ignore.h"
 #include "image/image.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -79,8 +80,7 @@ static void ctx_free(xb_bctx_t *b)
     b->ctx_digest = NULL;
     b->cache_hits = 0;
     b->cache_misses = 0;
-    if (b->ignore)
-        json_decref(b->ignore);
+    xb_ignore_free(b->ignore);
     b->ignore = NULL;
     if (b->global_args)
         json_decref(b->global_args);
@@ -158,7 +158,7 @@ static int split_stages(xb_bctx_t *b, xb_error_t *err)
                     val = json_copy(over);
                 } else if (eq != NULL) {
                     char *x = NULL;
-                    if (xb_bx_expand_vars(gvars, eq + 1, &x, err) < 0)
+                    if (xb_bx_expand_vars(b, gvars, eq + 1, &x, err) < 0)
                         return xb_error_wrap(err, "%s:%d: ARG", df->path, in->line);
                     val = json_string(x);
                     free(x);
@@ -416,6 +416,20 @@ int xb_build(xb_store_t *s, const xb_build_opts_t *o, xb_build_result_t *res, xb
                             json_string(res->config_digest));
     if (res->metadata != NULL && res->name != NULL)
         json_object_set_new(res->metadata, "image.name", json_string(res->name));
+    if (res->metadata != NULL) {
+        json_object_set(res->metadata, "containerimage.descriptor", final);
+        json_t *names = json_array();
+        for (size_t i = 0; i < o->ntags; i++) {
+            cleanup_free char *n = xb_store_normalize_name(o->tags[i]);
+            if (n != NULL)
+                json_array_append_new(names, json_string(n));
+        }
+        if (o->ntags == 0 && res->name != NULL)
+            json_array_append_new(names, json_string(res->name));
+        json_object_set_new(res->metadata, "image.names", names);
+        if (res->index)
+            json_object_set(res->metadata, "manifests", descs);
+    }
     ret = 0;
 out:
     ctx_free(&b);

@@ -1,7 +1,6 @@
 /* COPY and ADD instructions: sources from the context, an earlier stage or an image, heredocs
  * and URLs, into one layer. */
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,139 +13,47 @@
 #include "build/copy.h"
 #include "build/internal.h"
 #include "build/rootfs.h"
+#include "dockerfile/ignore.h"
 #include "image/image.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/json.h"
 
-#define DOCKERIGNORE_MAX (1u * 1024 * 1024)
-
-/* --- .dockerignore (patterns; '!' exceptions; last match wins) --- */
-static bool pattern_match(const char *pat, const char *path)
-{
-    if (fnmatch(pat, path, FNM_PATHNAME) == 0)
-        return true;
-    /* a pattern naming a directory excludes what is below it */
-    size_t pl = strlen(path);
-    for (size_t i = pl; i-- > 0;) {
-        if (path[i] != '/')
-            continue;
-        char buf[4096];
-        if (i >= sizeof(buf))
-            return false;
-        memcpy(buf, path, i);
-        buf[i] = '\0';
-        if (fnmatch(pat, buf, FNM_PATHNAME) == 0)
-            return true;
-    }
-    /* "**" as any number of directories */
-    const char *dd = strstr(pat, "**");
-    if (dd != NULL) {
-        char buf[4096];
-        size_t pre = (size_t)(dd - pat);
-        const char *post = dd[2] == '/' ? dd + 3 : dd + 2;
-        if (pre >= sizeof(buf))
-            return false;
-        if (strncmp(path, pat, pre) != 0 && fnmatch(pre ? "" : "", "", 0) != 0)
-            return false;
-        if (pre > 0 && strncmp(path, pat, pre) != 0)
-            return false;
-        const char *rest = path + pre;
-        for (const char *p = rest;; p = strchr(p, '/') + 1) {
-            if (pattern_match(post, p))
-                return true;
-            if (strchr(p, '/') == NULL)
-                break;
-        }
-    }
-    return false;
-}
-
 static bool ignore_fn(void *ud, const char *rel, bool is_dir)
 {
-    json_t *pats = ud;
-    bool ex = false;
-    size_t i;
-    json_t *v;
     (void)is_dir;
-    json_array_foreach(pats, i, v)
-    {
-        const char *p = json_string_value(v);
-        bool neg = p[0] == '!';
-        if (pattern_match(neg ? p + 1 : p, rel))
-            ex = !neg;
-    }
-    return ex;
-}
-
-static int load_ignore(xb_bctx_t *b, json_t **out, bool *has_neg, xb_error_t *err)
-{
-    cleanup_free char *path = xb_path_join(b->o->context_dir, ".dockerignore");
-    *out = NULL;
-    *has_neg = false;
-    if (path == NULL || !xb_path_exists(path))
-        return 0;
-    cleanup_free char *text = NULL;
-    size_t len;
-    if (xb_read_file(path, DOCKERIGNORE_MAX, &text, &len, err) < 0)
-        return -1;
-    json_t *pats = json_array();
-    char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        while (*line == ' ' || *line == '\t')
-            line++;
-        size_t n = strlen(line);
-        while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t' || line[n - 1] == '\r'))
-            line[--n] = '\0';
-        if (n == 0 || line[0] == '#')
-            continue;
-        bool neg = line[0] == '!';
-        cleanup_free char *clean = xb_clean_image_path(neg ? line + 1 : line);
-        if (clean == NULL || clean[0] == '\0')
-            continue;
-        cleanup_free char *pat = NULL;
-        if (asprintf(&pat, "%s%s", neg ? "!" : "", clean) < 0)
-            continue;
-        if (neg)
-            *has_neg = true;
-        json_array_append_new(pats, json_string(pat));
-    }
-    *out = pats;
-    return 0;
+    return xb_ignore_match(ud, rel);
 }
 
 int xb_bx_context_index(xb_bctx_t *b, xb_error_t *err)
 {
     if (b->ctx_scanned)
         return 0;
-    bool has_neg = false;
-    json_t *pats = NULL;
-    if (load_ignore(b, &pats, &has_neg, err) < 0)
+    xb_ignore_free(b->ignore);
+    b->ignore = NULL;
+    if (xb_ignore_load(b->o->context_dir, b->df->path, &b->ignore, err) < 0)
         return -1;
-    if (b->ignore != NULL)
-        json_decref(b->ignore);
-    b->ignore = pats;
+    bool has_neg = false;
+    for (size_t i = 0; i < xb_ignore_count(b->ignore); i++)
+        if (xb_ignore_pattern(b->ignore, i)[0] == '!')
+            has_neg = true;
     xb_centries_init(&b->ctx);
     b->ctx_scanned = true;
-    if (xb_context_scan(b->o->context_dir, pats ? ignore_fn : NULL, pats, has_neg, &b->ctx, err) <
-        0)
-        return -1;
-    return 0;
+    return xb_context_scan(b->o->context_dir, xb_ignore_count(b->ignore) > 0 ? ignore_fn : NULL,
+                           b->ignore, has_neg, &b->ctx, err);
 }
 
 struct excl {
     const char **pats;
     size_t n;
+    xb_ignore_t *ig;
 };
 
 static bool exclude_fn(void *ud, const char *rel, bool is_dir)
 {
     struct excl *x = ud;
     (void)is_dir;
-    for (size_t i = 0; i < x->n; i++)
-        if (pattern_match(x->pats[i], rel))
-            return true;
-    return false;
+    return xb_ignore_match(x->ig, rel);
 }
 
 /* Longest directory prefix shared by the (cleaned) sources before any glob. */
@@ -223,7 +130,7 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
     cleanup_free char *by = NULL;
     const char *exvals[256];
     cleanup_json json_t *exstr = json_array();
-    struct excl ex = {exvals, 0};
+    struct excl ex = {exvals, 0, NULL};
     if (srcs == NULL) {
         xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
         goto out;
@@ -234,8 +141,16 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
             xb_centry_t e = {0};
             e.path = strdup(h->name);
             e.mode = S_IFREG | 0644;
-            e.len = strlen(h->content);
-            e.data = strdup(h->content);
+            if (h->expand) {
+                if (xb_bx_expand_heredoc(st, h->content, &e.data, err) < 0) {
+                    free(e.path);
+                    xb_error_wrap(err, "%s: %s", where, instr);
+                    goto out;
+                }
+            } else {
+                e.data = strdup(h->content);
+            }
+            e.len = e.data ? strlen(e.data) : 0;
             e.mtime = b->created;
             if (xb_centries_put(&files, &e) == NULL)
                 goto oom;
@@ -348,6 +263,23 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
         free(c);
         exvals[i] = json_string_value(json_array_get(exstr, i));
     }
+    if (ex.n > 0) {
+        cleanup_free char *text = NULL;
+        size_t tl = 0;
+        for (size_t i = 0; i < ex.n; i++)
+            tl += strlen(exvals[i]) + 1;
+        text = calloc(tl + 1, 1);
+        if (text == NULL)
+            goto oom;
+        for (size_t i = 0; i < ex.n; i++) {
+            strcat(text, exvals[i]);
+            strcat(text, "\n");
+        }
+        if (xb_ignore_parse(text, strlen(text), "--exclude", &ex.ig, err) < 0) {
+            xb_error_wrap(err, "%s: %s", where, instr);
+            goto out;
+        }
+    }
     if (xb_bx_stage_index(st, err) < 0)
         goto out;
     json_t *cc = xb_image_config_container(st->config);
@@ -419,6 +351,7 @@ out:
     xb_centries_free(&files);
     xb_centries_free(&out);
     xb_centries_free(&fromidx);
+    xb_ignore_free(ex.ig);
     xb_rm_rf(work, &e2);
     xb_error_clear(&e2);
     return ret;

@@ -43,9 +43,9 @@ typedef struct xb_bctx {
     char *tmpdir;         /* work dir (removed at the end) */
     xb_centries_t ctx;    /* build context index */
     bool ctx_scanned;
-    json_t *ignore;      /* .dockerignore patterns (array of strings) or NULL */
-    json_t *build_args;  /* --build-arg name -> value */
-    json_t *global_args; /* ARGs before the first FROM: name -> value/null */
+    struct xb_ignore *ignore; /* .dockerignore matcher */
+    json_t *build_args;       /* --build-arg name -> value */
+    json_t *global_args;      /* ARGs before the first FROM: name -> value/null */
     xb_bstage_t *stages;
     size_t nstages;
     int64_t created;       /* created/history time */
@@ -64,7 +64,9 @@ void xb_bx_progress(xb_bctx_t *b, const char *fmt, ...) __attribute__((format(pr
  * frees. */
 int xb_bx_expand(xb_bstage_t *st, const char *word, char **out, xb_error_t *err);
 /* Expands a raw word against explicit variables (object name -> value string/null). */
-int xb_bx_expand_vars(json_t *vars, const char *word, char **out, xb_error_t *err);
+int xb_bx_expand_vars(xb_bctx_t *b, json_t *vars, const char *word, char **out, xb_error_t *err);
+/* Expands a heredoc body (COPY/ADD <<EOF with an unquoted delimiter). */
+int xb_bx_expand_heredoc(xb_bstage_t *st, const char *content, char **out, xb_error_t *err);
 /* Expansion that may produce several words (EXPOSE); appends strings to out. */
 int xb_bx_expand_words(xb_bstage_t *st, const char *word, json_t *out, xb_error_t *err);
 /* Variables in scope for st: ARGs with a value, then ENV (ENV wins). New reference. */

@@ -161,12 +161,12 @@ static int do_from(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
     char where[256];
     xb_bx_where(b, in, where, sizeof(where));
     cleanup_free char *image = NULL;
-    if (xb_bx_expand_vars(b->global_args, in->args[0], &image, err) < 0)
+    if (xb_bx_expand_vars(b, b->global_args, in->args[0], &image, err) < 0)
         return xb_error_wrap(err, "%s: FROM", where);
     const char *pf = xb_df_flag_get(in, "platform");
     if (pf != NULL) {
         cleanup_free char *ps = NULL;
-        if (xb_bx_expand_vars(b->global_args, pf, &ps, err) < 0)
+        if (xb_bx_expand_vars(b, b->global_args, pf, &ps, err) < 0)
             return xb_error_wrap(err, "%s: FROM --platform", where);
         if (xb_platform_parse(ps, &st->platform, err) < 0)
             return xb_error_wrap(err, "%s: FROM --platform", where);

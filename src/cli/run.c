@@ -167,7 +167,7 @@ XB_CMD(run)
     rq.workdir = workdir ? workdir : wd && *wd ? wd : "/";
     rq.user = user ? user : xb_json_str(cc, "User") ?: "";
     rq.network = network;
-    rq.where = "xbuild run";
+    rq.where = image;
     int status = 0;
     if (xb_run_execute(&rq, false, NULL, NULL, &status, err) < 0)
         goto out;

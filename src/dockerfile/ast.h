@@ -134,4 +134,12 @@ size_t xb_df_flag_all(const xb_df_instr_t *in, const char *name, const char **va
  * NULL when the word is not a heredoc reference. Borrowed from in. */
 const xb_df_heredoc_t *xb_df_heredoc_for_arg(const xb_df_instr_t *in, const char *arg);
 
+/* RUN (shell form) with heredocs, like BuildKit: when args[0] is exactly one heredoc word
+ * ("<<EOF"), xb_df_heredoc_for_arg(in, in->args[0]) gives the script to run (its content,
+ * written to a file and run by the shell, so a "#!" line picks the interpreter). Otherwise the
+ * heredocs are handed back to the shell: *out = raw + "\n" + content1 + name1 + "\n" +
+ * content2 + name2 ..., one script for SHELL's "-c". Without heredocs *out is a copy of raw.
+ * Caller frees *out. */
+int xb_df_heredoc_script(const xb_df_instr_t *in, char **out, xb_error_t *err);
+
 #endif

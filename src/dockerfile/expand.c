@@ -1,6 +1,7 @@
 /* Variable expansion with quote removal, after BuildKit's shell.Lex (see expand.h). */
 #include <ctype.h>
 #include <fnmatch.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +10,10 @@
 #include "dockerfile/internal.h"
 #include "util/buf.h"
 
-#define LEX_EOF (-1)
-#define MAX_OUT (16u * 1024 * 1024) /* bound on one expansion result */
+#define LEX_EOF           (-1)
+#define MAX_OUT           (16u * 1024 * 1024) /* bound on one expansion result */
+#define MAX_PATTERN_VALUE 1024u /* ${V#p} ${V/p/r}: quadratic+ work, keep inputs small */
+#define MAX_PATTERN       256u
 
 struct words {
     xb_strv_t v;
@@ -234,6 +237,40 @@ static int replace_pattern(struct lex *l, const char *val, bool all, const char 
     return r < 0 ? oom(l) : 0;
 }
 
+/* ${V#p} ${V##p} ${V%p} ${V%%p} ${V/p/r} ${V//p/r}; the lexer is after the operator char. */
+static int pattern_op(struct lex *l, int ch, const char *nm, const char *v, xb_buf_t *res)
+{
+    xb_buf_t pat = XB_BUF_INIT, repl = XB_BUF_INIT;
+    bool twice = peek(l) == ch;
+    int r;
+    if (twice)
+        next(l);
+    if (ch == '/')
+        r = stop_on(l, '/', true, &pat, NULL);
+    else
+        r = stop_on(l, '}', true, &pat, NULL);
+    if (r == 0 && ch == '/')
+        r = stop_on(l, '}', false, &repl, NULL);
+    if (r < 0)
+        goto out;
+    if ((v ? strlen(v) : 0) > MAX_PATTERN_VALUE || pat.len > MAX_PATTERN) {
+        r = xb_error_set(l->err, XB_ERR_PARSE,
+                         "${%s%c...}: pattern operations need a value under %u bytes and a "
+                         "pattern under %u bytes",
+                         nm, (char)ch, MAX_PATTERN_VALUE, MAX_PATTERN);
+        goto out;
+    }
+    if (ch == '/')
+        r = replace_pattern(l, v ? v : "", twice, pat.data ? pat.data : "",
+                            repl.data ? repl.data : "", res);
+    else
+        r = trim_pattern(l, v ? v : "", ch, twice, pat.data ? pat.data : "", res);
+out:
+    xb_buf_free(&pat);
+    xb_buf_free(&repl);
+    return r;
+}
+
 static int dollar_brace(struct lex *l, xb_buf_t *res)
 {
     int c = peek(l);
@@ -241,7 +278,7 @@ static int dollar_brace(struct lex *l, xb_buf_t *res)
         return missing_brace(l);
     if (c == '{' || c == '}' || c == ':')
         return xb_error_set(l->err, XB_ERR_PARSE, "syntax error: bad substitution");
-    xb_buf_t name = XB_BUF_INIT, word = XB_BUF_INIT, repl = XB_BUF_INIT;
+    xb_buf_t name = XB_BUF_INIT, word = XB_BUF_INIT;
     int r = 0;
     if (read_name(l, &name) < 0) {
         r = oom(l);
@@ -272,26 +309,10 @@ static int dollar_brace(struct lex *l, xb_buf_t *res)
     case '-':
         break;
     case '#':
-    case '%': {
-        bool longest = peek(l) == ch;
-        if (longest)
-            next(l);
-        if ((r = stop_on(l, '}', true, &word, NULL)) < 0)
-            goto out;
-        r = trim_pattern(l, v ? v : "", ch, longest, word.data ? word.data : "", res);
+    case '%':
+    case '/':
+        r = pattern_op(l, ch, nm, v, res);
         goto out;
-    }
-    case '/': {
-        bool all = peek(l) == '/';
-        if (all)
-            next(l);
-        if ((r = stop_on(l, '/', true, &word, NULL)) < 0 ||
-            (r = stop_on(l, '}', false, &repl, NULL)) < 0)
-            goto out;
-        r = replace_pattern(l, v ? v : "", all, word.data ? word.data : "",
-                            repl.data ? repl.data : "", res);
-        goto out;
-    }
     case LEX_EOF:
         r = missing_brace(l);
         goto out;
@@ -325,7 +346,6 @@ static int dollar_brace(struct lex *l, xb_buf_t *res)
 out:
     xb_buf_free(&name);
     xb_buf_free(&word);
-    xb_buf_free(&repl);
     return r;
 }
 
@@ -375,6 +395,8 @@ static int stop_on(struct lex *l, int stop, bool raw_escapes, xb_buf_t *res, str
                            w_str(w, tmp.data ? tmp.data : "", tmp.len, c != '$') < 0))
                 r = oom(l);
             xb_buf_free(&tmp);
+            if (r == 0 && res->len > MAX_OUT)
+                r = xb_error_set(l->err, XB_ERR_PARSE, "expansion larger than %u bytes", MAX_OUT);
             if (r < 0)
                 return r;
             continue;
@@ -524,4 +546,10 @@ int xb_df_instr_expand_split(const xb_dockerfile_t *df, const xb_df_instr_t *in,
     if (r < 0)
         return xb_error_wrap(err, "%s:%d", df->path, in->line);
     return r;
+}
+
+const char *xb_df_json_lookup(const char *name, void *ud)
+{
+    json_t *v = json_object_get((const json_t *)ud, name);
+    return json_is_string(v) ? json_string_value(v) : NULL;
 }

@@ -23,6 +23,10 @@
 /* Value of a variable, or NULL when unset (set-but-empty is ""). Borrowed. */
 typedef const char *(*xb_df_lookup_fn)(const char *name, void *ud);
 
+/* Lookup adaptor for variables kept in a jansson object: ud is a json_t object whose string
+ * members are set variables; a missing member or a non-string (e.g. null) is unset. */
+const char *xb_df_json_lookup(const char *name, void *ud);
+
 /* One word (BuildKit ProcessWord): expands and removes quotes; whitespace is kept, never
  * split. Used for ENV/LABEL keys and values, ARG defaults, WORKDIR, USER, STOPSIGNAL, FROM
  * image, COPY/ADD sources and dest, VOLUME/EXPOSE entries, flag values.

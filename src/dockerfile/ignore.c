@@ -381,3 +381,17 @@ const char *xb_ignore_pattern(const xb_ignore_t *ig, size_t i)
 {
     return ig && i < ig->n ? ig->p[i].shown : NULL;
 }
+
+bool xb_ignore_match_cb(void *ud, const char *relpath, bool is_dir)
+{
+    (void)is_dir;
+    return xb_ignore_match((const xb_ignore_t *)ud, relpath);
+}
+
+bool xb_ignore_has_exceptions(const xb_ignore_t *ig)
+{
+    for (size_t i = 0; ig != NULL && i < ig->n; i++)
+        if (ig->p[i].exclusion)
+            return true;
+    return false;
+}

@@ -43,6 +43,11 @@ bool xb_ignore_match(const xb_ignore_t *ig, const char *relpath);
 /* For an excluded directory: whether an exception pattern could re-include something below
  * it, so a context walk must still descend into it (and test each entry). */
 bool xb_ignore_may_match_below(const xb_ignore_t *ig, const char *reldir);
+/* Callback form of xb_ignore_match for context walkers: ud is a const xb_ignore_t *; is_dir
+ * is not needed (a pattern matches files and directories alike). */
+bool xb_ignore_match_cb(void *ud, const char *relpath, bool is_dir);
+/* Whether any pattern is an exception ("!..."): without one no excluded dir needs a walk. */
+bool xb_ignore_has_exceptions(const xb_ignore_t *ig);
 /* Number of patterns, and pattern i ("!..." for exceptions; borrowed), for diagnostics. */
 size_t xb_ignore_count(const xb_ignore_t *ig);
 const char *xb_ignore_pattern(const xb_ignore_t *ig, size_t i);

@@ -413,3 +413,21 @@ const xb_df_heredoc_t *xb_df_heredoc_for_arg(const xb_df_instr_t *in, const char
     free(h.name);
     return found;
 }
+
+int xb_df_heredoc_script(const xb_df_instr_t *in, char **out, xb_error_t *err)
+{
+    xb_buf_t b = XB_BUF_INIT;
+    int r = xb_buf_puts(&b, in->raw ? in->raw : "");
+    for (size_t i = 0; r == 0 && i < in->nheredocs; i++) {
+        r |= xb_buf_putc(&b, '\n');
+        r |= xb_buf_puts(&b, in->heredocs[i].content ? in->heredocs[i].content : "");
+        r |= xb_buf_puts(&b, in->heredocs[i].name);
+    }
+    if (r != 0) {
+        xb_buf_free(&b);
+        *out = NULL;
+        return OOM();
+    }
+    *out = xb_buf_steal(&b);
+    return 0;
+}

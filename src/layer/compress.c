@@ -53,7 +53,7 @@ int xb_compressor_new(xb_compression_t c, int level, int threads, xb_sink_fn sin
         break;
     }
     case XB_COMPRESSION_ZSTD:
-        if (level < 0)
+        if (level <= 0) /* 0 is zstd's own "default" */
             level = 3;
         if (level < 1 || level > ZSTD_maxCLevel()) {
             xb_compressor_free(z);

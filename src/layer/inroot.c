@@ -13,7 +13,19 @@
 #include "layer/inroot.h"
 #include "util/cleanup.h"
 
+static char *clean(const char *path, bool clamp, xb_error_t *err);
+
 char *xb_inroot_clean(const char *path, xb_error_t *err)
+{
+    return clean(path, false, err);
+}
+
+char *xb_inroot_clean_clamp(const char *path)
+{
+    return clean(path, true, NULL);
+}
+
+static char *clean(const char *path, bool clamp, xb_error_t *err)
 {
     size_t n = strlen(path);
     if (n >= PATH_MAX) {
@@ -37,6 +49,8 @@ char *xb_inroot_clean(const char *path, xb_error_t *err)
         if (cl == 0 || (cl == 1 && s[0] == '.'))
             continue;
         if (cl == 2 && s[0] == '.' && s[1] == '.') {
+            if (len == 0 && clamp)
+                continue;
             if (len == 0) {
                 free(out);
                 xb_error_set(err, XB_ERR_INVALID, "path '%s' climbs out of its root", path);

@@ -16,6 +16,10 @@
  * than PATH_MAX. */
 char *xb_inroot_clean(const char *path, xb_error_t *err);
 
+/* Like xb_inroot_clean, but ".." at the root stays at the root (how the kernel resolves a
+ * symlink target under RESOLVE_IN_ROOT). Never fails except for length/memory (NULL). */
+char *xb_inroot_clean_clamp(const char *path);
+
 /* Opens path (relative to rootfd, resolved inside it; "" = the root) with flags (O_CLOEXEC is
  * added). Returns the fd, or a negative errno value (no *err: callers decide, e.g. ENOENT). */
 int xb_inroot_open(int rootfd, const char *path, int flags, unsigned mode);

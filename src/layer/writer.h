@@ -33,7 +33,7 @@ typedef enum xb_layer_compression { /* tag differs from store/walk.h enum xb_com
 
 typedef struct xb_layer_opts {
     xb_compression_t compression;
-    int level;           /* -1: default (gzip 6, zstd 3); gzip 0..9, zstd 1..19 */
+    int level;           /* -1: default (gzip 6, zstd 3); gzip 0..9, zstd 1..22 (0: 3) */
     int threads;         /* compression threads; 0 = all online cores */
     int64_t clamp_mtime; /* -1: none; else an entry mtime > clamp_mtime becomes clamp_mtime */
 } xb_layer_opts_t;

@@ -78,7 +78,8 @@ static void set_body(xb_http_req_t *rq, const struct src *s, int64_t off, int64_
 
 /* Asks the registry how much of the session it holds. 0 with *next and *loc updated, or -1 when
  * the session is gone (start over). */
-static int session_status(xb_registry_t *r, char **loc, int64_t *next, const char *op)
+static int session_status(xb_registry_t *r, char **loc, int64_t acked, int64_t *next,
+                          const char *op)
 {
     xb_error_t e = XB_ERROR_INIT;
     xb_http_req_t rq = {.method = "GET", .url = *loc, .op = op, .body_fd = -1};
@@ -88,6 +89,9 @@ static int session_status(xb_registry_t *r, char **loc, int64_t *next, const cha
     if (rc < 0 || resp.status != 204)
         return -1;
     int64_t n = range_next(resp.range);
+    /* distribution says "0-0" for an empty session too: trust it only past what it acked */
+    if (n == 1 && acked == 0 && resp.range && strstr(resp.range, "0-0"))
+        n = 0;
     *next = n < 0 ? 0 : n;
     if (resp.location) {
         char *nl = xb_http_resolve(resp.url, resp.location);
@@ -167,7 +171,7 @@ static int upload(xb_registry_t *r, const char *digest, const struct src *s, xb_
                      rc < 0 ? err->msg : "HTTP status");
             xb_error_clear(err);
             xb_http_backoff(failures - 1, resp.status == 429 ? resp.retry_after : -1);
-            if (session_status(r, &loc, &off, op) < 0)
+            if (session_status(r, &loc, off, &off, op) < 0 || off > s->size)
                 restart = true;
             else
                 xb_debug("%s: resuming at byte %" PRId64, op, off);

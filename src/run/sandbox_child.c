@@ -22,6 +22,7 @@
 #include "layer/inroot.h"
 #include "run/sandbox-internal.h"
 #include "run/user.h"
+#include "util/cleanup.h"
 #include "util/fs.h"
 
 extern char **environ;
@@ -70,26 +71,12 @@ static int rel_of(struct child *c, int fd, char *out, size_t n)
     return 0;
 }
 
-/* Opens (creating when missing, and recording what was created) the mount target rel inside
- * the root. Returns an O_PATH fd, or -1 when optional and impossible. */
-static int target(struct child *c, const char *rel, bool dir, bool optional)
+/* Creates what is missing of rel (a dir, or a file when !dir) inside the root; a dangling
+ * symlink on the way is followed inside the root. Returns 0, or 1 with *next set to the
+ * path to retry with (a symlink was met). */
+static int create_path(struct child *c, const char *rel, bool dir, bool record, bool optional,
+                       char *next, size_t nn)
 {
-    int fd = xb_inroot_open(c->rootfd, rel, O_PATH, 0);
-    if (fd >= 0) {
-        struct stat st;
-        if (fstat(fd, &st) == 0 && (S_ISDIR(st.st_mode) != dir)) {
-            close(fd);
-            if (optional)
-                return -1;
-            FAIL(c, "mount target /%s exists and is %sa directory", rel, dir ? "not " : "");
-        }
-        return fd;
-    }
-    if (fd != -ENOENT) {
-        if (optional)
-            return -1;
-        FAIL(c, "mount target /%s: %s", rel, strerror(-fd));
-    }
     char buf[PATH_MAX];
     snprintf(buf, sizeof buf, "%s", rel);
     size_t n = strlen(buf);
@@ -116,6 +103,27 @@ static int target(struct child *c, const char *rel, bool dir, bool optional)
                 return -1;
             FAIL(c, "mount target /%s: parent of /%s: %s", rel, buf, strerror(-pfd));
         }
+        char prel[PATH_MAX];
+        if (rel_of(c, pfd, prel, sizeof prel) < 0)
+            FAIL(c, "mount target /%s: cannot locate /%s", rel, buf);
+        struct stat lst;
+        if (fstatat(pfd, comp, &lst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lst.st_mode)) {
+            /* dangling symlink: continue at its target, inside the root */
+            char lt[PATH_MAX], joined[3 * PATH_MAX];
+            ssize_t ll = readlinkat(pfd, comp, lt, sizeof lt - 1);
+            close(pfd);
+            if (ll < 0)
+                FAIL(c, "mount target /%s: readlink /%s: %s", rel, buf, strerror(errno));
+            lt[ll] = '\0';
+            snprintf(joined, sizeof joined, "%s/%s/%s", lt[0] == '/' ? "" : prel, lt,
+                     save ? buf + end + 1 : "");
+            char *cl = xb_inroot_clean_clamp(joined);
+            if (cl == NULL)
+                FAIL(c, "mount target /%s: path too long", rel);
+            snprintf(next, nn, "%s", cl);
+            free(cl);
+            return 1;
+        }
         struct stat before, after;
         fstat(pfd, &before);
         bool last = save == '\0';
@@ -134,8 +142,7 @@ static int target(struct child *c, const char *rel, bool dir, bool optional)
             FAIL(c, "cannot create mount point /%s: %s", buf, strerror(errno));
         }
         fstat(pfd, &after);
-        char prel[PATH_MAX];
-        if (rel_of(c, pfd, prel, sizeof prel) == 0 && c->stubs)
+        if (record && c->stubs)
             fprintf(c->stubs, "%s%s%s\t%lld.%09ld\t%lld.%09ld\n", prel, *prel ? "/" : "", comp,
                     (long long)before.st_mtim.tv_sec, before.st_mtim.tv_nsec,
                     (long long)after.st_mtim.tv_sec, after.st_mtim.tv_nsec);
@@ -144,10 +151,47 @@ static int target(struct child *c, const char *rel, bool dir, bool optional)
     }
     if (c->stubs)
         fflush(c->stubs);
-    fd = xb_inroot_open(c->rootfd, rel, O_PATH, 0);
-    if (fd < 0)
-        FAIL(c, "mount target /%s: %s", rel, strerror(-fd));
-    return fd;
+    return 0;
+}
+
+/* Opens (creating when missing, and recording what was created when record is set) the mount
+ * target rel inside the root. Returns an O_PATH fd, or -1 when optional and impossible. */
+static int target_ex(struct child *c, const char *rel, bool dir, bool optional, bool record)
+{
+    char cur[PATH_MAX];
+    snprintf(cur, sizeof cur, "%s", rel);
+    for (int hops = 0; hops < 40; hops++) {
+        int fd = xb_inroot_open(c->rootfd, cur, O_PATH, 0);
+        if (fd >= 0) {
+            struct stat st;
+            if (fstat(fd, &st) == 0 && (S_ISDIR(st.st_mode) != dir)) {
+                close(fd);
+                if (optional)
+                    return -1;
+                FAIL(c, "mount target /%s exists and is %sa directory", rel, dir ? "not " : "");
+            }
+            return fd;
+        }
+        if (fd != -ENOENT) {
+            if (optional)
+                return -1;
+            FAIL(c, "mount target /%s: %s", rel, strerror(-fd));
+        }
+        char next[PATH_MAX];
+        int r = create_path(c, cur, dir, record, optional, next, sizeof next);
+        if (r < 0)
+            return -1;
+        if (r == 1)
+            snprintf(cur, sizeof cur, "%s", next);
+    }
+    if (optional)
+        return -1;
+    FAIL(c, "mount target /%s: too many levels of symbolic links", rel);
+}
+
+static int target(struct child *c, const char *rel, bool dir, bool optional)
+{
+    return target_ex(c, rel, dir, optional, true);
 }
 
 static void remount_ro(struct child *c, const char *rel, unsigned long flags)
@@ -440,6 +484,10 @@ void xb_sandbox_child(const xb_sandbox_t *sb, int errfd)
         bind_host(c, host, rel, true);
     }
     setup_user_mounts(c);
+    /* WORKDIR: created (and kept in the layer, as with Docker) inside the root */
+    cleanup_free char *wd = xb_inroot_clean_clamp(sb->cwd && *sb->cwd ? sb->cwd : "/");
+    if (wd && *wd)
+        close(target_ex(c, wd, true, false, false));
 
     if (chdir(sb->rootfs) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
         umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
@@ -458,8 +506,6 @@ void xb_sandbox_child(const xb_sandbox_t *sb, int errfd)
     if (xb_user_resolve(sb->user, "/etc/passwd", "/etc/group", &u, &e) < 0)
         FAIL(c, "%s", e.msg);
     const char *cwd = sb->cwd && *sb->cwd ? sb->cwd : "/";
-    if (xb_mkdir_p(cwd, 0755, &e) < 0)
-        FAIL(c, "WORKDIR %s: %s", cwd, e.msg);
     char **env = make_env(sb->env, u.home);
     int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (nul >= 0) {

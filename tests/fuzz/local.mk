@@ -10,3 +10,10 @@ tests_fuzz_dockerfile_fuzz_SOURCES = tests/fuzz/dockerfile_fuzz.c tests/fuzz/rep
 tests_fuzz_dockerfile_fuzz_CPPFLAGS = $(AM_CPPFLAGS) -DXB_FUZZ_CORPUS='"dockerfile"'
 tests_fuzz_dockerfile_fuzz_LDADD = $(XB_LIBS)
 TESTS += tests/fuzz/dockerfile_fuzz
+
+# image: index/manifest/config JSON model, platform parsing and selection (layer helper)
+check_PROGRAMS += tests/fuzz/image_fuzz
+tests_fuzz_image_fuzz_SOURCES = tests/fuzz/image_fuzz.c tests/fuzz/replay.c tests/fuzz/replay.h
+tests_fuzz_image_fuzz_CPPFLAGS = $(AM_CPPFLAGS) -DXB_FUZZ_CORPUS='"image"'
+tests_fuzz_image_fuzz_LDADD = $(XB_LIBS)
+TESTS += tests/fuzz/image_fuzz

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# xbuild binfmt: status (text/JSON), install/uninstall, a foreign entry without F and one with a
+# dynamically linked interpreter are diagnosed; RUN/run without a handler stops with the fix.
+# Uses mips64le and loong64 only, so parallel tests (arm64, arm, ppc64le, s390x) are unaffected.
+. "$top_srcdir/tests/lib/common.sh"
+. "$top_srcdir/tests/lib/busybox.sh"
+require_root "binfmt_misc"
+[ -x /usr/bin/qemu-mips64el-static ] || { echo "1..0 # SKIP qemu-user-static missing"; exit 0; }
+BM=/proc/sys/fs/binfmt_misc
+restore() { "$XBUILD" binfmt --uninstall loong64 mips64le >/dev/null 2>&1; "$XBUILD" binfmt --install mips64le >/dev/null 2>&1; }
+at_exit restore
+
+check "--help" "$XBUILD" binfmt --help
+check_fails "unknown architecture is a usage error" "$XBUILD" binfmt --install sparc
+out=$("$XBUILD" binfmt --status)
+like "status lists amd64 as native" "$out" '^amd64 +native'
+json=$("$XBUILD" binfmt --status --json)
+is "JSON has 10 architectures" "$(printf '%s' "$json" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" 10
+
+check "uninstall mips64le" "$XBUILD" binfmt --uninstall mips64le
+like "mips64le missing" "$("$XBUILD" binfmt --status)" '^mips64le +missing'
+check "install mips64le" "$XBUILD" binfmt --install mips64le
+st=$(cat $BM/qemu-mips64el 2>/dev/null)
+like "registered with the -binfmt-P wrapper" "$st" 'interpreter /usr/libexec/qemu-binfmt/mips64el-binfmt-P'
+like "flags include P and F" "$st" 'flags: P?O?C?F'
+like "status: emulated, static" "$("$XBUILD" binfmt --status)" '^mips64le +emulated +qemu-mips64el +/usr/libexec/qemu-binfmt/mips64el-binfmt-P +POCF +static'
+is "install again is a no-op" "$("$XBUILD" binfmt --install mips64le)" "mips64le: already registered"
+
+# RUN/run of a platform without a handler
+if bb_image mips64el bb:mips64 linux/mips64le 2>/dev/null; then
+    "$XBUILD" binfmt --uninstall mips64le >/dev/null
+    out=$("$XBUILD" run --platform linux/mips64le bb:mips64 uname -m 2>&1)
+    like "run without a handler: actionable error" "$out" "no binfmt_misc handler for mips64le: run 'xbuild binfmt --install mips64le' or pass --install-binfmt"
+    mkdir -p "$T/c"; printf 'FROM bb:mips64\nRUN true\n' >"$T/c/Dockerfile"
+    out=$("$XBUILD" bud --platform linux/mips64le "$T/c" 2>&1)
+    like "bud without a handler: actionable error with the line" "$out" "Dockerfile:2.*no binfmt_misc handler for mips64le"
+    is "run --install-binfmt registers on the fly" "$("$XBUILD" run --install-binfmt --platform linux/mips64le bb:mips64 uname -m 2>/dev/null)" mips64
+    # argv[0] preserved (busybox applet through a symlink needs P)
+    is "argv[0] preserved for busybox applets" "$("$XBUILD" run --platform linux/mips64le bb:mips64 sh -c 'echo ok')" ok
+else
+    skip "no busybox-static:mips64el (4 checks)"
+fi
+
+# foreign registrations: loong64 without F, then with a dynamically linked interpreter
+"$XBUILD" binfmt --uninstall loong64 >/dev/null
+magic='\x7f\x45\x4c\x46\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x02\x01'
+mask='\xff\xff\xff\xff\xff\xff\xff\xfc\x00\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff'
+echo ":xbtest-loong:M::$magic:$mask:/usr/bin/qemu-loongarch64-static:" >$BM/register
+out=$("$XBUILD" binfmt --status)
+like "foreign entry without F reported" "$out" '^loong64 +broken +xbtest-loong .*no F flag'
+out=$("$XBUILD" binfmt --install loong64 2>&1)
+like "install registers in front of the foreign entry" "$out" 'loong64: registered \(in front of another entry\)'
+like "then emulated" "$("$XBUILD" binfmt --status)" '^loong64 +emulated +qemu-loongarch64'
+"$XBUILD" binfmt --uninstall loong64 >/dev/null
+is "uninstall removes both entries" "$(ls $BM | grep -c -e xbtest-loong -e qemu-loongarch64)" 0
+echo ":xbtest-loong:M::$magic:$mask:/bin/true:F" >$BM/register
+like "dynamically linked interpreter with F diagnosed" "$("$XBUILD" binfmt --status)" '^loong64 +broken .*dynamic .*dynamically linked'
+like "JSON problem field" "$("$XBUILD" binfmt --status --json)" '"arch":"loong64"[^}]*"static":false[^}]*"problem":"interpreter dynamically linked'
+done_testing

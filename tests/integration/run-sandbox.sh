@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The sandbox: namespaces, no host fds, mounts resolved inside their roots (planted symlinks
+# cannot redirect a mount to the host), hostile --mount specs refused, Ctrl-C/SIGTERM kill the
+# step's PID namespace and leave no mounts or processes behind; `xbuild run` semantics.
+. "$top_srcdir/tests/lib/common.sh"
+. "$top_srcdir/tests/lib/busybox.sh"
+require_root "namespaces"
+bb_image amd64 bb:amd64 linux/amd64 || { echo "Bail out! no base image"; exit 1; }
+R() { "$XBUILD" run bb:amd64 "$@"; }
+
+is "PID namespace: the command is PID 2 (under the sandbox's init)" "$(R sh -c 'echo $$')" 2
+is "PID namespace: no host process visible" "$(R sh -c 'test -d /proc/$$ && ! test -d /proc/'"$$"' && echo own')" own
+is "hostname" "$(R hostname)" xbuild
+is "UTS namespace keeps the host hostname" "$(hostname)" "$(hostname)"
+is "only fds 0-2 reach the command (no host fd leaks)" "$(R sh -c 'ls /proc/self/fd' 9</etc/passwd | tr '\n' ' ')" "0 1 2 3 "
+like "/sys is read-only" "$(R sh -c 'touch /sys/x 2>&1; grep " /sys " /proc/mounts')" 'sysfs /sys sysfs ro'
+is "/dev has the minimal nodes" "$(R sh -c 'for d in null zero full random urandom tty; do test -c /dev/$d && echo -n y; done')" yyyyyy
+is "/dev/shm is a tmpfs" "$(R sh -c 'grep -c " /dev/shm tmpfs" /proc/mounts')" 1
+is "exit status propagates" "$(R sh -c 'exit 5'; echo $?)" 5
+is "changes are discarded" "$(R sh -c 'echo x > /marker'; R sh -c 'test -e /marker && echo present || echo absent')" absent
+is "-e and -w" "$("$XBUILD" run -e FOO=bar -w /tmp bb:amd64 sh -c 'echo $FOO $(pwd)' 2>&1)" "bar /tmp"
+is "--user by name" "$("$XBUILD" run --user builder bb:amd64 id -un)" builder
+like "unknown user fails clearly" "$("$XBUILD" run --user nosuch bb:amd64 true 2>&1)" 'unable to find user nosuch'
+like "missing command fails clearly" "$(R /nonexistent 2>&1)" 'exec /nonexistent: No such file'
+
+# planted symlinks cannot redirect mounts or WORKDIR to the host
+mkdir -p "$T/hostdir" "$T/c"
+echo sentinel >"$T/hostdir/keep"
+cat >"$T/c/Dockerfile" <<DF
+FROM bb:amd64
+RUN ln -s $T/hostdir /evil && ln -s ../../../../../../../../$T/hostdir /evil2
+RUN --mount=type=tmpfs,target=/evil/sub echo x > /evil/sub/f
+RUN --mount=type=cache,target=/evil2/cache echo y > /evil2/cache/g
+WORKDIR /evil/wd
+RUN echo z > made-here
+DF
+out=$("$XBUILD" bud -t planted "$T/c" 2>&1)
+check "build with planted symlinks succeeds (contained)" test $? -eq 0
+is "host dir untouched" "$(ls -A "$T/hostdir" | tr '\n' ' ')" "keep "
+like "WORKDIR through the symlink stayed in the rootfs" "$(layer_list "$(img_layers planted | tail -1)")" "${T#/}/hostdir/wd/made-here"
+# hostile --mount specs
+printf 'FROM bb:amd64\nRUN --mount=type=bind,source=../../etc,target=/x true\n' >"$T/c/Dockerfile"
+like "bind source outside the context refused" "$("$XBUILD" bud "$T/c" 2>&1)" 'climbs out of its root'
+printf 'FROM bb:amd64\nRUN --mount=type=cache,id=../../../escape,target=/x true\n' >"$T/c/Dockerfile"
+like "cache id outside its root refused" "$("$XBUILD" bud "$T/c" 2>&1)" 'climbs out of its root'
+mkdir -p "$T/c/etc"; echo inner >"$T/c/etc/inner"
+ln -s /etc "$T/c/etclink"
+printf 'FROM bb:amd64\nRUN --mount=type=bind,source=etclink,target=/x test -e /x/inner -a ! -e /x/passwd\n' >"$T/c/Dockerfile"
+check "context symlink to /etc resolves inside the context" "$XBUILD" bud -q "$T/c"
+
+printf 'FROM bb:amd64\nRUN --mount=type=bind,source=etc,target=/x,rw echo w > /x/written && test -f /x/written\n' >"$T/c/Dockerfile"
+check "rw bind mount is writable" "$XBUILD" bud -q "$T/c"
+check "rw bind writes are discarded (context untouched)" test ! -e "$T/c/etc/written"
+
+# interrupts: no mounts, processes or work dirs left
+for sig in INT TERM; do
+    "$XBUILD" run bb:amd64 sh -c 'sleep 1000' &
+    pid=$!
+    sleep 1.5
+    kill -$sig $pid
+    wait $pid; rc=$?
+    check "SIG$sig stops xbuild run (rc=$rc)" test $rc -ne 0
+    sleep 0.3
+    is "SIG$sig: no overlay mount left" "$(grep -c "$XB_ROOT" /proc/mounts)" 0
+    is "SIG$sig: no sandboxed process left" "$(pgrep -f 'sleep 1000' | wc -l)" 0
+    is "SIG$sig: work dir removed" "$(ls "$XB_ROOT/xbuild/tmp" | grep -c '^run-')" 0
+done
+done_testing

@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "../lib/tap.h"
 #include "dockerfile/expand.h"
 #include "dockerfile/vars.h"
@@ -123,6 +125,21 @@ int main(void)
     is_str(ex("${str//ba/fo}"), "fooforfoz", "// all");
     is_str(ex("${str#x}"), "foobarbaz", "# no match");
 
+    /* limits on untrusted input */
+    {
+        char *bigv = malloc(2 * 1024 * 1024 + 1);
+        memset(bigv, 'a', 2 * 1024 * 1024);
+        bigv[2 * 1024 * 1024] = '\0';
+        xb_df_vars_set(&V, "BIG", bigv);
+        free(bigv);
+        ok(strncmp(ex("${BIG//a/b}"), "ERR:${BIG/...}: pattern operations need", 39) == 0,
+           "pattern op on a huge value refused");
+        ok(strcmp(ex("$BIG$BIG$BIG$BIG$BIG$BIG$BIG$BIG$BIG"),
+                  "ERR:expansion larger than 16777216 bytes") == 0,
+           "expansion size bounded");
+        xb_df_vars_unset(&V, "BIG");
+    }
+
     /* syntax errors */
     is_str(ex("${FOO"), "ERR:syntax error: missing '}'", "missing }");
     is_str(ex("${"), "ERR:syntax error: missing '}'", "${ at end");
@@ -222,6 +239,17 @@ int main(void)
         free(out);
         xb_df_vars_free(&env);
         xb_df_vars_free(&args);
+    }
+    /* jansson-object lookup */
+    {
+        json_t *o = json_pack("{s:s, s:n, s:s}", "A", "x y", "N", "E", "");
+        char *out = NULL;
+        xb_error_t err = XB_ERROR_INIT;
+        xb_df_expand_word("$A|${N-unset}|${E-unset}|${M:-dflt}", '\\', xb_df_json_lookup, o, &out,
+                          &err);
+        is_str(out, "x y|unset||dflt", "json lookup: strings set, null/missing unset");
+        free(out);
+        json_decref(o);
     }
     xb_df_vars_free(&V);
     return tap_done();

@@ -90,6 +90,8 @@ int main(void)
         ok(xb_ignore_match(ig, "docs/a.txt"), "content excluded");
         ok(!xb_ignore_match(ig, "docs/keep.txt"), "exception below excluded dir");
         ok(xb_ignore_may_match_below(ig, "docs"), "walk must descend into docs");
+        ok(xb_ignore_has_exceptions(ig), "has exceptions");
+        ok(xb_ignore_match_cb(ig, "docs/a.txt", false), "callback form");
         ok(!xb_ignore_may_match_below(ig, "other"), "no need to descend elsewhere");
         xb_ignore_free(ig);
     }
@@ -103,6 +105,7 @@ int main(void)
     {
         xb_ignore_t *ig = load("build\n");
         ok(!xb_ignore_may_match_below(ig, "build"), "no exceptions: skip the dir");
+        ok(!xb_ignore_has_exceptions(ig), "no exceptions");
         xb_ignore_free(ig);
     }
     {

@@ -104,6 +104,13 @@ static void test_heredocs(void)
     is_int(df->instrs[2].heredocs[0].fd, 2, "fd prefix");
     is_int(df->instrs[2].line, 7, "line after heredocs");
     is_int(df->instrs[3].nheredocs, 0, "JSON form takes no heredoc");
+    char *script = NULL;
+    xb_error_t err = XB_ERROR_INIT;
+    ok(xb_df_heredoc_script(&df->instrs[2], &script, &err) == 0, "heredoc script");
+    is_str(script, "2<<EOF cat\nx\nEOF", "script = command + bodies + delimiters");
+    free(script);
+    ok(xb_df_heredoc_for_arg(&df->instrs[2], df->instrs[2].args[0]) == NULL,
+       "not a single-heredoc RUN");
 }
 
 static void test_trigger(void)
