@@ -84,9 +84,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     xb_run_mount_t m;
     xb_error_t err = XB_ERROR_INIT;
     if (xb_run_mount_parse(spec, &m, &err) == 0) {
-        if (m.target == NULL || m.target[0] == '\0' || m.target[0] == '/' ||
-            strstr(m.target, "..") == m.target)
-            abort(); /* targets are cleaned and relative */
+        if (m.target == NULL || m.target[0] == '\0' || m.target[0] == '/')
+            abort();                         /* targets are cleaned and relative */
+        for (const char *c = m.target; c;) { /* no "", "." or ".." component */
+            size_t l = strcspn(c, "/");
+            if (l == 0 || (l == 1 && c[0] == '.') || (l == 2 && c[0] == '.' && c[1] == '.'))
+                abort();
+            c = c[l] ? c + l + 1 : NULL;
+        }
         xb_run_mount_clear(&m);
     }
     xb_error_clear(&err);
