@@ -322,3 +322,30 @@ int xb_store_prune(xb_store_t *s, json_t **report, xb_error_t *err)
                         (json_int_t)p.layers, "removed", removed);
     return *report ? 0 : xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
 }
+
+int xb_store_prune_cache(xb_store_t *s, long long *removed, xb_error_t *err)
+{
+    cleanup_free char *dir = xb_store_path(s, "xbuild/cache");
+    if (dir == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    int lk = xb_store_lock(s, err);
+    if (lk < 0)
+        return lk;
+    long long n = 0;
+    int r = 0;
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d != NULL && r >= 0 && (de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        cleanup_free char *p = xb_path_join(dir, de->d_name);
+        if ((r = xb_rm_rf(p, err)) >= 0)
+            n++;
+    }
+    if (d != NULL)
+        closedir(d);
+    xb_store_unlock(lk);
+    if (removed != NULL)
+        *removed = n;
+    return r < 0 ? r : 0;
+}

@@ -219,7 +219,11 @@ int xb_store_resolve(xb_store_t *s, const char *image, json_t **descriptor, xb_e
     }
     if (e == NULL) {
         /* A digest or a digest prefix (with or without "sha256:"). */
-        const char *hex = strncmp(image, "sha256:", 7) == 0 ? image + 7 : image;
+        const char *at = strchr(image, '@'); /* "name@sha256:..." -> the digest */
+        const char *dpart = at ? at + 1 : image;
+        const char *hex = strncmp(dpart, "sha256:", 7) == 0 ? dpart + 7 : dpart;
+        if (at != NULL && strlen(hex) != 64)
+            hex = ""; /* a name@digest must carry the full digest */
         size_t hl = strlen(hex);
         if (hl >= 12 && hl <= 64 && is_hex(hex)) {
             cleanup_buf xb_buf_t cands = XB_BUF_INIT;

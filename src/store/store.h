@@ -93,5 +93,8 @@ int xb_store_prune(xb_store_t *s, json_t **report, xb_error_t *err);
  * that dir was created are kept too (the build may not have tagged them yet).
  * The full report: {"blobs":N,"bytes":N,"tmp":N,"layers":N,"removed":[paths relative to
  * root]}. */
+/* Drops the whole build cache (everything under xbuild/cache/, under the lock), so that the next
+ * prune also removes what only the cache kept. *removed: top-level entries removed. */
+int xb_store_prune_cache(xb_store_t *s, long long *removed, xb_error_t *err);
 
 #endif

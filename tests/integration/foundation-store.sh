@@ -149,6 +149,14 @@ is "docker-archive round trip content" "$(cat "$T/u3/rootfs/etc/greeting" 2>&1)"
 check "docker-archive of an index picks --platform" xb push -q --platform linux/arm64 localhost:5000/multi:1 "docker-archive:$T/arm.tar:arm:1"
 is "docker-archive arm64 architecture" "$(skopeo inspect docker-archive:"$T/arm.tar" | pyjson 'd["Architecture"]')" arm64
 is "docker-archive explicit tag" "$(tar xOf "$T/arm.tar" manifest.json | pyjson 'd[0]["RepoTags"]')" '["arm:1"]'
+if command -v podman >/dev/null; then
+    POD="podman --storage-driver vfs --root $T/pod/root --runroot $T/pod/run"
+    like "podman load reads the docker-archive" "$($POD load -i "$T/d.tar" 2>&1)" 'Loaded image: (localhost/)?app:1'
+    is "podman: loaded image's layers" "$($POD image inspect localhost/app:1 --format '{{.Architecture}} {{index .RootFS.Layers 0}}' 2>&1)" "amd64 $DIFF"
+    like "podman load reads the oci-archive" "$($POD load -i "$T/o.tar" 2>&1)" 'Loaded image'
+else
+    skip "podman not installed (podman load of docker-archive/oci-archive)"
+fi
 is "no archive temp files left" "$(ls "$T" | grep -c '\.tmp-')" 0
 
 out=$(xb push app:1 "nosuch:$T/x" 2>&1); rc=$?
@@ -174,6 +182,21 @@ check "layer dir of a referenced diffID kept" test -d "$S/xbuild/layers/${DIFF#s
 check "unreferenced layer dir removed" test ! -e "$S/xbuild/layers/$(printf '%064d' 7)"
 check "fsck after prune" xb fsck
 is "prune --json when nothing is left to remove" "$(xb prune --json | pyjson 'd["blobs"]')" 0
+
+# --- the build cache keeps blobs alive until 'prune --cache' ---
+check "copy the arm64 image in" skopeo copy -q oci:"$L":arm64 oci:"$S":arm:1
+ARML2=$(xb inspect --json arm:1 | pyjson 'd["manifest"]["layers"][0]["digest"]')
+ARMM=$(xb inspect --json arm:1 | pyjson 'd["digest"]')
+mkdir -p "$S/xbuild/cache/ab"
+echo "{\"key\":\"abcd\",\"layer\":{\"digest\":\"$ARML2\"}}" >"$S/xbuild/cache/ab/abcd.json"
+check "rmi arm:1" xb rmi arm:1
+out=$(xb prune)
+like "prune removes the untagged manifest" "$out" "removed blobs/sha256/${ARMM#sha256:}"
+check "a cache-referenced layer survives prune" test -f "$S/blobs/sha256/${ARML2#sha256:}"
+out=$(xb prune --cache)
+like "prune --cache drops the cache" "$out" 'Dropped 1 build cache entries'
+check "the layer goes with the cache" test ! -e "$S/blobs/sha256/${ARML2#sha256:}"
+check "app:1 intact after prune --cache" xb fsck
 
 # --- fsck finds damage ---
 LB=$S/blobs/sha256/${APPL#sha256:}

@@ -174,6 +174,11 @@ static void test_refs(xb_store_t *s)
     ok(xb_store_resolve(s, prefix, &d, &err) == 0, "resolve 12-hex prefix");
     is_str(xb_json_str(d, "digest"), xb_json_str(m1, "digest"), "prefix -> m1");
     json_decref(d);
+    char byat[120];
+    snprintf(byat, sizeof byat, "whatever@%s", xb_json_str(m1, "digest"));
+    ok(xb_store_resolve(s, byat, &d, &err) == 0, "resolve name@digest");
+    is_str(xb_json_str(d, "digest"), xb_json_str(m1, "digest"), "name@digest -> m1");
+    json_decref(d);
     char shortp[12];
     snprintf(shortp, sizeof shortp, "%.8s", xb_json_str(m1, "digest") + 7);
     ok(xb_store_resolve(s, shortp, &d, &err) < 0 && err.code == XB_ERR_NOT_FOUND,
@@ -361,10 +366,10 @@ static void test_walk_types(xb_store_t *s)
                                     "mediaType", XB_MT_DOCKER_MANIFEST, "config", cfg2, "layers",
                                     "mediaType", XB_MT_DOCKER_LAYER, "digest", l, "size", 12),
                           XB_MT_DOCKER_MANIFEST);
-    json_object_set_new(m1, "platform", json_pack("{s:s,s:s}", "architecture", "amd64", "os",
-                                                  "linux"));
-    json_object_set_new(m2, "platform", json_pack("{s:s,s:s}", "architecture", "arm64", "os",
-                                                  "linux"));
+    json_object_set_new(m1, "platform",
+                        json_pack("{s:s,s:s}", "architecture", "amd64", "os", "linux"));
+    json_object_set_new(m2, "platform",
+                        json_pack("{s:s,s:s}", "architecture", "arm64", "os", "linux"));
     json_t *list = put_json(s,
                             json_pack("{s:i,s:s,s:[O,O]}", "schemaVersion", 2, "mediaType",
                                       XB_MT_DOCKER_LIST, "manifests", m1, m2),

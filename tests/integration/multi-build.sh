@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Multi-stage + multi-platform: one command builds three platforms; the index lists them with
+# the right platform objects; each image's files come from its own architecture's RUN; a
+# FROM --platform=$BUILDPLATFORM stage runs natively; --target builds a middle stage; unused
+# stages are not built; --format docker writes a manifest list; --metadata-file; ONBUILD.
+. "$top_srcdir/tests/lib/common.sh"
+require_root "namespaces, binfmt_misc"
+command -v umoci >/dev/null && command -v skopeo >/dev/null || { echo "1..0 # SKIP umoci/skopeo missing"; exit 0; }
+
+check "binfmt handlers" "$XBUILD" binfmt --install arm64 arm/v7
+if ! XB_BASE_CACHE=${XB_BASE_CACHE:-$top_srcdir/tests/.cache/base-images} \
+    "$top_srcdir/scripts/make-base-images.sh" --multi amd64 arm64 armhf >"$T/bases.log" 2>&1; then
+    fail "base images"; sed 's/^/#   /' "$T/bases.log" | tail -5; done_testing; exit 1
+fi
+ok "busybox:latest index for amd64, arm64, arm/v7"
+
+C=$T/ctx
+mkdir -p "$C"
+echo "source" >"$C/src.txt"
+cat >"$C/Dockerfile" <<'DF'
+ARG BASE=busybox:latest
+FROM --platform=$BUILDPLATFORM ${BASE} AS tools
+ARG TARGETARCH
+ARG BUILDPLATFORM
+RUN echo "tools on $(uname -m) for ${TARGETARCH} from ${BUILDPLATFORM}" > /tools.txt
+
+FROM ${BASE} AS build
+ARG TARGETPLATFORM
+ARG TARGETVARIANT
+COPY src.txt /src/
+RUN uname -m > /arch && echo "${TARGETPLATFORM}|${TARGETVARIANT}" > /platform
+
+FROM ${BASE} AS unused
+RUN echo this stage must not be built && exit 3
+
+FROM scratch
+COPY --from=build /arch /platform /src/src.txt /
+COPY --from=tools /tools.txt /
+CMD ["/arch"]
+DF
+out=$("$XBUILD" bud --platform linux/amd64,linux/arm64,linux/arm/v7 -t multi:1 \
+    --metadata-file "$T/meta.json" "$C" 2>&1)
+rc=$?
+check "three-platform build" test $rc -eq 0
+[ $rc -eq 0 ] || printf '%s\n' "$out" | sed 's/^/#   /' | tail -10
+digest=$(printf '%s\n' "$out" | tail -1)
+check_fails "the unused stage is not built" grep -q "must not be built" <<<"$out"
+unused_steps=$(printf '%s\n' "$out" | grep -c "AS unused" || true)
+is "no step of the unused stage was printed" "$unused_steps" 0
+
+raw=$(skopeo inspect --raw "oci:$XB_ROOT:multi:1")
+py() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print($2)" "$raw"; }
+is "an OCI index" "$(py x 'd["mediaType"]')" "application/vnd.oci.image.index.v1+json"
+is "platforms in the index" "$(py x '" ".join(m["platform"]["os"]+"/"+m["platform"]["architecture"]+("/"+m["platform"]["variant"] if "variant" in m["platform"] else "") for m in d["manifests"])')" \
+    "linux/amd64 linux/arm64 linux/arm/v7"
+is "metadata-file digest" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["containerimage.digest"])' "$T/meta.json")" "$digest"
+is "metadata-file lists the manifests" "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["manifests"]))' "$T/meta.json")" 3
+
+while read -r arch variant want plat; do
+    args=(--override-arch "$arch")
+    [ "$variant" = - ] || args+=(--override-variant "$variant")
+    rm -rf "$T/x" "$T/u"
+    if ! skopeo copy -q "${args[@]}" "oci:$XB_ROOT:multi:1" "oci:$T/x:img" >/dev/null 2>&1 ||
+        ! umoci unpack --image "$T/x:img" "$T/u" >/dev/null 2>&1; then
+        fail "$plat: image unpacks"; continue
+    fi
+    is "$plat: RUN ran on its own architecture" "$(cat "$T/u/rootfs/arch")" "$want"
+    is "$plat: TARGETPLATFORM/TARGETVARIANT" "$(cat "$T/u/rootfs/platform")" "$plat|${variant#-}"
+    is "$plat: BUILDPLATFORM stage ran natively" "$(cat "$T/u/rootfs/tools.txt")" "tools on x86_64 for $arch from linux/amd64"
+    is "$plat: COPY --from" "$(cat "$T/u/rootfs/src.txt")" source
+done <<'P'
+amd64 - x86_64 linux/amd64
+arm64 - aarch64 linux/arm64
+arm v7 armv7l linux/arm/v7
+P
+
+# --target: a middle stage only
+out=$("$XBUILD" bud --platform linux/arm64 --target build -t mid:1 "$C" 2>&1)
+check "--target build" test $? -eq 0
+check_fails "--target: later stages not built" grep -q "tools.txt /" <<<"$out"
+rm -rf "$T/u"
+umoci unpack --image "$XB_ROOT:mid:1" "$T/u" >/dev/null 2>&1
+is "--target image has the stage's files" "$(cat "$T/u/rootfs/arch" 2>&1)" aarch64
+check "--target image has the base's files" test -x "$T/u/rootfs/bin/busybox"
+
+# --format docker: schema2 manifests and a manifest list
+d=$("$XBUILD" bud -q --format docker --platform linux/amd64,linux/arm64 -t dock:1 "$C" 2>&1)
+check "--format docker build" test $? -eq 0
+# (skopeo's oci: transport only reads OCI media types in index.json: read the store directly)
+raw=$(cat "$XB_ROOT/blobs/sha256/${d#sha256:}")
+is "--format docker: manifest list" "$(py x 'd["mediaType"]')" "application/vnd.docker.distribution.manifest.list.v2+json"
+m0=$(py x 'd["manifests"][0]["digest"]')
+man=$(cat "$XB_ROOT/blobs/sha256/${m0#sha256:}")
+like "--format docker: schema2 manifest and config" "$man" 'application/vnd.docker.container.image.v1\+json'
+like "--format docker: docker layer types" "$man" 'application/vnd.docker.image.rootfs.diff.tar.gzip'
+
+# --all-platforms: every platform of the base image's index
+mkdir -p "$T/all"
+printf 'FROM busybox:latest AS base\nFROM base\nRUN uname -m > /m\n' >"$T/all/Dockerfile"
+d=$("$XBUILD" bud -q --all-platforms -t allp:1 "$T/all" 2>&1)
+raw=$(skopeo inspect --raw "oci:$XB_ROOT:allp:1" 2>&1)
+is "--all-platforms: the base's three platforms" "$(py x 'len(d["manifests"])' 2>&1)" 3
+check_fails "--all-platforms with a scratch base is an error" "$XBUILD" bud -q --all-platforms "$C"
+
+# ONBUILD triggers run at the child's FROM
+mkdir -p "$T/ob"
+echo "from the child context" >"$T/ob/child.txt"
+cat >"$T/ob/Dockerfile.base" <<'DF'
+FROM busybox:amd64
+ONBUILD COPY child.txt /onbuild/child.txt
+ONBUILD RUN echo "trigger ran on $(uname -m)" > /onbuild/ran
+DF
+cat >"$T/ob/Dockerfile" <<'DF'
+FROM obbase:1
+CMD ["cat", "/onbuild/ran"]
+DF
+check "ONBUILD base" "$XBUILD" bud -q -t obbase:1 -f "$T/ob/Dockerfile.base" "$T/ob"
+cfg=$(skopeo inspect --config --raw "oci:$XB_ROOT:obbase:1")
+like "OnBuild stored in the config" "$cfg" '"OnBuild":\["COPY child.txt /onbuild/child.txt","RUN echo'
+check "child of an ONBUILD image" "$XBUILD" bud -q -t obchild:1 "$T/ob"
+rm -rf "$T/u"
+umoci unpack --image "$XB_ROOT:obchild:1" "$T/u" >/dev/null 2>&1
+is "ONBUILD COPY ran" "$(cat "$T/u/rootfs/onbuild/child.txt" 2>&1)" "from the child context"
+is "ONBUILD RUN ran" "$(cat "$T/u/rootfs/onbuild/ran" 2>&1)" "trigger ran on x86_64"
+cfg=$(skopeo inspect --config --raw "oci:$XB_ROOT:obchild:1")
+check_fails "triggers are not inherited further" grep -q OnBuild <<<"$cfg"
+check "fsck" "$XBUILD" fsck
+done_testing

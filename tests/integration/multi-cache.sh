@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Build cache: a second identical build runs no RUN (build log + a RUN that appends to a file in
+# a host dir mounted into the step: a RUN --mount=type=cache dir, which lives in the store and
+# survives the step) and writes no blob; changing one COPY source reruns from that step
+# only; --no-cache and --no-cache-filter; entries of one architecture never serve another.
+. "$top_srcdir/tests/lib/common.sh"
+require_root "namespaces, binfmt_misc"
+
+if ! XB_BASE_CACHE=${XB_BASE_CACHE:-$top_srcdir/tests/.cache/base-images} \
+    "$top_srcdir/scripts/make-base-images.sh" amd64 arm64 >"$T/bases.log" 2>&1; then
+    fail "base images"; sed 's/^/#   /' "$T/bases.log" | tail -5; done_testing; exit 1
+fi
+"$XBUILD" binfmt --install arm64 >/dev/null 2>&1
+
+C=$T/ctx
+mkdir -p "$C/out"
+echo a >"$C/a.txt"
+echo b >"$C/b.txt"
+printf 'out\n' >"$C/.dockerignore"
+cat >"$C/Dockerfile" <<'DF'
+ARG BASE=busybox:amd64
+FROM ${BASE} AS first
+COPY a.txt /a.txt
+RUN --mount=type=cache,id=runlog,target=/out echo "run1 $(uname -m)" >> /out/log
+COPY b.txt /b.txt
+RUN --mount=type=cache,id=runlog,target=/out echo "run2 $(uname -m)" >> /out/log
+ENV DONE=1
+DF
+blobs() { find "$XB_ROOT/blobs/sha256" -type f | wc -l; }
+logs() { find "$XB_ROOT/xbuild/cache-mounts" -name log -type f 2>/dev/null | sort | xargs -r cat; }
+runs() { logs | wc -l; }
+
+d1=$("$XBUILD" bud -q -t cache:1 "$C" 2>&1)
+check "first build" test "${d1:0:7}" = sha256:
+is "both RUN steps ran" "$(runs)" 2
+nb=$(blobs)
+out=$("$XBUILD" bud -t cache:1 "$C" 2>&1)
+d2=$(printf '%s\n' "$out" | tail -1)
+is "second build: same digest" "$d2" "$d1"
+is "second build: no RUN ran" "$(runs)" 2
+is "second build: every step from the cache" "$(printf '%s\n' "$out" | grep -c 'Using cache')" 5
+is "second build: no new blob" "$(blobs)" "$nb"
+
+touch "$C/a.txt" "$C/b.txt"
+d3=$("$XBUILD" bud -q "$C" 2>&1)
+is "touching sources (mtime only) keeps the cache" "$(runs)" 2
+is "... and the digest" "$d3" "$d1"
+
+echo b2 >"$C/b.txt"
+out=$("$XBUILD" bud "$C" 2>&1)
+is "changed COPY source: only the later RUN reran" "$(logs | tail -1)" "run2 x86_64"
+is "... exactly one RUN" "$(runs)" 3
+is "... steps before it cached" "$(printf '%s\n' "$out" | grep -c 'Using cache')" 2
+
+"$XBUILD" bud -q --no-cache "$C" >/dev/null 2>&1
+is "--no-cache reruns every RUN" "$(runs)" 5
+"$XBUILD" bud -q --no-cache-filter first "$C" >/dev/null 2>&1
+is "--no-cache-filter on the stage reruns it" "$(runs)" 7
+"$XBUILD" bud -q --no-cache-filter other "$C" >/dev/null 2>&1
+is "--no-cache-filter on another stage keeps the cache" "$(runs)" 7
+
+out=$("$XBUILD" bud --platform linux/arm64 --build-arg BASE=busybox:arm64 "$C" 2>&1)
+check "arm64 build" test $? -eq 0
+is "arm64: its own RUN steps ran" "$(logs | grep aarch64 | tr '\n' ' ')" "run1 aarch64 run2 aarch64 "
+check_fails "arm64: no amd64 cache entry used for RUN" grep -q 'Using cache' <<<"$(printf '%s\n' "$out" | grep -A1 'RUN' | grep -v STEP)"
+n=$(runs)
+"$XBUILD" bud -q --platform linux/arm64 --build-arg BASE=busybox:arm64 "$C" >/dev/null 2>&1
+is "arm64 rebuild: from its own cache" "$(runs)" "$n"
+ls "$XB_ROOT"/xbuild/cache/*/*.json >/dev/null 2>&1
+check "cache entries stored under xbuild/cache" test $? -eq 0
+check "prune keeps cached layers usable" "$XBUILD" prune
+"$XBUILD" bud -q "$C" >/dev/null 2>&1
+is "cache still valid after prune" "$(runs)" "$n"
+check "fsck" "$XBUILD" fsck
+done_testing
