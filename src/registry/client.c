@@ -237,7 +237,11 @@ int xb_registry_open(const xb_reference_t *ref, const xb_registry_opts_t *opts, 
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     cleanup_resp xb_http_resp_t resp = {0};
     int rc = ping(r, &resp, err);
-    if (rc < 0 && (loopback || r->opts.tls_verify == 0)) {
+    /* plain HTTP only when the server does not speak TLS at all, never after a certificate
+     * was refused */
+    if (rc < 0 && (loopback || r->opts.tls_verify == 0) &&
+        resp.curl_code != CURLE_PEER_FAILED_VERIFICATION &&
+        resp.curl_code != CURLE_SSL_CERTPROBLEM && resp.curl_code != CURLE_SSL_CACERT_BADFILE) {
         xb_debug("%s: HTTPS failed (%s), trying plain HTTP", r->api_host, err->msg);
         xb_error_clear(err);
         free(r->base);

@@ -280,6 +280,7 @@ int xb_http_perform(xb_registry_t *r, const xb_http_req_t *rq, const char *url,
         return xb_error_set(err, XB_ERR_INVALID, "%s: response body larger than allowed", rq->op);
     if (cc != CURLE_OK) {
         resp->transient = is_transient_curl(cc);
+        resp->curl_code = (int)cc;
         resp->status = 0;
         return xb_error_set(err, XB_ERR_NETWORK, "%s: %s", rq->op,
                             errbuf[0] ? errbuf : curl_easy_strerror(cc));

@@ -84,6 +84,7 @@ typedef struct xb_http_resp {
     long retry_after;       /* seconds, -1 when absent */
     char *url;              /* URL the response came from (after redirects) */
     bool transient;         /* transport failure worth retrying (reset, timeout, ...) */
+    int curl_code;          /* CURLcode of a transport failure */
 } xb_http_resp_t;
 
 void xb_http_resp_free(xb_http_resp_t *resp);

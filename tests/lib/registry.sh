@@ -2,6 +2,7 @@
 # its own storage, in one of three modes. Source after common.sh:
 #   . "$top_srcdir/tests/lib/registry.sh"
 #   registry_start [anonymous|htpasswd|token] [NAME]     (default: anonymous)
+# With REG_TLS_CERT/REG_TLS_KEY (and REG_TLS_CLIENTCA) set it serves HTTPS (with client certs).
 # sets REG and REGISTRY (127.0.0.1:PORT), REG_PORT, REG_STORAGE (storage root), REG_USER/REG_PASS
 # (htpasswd/token modes), TOKEN_LOG (token mode: one JSON line per token request).
 # The registry (and token server) are stopped at exit.
@@ -23,7 +24,7 @@ free_port() {
 wait_http() {
     local i code
     for i in $(seq 1 100); do
-        code=$(curl -s -o /dev/null -w '%{http_code}' "$1" 2>/dev/null || true)
+        code=$(curl -sk -o /dev/null -w '%{http_code}' "$1" 2>/dev/null || true)
         if [ -n "$code" ] && [ "$code" != 000 ]; then return 0; fi
         sleep 0.1
     done
@@ -57,7 +58,18 @@ registry_start() {
     REG=127.0.0.1:$REG_PORT
     REGISTRY=$REG
     REG_STORAGE=$dir/storage
-    local auth=""
+    local auth="" tls="" scheme=http
+    if [ -n "${REG_TLS_CERT:-}" ]; then
+        scheme=https
+        tls="  tls:
+    certificate: $REG_TLS_CERT
+    key: $REG_TLS_KEY"
+        if [ -n "${REG_TLS_CLIENTCA:-}" ]; then
+            tls="$tls
+    clientcas:
+      - $REG_TLS_CLIENTCA"
+        fi
+    fi
     case $mode in
     anonymous) ;;
     htpasswd)
@@ -95,12 +107,13 @@ storage:
 http:
   addr: 127.0.0.1:$REG_PORT
   secret: xbuild-test-secret
+$tls
 $auth
 YAML
     "$REGISTRY_BIN" serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
     local pid=$!
     at_exit "kill $pid"
-    wait_http "http://$REG/v2/"
+    wait_http "$scheme://$REG/v2/"
 }
 
 # registry_blob_data DIGEST: path of a blob's data file in the registry storage
@@ -175,4 +188,25 @@ idx["manifests"].append({"mediaType": "application/vnd.oci.image.index.v1+json",
 json.dump(idx, open(os.path.join(oci, "index.json"), "w"))
 print(dg)
 PY
+}
+
+# make_tls_certs DIR: a CA (ca.crt), a server cert for 127.0.0.1 signed by it (server.crt/.key),
+# and a client cert signed by it (client.cert/client.key).
+make_tls_certs() {
+    local d=$1
+    mkdir -p "$d"
+    (
+        cd "$d" || exit 1
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 \
+            -subj "/CN=xbuild test CA" >/dev/null 2>&1 &&
+        openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr \
+            -subj "/CN=127.0.0.1" >/dev/null 2>&1 &&
+        printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >san.ext &&
+        openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+            -out server.crt -days 2 -extfile san.ext >/dev/null 2>&1 &&
+        openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr \
+            -subj "/CN=xbuild client" >/dev/null 2>&1 &&
+        openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+            -out client.cert -days 2 >/dev/null 2>&1
+    )
 }
