@@ -187,6 +187,12 @@ for n in "${WL[@]}"; do
 done
 
 echo
+echo "machine: $(nproc) cpus ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -h | awk '/^Mem:/ {print $2}') RAM, kernel $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME")"
+echo "xbuild: $([ -n "$USE_XBUILD" ] && "$XBUILD" --version 2>/dev/null | head -1) ($(git -C "$TOP" rev-parse --short HEAD 2>/dev/null)), stripped size $(strip -o "$W/xb.stripped" "$XBUILD" 2>/dev/null && stat -c %s "$W/xb.stripped") bytes"
+echo "buildah: $([ -n "$USE_BUILDAH" ] && buildah --version), qemu-user-static $(dpkg-query -W -f='${Version}' qemu-user-static 2>/dev/null), pigz $(dpkg-query -W -f='${Version}' pigz 2>/dev/null)"
+echo "runs: $RUNS (medians); wall = build + push; rss = max(build, push); pushed = manifest(s), configs"
+echo "and layers the image adds to its base (the same for warm: identical image, registry skips them)"
+echo
 printf '%-9s %-5s %-8s %9s %9s %12s\n' workload phase tool "wall(s)" "rss(MB)" "pushed(MB)"
 for n in "${WL[@]}"; do
     for phase in cold warm; do
@@ -222,10 +228,10 @@ SIZE=$(stat -c %s "$W/layer.tar")
 cat "$W/layer.tar" >/dev/null # page cache
 thr() { awk -v s="$SIZE" -v t="$1" 'BEGIN { printf "%.1f", (t > 0 ? s / 1048576 / t : 0) }'; }
 echo "compression of a $(awk -v s="$SIZE" 'BEGIN { printf "%.0f", s / 1048576 }') MB layer tar (workload 2), level 6, $(nproc) cores:"
-t0=$(date +%s.%N); pigz -6 -p"$(nproc)" <"$W/layer.tar" >"$W/pigz.gz"; t1=$(date +%s.%N)
+t0=$(date +%s.%N); pigz -6 -p"$(nproc)" <"$W/layer.tar" >/dev/null; t1=$(date +%s.%N)
 pt=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
-printf '  %-34s %8s MB/s  (%s MB out)\n' "pigz -6 -p$(nproc)" "$(thr "$pt")" "$(( $(stat -c %s "$W/pigz.gz") / 1048576 ))"
-t0=$(date +%s.%N); gzip -6 <"$W/layer.tar" >"$W/gzip.gz"; t1=$(date +%s.%N)
+printf '  %-34s %8s MB/s\n' "pigz -6 -p$(nproc)" "$(thr "$pt")"
+t0=$(date +%s.%N); gzip -6 <"$W/layer.tar" >/dev/null; t1=$(date +%s.%N)
 printf '  %-34s %8s MB/s\n' "gzip -6 (1 core)" "$(thr "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")"
 CB=$TOP/bench/compress-bench
 [ -x "$CB" ] || make -C "$TOP" bench/compress-bench >/dev/null 2>&1

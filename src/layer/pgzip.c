@@ -148,7 +148,7 @@ int xb_pgzip_new(int level, int threads, xb_sink_fn sink, void *userdata, xb_pgz
     z->threads = threads;
     z->sink = sink;
     z->ud = userdata;
-    z->max_inflight = threads > 1 ? (size_t)threads * 2 : 1;
+    z->max_inflight = threads > 1 ? (size_t)threads * 2 + 3 : 1; /* as pigz: 2p+3 */
     pthread_mutex_init(&z->mu, NULL);
     pthread_cond_init(&z->cv_work, NULL);
     pthread_cond_init(&z->cv_done, NULL);

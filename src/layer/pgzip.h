@@ -4,7 +4,7 @@
  * ONE standard gzip member (header: no name, mtime 0, OS 255).
  * The output depends only on the input and the level — never on the thread count (block
  * boundaries are fixed and each block's compression is deterministic). Memory stays bounded:
- * at most 2 * threads blocks are in flight; the caller's thread writes finished blocks to the
+ * at most 2 * threads + 3 blocks are in flight; the caller's thread writes finished blocks to the
  * sink in order. */
 #ifndef XB_LAYER_PGZIP_H
 #define XB_LAYER_PGZIP_H

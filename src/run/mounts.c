@@ -114,11 +114,13 @@ int xb_run_mount_parse(const char *spec, xb_run_mount_t *m, xb_error_t *err)
         } else if (strcmp(kv, "id") == 0 && v) {
             free(m->id);
             m->id = strdup(v);
-        } else if (strcmp(kv, "ro") == 0 || strcmp(kv, "readonly") == 0)
+        } else if (strcmp(kv, "ro") == 0 || strcmp(kv, "readonly") == 0) {
             m->readonly = parse_bool(v);
-        else if (strcmp(kv, "rw") == 0 || strcmp(kv, "readwrite") == 0)
+            rw_given = true;
+        } else if (strcmp(kv, "rw") == 0 || strcmp(kv, "readwrite") == 0) {
             m->readonly = !parse_bool(v);
-        else if (strcmp(kv, "required") == 0)
+            rw_given = true;
+        } else if (strcmp(kv, "required") == 0)
             m->required = parse_bool(v);
         else if (strcmp(kv, "mode") == 0 && v) {
             if (parse_long(v, 8, &m->mode) < 0 || m->mode > 07777)

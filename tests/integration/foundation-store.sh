@@ -163,6 +163,7 @@ out=$(xb push app:1 "nosuch:$T/x" 2>&1); rc=$?
 is "unknown transport: exit 2" "$rc" 2
 like "unknown transport names the supported ones" "$out" 'oci-archive:FILE'
 check_fails "docker:// without a reachable registry fails" xb push app:1 docker://127.0.0.1:1/x/y:1
+xb push app:1 >/dev/null 2>&1; is "push without DEST needs a registry name (usage error)" $? 2
 check "push --help" xb push --help
 
 # --- rmi + prune ---

@@ -83,6 +83,18 @@ check "manifest push to another repository of the registry" \
 is "same index digest there" \
     "sha256:$(skopeo inspect --raw --tls-verify=false "docker://$REG/other/app:v1" | sha256sum | cut -d' ' -f1)" \
     "$(cat "$T/index.digest" 2>/dev/null)"
+
+# --- a remote index with --all into a Docker manifest list; remove one entry ---
+check "manifest create --format docker with a remote index --all" \
+    xb manifest create --format docker app:docker --all "docker://$REG/stitch/app:v1" $TLS
+xb manifest inspect app:docker >"$T/docker.json" 2>&1
+is "Docker manifest list" "$(json "$T/docker.json" 'j["mediaType"]')" application/vnd.docker.distribution.manifest.list.v2+json
+is "... with both images" "$(json "$T/docker.json" 'sorted(m["digest"] for m in j["manifests"])')" \
+    "$(python3 -c 'import sys; print(sorted(sys.argv[1:]))' "$DA" "$DB")"
+check "manifest remove the amd64 entry" xb manifest remove app:docker "$DA"
+check "push the list" xb manifest push $TLS app:docker "docker://$REG/stitch/app:docker"
+skopeo inspect --raw $TLS "docker://$REG/stitch/app:docker" >"$T/docker-remote.json" 2>&1
+is "skopeo: the list holds only arm64" "$(json "$T/docker-remote.json" '[m["platform"]["architecture"] for m in j["manifests"]]')" "['arm64']"
 check "manifest rm" xb manifest rm app:multi
 check_fails "the index is gone locally" xb manifest annotate app:multi "$DB" --annotation a=b
 

@@ -48,6 +48,10 @@ ln -s /etc "$T/c/etclink"
 printf 'FROM bb:amd64\nRUN --mount=type=bind,source=etclink,target=/x test -e /x/inner -a ! -e /x/passwd\n' >"$T/c/Dockerfile"
 check "context symlink to /etc resolves inside the context" "$XBUILD" bud -q "$T/c"
 
+printf 'FROM bb:amd64\nRUN --mount=type=bind,source=etc,target=/x,rw echo w > /x/written && test -f /x/written\n' >"$T/c/Dockerfile"
+check "rw bind mount is writable" "$XBUILD" bud -q "$T/c"
+check "rw bind writes are discarded (context untouched)" test ! -e "$T/c/etc/written"
+
 # interrupts: no mounts, processes or work dirs left
 for sig in INT TERM; do
     "$XBUILD" run bb:amd64 sh -c 'sleep 1000' &

@@ -32,3 +32,11 @@ check_PROGRAMS += bench/compress-bench
 bench_compress_bench_SOURCES = bench/compress-bench.c
 bench_compress_bench_LDADD = $(XB_LIBS)
 # --- end layer + image ---
+
+# --- build executor (src/build/) ---
+check_PROGRAMS += tests/unit/build_copy_test
+tests_unit_build_copy_test_SOURCES = tests/unit/build_copy_test.c
+tests_unit_build_copy_test_LDADD = $(XB_LIBS)
+TESTS += tests/unit/build_copy_test
+UNIT_TESTS += tests/unit/build_copy_test
+# --- end build executor ---

@@ -1,0 +1,260 @@
+/* Unit tests of the build executor's pure parts: image path cleaning, the entry list, COPY
+ * planning (Docker's source/destination rules) on synthetic trees, symlink resolution inside a
+ * root, and /etc/passwd + /etc/group lookups. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../lib/tap.h"
+#include "build/chown.h"
+#include "build/copy.h"
+#include "build/entries.h"
+#include "build/rootfs.h"
+#include "util/error.h"
+
+static void add(xb_centries_t *t, const char *path, mode_t mode, const char *link)
+{
+    xb_centry_t e = {0};
+    e.path = strdup(path);
+    e.mode = mode;
+    e.uid = 5;
+    e.gid = 6;
+    e.mtime = 2000;
+    if (link)
+        e.link = strdup(link);
+    if (S_ISREG(mode)) {
+        e.data = strdup(path);
+        e.len = strlen(path);
+    }
+    xb_centries_put(t, &e);
+}
+
+/* "path:mode-octal:uid:gid" of every planned entry, space separated */
+static char *dump(const xb_centries_t *l)
+{
+    static char buf[4096];
+    buf[0] = '\0';
+    for (size_t i = 0; i < l->n; i++) {
+        char one[256];
+        snprintf(one, sizeof(one), "%s%s:%o:%u:%u", i ? " " : "", l->v[i].path,
+                 (unsigned)l->v[i].mode, (unsigned)l->v[i].uid, (unsigned)l->v[i].gid);
+        strncat(buf, one, sizeof(buf) - strlen(buf) - 1);
+    }
+    return buf;
+}
+
+static xb_centries_t ctx, img;
+
+static int plan(const char *const *srcs, size_t n, const char *dest, const char *workdir,
+                xb_copy_req_t *extra, xb_centries_t *out, xb_error_t *err)
+{
+    xb_copy_req_t rq;
+    if (extra)
+        rq = *extra;
+    else
+        memset(&rq, 0, sizeof(rq));
+    rq.instr = "COPY";
+    rq.src = &ctx;
+    rq.from_context = true;
+    rq.srcs = srcs;
+    rq.nsrcs = n;
+    rq.dest = dest;
+    rq.workdir = workdir;
+    rq.image = &img;
+    rq.dir_mtime = 1;
+    rq.clamp_mtime = -1;
+    xb_centries_init(out);
+    return xb_copy_plan(&rq, out, err);
+}
+
+static bool excl_txt(void *ud, const char *rel, bool is_dir)
+{
+    (void)ud;
+    (void)is_dir;
+    size_t n = strlen(rel);
+    return n > 4 && strcmp(rel + n - 4, ".txt") == 0;
+}
+
+int main(void)
+{
+    xb_error_t err = XB_ERROR_INIT;
+    char *p;
+
+    /* clean */
+    p = xb_clean_image_path("/a/../../b/./c//d/");
+    is_str(p, "b/c/d", "clean: .. never escapes, slashes collapse");
+    free(p);
+    p = xb_clean_image_path("../../..");
+    is_str(p, "", "clean: all .. gives the root");
+    free(p);
+    p = xb_clean_image_path("./x");
+    is_str(p, "x", "clean: leading ./");
+    free(p);
+
+    /* entries */
+    xb_centries_t l;
+    xb_centries_init(&l);
+    add(&l, "b", S_IFDIR | 0755, NULL);
+    add(&l, "b/x", S_IFREG | 0644, NULL);
+    add(&l, "a", S_IFREG | 0600, NULL);
+    add(&l, "a", S_IFREG | 0640, NULL);
+    is_int(l.n, 3, "entries: put replaces the same path");
+    is_int(xb_centries_get(&l, "a")->mode & 07777, 0640, "entries: last wins");
+    add(&l, "b", S_IFREG | 0644, NULL);
+    ok(xb_centries_get(&l, "b/x") == NULL, "entries: a file replacing a dir removes its subtree");
+    xb_centries_sort(&l);
+    is_str(l.v[0].path, "a", "entries: sorted");
+    xb_centries_free(&l);
+
+    /* source tree (context) and image */
+    xb_centries_init(&ctx);
+    xb_centries_init(&img);
+    add(&ctx, "a.txt", S_IFREG | 0644, NULL);
+    add(&ctx, "b.txt", S_IFREG | 0600, NULL);
+    add(&ctx, "run.sh", S_IFREG | 0755, NULL);
+    add(&ctx, "dir", S_IFDIR | 0750, NULL);
+    add(&ctx, "dir/sub", S_IFDIR | 0755, NULL);
+    add(&ctx, "dir/sub/f.txt", S_IFREG | 0644, NULL);
+    add(&ctx, "dir/keep.bin", S_IFREG | 0644, NULL);
+    add(&ctx, "dir/ln", S_IFLNK | 0777, "sub/f.txt");
+    add(&ctx, "link", S_IFLNK | 0777, "a.txt");
+    add(&ctx, "up", S_IFLNK | 0777, "../../../etc");
+    add(&img, "usr", S_IFDIR | 0755, NULL);
+    add(&img, "usr/bin", S_IFDIR | 0755, NULL);
+    add(&img, "bin", S_IFLNK | 0777, "usr/bin");
+    add(&img, "tmp", S_IFDIR | 01777, NULL);
+    add(&img, "etc", S_IFDIR | 0755, NULL);
+    add(&img, "etc/hosts", S_IFREG | 0644, NULL);
+
+    xb_centries_t out;
+    const char *s1[] = {"a.txt"};
+    ok(plan(s1, 1, "/x/y", "/", NULL, &out, &err) == 0, "file to a file path");
+    is_str(dump(&out), "x:40755:0:0 x/y:100644:0:0", "file: dest file, parent created 0755 root");
+    xb_centries_free(&out);
+
+    ok(plan(s1, 1, "rel/", "/work", NULL, &out, &err) == 0, "relative dest with trailing /");
+    is_str(dump(&out), "work:40755:0:0 work/rel:40755:0:0 work/rel/a.txt:100644:0:0",
+           "relative dest joins WORKDIR; trailing / makes a directory");
+    xb_centries_free(&out);
+
+    ok(plan(s1, 1, "/tmp", "/", NULL, &out, &err) == 0, "dest is an existing dir of the image");
+    is_str(dump(&out), "tmp/a.txt:100644:0:0", "copied into it, /tmp itself untouched");
+    xb_centries_free(&out);
+
+    ok(plan(s1, 1, "/bin/", "/", NULL, &out, &err) == 0, "dest through an image symlink");
+    is_str(dump(&out), "usr/bin/a.txt:100644:0:0", "/bin -> usr/bin followed inside the image");
+    xb_centries_free(&out);
+
+    const char *s2[] = {"dir"};
+    ok(plan(s2, 1, "/d", "/", NULL, &out, &err) == 0, "directory source");
+    is_str(dump(&out),
+           "d:40750:0:0 d/keep.bin:100644:0:0 d/ln:120777:0:0 d/sub:40755:0:0 "
+           "d/sub/f.txt:100644:0:0",
+           "contents copied, dir metadata onto the new dest, symlink kept");
+    xb_centries_free(&out);
+
+    const char *s3[] = {"*.txt"};
+    ok(plan(s3, 1, "/g/", "/", NULL, &out, &err) == 0, "glob");
+    is_str(dump(&out), "g:40755:0:0 g/a.txt:100644:0:0 g/b.txt:100600:0:0", "glob matches");
+    xb_centries_free(&out);
+    ok(plan(s3, 1, "/g", "/", NULL, &out, &err) < 0, "glob with two matches needs a dir dest");
+    ok(err.msg && strstr(err.msg, "must be a directory") != NULL, "... with Docker's message");
+    xb_error_clear(&err);
+    xb_centries_free(&out);
+
+    const char *s4[] = {"nope"};
+    ok(plan(s4, 1, "/x", "/", NULL, &out, &err) < 0 && err.code == XB_ERR_NOT_FOUND,
+       "missing source: not found");
+    xb_error_clear(&err);
+    xb_centries_free(&out);
+
+    const char *s5[] = {"link"};
+    ok(plan(s5, 1, "/l/", "/", NULL, &out, &err) == 0, "symlink source");
+    is_str(dump(&out), "l:40755:0:0 l/link:100644:0:0",
+           "followed, named after the source as written");
+    xb_centries_free(&out);
+
+    const char *s6[] = {"up/passwd"};
+    ok(plan(s6, 1, "/x", "/", NULL, &out, &err) < 0, "a symlink out of the context stays inside");
+    xb_error_clear(&err);
+    xb_centries_free(&out);
+
+    const char *s7[] = {"../../run.sh"};
+    xb_copy_req_t ex;
+    memset(&ex, 0, sizeof(ex));
+    ex.chown = true;
+    ex.uid = 1000;
+    ex.gid = 50;
+    ex.chmod = true;
+    ex.perm = 0700;
+    ok(plan(s7, 1, "/usr/bin/", "/", &ex, &out, &err) == 0, "../ clamped, --chown, --chmod");
+    is_str(dump(&out), "usr/bin/run.sh:100700:1000:50", "owner and mode applied");
+    xb_centries_free(&out);
+
+    memset(&ex, 0, sizeof(ex));
+    ex.exclude = excl_txt;
+    ok(plan(s2, 1, "/e/", "/", &ex, &out, &err) == 0, "--exclude");
+    ok(xb_centries_get(&out, "e/sub/f.txt") == NULL && xb_centries_get(&out, "e/keep.bin"),
+       "excluded paths dropped, others kept");
+    xb_centries_free(&out);
+
+    const char *s8[] = {"dir"};
+    ok(plan(s8, 1, "/etc/hosts", "/", NULL, &out, &err) < 0, "directory onto a file is an error");
+    xb_error_clear(&err);
+    xb_centries_free(&out);
+
+    const char *s9[] = {"a.txt"};
+    ok(plan(s9, 1, "/", "/", NULL, &out, &err) == 0, "dest /");
+    is_str(dump(&out), "a.txt:100644:0:0", "into the root");
+    xb_centries_free(&out);
+
+    /* heredoc/URL style extra files */
+    xb_centry_t f = {0};
+    f.path = (char *)"EOF";
+    f.mode = S_IFREG | 0644;
+    f.data = (char *)"hi\n";
+    f.len = 3;
+    xb_copy_req_t hx;
+    memset(&hx, 0, sizeof(hx));
+    hx.files = &f;
+    hx.nfiles = 1;
+    ok(plan(NULL, 0, "/etc/", "/", &hx, &out, &err) == 0, "heredoc source");
+    is_str(dump(&out), "etc/EOF:100644:0:0", "named after the delimiter for a dir dest");
+    xb_centries_free(&out);
+
+    /* resolve */
+    xb_centry_t *e = NULL;
+    p = xb_rootfs_resolve(&ctx, "up/x", true, &e);
+    is_str(p, "etc/x", "resolve: ../../../etc clamps at the root");
+    free(p);
+    p = xb_rootfs_resolve(&ctx, "dir/ln", true, &e);
+    is_str(p, "dir/sub/f.txt", "resolve: relative symlink");
+    ok(e != NULL && S_ISREG(e->mode), "resolve: entry returned");
+    free(p);
+    p = xb_rootfs_resolve(&ctx, "dir/ln", false, &e);
+    is_str(p, "dir/ln", "resolve: last component not followed");
+    free(p);
+
+    /* passwd / group */
+    const char *pw = "root:x:0:0::/root:/bin/sh\nappuser:x:1000:1001::/home:/bin/sh\nbad:x:zz:1\n";
+    const char *gr = "root:x:0:\nstaff:x:50:appuser\n";
+    uid_t u = 0;
+    gid_t g = 0;
+    ok(xb_passwd_lookup(pw, "appuser", &u, &g, &err) == 0 && u == 1000 && g == 1001,
+       "passwd lookup");
+    ok(xb_passwd_lookup(pw, "app", &u, &g, &err) < 0, "passwd: prefix of a name is no match");
+    xb_error_clear(&err);
+    ok(xb_passwd_lookup(pw, "bad", &u, &g, &err) < 0, "passwd: non-numeric uid refused");
+    xb_error_clear(&err);
+    ok(xb_group_lookup(gr, "staff", &g, &err) == 0 && g == 50, "group lookup");
+    ok(xb_chown_resolve(NULL, NULL, "12:34", &u, &g, &err) == 0 && u == 12 && g == 34,
+       "numeric chown needs no lookup");
+    ok(xb_chown_resolve(NULL, NULL, "12", &u, &g, &err) == 0 && u == 12 && g == 12,
+       "numeric user alone: gid = uid");
+    ok(xb_chown_resolve(NULL, NULL, "someone", &u, &g, &err) < 0, "name without /etc/passwd");
+    xb_error_clear(&err);
+
+    xb_centries_free(&ctx);
+    xb_centries_free(&img);
+    return tap_done();
+}
