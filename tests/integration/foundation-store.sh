@@ -184,6 +184,19 @@ check "unreferenced layer dir removed" test ! -e "$S/xbuild/layers/$(printf '%06
 check "fsck after prune" xb fsck
 is "prune --json when nothing is left to remove" "$(xb prune --json | pyjson 'd["blobs"]')" 0
 
+# --- prune never crosses into a mount left by a crashed build ---
+if [ "$(id -u)" = 0 ] && mkdir -p "$S/xbuild/tmp/run-999999997-abcdef/m" "$T/precious" &&
+    echo keep >"$T/precious/file" && mount --bind "$T/precious" "$S/xbuild/tmp/run-999999997-abcdef/m" 2>/dev/null; then
+    at_exit umount "$S/xbuild/tmp/run-999999997-abcdef/m"
+    out=$(xb prune 2>&1)
+    like "prune warns about the mount" "$out" 'has mounts below it; left alone'
+    is "the mounted content survives" "$(cat "$T/precious/file")" keep
+    umount "$S/xbuild/tmp/run-999999997-abcdef/m"
+    like "removed once unmounted" "$(xb prune)" 'removed xbuild/tmp/run-999999997-abcdef'
+else
+    skip "needs root and bind mounts (prune vs. mounts)"
+fi
+
 # --- the build cache keeps blobs alive until 'prune --cache' ---
 check "copy the arm64 image in" skopeo copy -q oci:"$L":arm64 oci:"$S":arm:1
 ARML2=$(xb inspect --json arm:1 | pyjson 'd["manifest"]["layers"][0]["digest"]')
