@@ -304,6 +304,54 @@ static int build_platform(xb_bctx_t *b, json_t **desc, char config_digest[XB_DIG
     return 0;
 }
 
+/* --all-platforms: the platforms of the index the target's base image is in the store as. */
+static int all_platforms(xb_bctx_t *b, xb_platform_t **plats, size_t *n, xb_error_t *err)
+{
+    if (xb_platform_copy(&b->target, &b->host, err) < 0)
+        return -1;
+    b->global_args = json_object();
+    int r = split_stages(b, err);
+    xb_bstage_t *st = r < 0 ? NULL : find_target(b, b->o->target);
+    cleanup_free char *image = NULL;
+    for (int hops = 0; r >= 0 && st != NULL && hops < 1000; hops++) {
+        free(image);
+        image = NULL;
+        const xb_df_instr_t *from = &b->df->instrs[st->first];
+        if (xb_bx_expand_vars(b, b->global_args, from->args[0], &image, err) < 0) {
+            r = -1;
+            break;
+        }
+        xb_bstage_t *dep = xb_bx_stage_find(b, image, st->index);
+        if (dep == NULL || dep->name == NULL || strcasecmp(dep->name, image) != 0)
+            break;
+        st = dep;
+    }
+    ctx_free(b);
+    if (r < 0)
+        return -1;
+    if (st == NULL)
+        return xb_error_set(err, XB_ERR_NOT_FOUND, "target stage %s could not be found",
+                            b->o->target);
+    if (image == NULL || strcasecmp(image, "scratch") == 0)
+        return xb_error_set(err, XB_ERR_INVALID,
+                            "--all-platforms: the target's base image is scratch (no platforms "
+                            "to take); use --platform");
+    cleanup_json json_t *desc = NULL;
+    if (xb_store_resolve(b->store, image, &desc, err) < 0)
+        return xb_error_wrap(err, "--all-platforms: base image %s", image);
+    const char *mt = xb_json_str(desc, "mediaType");
+    if (!xb_mt_is_index(mt))
+        return xb_error_set(err, XB_ERR_INVALID,
+                            "--all-platforms: base image %s is a single-platform image", image);
+    cleanup_json json_t *index = NULL;
+    if (xb_store_read_json(b->store, xb_json_str(desc, "digest"), &index, err) < 0)
+        return -1;
+    cleanup_free char *list = xb_index_platforms_string(index);
+    if (list == NULL || list[0] == '\0')
+        return xb_error_set(err, XB_ERR_INVALID, "--all-platforms: %s lists no platforms", image);
+    return xb_platform_parse_list(list, plats, n, err);
+}
+
 int xb_bx_build_one(xb_bctx_t *b, const xb_platform_t *p, bool several, json_t **desc,
                     char config_digest[XB_DIGEST_LEN], xb_error_t *err)
 {
@@ -365,7 +413,10 @@ int xb_build(xb_store_t *s, const xb_build_opts_t *o, xb_build_result_t *res, xb
     cleanup_json json_t *descs = json_array();
     cleanup_json json_t *final = NULL;
     char config_digest[XB_DIGEST_LEN] = "";
-    if (o->platforms != NULL && o->platforms[0] != '\0') {
+    if (o->all_platforms) {
+        if (all_platforms(&b, &plats, &nplats, err) < 0)
+            goto out;
+    } else if (o->platforms != NULL && o->platforms[0] != '\0') {
         if (xb_platform_parse_list(o->platforms, &plats, &nplats, err) < 0)
             goto out;
     } else {

@@ -27,6 +27,7 @@ static const char usage[] =
     "      --target STAGE           build up to this stage\n"
     "      --platform P[,P...]      target platform(s), e.g. linux/arm64,linux/arm/v7\n"
     "      --arch A, --os O, --variant V   target platform by parts\n"
+    "      --all-platforms          every platform the base image (an index) offers\n"
     "      --timestamp N            created time and mtime clamp (Unix seconds);\n"
     "                               SOURCE_DATE_EPOCH is used when not given\n"
     "      --label K=V              add a label to the image (repeatable)\n"
@@ -72,6 +73,7 @@ enum {
     O_JOBS,
     O_COMPAT,
     O_PUSH,
+    O_ALL_PLATFORMS,
     O_TLS_VERIFY,
     O_CREDS,
     O_AUTHFILE,
@@ -106,6 +108,7 @@ static const struct option longopts[] = {
     {"rm", optional_argument, NULL, O_COMPAT},
     {"force-rm", optional_argument, NULL, O_COMPAT},
     {"push", no_argument, NULL, O_PUSH},
+    {"all-platforms", no_argument, NULL, O_ALL_PLATFORMS},
     {"tls-verify", optional_argument, NULL, O_TLS_VERIFY},
     {"creds", required_argument, NULL, O_CREDS},
     {"authfile", required_argument, NULL, O_AUTHFILE},
@@ -271,6 +274,9 @@ XB_CMD(bud)
         case O_PUSH:
             do_push = true;
             break;
+        case O_ALL_PLATFORMS:
+            o.all_platforms = true;
+            break;
         case O_TLS_VERIFY:
             if (optarg == NULL || strcmp(optarg, "true") == 0)
                 ropts.tls_verify = 1;
@@ -323,6 +329,10 @@ XB_CMD(bud)
                      variant ? "/" : "", variant ? variant : "") < 0)
             goto out;
         platform = pbuf;
+    }
+    if (o.all_platforms && platform != NULL) {
+        xb_cli_usage(err, "bud", "--all-platforms cannot be combined with --platform/--arch");
+        goto out;
     }
     o.platforms = platform;
     o.tags = tags.v;
