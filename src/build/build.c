@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "build/hooks.h"
 #include "build/internal.h"
@@ -42,6 +43,13 @@ void xb_bx_progress(xb_bctx_t *b, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vasprintf(&line, fmt, ap);
     va_end(ap);
+    if (n >= 0 && b->prefix != NULL) {
+        char *l2 = NULL;
+        if (asprintf(&l2, "%s%s", b->prefix, line) >= 0) {
+            free(line);
+            line = l2;
+        }
+    }
     if (n >= 0) {
         b->o->progress(b->o->progress_ud, line);
         free(line);
@@ -296,6 +304,73 @@ static int build_platform(xb_bctx_t *b, json_t **desc, char config_digest[XB_DIG
     return 0;
 }
 
+/* --all-platforms: the platforms of the index the target's base image is in the store as. */
+static int all_platforms(xb_bctx_t *b, xb_platform_t **plats, size_t *n, xb_error_t *err)
+{
+    if (xb_platform_copy(&b->target, &b->host, err) < 0)
+        return -1;
+    b->global_args = json_object();
+    int r = split_stages(b, err);
+    xb_bstage_t *st = r < 0 ? NULL : find_target(b, b->o->target);
+    cleanup_free char *image = NULL;
+    for (int hops = 0; r >= 0 && st != NULL && hops < 1000; hops++) {
+        free(image);
+        image = NULL;
+        const xb_df_instr_t *from = &b->df->instrs[st->first];
+        if (xb_bx_expand_vars(b, b->global_args, from->args[0], &image, err) < 0) {
+            r = -1;
+            break;
+        }
+        xb_bstage_t *dep = xb_bx_stage_find(b, image, st->index);
+        if (dep == NULL || dep->name == NULL || strcasecmp(dep->name, image) != 0)
+            break;
+        st = dep;
+    }
+    ctx_free(b);
+    if (r < 0)
+        return -1;
+    if (st == NULL)
+        return xb_error_set(err, XB_ERR_NOT_FOUND, "target stage %s could not be found",
+                            b->o->target);
+    if (image == NULL || strcasecmp(image, "scratch") == 0)
+        return xb_error_set(err, XB_ERR_INVALID,
+                            "--all-platforms: the target's base image is scratch (no platforms "
+                            "to take); use --platform");
+    cleanup_json json_t *desc = NULL;
+    if (xb_store_resolve(b->store, image, &desc, err) < 0)
+        return xb_error_wrap(err, "--all-platforms: base image %s", image);
+    const char *mt = xb_json_str(desc, "mediaType");
+    if (!xb_mt_is_index(mt))
+        return xb_error_set(err, XB_ERR_INVALID,
+                            "--all-platforms: base image %s is a single-platform image", image);
+    cleanup_json json_t *index = NULL;
+    if (xb_store_read_json(b->store, xb_json_str(desc, "digest"), &index, err) < 0)
+        return -1;
+    cleanup_free char *list = xb_index_platforms_string(index);
+    if (list == NULL || list[0] == '\0')
+        return xb_error_set(err, XB_ERR_INVALID, "--all-platforms: %s lists no platforms", image);
+    return xb_platform_parse_list(list, plats, n, err);
+}
+
+int xb_bx_build_one(xb_bctx_t *b, const xb_platform_t *p, bool several, json_t **desc,
+                    char config_digest[XB_DIGEST_LEN], xb_error_t *err)
+{
+    b->global_args = json_object();
+    if (b->global_args == NULL || xb_platform_copy(&b->target, p, err) < 0)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    if (several) {
+        cleanup_free char *ps = xb_platform_format(&b->target);
+        xb_bx_progress(b, "--> platform %s", ps ? ps : "?");
+    }
+    int r = build_platform(b, desc, config_digest, err);
+    ctx_free(b);
+    if (r < 0 && several) {
+        cleanup_free char *ps = xb_platform_format(p);
+        xb_error_wrap(err, "platform %s", ps ? ps : "?");
+    }
+    return r;
+}
+
 int xb_build(xb_store_t *s, const xb_build_opts_t *o, xb_build_result_t *res, xb_error_t *err)
 {
     memset(res, 0, sizeof(*res));
@@ -338,7 +413,10 @@ int xb_build(xb_store_t *s, const xb_build_opts_t *o, xb_build_result_t *res, xb
     cleanup_json json_t *descs = json_array();
     cleanup_json json_t *final = NULL;
     char config_digest[XB_DIGEST_LEN] = "";
-    if (o->platforms != NULL && o->platforms[0] != '\0') {
+    if (o->all_platforms) {
+        if (all_platforms(&b, &plats, &nplats, err) < 0)
+            goto out;
+    } else if (o->platforms != NULL && o->platforms[0] != '\0') {
         if (xb_platform_parse_list(o->platforms, &plats, &nplats, err) < 0)
             goto out;
     } else {
@@ -349,25 +427,17 @@ int xb_build(xb_store_t *s, const xb_build_opts_t *o, xb_build_result_t *res, xb
     }
     if (xb_store_mkdtemp(s, "build", &b.tmpdir, err) < 0)
         goto out;
-    for (size_t i = 0; i < nplats; i++) {
-        b.global_args = json_object();
-        if (xb_platform_copy(&b.target, &plats[i], err) < 0)
+    int jobs = o->jobs > 0 ? o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (nplats > 1 && jobs > 1) {
+        if (xb_bx_build_parallel(&b, plats, nplats, jobs, descs, err) < 0)
             goto out;
-        if (nplats > 1) {
-            cleanup_free char *ps = xb_platform_format(&b.target);
-            xb_bx_progress(&b, "--> platform %s", ps ? ps : "?");
+    } else {
+        for (size_t i = 0; i < nplats; i++) {
+            json_t *d = NULL;
+            if (xb_bx_build_one(&b, &plats[i], nplats > 1, &d, config_digest, err) < 0)
+                goto out;
+            json_array_append_new(descs, d);
         }
-        json_t *d = NULL;
-        int r = build_platform(&b, &d, config_digest, err);
-        ctx_free(&b);
-        if (r < 0) {
-            if (nplats > 1) {
-                cleanup_free char *ps = xb_platform_format(&plats[i]);
-                xb_error_wrap(err, "platform %s", ps ? ps : "?");
-            }
-            goto out;
-        }
-        json_array_append_new(descs, d);
     }
     if (nplats == 1) {
         final = json_incref(json_array_get(descs, 0));

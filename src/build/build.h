@@ -32,6 +32,7 @@ typedef struct xb_build_opts {
     size_t nbuild_args;
     const char *target;        /* stage name or index; NULL: the last stage */
     const char *platforms;     /* NULL: host; "os/arch[/v]" or a comma-separated list */
+    bool all_platforms;        /* every platform of the base image's index (--all-platforms) */
     int64_t timestamp;         /* -1: none; else created/history times and mtime clamp */
     const char *const *labels; /* "K=V" added to the final image */
     size_t nlabels;
@@ -44,7 +45,7 @@ typedef struct xb_build_opts {
     size_t nsecrets;
     const char *network; /* RUN default network; NULL: "default" */
     const char *format;  /* "oci" (default) or "docker" */
-    int jobs;            /* parallel platforms; <= 0: 1 */
+    int jobs;            /* platforms built at once; <= 0: the number of CPUs */
     xb_build_progress_fn progress;
     void *progress_ud;
 } xb_build_opts_t;

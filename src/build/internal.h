@@ -55,7 +55,17 @@ typedef struct xb_bctx {
     bool fixed_time; /* --timestamp / SOURCE_DATE_EPOCH given */
     size_t cache_hits, cache_misses;
     char *ctx_digest; /* digest of the whole context (RUN bind mounts), lazily */
+    char *prefix;     /* progress line prefix (parallel platform builds), not owned */
 } xb_bctx_t;
+
+/* Builds the target for platform p (descriptor with platform in *desc). several: part of a
+ * multi-platform build (progress and errors name the platform). */
+int xb_bx_build_one(xb_bctx_t *b, const xb_platform_t *p, bool several, json_t **desc,
+                    char config_digest[XB_DIGEST_LEN], xb_error_t *err);
+/* Builds every platform in a child process, at most jobs at a time; descriptors appended to
+ * descs in platform order. */
+int xb_bx_build_parallel(xb_bctx_t *b, const xb_platform_t *plats, size_t n, int jobs,
+                         json_t *descs, xb_error_t *err);
 
 /* Progress line (printf-style) through o->progress. */
 void xb_bx_progress(xb_bctx_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -269,8 +269,39 @@ int xb_bx_stage_build(xb_bctx_t *b, xb_bstage_t *st, xb_error_t *err)
         return xb_error_set(err, XB_ERR_INVALID, "%s:%d: stage %s depends on itself", b->df->path,
                             b->df->instrs[st->first].line, st->name ? st->name : "?");
     st->building = true;
+    /* stages this one names literally (COPY --from=x, RUN --mount=...,from=x) first, so the
+     * progress reads in order; names with variables are resolved when the step runs */
+    for (size_t i = st->first + 1; i < st->end; i++) {
+        const xb_df_instr_t *in = &b->df->instrs[i];
+        const char *vals[64];
+        size_t nv = 0;
+        const char *f = xb_df_flag_get(in, "from");
+        if (f != NULL)
+            vals[nv++] = f;
+        size_t nm = xb_df_flag_all(in, "mount", NULL, 0);
+        const char *mounts[32];
+        nm = xb_df_flag_all(in, "mount", mounts, nm > 32 ? 32 : nm);
+        char names[32][128];
+        for (size_t m = 0; m < nm && m < 32; m++) {
+            const char *p = strstr(mounts[m], "from=");
+            if (p == NULL || (p != mounts[m] && p[-1] != ','))
+                continue;
+            snprintf(names[m], sizeof(names[m]), "%.*s", (int)strcspn(p + 5, ","), p + 5);
+            vals[nv++] = names[m];
+        }
+        for (size_t k = 0; k < nv; k++) {
+            if (strchr(vals[k], '$') != NULL)
+                continue;
+            xb_bstage_t *dep = xb_bx_stage_find(b, vals[k], st->index);
+            if (dep != NULL && !dep->built && xb_bx_stage_build(b, dep, err) < 0) {
+                st->building = false;
+                return -1;
+            }
+        }
+    }
     size_t nsteps = st->end - st->first;
-    size_t stage_no = ++b->nstages_built;
+    size_t stage_no = st->index + 1;
+    b->nstages_built++;
     for (size_t i = st->first; i < st->end; i++) {
         const xb_df_instr_t *in = &b->df->instrs[i];
         if (b->multi_stage)

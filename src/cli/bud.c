@@ -8,6 +8,7 @@
 #include "build/hooks.h"
 #include "cli/cli.h"
 #include "image/platform.h"
+#include "registry/registry.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -26,6 +27,7 @@ static const char usage[] =
     "      --target STAGE           build up to this stage\n"
     "      --platform P[,P...]      target platform(s), e.g. linux/arm64,linux/arm/v7\n"
     "      --arch A, --os O, --variant V   target platform by parts\n"
+    "      --all-platforms          every platform the base image (an index) offers\n"
     "      --timestamp N            created time and mtime clamp (Unix seconds);\n"
     "                               SOURCE_DATE_EPOCH is used when not given\n"
     "      --label K=V              add a label to the image (repeatable)\n"
@@ -41,6 +43,12 @@ static const char usage[] =
     "      --compression-level N    compression level\n"
     "      --format FORMAT          oci (default) or docker (schema2 / manifest list)\n"
     "      --jobs N                 platforms built in parallel\n"
+    "      --push                   push the result to every -t name (a registry reference;\n"
+    "                               an index and its manifests for several platforms)\n"
+    "      --tls-verify[=BOOL]      verify TLS for --push (false also allows HTTP)\n"
+    "      --creds USER[:PASS]      credentials for --push\n"
+    "      --authfile FILE          auth file for --push\n"
+    "      --cert-dir DIR           certificates for --push\n"
     "      --layers, --rm, --force-rm   accepted for buildah compatibility\n";
 
 enum {
@@ -64,6 +72,12 @@ enum {
     O_FORMAT,
     O_JOBS,
     O_COMPAT,
+    O_PUSH,
+    O_ALL_PLATFORMS,
+    O_TLS_VERIFY,
+    O_CREDS,
+    O_AUTHFILE,
+    O_CERT_DIR,
     O_HELP,
 };
 
@@ -93,6 +107,12 @@ static const struct option longopts[] = {
     {"layers", optional_argument, NULL, O_COMPAT},
     {"rm", optional_argument, NULL, O_COMPAT},
     {"force-rm", optional_argument, NULL, O_COMPAT},
+    {"push", no_argument, NULL, O_PUSH},
+    {"all-platforms", no_argument, NULL, O_ALL_PLATFORMS},
+    {"tls-verify", optional_argument, NULL, O_TLS_VERIFY},
+    {"creds", required_argument, NULL, O_CREDS},
+    {"authfile", required_argument, NULL, O_AUTHFILE},
+    {"cert-dir", required_argument, NULL, O_CERT_DIR},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -138,7 +158,8 @@ XB_CMD(bud)
     struct list tags = {0}, bargs = {0}, labels = {0}, secrets = {0}, ncf = {0};
     const char *arch = NULL, *os = NULL, *variant = NULL, *platform = NULL;
     const char *iidfile = NULL, *metafile = NULL;
-    bool quiet = false;
+    bool quiet = false, do_push = false;
+    xb_registry_opts_t ropts = XB_REGISTRY_OPTS_INIT;
     int ret = -1, c;
     cleanup_free char *pbuf = NULL;
     optind = 0;
@@ -250,6 +271,31 @@ XB_CMD(bud)
             break;
         case O_COMPAT:
             break;
+        case O_PUSH:
+            do_push = true;
+            break;
+        case O_ALL_PLATFORMS:
+            o.all_platforms = true;
+            break;
+        case O_TLS_VERIFY:
+            if (optarg == NULL || strcmp(optarg, "true") == 0)
+                ropts.tls_verify = 1;
+            else if (strcmp(optarg, "false") == 0)
+                ropts.tls_verify = 0;
+            else {
+                xb_cli_usage(err, "bud", "--tls-verify=%s: expected true or false", optarg);
+                goto out;
+            }
+            break;
+        case O_CREDS:
+            ropts.creds = optarg;
+            break;
+        case O_AUTHFILE:
+            ropts.authfile = optarg;
+            break;
+        case O_CERT_DIR:
+            ropts.cert_dir = optarg;
+            break;
         case O_HELP:
             ret = xb_cli_help(usage);
             goto out;
@@ -267,6 +313,10 @@ XB_CMD(bud)
         goto out;
     }
     o.context_dir = optind < argc ? argv[optind] : ".";
+    if (do_push && tags.n == 0) {
+        xb_cli_usage(err, "bud", "--push needs at least one -t REGISTRY/REPO[:TAG]");
+        goto out;
+    }
     if (platform != NULL && (arch || os || variant)) {
         xb_cli_usage(err, "bud", "--platform cannot be combined with --arch/--os/--variant");
         goto out;
@@ -279,6 +329,10 @@ XB_CMD(bud)
                      variant ? "/" : "", variant ? variant : "") < 0)
             goto out;
         platform = pbuf;
+    }
+    if (o.all_platforms && platform != NULL) {
+        xb_cli_usage(err, "bud", "--all-platforms cannot be combined with --platform/--arch");
+        goto out;
     }
     o.platforms = platform;
     o.tags = tags.v;
@@ -299,9 +353,35 @@ XB_CMD(bud)
         goto out;
     xb_build_result_t res;
     int r = xb_build(s, &o, &res, err);
+    if (r >= 0 && do_push) {
+        json_t *pushed = json_array();
+        ropts.quiet = quiet;
+        for (size_t i = 0; i < tags.n && r >= 0; i++) {
+            cleanup_json json_t *desc = NULL;
+            char pd[XB_DIGEST_LEN];
+            cleanup_free char *name = xb_store_normalize_name(tags.v[i]);
+            r = xb_store_resolve(s, name ? name : tags.v[i], &desc, err);
+            if (r >= 0)
+                r = xb_registry_push(s, desc, tags.v[i], &ropts, pd, err);
+            if (r < 0)
+                xb_error_wrap(err, "pushing %s", tags.v[i]);
+            else {
+                if (!quiet)
+                    printf("pushed %s@%s\n", tags.v[i], pd);
+                json_array_append_new(pushed, json_string(tags.v[i]));
+            }
+        }
+        if (res.metadata != NULL)
+            json_object_set_new(res.metadata, "pushed", pushed);
+        else
+            json_decref(pushed);
+    }
     xb_store_close(s);
-    if (r < 0)
+    if (r < 0) {
+        if (res.name != NULL || res.metadata != NULL)
+            xb_build_result_free(&res);
         goto out;
+    }
     if (!quiet) {
         if (res.name != NULL)
             printf("COMMIT %s\n", res.name);

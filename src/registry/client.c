@@ -211,6 +211,7 @@ int xb_registry_open(const xb_reference_t *ref, const xb_registry_opts_t *opts, 
         curl_share_setopt(r->share, CURLSHOPT_USERDATA, r);
         curl_share_setopt(r->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
         curl_share_setopt(r->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+        curl_share_setopt(r->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
     }
     /* TLS material */
     if (r->opts.cert_dir) {

@@ -155,6 +155,16 @@ static size_t on_read(char *buf, size_t size, size_t n, void *ud)
     return want;
 }
 
+/* curl rewinds the body when it re-sends a request (e.g. on a dead reused connection). */
+static int on_seek(void *ud, curl_off_t offset, int origin)
+{
+    struct xfer *x = ud;
+    if (origin != SEEK_SET || offset < 0 || offset > (curl_off_t)x->rq->body_len)
+        return CURL_SEEKFUNC_CANTSEEK;
+    x->sent = (int64_t)offset;
+    return CURL_SEEKFUNC_OK;
+}
+
 /* --debug: headers only, with credentials redacted. */
 static int on_debug(CURL *c, curl_infotype type, char *data, size_t size, void *ud)
 {
@@ -197,6 +207,7 @@ static bool is_transient_curl(CURLcode c)
     case CURLE_HTTP2_STREAM:
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_READ_ERROR:
+    case CURLE_SEND_FAIL_REWIND:
         return true;
     default:
         return false;
@@ -260,6 +271,12 @@ int xb_http_perform(xb_registry_t *r, const xb_http_req_t *rq, const char *url,
         curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
         curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
         curl_easy_setopt(c, CURLOPT_READDATA, &x);
+        curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
+        curl_easy_setopt(c, CURLOPT_SEEKDATA, &x);
+        /* A body goes on a fresh connection: on a stale reused one curl would silently re-send
+         * a PATCH the registry may have partly stored; resuming is upload.c's job. */
+        if (rq->body_len > 0)
+            curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
         curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)rq->body_len);
         curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method);
     } else if (strcmp(rq->method, "GET") != 0) {

@@ -180,7 +180,9 @@ int xb_run_execute(const xb_run_request_t *rq, bool commit, xb_layer_result_t *o
     const char *where = rq->where ? rq->where : "RUN";
     if (empty)
         *empty = false;
-    if (xb_binfmt_check(rq->platform, false, err) < 0)
+    /* XBUILD_INSTALL_BINFMT=1 (bud/run --install-binfmt) registers missing handlers */
+    const char *inst = getenv("XBUILD_INSTALL_BINFMT");
+    if (xb_binfmt_check(rq->platform, inst && strcmp(inst, "1") == 0, err) < 0)
         return xb_error_wrap(err, "%s", where);
     struct mounts ms = {NULL, 0};
     cleanup_free char *work = NULL, *state = NULL, *upper = NULL, *wdir = NULL, *root = NULL;
@@ -197,8 +199,17 @@ int xb_run_execute(const xb_run_request_t *rq, bool commit, xb_layer_result_t *o
     if ((r = prepare_mounts(rq, &ms, err)) < 0)
         goto out;
     if (overlay) {
-        if ((r = xb_snapshot_lowerdir(rq->store, rq->layers, rq->diff_ids, &lowerdir, err)) < 0 ||
-            (r = mk(work, "upper", 0755, &upper, err)) < 0 ||
+        if ((r = xb_snapshot_lowerdir(rq->store, rq->layers, rq->diff_ids, &lowerdir, err)) < 0)
+            goto out;
+        /* one page of mount options: a very deep image falls back to the copy snapshotter */
+        if (strlen(lowerdir) + 2 * strlen(work) > 3800) {
+            xb_info("%s: %zu layers are too many for one overlay mount, using copies", where,
+                    json_array_size(rq->layers));
+            overlay = false;
+        }
+    }
+    if (overlay) {
+        if ((r = mk(work, "upper", 0755, &upper, err)) < 0 ||
             (r = mk(work, "work", 0700, &wdir, err)) < 0 ||
             (r = mk(work, "merged", 0755, &root, err)) < 0)
             goto out;

@@ -1,6 +1,7 @@
 /* Extract-once layer directories in the store. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,15 @@ int xb_snapshot_lowerdir(xb_store_t *s, const json_t *layers, const json_t *diff
         cleanup_free char *name = NULL;
         if (xb_snapshot_layer_ensure(s, diff, digest, &name, err) < 0)
             return -1;
+        /* A layer that occurs twice: the upper occurrence hides everything the lower one
+         * could contribute (same content, same whiteouts applied to more layers), and
+         * overlayfs refuses duplicate lowerdirs, so only the topmost is kept. */
+        bool dup = false;
+        for (const char *q = b.data ? strstr(b.data, name) : NULL; q && !dup;
+             q = strstr(q + 1, name))
+            dup = (q == b.data || q[-1] == ':') && (q[strlen(name)] == ':' || !q[strlen(name)]);
+        if (dup)
+            continue;
         if (b.len)
             xb_buf_putc(&b, ':');
         xb_buf_puts(&b, name);

@@ -16,3 +16,12 @@ XB_BUILD_TESTS = \
 TESTS += $(XB_BUILD_TESTS)
 EXTRA_DIST += $(XB_BUILD_TESTS)
 # --- end build executor ---
+
+# --- layer compression (src/layer/) ---
+TESTS += tests/integration/foundation-layer-compression.sh
+EXTRA_DIST += tests/integration/foundation-layer-compression.sh
+# --- end layer compression ---
+
+# --- README and CLI surface (lead)
+TESTS += tests/integration/foundation-readme.sh
+EXTRA_DIST += tests/integration/foundation-readme.sh scripts/gen-command-reference.sh

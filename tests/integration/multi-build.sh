@@ -94,6 +94,14 @@ man=$(cat "$XB_ROOT/blobs/sha256/${m0#sha256:}")
 like "--format docker: schema2 manifest and config" "$man" 'application/vnd.docker.container.image.v1\+json'
 like "--format docker: docker layer types" "$man" 'application/vnd.docker.image.rootfs.diff.tar.gzip'
 
+# --all-platforms: every platform of the base image's index
+mkdir -p "$T/all"
+printf 'FROM busybox:latest AS base\nFROM base\nRUN uname -m > /m\n' >"$T/all/Dockerfile"
+d=$("$XBUILD" bud -q --all-platforms -t allp:1 "$T/all" 2>&1)
+raw=$(skopeo inspect --raw "oci:$XB_ROOT:allp:1" 2>&1)
+is "--all-platforms: the base's three platforms" "$(py x 'len(d["manifests"])' 2>&1)" 3
+check_fails "--all-platforms with a scratch base is an error" "$XBUILD" bud -q --all-platforms "$C"
+
 # ONBUILD triggers run at the child's FROM
 mkdir -p "$T/ob"
 echo "from the child context" >"$T/ob/child.txt"

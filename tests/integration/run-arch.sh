@@ -39,4 +39,18 @@ ARCHES
 is "xbuild run --platform linux/arm64 of the arm64 image prints aarch64" \
     "$("$XBUILD" run --platform linux/arm64 busybox:arm64 uname -m 2>&1)" aarch64
 check "xbuild run without a command runs the image's CMD (/bin/sh)" "$XBUILD" run busybox:arm64
+# a multi-platform build runs RUN per platform (in parallel); cache mounts are per platform
+mkdir -p "$T/multi"
+cat >"$T/multi/Dockerfile" <<'DF'
+FROM busybox:$TARGETARCH
+ARG TARGETARCH
+RUN --mount=type=cache,target=/c echo $TARGETARCH >> /c/log && cp /c/log /log && uname -m > /arch
+DF
+for i in 1 2; do
+    "$XBUILD" bud -q --no-cache --jobs 2 --platform linux/amd64,linux/arm64 -t "multi$i" "$T/multi" >/dev/null 2>&1
+done
+is "arm64 RUN of a parallel multi-platform build" "$(layer_cat "$(img_layers multi2 linux/arm64 | tail -1)" arch)" aarch64
+is "amd64 RUN of a parallel multi-platform build" "$(layer_cat "$(img_layers multi2 linux/amd64 | tail -1)" arch)" x86_64
+is "arm64 cache mount holds only arm64 runs" "$(layer_cat "$(img_layers multi2 linux/arm64 | tail -1)" log | tr '\n' ' ')" "arm64 arm64 "
+is "amd64 cache mount holds only amd64 runs" "$(layer_cat "$(img_layers multi2 linux/amd64 | tail -1)" log | tr '\n' ' ')" "amd64 amd64 "
 done_testing

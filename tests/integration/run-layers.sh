@@ -83,10 +83,10 @@ rc=$?
 check "failing RUN fails the build" test $rc -ne 0
 like "error names Dockerfile:3 and exit code 7" "$out" 'Dockerfile:3.*(code|status) 7'
 # same diffIDs with both snapshotters
-printf 'FROM bb:arm64\nRUN mkdir -p /a/b && echo x > /a/b/c && rm /bin/yes && ln -s /a /link\nRUN rm -rf /a && mkdir /a && echo y > /a/y && ln /a/y /a/z\n' >"$T/bad/Dockerfile"
+printf 'FROM bb:arm64\nRUN mkdir -p /a/b && echo x > /a/b/c && rm /bin/yes && ln -s /a /link\nRUN rm -rf /a && mkdir /a && echo y > /a/y && ln /a/y /a/z\nRUN echo x > /f\nRUN rm /f\nRUN echo x > /f\nRUN cat /f > /g\n' >"$T/bad/Dockerfile"
 "$XBUILD" bud -q --no-cache --platform linux/arm64 --timestamp 1700000000 -t snap-ovl "$T/bad" >/dev/null 2>&1
 XBUILD_SNAPSHOTTER=copy "$XBUILD" bud -q --no-cache --platform linux/arm64 --timestamp 1700000000 -t snap-copy "$T/bad" >/dev/null 2>&1
 a=$(img_diff_ids snap-ovl); b=$(img_diff_ids snap-copy)
-like "overlay build has 3 layers" "$a" '^sha256:[0-9a-f]{64} sha256:[0-9a-f]{64} sha256:[0-9a-f]{64}$'
+like "overlay build has 7 layers (one repeated: duplicate lowerdirs handled)" "$a" '^(sha256:[0-9a-f]{64} ){6}sha256:[0-9a-f]{64}$'
 is "overlay and copy snapshotters give the same diffIDs" "$b" "$a"
 done_testing

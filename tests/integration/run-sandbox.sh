@@ -52,6 +52,16 @@ printf 'FROM bb:amd64\nRUN --mount=type=bind,source=etc,target=/x,rw echo w > /x
 check "rw bind mount is writable" "$XBUILD" bud -q "$T/c"
 check "rw bind writes are discarded (context untouched)" test ! -e "$T/c/etc/written"
 
+cat >"$T/c/Dockerfile" <<'DF'
+FROM bb:amd64 AS src
+RUN mkdir /out && echo built > /out/file
+FROM bb:amd64
+RUN --mount=type=bind,from=src,source=/out,target=/in cp /in/file /got && ! touch /in/x 2>/dev/null
+RUN --mount=type=bind,from=src,source=/out,target=/in,rw touch /in/x && test -f /in/x
+DF
+check "bind mount from another stage (ro, then rw)" "$XBUILD" bud -q -t stagebind "$T/c"
+is "file copied from the stage mount" "$(layer_cat "$(img_layers stagebind | sed -n 2p)" got)" built
+
 # interrupts: no mounts, processes or work dirs left
 for sig in INT TERM; do
     "$XBUILD" run bb:amd64 sh -c 'sleep 1000' &
