@@ -39,6 +39,10 @@ command -v buildah >/dev/null 2>&1 || { [ -n "$USE_BUILDAH" ] && echo "bench: bu
 
 W=$(mktemp -d /var/tmp/xbbench.XXXXXX)
 LOG="$W/log"
+# a private copy: rebuilding the tree during a run must not change the binary under test
+if [ -n "$USE_XBUILD" ]; then
+    cp "$XBUILD" "$W/xbuild-bin" && XBUILD_SRC=$XBUILD && XBUILD=$W/xbuild-bin
+fi
 REG_PID=
 cleanup() {
     [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null
@@ -188,7 +192,7 @@ done
 
 echo
 echo "machine: $(nproc) cpus ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -h | awk '/^Mem:/ {print $2}') RAM, kernel $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME")"
-echo "xbuild: $([ -n "$USE_XBUILD" ] && "$XBUILD" --version 2>/dev/null | head -1) ($(git -C "$TOP" rev-parse --short HEAD 2>/dev/null)), stripped size $(strip -o "$W/xb.stripped" "$XBUILD" 2>/dev/null && stat -c %s "$W/xb.stripped") bytes"
+echo "xbuild: $([ -n "$USE_XBUILD" ] && "$XBUILD" --version 2>/dev/null | head -1) ($(git -C "$TOP" rev-parse --short HEAD 2>/dev/null)$(git -C "$TOP" diff --quiet HEAD -- src 2>/dev/null || echo ", modified")), stripped size $(strip -o "$W/xb.stripped" "$XBUILD" 2>/dev/null && stat -c %s "$W/xb.stripped") bytes"
 echo "buildah: $([ -n "$USE_BUILDAH" ] && buildah --version), qemu-user-static $(dpkg-query -W -f='${Version}' qemu-user-static 2>/dev/null), pigz $(dpkg-query -W -f='${Version}' pigz 2>/dev/null)"
 echo "runs: $RUNS (medians); wall = build + push; rss = max(build, push); pushed = manifest(s), configs"
 echo "and layers the image adds to its base (the same for warm: identical image, registry skips them)"

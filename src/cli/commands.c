@@ -70,7 +70,7 @@ int xb_cli_usage(xb_error_t *err, const char *cmd, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vasprintf(&m, fmt, ap);
     va_end(ap);
-    int r = xb_error_set(err, XB_ERR_USAGE, "%s: %s (see 'xbuild %s --help')", cmd,
+    int r = xb_error_set(err, XB_ERR_USAGE, "%s (see 'xbuild %s --help')",
                          n >= 0 ? m : "invalid usage", cmd);
     free(m);
     return r;

@@ -62,6 +62,9 @@ DF
 check "bind mount from another stage (ro, then rw)" "$XBUILD" bud -q -t stagebind "$T/c"
 is "file copied from the stage mount" "$(layer_cat "$(img_layers stagebind | sed -n 2p)" got)" built
 
+printf 'FROM bb:amd64\nRUN rm /etc/passwd && mkfifo /etc/passwd\nUSER builder\nRUN true\n' >"$T/c/Dockerfile"
+like "a FIFO planted as /etc/passwd does not hang USER lookup" "$(timeout 30 "$XBUILD" bud "$T/c" 2>&1)" 'unable to find user builder'
+
 # interrupts: no mounts, processes or work dirs left
 for sig in INT TERM; do
     "$XBUILD" run bb:amd64 sh -c 'sleep 1000' &
