@@ -214,11 +214,20 @@ int xb_registry_pull_image(xb_store_t *s, const char *refstr, const char *platfo
     return xb_registry_pull_platform(s, refstr, &p, policy, opts, descriptor, err);
 }
 
+static xb_registry_opts_t pull_opts = XB_REGISTRY_OPTS_INIT;
+
+void xb_registry_set_pull_options(const xb_registry_opts_t *o)
+{
+    xb_registry_opts_t dflt = XB_REGISTRY_OPTS_INIT;
+    pull_opts = o ? *o : dflt;
+}
+
 int xb_registry_pull(xb_store_t *s, const char *ref, const struct xb_platform *p, int pull_policy,
                      json_t **descriptor, xb_error_t *err)
 {
-    xb_registry_opts_t o = XB_REGISTRY_OPTS_INIT;
-    o.quiet = xb_log_level() < XB_LOG_INFO;
+    xb_registry_opts_t o = pull_opts;
+    if (xb_log_level() < XB_LOG_INFO)
+        o.quiet = true;
     if (p != NULL)
         return xb_registry_pull_platform(s, ref, p, pull_policy, &o, descriptor, err);
     return xb_registry_pull_image(s, ref, NULL, pull_policy, &o, descriptor, err);
