@@ -122,6 +122,23 @@ check "manifest remove the amd64 entry" xb manifest remove app:docker "$DA"
 check "push the list" xb manifest push $TLS app:docker "docker://$REG/stitch/app:docker"
 skopeo inspect --raw $TLS "docker://$REG/stitch/app:docker" >"$T/docker-remote.json" 2>&1
 is "skopeo: the list holds only arm64" "$(json "$T/docker-remote.json" '[m["platform"]["architecture"] for m in j["manifests"]]')" "['arm64']"
+
+# --- a registry with Basic auth: the shared registry flags reach manifest push/inspect ---
+REG1=$REG
+if command -v htpasswd >/dev/null 2>&1 && registry_start htpasswd authreg; then
+    if out=$(xb manifest push $TLS app:multi "docker://$REG/secure/app:v1" 2>&1); then
+        fail "push to an auth registry without credentials fails"
+    else
+        like "push to an auth registry without credentials fails (auth error)" "$out" '[Aa]uth|401|credential'
+    fi
+    check "push with --creds" xb manifest push $TLS --creds "$REG_USER:$REG_PASS" app:multi "docker://$REG/secure/app:v1"
+    out=$(xb manifest inspect $TLS --creds "$REG_USER:$REG_PASS" "docker://$REG/secure/app:v1" 2>&1)
+    like "inspect with --creds shows the index" "$out" "$DB"
+else
+    skip "htpasswd registry unavailable"; skip "-"; skip "-"
+fi
+REG=$REG1
+
 check "manifest rm" xb manifest rm app:multi
 check_fails "the index is gone locally" xb manifest annotate app:multi "$DB" --annotation a=b
 
