@@ -39,6 +39,10 @@ command -v buildah >/dev/null 2>&1 || { [ -n "$USE_BUILDAH" ] && echo "bench: bu
 
 W=$(mktemp -d /var/tmp/xbbench.XXXXXX)
 LOG="$W/log"
+# a private copy: rebuilding the tree during a run must not change the binary under test
+if [ -n "$USE_XBUILD" ]; then
+    cp "$XBUILD" "$W/xbuild-bin" && XBUILD_SRC=$XBUILD && XBUILD=$W/xbuild-bin
+fi
 REG_PID=
 cleanup() {
     [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null
@@ -150,6 +154,7 @@ build_push() {
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "NA"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 start_registry
 echo "bench: registry $REG, work dir $W, runs $RUNS, workloads $WORKLOADS" >&2
 need_debian=
@@ -188,12 +193,13 @@ done
 
 echo
 echo "machine: $(nproc) cpus ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -h | awk '/^Mem:/ {print $2}') RAM, kernel $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME")"
-echo "xbuild: $([ -n "$USE_XBUILD" ] && "$XBUILD" --version 2>/dev/null | head -1) ($(git -C "$TOP" rev-parse --short HEAD 2>/dev/null)), stripped size $(strip -o "$W/xb.stripped" "$XBUILD" 2>/dev/null && stat -c %s "$W/xb.stripped") bytes"
+echo "xbuild: $([ -n "$USE_XBUILD" ] && "$XBUILD" --version 2>/dev/null | head -1) ($(git -C "$TOP" rev-parse --short HEAD 2>/dev/null)$(git -C "$TOP" diff --quiet HEAD -- src 2>/dev/null || echo ", modified")), stripped size $(strip -o "$W/xb.stripped" "$XBUILD" 2>/dev/null && stat -c %s "$W/xb.stripped") bytes"
 echo "buildah: $([ -n "$USE_BUILDAH" ] && buildah --version), qemu-user-static $(dpkg-query -W -f='${Version}' qemu-user-static 2>/dev/null), pigz $(dpkg-query -W -f='${Version}' pigz 2>/dev/null)"
-echo "runs: $RUNS (medians); wall = build + push; rss = max(build, push); pushed = manifest(s), configs"
+echo "load average (1/5/15 min) at start: $LOAD_START, at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "runs: $RUNS (medians; wall range = min-max over the runs); wall = build + push; rss = max(build, push); pushed = manifest(s), configs"
 echo "and layers the image adds to its base (the same for warm: identical image, registry skips them)"
 echo
-printf '%-9s %-5s %-8s %9s %9s %12s\n' workload phase tool "wall(s)" "rss(MB)" "pushed(MB)"
+printf '%-9s %-5s %-8s %9s %9s %12s  %s\n' workload phase tool "wall(s)" "rss(MB)" "pushed(MB)" "wall range"
 for n in "${WL[@]}"; do
     for phase in cold warm; do
         declare -A M=()
@@ -205,9 +211,10 @@ for n in "${WL[@]}"; do
             M[$tool,wall]=$(echo "${R[$n,$phase,$tool,wall]:-}" | median)
             M[$tool,rss]=$(echo "${R[$n,$phase,$tool,rss]:-}" | median)
             M[$tool,bytes]=$(echo "${R[$n,$phase,$tool,bytes]:-}" | median)
+            range=$(echo "${R[$n,$phase,$tool,wall]:-}" | tr ' ' '\n' | grep -v '^$' | sort -g | sed -n '1p;$p' | paste -sd-)
             awk -v n="$n" -v ph="$phase" -v t="$tool" -v w="${M[$tool,wall]}" -v m="${M[$tool,rss]}" \
-                -v b="${M[$tool,bytes]}" 'BEGIN { printf "%-9s %-5s %-8s %9.2f %9.1f %12.2f\n",
-                n, ph, t, w, m / 1024, b / 1048576 }'
+                -v b="${M[$tool,bytes]}" -v rg="$range" 'BEGIN { printf "%-9s %-5s %-8s %9.2f %9.1f %12.2f  %s\n",
+                n, ph, t, w, m / 1024, b / 1048576, rg }'
         done
         if [ -n "${M[xbuild,wall]:-}" ] && [ -n "${M[buildah,wall]:-}" ]; then
             awk -v n="$n" -v ph="$phase" -v w1="${M[xbuild,wall]}" -v w2="${M[buildah,wall]}" \

@@ -26,8 +26,8 @@ static const char usage_head[] =
 static void log_to_stderr(int level, const char *msg, void *ud)
 {
     (void)ud;
-    const char *prefix = level == XB_LOG_ERROR  ? "error: "
-                         : level == XB_LOG_WARN ? "warning: "
+    const char *prefix = level == XB_LOG_ERROR   ? "error: "
+                         : level == XB_LOG_WARN  ? "warning: "
                          : level == XB_LOG_DEBUG ? "debug: "
                                                  : "";
     fprintf(stderr, "%s%s\n", prefix, msg);

@@ -11,6 +11,7 @@ RULE is "METHOD PATH_REGEX ACTION COUNT" (METHOD may be *; COUNT -1 = forever):
   redirect            answer 307 to the same path on http://localhost:PORT (another origin);
                       that request is forwarded with --upstream-auth, never the client's
   relative            forward, and make the Location header of the answer relative
+  cut                 forward, but send only half of the answer's body, then reset
 Every request is logged to --log as one JSON line: method, path, host, whether the client sent
 Authorization, and the action taken.
 """
@@ -150,6 +151,14 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
+        if action == "cut" and self.command != "HEAD":
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
+            return
         if self.command != "HEAD":
             self.wfile.write(data)
 

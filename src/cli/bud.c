@@ -39,6 +39,7 @@ static const char usage[] =
     "      --pull[=POLICY]          missing (default), always, never (bare: always)\n"
     "      --secret id=ID,src=F|env=V   secret for RUN --mount=type=secret (repeatable)\n"
     "      --network MODE           default network for RUN: default, none, host\n"
+    "      --install-binfmt         register missing qemu binfmt_misc handlers for RUN\n"
     "      --compression ALGO       layer compression: gzip (default), zstd, none\n"
     "      --compression-level N    compression level\n"
     "      --format FORMAT          oci (default) or docker (schema2 / manifest list)\n"
@@ -78,6 +79,7 @@ enum {
     O_CREDS,
     O_AUTHFILE,
     O_CERT_DIR,
+    O_INSTALL_BINFMT,
     O_HELP,
 };
 
@@ -113,6 +115,7 @@ static const struct option longopts[] = {
     {"creds", required_argument, NULL, O_CREDS},
     {"authfile", required_argument, NULL, O_AUTHFILE},
     {"cert-dir", required_argument, NULL, O_CERT_DIR},
+    {"install-binfmt", no_argument, NULL, O_INSTALL_BINFMT},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -232,6 +235,9 @@ XB_CMD(bud)
             break;
         case O_SECRET:
             r = push(&secrets, optarg);
+            break;
+        case O_INSTALL_BINFMT: /* read by the run module before a non-native RUN */
+            setenv("XBUILD_INSTALL_BINFMT", "1", 1);
             break;
         case O_NETWORK:
             if (strcmp(optarg, "default") != 0 && strcmp(optarg, "none") != 0 &&

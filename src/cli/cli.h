@@ -48,7 +48,7 @@ XB_CMD(pull_wasm);
 /* Helpers shared by commands. */
 /* Prints "usage" text for a command to stdout (for --help) and returns 0. */
 int xb_cli_help(const char *text);
-/* Sets a usage error: "COMMAND: msg (see 'xbuild COMMAND --help')". */
+/* Sets a usage error: "msg (see 'xbuild COMMAND --help')". */
 int xb_cli_usage(xb_error_t *err, const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

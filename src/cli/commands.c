@@ -36,7 +36,8 @@ const struct xb_command xb_commands[] = {
     {"rmi", xb_cmd_rmi, "Remove image names from the local store"},
     {"prune", xb_cmd_prune, "Remove unreferenced blobs, stale work dirs and cache entries"},
     {"fsck", xb_cmd_fsck, "Verify every blob and reference in the store"},
-    {"push", xb_cmd_push, "Push or export an image (docker://, oci:, oci-archive:, docker-archive:)"},
+    {"push", xb_cmd_push,
+     "Push or export an image (docker://, oci:, oci-archive:, docker-archive:)"},
     {"pull", xb_cmd_pull, "Pull an image from a registry into the local store"},
     {"login", xb_cmd_login, "Log in to a registry"},
     {"logout", xb_cmd_logout, "Remove stored registry credentials"},
@@ -69,7 +70,7 @@ int xb_cli_usage(xb_error_t *err, const char *cmd, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vasprintf(&m, fmt, ap);
     va_end(ap);
-    int r = xb_error_set(err, XB_ERR_USAGE, "%s: %s (see 'xbuild %s --help')", cmd,
+    int r = xb_error_set(err, XB_ERR_USAGE, "%s (see 'xbuild %s --help')",
                          n >= 0 ? m : "invalid usage", cmd);
     free(m);
     return r;

@@ -208,7 +208,8 @@ static int add_ref(xb_store_t *s, json_t *index, const char *ref, struct mopts *
     cleanup_json json_t *children = NULL;
     if (xb_mlist_children_of(s, desc, o->all, w, &children, err) < 0)
         return xb_error_wrap(err, "%s", ref);
-    bool docker = strcmp(xb_json_str(index, "mediaType"), XB_MT_DOCKER_MANIFEST_LIST) == 0;
+    const char *imt = xb_json_str(index, "mediaType");
+    bool docker = imt != NULL && strcmp(imt, XB_MT_DOCKER_MANIFEST_LIST) == 0;
     /* with --all, platform flags would make every entry the same platform */
     struct xb_mlist_entry_opts only_ann = {.annotations = o->e.annotations};
     size_t i;

@@ -1,4 +1,5 @@
 /* xbuild parse [-f FILE] [--json] [CONTEXT]: parse a Dockerfile and print its instructions. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,7 @@ static const char usage[] =
     "Parse a Dockerfile and print one line per instruction (LINE: KEYWORD flags args),\n"
     "or with --json a JSON array with one object per instruction.\n"
     "\n"
-    "  -f, --file FILE   the Dockerfile (default: CONTEXT/Dockerfile)\n"
+    "  -f, --file FILE   the Dockerfile (default: CONTEXT/Dockerfile; - for stdin)\n"
     "      --json        JSON output\n"
     "  CONTEXT           the build context directory (default: .)\n";
 
@@ -59,6 +60,20 @@ static void print_plain(const xb_df_instr_t *in)
                in->heredocs[i].expand ? "" : ", no expansion");
 }
 
+/* -f -: the Dockerfile from standard input (same size limit as files). */
+static int parse_stdin(xb_dockerfile_t **df, xb_error_t *err)
+{
+    cleanup_free char *buf = malloc(XB_DF_MAX_FILE + 1);
+    if (buf == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    size_t len = fread(buf, 1, XB_DF_MAX_FILE + 1, stdin);
+    if (ferror(stdin))
+        return xb_error_errno(err, errno, "reading standard input");
+    if (len > XB_DF_MAX_FILE)
+        return xb_error_set(err, XB_ERR_PARSE, "-: larger than %u bytes", XB_DF_MAX_FILE);
+    return xb_dockerfile_parse("-", buf, len, df, err);
+}
+
 XB_CMD(parse)
 {
     const char *file = NULL, *context = NULL;
@@ -93,7 +108,7 @@ XB_CMD(parse)
         file = deflt;
     }
     cleanup_dockerfile xb_dockerfile_t *df = NULL;
-    int r = xb_dockerfile_load(file, &df, err);
+    int r = strcmp(file, "-") == 0 ? parse_stdin(&df, err) : xb_dockerfile_load(file, &df, err);
     if (r < 0)
         return r;
     if (json) {

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/progress.h"
 #include "cli/registry_flags.h"
 #include "registry/registry.h"
 #include "store/store.h"
@@ -67,7 +68,9 @@ XB_CMD(pull)
     if (xb_store_open(cli->root, &s, err) < 0)
         return -err->code;
     json_t *desc = NULL;
+    xb_cli_progress_setup(&o);
     int rc = xb_registry_pull_image(s, ref, platform, policy, &o, &desc, err);
+    xb_cli_progress_end();
     xb_store_close(s);
     if (rc < 0)
         return rc;

@@ -17,7 +17,7 @@ __attribute__((weak)) int xb_cli_push_docker(struct xb_cli *cli, const char *ima
                                              xb_error_t *err);
 
 static const char usage[] =
-    "Usage: xbuild push [OPTIONS] IMAGE DEST\n"
+    "Usage: xbuild push [OPTIONS] IMAGE [DEST]\n"
     "\n"
     "Push or export the local image IMAGE. DEST is one of:\n"
     "  docker://REGISTRY/REPO[:TAG]   a registry (needs the registry module)\n"
@@ -26,6 +26,7 @@ static const char usage[] =
     "  docker-archive:FILE[:TAG]      `docker save` format, for docker/podman load (one\n"
     "                                 platform; TAG defaults to IMAGE's name)\n"
     "The path ends at the first ':'; the rest is the tag (it may hold '/' and ':').\n"
+    "Without DEST, IMAGE must name a registry (REGISTRY/REPO[:TAG]) and DEST is docker://IMAGE.\n"
     "\n"
     "  --digestfile F   write the digest of what was pushed to F (the manifest or index;\n"
     "                   for docker-archive the config digest, i.e. the image ID)\n"
@@ -37,8 +38,9 @@ static const char usage[] =
 /* Options of push that take a value (also those the registry module may add). */
 static bool takes_value(const char *a)
 {
-    static const char *const v[] = {"--digestfile", "--platform", "--format", "--authfile",
-                                    "--creds",      "--cert-dir", "--retry",  NULL};
+    static const char *const v[] = {"--digestfile", "--platform", "--format",
+                                    "--authfile",   "--creds",    "--cert-dir",
+                                    "--retry",      "--jobs",     NULL};
     for (size_t i = 0; v[i]; i++)
         if (strcmp(a, v[i]) == 0)
             return true;
@@ -75,6 +77,14 @@ XB_CMD(push)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
             return xb_cli_help(usage);
     int npos = positionals(argc, argv, pos, 2);
+    cleanup_free char *implied = NULL;
+    if (npos == 1 && strchr(pos[0], '/') != NULL && strstr(pos[0], "://") == NULL) {
+        /* as podman/buildah: "push REGISTRY/REPO[:TAG]" pushes to docker://REGISTRY/REPO */
+        if (asprintf(&implied, "docker://%s", pos[0]) < 0)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        pos[1] = implied;
+        npos = 2;
+    }
     if (npos == 2 && strncmp(pos[1], "docker://", 9) == 0) {
         if (xb_cli_push_docker == NULL)
             return xb_error_set(err, XB_ERR_UNSUPPORTED,

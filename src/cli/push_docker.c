@@ -4,6 +4,7 @@
 
 #include "cli/cli.h"
 #include "cli/push.h"
+#include "cli/progress.h"
 #include "cli/registry_flags.h"
 #include "registry/registry.h"
 #include "store/store.h"
@@ -52,8 +53,10 @@ int xb_cli_push_docker(struct xb_cli *cli, const char *image, const char *dest, 
     cleanup_json json_t *desc = NULL;
     char digest[XB_DIGEST_LEN] = "";
     int rc = xb_store_resolve(s, image, &desc, err);
+    xb_cli_progress_setup(&o);
     if (rc >= 0)
         rc = xb_registry_push(s, desc, dest + strlen("docker://"), &o, digest, err);
+    xb_cli_progress_end();
     xb_store_close(s);
     if (rc < 0)
         return rc;

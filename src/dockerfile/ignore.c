@@ -11,6 +11,7 @@ struct pat {
     char *text; /* cleaned, without '!' */
     char *shown;
     bool exclusion;
+    bool suffix; /* "**" + literal: Docker matches it as a plain suffix (see pat_match) */
 };
 
 struct xb_ignore {
@@ -151,6 +152,15 @@ static bool match_at(const char *p, const char *s, long *budget)
 
 static bool pat_match(const struct pat *pt, const char *path)
 {
+    if (pt->suffix) {
+        /* patternmatcher's suffixMatch: "**foo" matches any path ending in "foo" (even
+         * "barfoo"), and "**\/foo" also matches "foo" itself. */
+        const char *suf = pt->text + 2;
+        size_t sl = strlen(suf), pl = strlen(path);
+        if (pl >= sl && strcmp(path + pl - sl, suf) == 0)
+            return true;
+        return suf[0] == '/' && strcmp(path, suf + 1) == 0;
+    }
     long budget = MATCH_BUDGET;
     return match_at(pt->text, path, &budget);
 }
@@ -221,6 +231,8 @@ static int add_pattern(xb_ignore_t *ig, const char *line, size_t len, const char
     struct pat *pt = &ig->p[ig->n];
     pt->text = c;
     pt->exclusion = invert;
+    pt->suffix =
+        c[0] == '*' && c[1] == '*' && c[2] != '\0' && strcspn(c + 2, "*?[\\") == strlen(c + 2);
     if (asprintf(&pt->shown, "%s%s", invert ? "!" : "", c) < 0) {
         free(c);
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");

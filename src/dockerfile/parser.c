@@ -38,7 +38,7 @@ static bool next_line(struct reader *r, const char **s, size_t *len)
 
 static void ltrim(const char **s, size_t *len)
 {
-    while (*len > 0 && (**s == ' ' || **s == '\t')) {
+    while (*len > 0 && (xb_df_is_ws(**s) || **s == '\n')) {
         (*s)++;
         (*len)--;
     }

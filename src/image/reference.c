@@ -193,6 +193,12 @@ int xb_reference_parse(const char *s, xb_reference_t **out, xb_error_t *err)
     } else {
         r->repository = strdup(path);
     }
+    if (r->registry && r->repository &&
+        strlen(r->registry) + 1 + strlen(r->repository) > NAME_MAX_LEN) {
+        xb_reference_free(r);
+        what = "name longer than 255 characters";
+        goto bad;
+    }
     if (tag)
         r->tag = strdup(tag);
     else if (!digest)

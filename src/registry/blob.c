@@ -8,6 +8,8 @@
 
 /* --- blob downloads --- */
 struct blob_sink {
+    xb_registry_t *r;
+    const char *digest;
     xb_store_t *store;
     xb_blob_writer_t *w;
     xb_buf_t *mem;
@@ -46,6 +48,9 @@ static size_t blob_write(const void *data, size_t len, void *ud)
         b->failed = true;
         return 0;
     }
+    if (b->r->opts.progress)
+        b->r->opts.progress(b->digest, "Copying", b->got, b->size, XB_PROGRESS_UPDATE,
+                            b->r->opts.progress_ud);
     return len;
 }
 
@@ -89,7 +94,7 @@ int xb_registry_fetch_blob(xb_registry_t *r, xb_store_t *s, const char *digest, 
 {
     if (!xb_digest_valid(digest))
         return xb_error_set(err, XB_ERR_INVALID, "invalid blob digest \"%s\"", digest);
-    struct blob_sink b = {.store = s, .size = size};
+    struct blob_sink b = {.r = r, .digest = digest, .store = s, .size = size};
     int rc = fetch(r, &b, digest, err);
     xb_error_clear(&b.err);
     if (rc < 0) {
@@ -110,7 +115,7 @@ int xb_registry_fetch_blob_mem(xb_registry_t *r, const char *digest, size_t max,
     if (!xb_digest_valid(digest))
         return xb_error_set(err, XB_ERR_INVALID, "invalid blob digest \"%s\"", digest);
     xb_buf_t mem = XB_BUF_INIT;
-    struct blob_sink b = {.mem = &mem, .max = max, .size = -1};
+    struct blob_sink b = {.r = r, .digest = digest, .mem = &mem, .max = max, .size = -1};
     int rc = fetch(r, &b, digest, err);
     xb_error_clear(&b.err);
     if (rc < 0) {

@@ -22,6 +22,13 @@
  * XB_PULL_NEVER, defined with the executor's hook declarations in build/hooks.h. */
 #include "build/hooks.h"
 
+/* Blob progress for bars on a terminal. state: XB_PROGRESS_*; done/total in bytes (total -1 when
+ * unknown). Called from transfer threads (the callee serialises); when set, pull/push print no
+ * per-blob lines. */
+enum { XB_PROGRESS_START = 0, XB_PROGRESS_UPDATE, XB_PROGRESS_DONE, XB_PROGRESS_SKIPPED };
+typedef void (*xb_registry_progress_fn)(const char *digest, const char *what, int64_t done,
+                                        int64_t total, int state, void *ud);
+
 typedef struct xb_registry_opts {
     const char *creds;    /* "user[:password]" (--creds) or NULL */
     const char *authfile; /* --authfile or NULL (then REGISTRY_AUTH_FILE, ...) */
@@ -33,11 +40,13 @@ typedef struct xb_registry_opts {
     int64_t chunk_size;   /* push: blobs larger than this go up in PATCH chunks of this size;
                              <= 0: default 8 MiB (env XBUILD_CHUNK_SIZE overrides) */
     bool quiet;           /* no progress lines */
+    xb_registry_progress_fn progress; /* NULL: one xb_info line per blob */
+    void *progress_ud;
 } xb_registry_opts_t;
 
 #define XB_REGISTRY_OPTS_INIT                                                                      \
     {                                                                                              \
-        NULL, NULL, NULL, -1, -1, 0, 0, false                                                      \
+        NULL, NULL, NULL, -1, -1, 0, 0, false, NULL, NULL                                          \
     }
 
 typedef struct xb_registry xb_registry_t;

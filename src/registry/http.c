@@ -152,18 +152,52 @@ static size_t on_read(char *buf, size_t size, size_t n, void *ud)
         memcpy(buf, (const char *)rq->body + x->sent, want);
     }
     x->sent += (int64_t)want;
+    if (rq->sent)
+        rq->sent(x->sent, rq->sent_ud);
     return want;
 }
 
-/* --debug: headers only, with credentials redacted. */
+/* curl rewinds the body when it re-sends a request (e.g. on a dead reused connection). */
+static int on_seek(void *ud, curl_off_t offset, int origin)
+{
+    struct xfer *x = ud;
+    if (origin != SEEK_SET || offset < 0 || offset > (curl_off_t)x->rq->body_len)
+        return CURL_SEEKFUNC_CANTSEEK;
+    x->sent = (int64_t)offset;
+    return CURL_SEEKFUNC_OK;
+}
+
+/* --debug: headers only, with credentials redacted: Authorization values, and the query strings
+ * of requests to other hosts and of redirect Locations (pre-signed storage URLs carry
+ * signatures there). */
+struct debug_state {
+    bool foreign;
+    long status;
+};
+
+static void debug_line(const char *dir, const char *p, size_t l, bool hide_query)
+{
+    const char *q = hide_query ? memchr(p, '?', l) : NULL;
+    if (l > 512)
+        l = 512;
+    if (q) {
+        const char *sp = memchr(q, ' ', l - (size_t)(q - p)); /* " HTTP/1.1" of a request line */
+        xb_debug("%s %.*s?<redacted>%.*s", dir, (int)(q - p), p,
+                 sp ? (int)(l - (size_t)(sp - p)) : 0, sp ? sp : "");
+    } else {
+        xb_debug("%s %.*s", dir, (int)l, p);
+    }
+}
+
 static int on_debug(CURL *c, curl_infotype type, char *data, size_t size, void *ud)
 {
     (void)c;
-    (void)ud;
+    struct debug_state *st = ud;
     if (type != CURLINFO_HEADER_OUT && type != CURLINFO_HEADER_IN)
         return 0;
     const char *dir = type == CURLINFO_HEADER_OUT ? ">" : "<";
     const char *p = data, *end = data + size;
+    bool first = true;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
@@ -171,14 +205,23 @@ static int on_debug(CURL *c, curl_infotype type, char *data, size_t size, void *
         while (l > 0 && (p[l - 1] == '\r' || p[l - 1] == '\n'))
             l--;
         if (l > 0) {
+            if (type == CURLINFO_HEADER_IN && l > 9 && strncmp(p, "HTTP/", 5) == 0) {
+                const char *sp = memchr(p, ' ', l);
+                st->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+            }
             if ((l > 14 && strncasecmp(p, "Authorization:", 14) == 0) ||
                 (l > 20 && strncasecmp(p, "Proxy-Authorization:", 20) == 0)) {
                 const char *colon = memchr(p, ':', l);
                 xb_debug("%s %.*s: <redacted>", dir, (int)(colon - p), p);
+            } else if (type == CURLINFO_HEADER_OUT && first) {
+                debug_line(dir, p, l, st->foreign);
+            } else if (type == CURLINFO_HEADER_IN && l > 9 && strncasecmp(p, "Location:", 9) == 0) {
+                debug_line(dir, p, l, st->status >= 300 && st->status < 400);
             } else {
-                xb_debug("%s %.*s", dir, (int)(l > 512 ? 512 : l), p);
+                debug_line(dir, p, l, false);
             }
         }
+        first = false;
         p += len + (nl ? 1 : 0);
     }
     return 0;
@@ -197,6 +240,7 @@ static bool is_transient_curl(CURLcode c)
     case CURLE_HTTP2_STREAM:
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_READ_ERROR:
+    case CURLE_SEND_FAIL_REWIND:
         return true;
     default:
         return false;
@@ -236,8 +280,10 @@ int xb_http_perform(xb_registry_t *r, const xb_http_req_t *rq, const char *url,
     curl_easy_setopt(c, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
     if (r->share)
         curl_easy_setopt(c, CURLOPT_SHARE, r->share);
+    struct debug_state dbg = {!xb_http_same_origin(url, r->base), 0};
     if (xb_log_level() >= XB_LOG_DEBUG) {
         curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, on_debug);
+        curl_easy_setopt(c, CURLOPT_DEBUGDATA, &dbg);
         curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
     }
     if (r->opts.tls_verify == 0) {
@@ -260,6 +306,12 @@ int xb_http_perform(xb_registry_t *r, const xb_http_req_t *rq, const char *url,
         curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
         curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
         curl_easy_setopt(c, CURLOPT_READDATA, &x);
+        curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
+        curl_easy_setopt(c, CURLOPT_SEEKDATA, &x);
+        /* A body goes on a fresh connection: on a stale reused one curl would silently re-send
+         * a PATCH the registry may have partly stored; resuming is upload.c's job. */
+        if (rq->body_len > 0)
+            curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
         curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)rq->body_len);
         curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method);
     } else if (strcmp(rq->method, "GET") != 0) {
@@ -378,7 +430,7 @@ static bool transient_status(long s)
     return s == 429 || s == 500 || s == 502 || s == 503 || s == 504 || s == 408;
 }
 
-static bool same_origin(const char *a, const char *b)
+bool xb_http_same_origin(const char *a, const char *b)
 {
     cleanup_free char *oa = xb_http_origin(a), *ob = xb_http_origin(b);
     return oa && ob && strcmp(oa, ob) == 0;
@@ -402,13 +454,18 @@ int xb_http_do(xb_registry_t *r, const xb_http_req_t *rq, xb_http_resp_t *resp, 
         for (;;) {
             cleanup_free char *auth = NULL;
             /* credentials only ever go to the registry's own origin */
-            if (same_origin(url, r->base) && xb_auth_header(r, scope, false, &auth, err) < 0)
+            if (xb_http_same_origin(url, r->base) &&
+                xb_auth_header(r, scope, false, &auth, err) < 0)
                 return -err->code;
-            xb_debug("%s %s", rq->method, url);
+            if (xb_http_same_origin(url, r->base))
+                xb_debug("%s %s", rq->method, url);
+            else
+                xb_debug("%s %.*s (another host: no credentials)", rq->method,
+                         (int)strcspn(url, "?"), url);
             rc = xb_http_perform(r, rq, url, auth, resp, err);
             if (rc < 0)
                 break;
-            if (resp->status == 401 && same_origin(url, r->base) && !auth_retried &&
+            if (resp->status == 401 && xb_http_same_origin(url, r->base) && !auth_retried &&
                 resp->www_auth) {
                 auth_retried = true;
                 xb_auth_challenge(r, resp->www_auth);

@@ -64,12 +64,14 @@ typedef struct xb_http_req {
     size_t body_len;
     int body_fd; /* >= 0: body from fd at body_off, body_len bytes (pread) */
     int64_t body_off;
-    bool has_body;              /* send a body (possibly empty) */
-    const xb_http_sink_t *sink; /* NULL: 2xx body buffered up to max_body */
-    size_t max_body;            /* 0: XB_HTTP_ERROR_BODY_MAX */
-    const char *scope;          /* token scope; NULL: r->scope */
-    bool no_retry;              /* one attempt only (bodies that cannot be re-sent) */
-    bool follow;                /* follow redirects (GET/HEAD) */
+    bool has_body;                         /* send a body (possibly empty) */
+    const xb_http_sink_t *sink;            /* NULL: 2xx body buffered up to max_body */
+    size_t max_body;                       /* 0: XB_HTTP_ERROR_BODY_MAX */
+    const char *scope;                     /* token scope; NULL: r->scope */
+    bool no_retry;                         /* one attempt only (bodies that cannot be re-sent) */
+    bool follow;                           /* follow redirects (GET/HEAD) */
+    void (*sent)(int64_t bytes, void *ud); /* body bytes handed to curl so far (progress) */
+    void *sent_ud;
 } xb_http_req_t;
 
 typedef struct xb_http_resp {
@@ -106,6 +108,8 @@ int xb_registry_fail(xb_registry_t *r, const xb_http_resp_t *resp, const char *o
 char *xb_http_resolve(const char *base, const char *location);
 /* "scheme://host:port" of an URL, lowercase; caller frees. NULL on a bad URL. */
 char *xb_http_origin(const char *url);
+/* True when both URLs have the same scheme, host and port. */
+bool xb_http_same_origin(const char *a, const char *b);
 /* Sleeps the backoff for attempt n (0-based), or retry_after seconds when >= 0. */
 void xb_http_backoff(int attempt, long retry_after);
 

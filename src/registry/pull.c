@@ -112,15 +112,22 @@ static int pull_one(size_t i, void *ud, xb_error_t *err)
     const char *dg = xb_json_str(d, "digest");
     int64_t size = xb_json_int(d, "size", -1);
     char hs[32];
+    const xb_registry_opts_t *o = xb_registry_options(j->r);
     if (xb_store_has_blob(j->s, dg)) {
-        if (!j->quiet)
+        if (o->progress)
+            o->progress(dg, "Exists", size, size, XB_PROGRESS_SKIPPED, o->progress_ud);
+        else if (!j->quiet)
             xb_info("Blob %.19s already present", dg);
         return 0;
     }
+    if (o->progress)
+        o->progress(dg, "Copying", 0, size, XB_PROGRESS_START, o->progress_ud);
     if (xb_registry_fetch_blob(j->r, j->s, dg, size, err) < 0)
         return -err->code;
     xb_registry_note_source(j->s, dg, xb_registry_host(j->r), xb_registry_repository(j->r));
-    if (!j->quiet)
+    if (o->progress)
+        o->progress(dg, "Copied", size, size, XB_PROGRESS_DONE, o->progress_ud);
+    else if (!j->quiet)
         xb_info("Copied blob %.19s (%s)", dg, xb_registry_human_size(size, hs, sizeof(hs)));
     return 0;
 }
@@ -207,11 +214,20 @@ int xb_registry_pull_image(xb_store_t *s, const char *refstr, const char *platfo
     return xb_registry_pull_platform(s, refstr, &p, policy, opts, descriptor, err);
 }
 
+static xb_registry_opts_t pull_opts = XB_REGISTRY_OPTS_INIT;
+
+void xb_registry_set_pull_options(const xb_registry_opts_t *o)
+{
+    xb_registry_opts_t dflt = XB_REGISTRY_OPTS_INIT;
+    pull_opts = o ? *o : dflt;
+}
+
 int xb_registry_pull(xb_store_t *s, const char *ref, const struct xb_platform *p, int pull_policy,
                      json_t **descriptor, xb_error_t *err)
 {
-    xb_registry_opts_t o = XB_REGISTRY_OPTS_INIT;
-    o.quiet = xb_log_level() < XB_LOG_INFO;
+    xb_registry_opts_t o = pull_opts;
+    if (xb_log_level() < XB_LOG_INFO)
+        o.quiet = true;
     if (p != NULL)
         return xb_registry_pull_platform(s, ref, p, pull_policy, &o, descriptor, err);
     return xb_registry_pull_image(s, ref, NULL, pull_policy, &o, descriptor, err);

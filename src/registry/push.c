@@ -30,11 +30,15 @@ static int push_blob(size_t i, void *ud, xb_error_t *err)
     json_t *d = json_array_get(j->blobs, i);
     const char *dg = xb_json_str(d, "digest");
     char hs[32];
+    const xb_registry_opts_t *o = xb_registry_options(j->r);
+    int64_t dsize = xb_json_int(d, "size", -1);
     int rc = xb_registry_blob_exists(j->r, dg, NULL, err);
     if (rc < 0)
         return rc;
     if (rc > 0) {
-        if (!j->quiet)
+        if (o->progress)
+            o->progress(dg, "Exists", dsize, dsize, XB_PROGRESS_SKIPPED, o->progress_ud);
+        else if (!j->quiet)
             xb_info("Blob %.19s already in %s", dg, xb_registry_name(j->r));
         return 0;
     }
@@ -51,7 +55,9 @@ static int push_blob(size_t i, void *ud, xb_error_t *err)
         if (rc < 0)
             return rc;
         if (rc > 0) {
-            if (!j->quiet)
+            if (o->progress)
+                o->progress(dg, "Mounted", dsize, dsize, XB_PROGRESS_SKIPPED, o->progress_ud);
+            else if (!j->quiet)
                 xb_info("Mounted blob %.19s from %s", dg, repo);
             return 0;
         }
@@ -67,10 +73,15 @@ static int push_blob(size_t i, void *ud, xb_error_t *err)
     if (want >= 0 && want != (int64_t)st.st_size)
         return xb_error_set(err, XB_ERR_DIGEST, "blob %s: %lld bytes in the store, %lld expected",
                             dg, (long long)st.st_size, (long long)want);
+    if (o->progress)
+        o->progress(dg, "Uploading", 0, (int64_t)st.st_size, XB_PROGRESS_START, o->progress_ud);
     if (xb_registry_upload_fd(j->r, dg, fd, (int64_t)st.st_size, err) < 0)
         return -err->code;
     xb_registry_note_source(j->s, dg, xb_registry_host(j->r), xb_registry_repository(j->r));
-    if (!j->quiet)
+    if (o->progress)
+        o->progress(dg, "Uploaded", (int64_t)st.st_size, (int64_t)st.st_size, XB_PROGRESS_DONE,
+                    o->progress_ud);
+    else if (!j->quiet)
         xb_info("Uploaded blob %.19s (%s)", dg,
                 xb_registry_human_size((int64_t)st.st_size, hs, sizeof(hs)));
     return 0;

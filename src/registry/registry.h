@@ -29,6 +29,11 @@ int xb_registry_pull_platform(xb_store_t *s, const char *ref, const struct xb_pl
                               int policy, const xb_registry_opts_t *opts, json_t **descriptor,
                               xb_error_t *err);
 
+/* Options xb_registry_pull (FROM) uses from now on, e.g. bud's --creds/--authfile/--tls-verify/
+ * --cert-dir; NULL restores the defaults. o is copied, its strings are borrowed (they must live
+ * until the build ends). Not thread-safe against running pulls: call before the build. */
+void xb_registry_set_pull_options(const xb_registry_opts_t *o);
+
 /* The build executor's hook (build/hooks.h): the same with default options. */
 int xb_registry_pull(xb_store_t *s, const char *ref, const struct xb_platform *p, int pull_policy,
                      json_t **descriptor, xb_error_t *err);

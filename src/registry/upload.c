@@ -16,6 +16,19 @@ struct src {
     int64_t size;
 };
 
+struct progress {
+    xb_registry_t *r;
+    const char *digest;
+    int64_t base, size;
+};
+
+static void on_sent(int64_t bytes, void *ud)
+{
+    struct progress *p = ud;
+    p->r->opts.progress(p->digest, "Uploading", p->base + bytes, p->size, XB_PROGRESS_UPDATE,
+                        p->r->opts.progress_ud);
+}
+
 static int new_session(xb_registry_t *r, const char *op, char **loc, xb_error_t *err)
 {
     cleanup_free char *path = NULL;
@@ -63,8 +76,14 @@ static int64_t range_next(const char *range)
     return e + 1;
 }
 
-static void set_body(xb_http_req_t *rq, const struct src *s, int64_t off, int64_t len)
+static void set_body(xb_http_req_t *rq, const struct src *s, int64_t off, int64_t len,
+                     struct progress *pg)
 {
+    if (pg->r->opts.progress) {
+        pg->base = off;
+        rq->sent = on_sent;
+        rq->sent_ud = pg;
+    }
     rq->has_body = true;
     rq->body_len = (size_t)len;
     if (s->fd >= 0) {
@@ -116,6 +135,7 @@ static int upload(xb_registry_t *r, const char *digest, const struct src *s, xb_
     if (asprintf(&op, "upload blob %s to %s", digest, r->name) < 0)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     int failures = 0, max_failures = r->opts.retries;
+    struct progress pg = {r, digest, 0, s->size};
     const char *oct = "Content-Type: application/octet-stream";
     for (;;) {
         cleanup_free char *loc = NULL;
@@ -131,7 +151,7 @@ static int upload(xb_registry_t *r, const char *digest, const struct src *s, xb_
             const char *hdrs[] = {oct, NULL};
             xb_http_req_t rq = {
                 .method = "PUT", .url = url, .op = op, .headers = hdrs, .no_retry = true};
-            set_body(&rq, s, 0, s->size);
+            set_body(&rq, s, 0, s->size, &pg);
             rc = xb_http_do(r, &rq, &resp, err);
             if (rc == 0 && (resp.status == 201 || resp.status == 204))
                 return 0;
@@ -150,7 +170,7 @@ static int upload(xb_registry_t *r, const char *digest, const struct src *s, xb_
             const char *hdrs[] = {oct, range, NULL};
             xb_http_req_t rq = {
                 .method = "PATCH", .url = loc, .op = op, .headers = hdrs, .no_retry = true};
-            set_body(&rq, s, off, n);
+            set_body(&rq, s, off, n, &pg);
             rc = xb_http_do(r, &rq, &resp, err);
             if (rc == 0 && resp.status == 202) {
                 int64_t next = range_next(resp.range);

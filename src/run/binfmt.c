@@ -3,6 +3,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,38 +125,31 @@ int xb_elf_is_dynamic(const char *path, xb_error_t *err)
     cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return xb_error_errno(err, errno, "cannot open %s", path);
-    unsigned char id[EI_NIDENT];
-    if (pread(fd, id, sizeof id, 0) != (ssize_t)sizeof id || memcmp(id, ELFMAG, SELFMAG) != 0)
+    union {
+        unsigned char id[EI_NIDENT];
+        Elf64_Ehdr h64;
+        Elf32_Ehdr h32;
+    } h;
+    if (pread(fd, &h, sizeof h, 0) < (ssize_t)sizeof h.h32 || memcmp(h.id, ELFMAG, SELFMAG) != 0)
         return xb_error_set(err, XB_ERR_INVALID, "%s is not an ELF file", path);
-    if (id[EI_CLASS] == ELFCLASS64) {
-        Elf64_Ehdr h;
-        if (pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h || h.e_phnum > 512)
-            return xb_error_set(err, XB_ERR_INVALID, "%s: truncated ELF header", path);
-        for (unsigned i = 0; i < h.e_phnum; i++) {
-            Elf64_Phdr ph;
-            off_t off = (off_t)h.e_phoff + (off_t)i * h.e_phentsize;
-            if (pread(fd, &ph, sizeof ph, off) != (ssize_t)sizeof ph)
-                return xb_error_set(err, XB_ERR_INVALID, "%s: truncated ELF", path);
-            if (ph.p_type == PT_INTERP)
-                return 1;
-        }
-        return 0;
+    bool is64 = h.id[EI_CLASS] == ELFCLASS64;
+    if (!is64 && h.id[EI_CLASS] != ELFCLASS32)
+        return xb_error_set(err, XB_ERR_INVALID, "%s: unknown ELF class", path);
+    /* p_type is the first 32-bit field of both program header layouts */
+    uint64_t phoff = is64 ? h.h64.e_phoff : h.h32.e_phoff;
+    unsigned phnum = is64 ? h.h64.e_phnum : h.h32.e_phnum;
+    unsigned phentsize = is64 ? h.h64.e_phentsize : h.h32.e_phentsize;
+    if (phnum > 512 || phentsize < sizeof(uint32_t))
+        return xb_error_set(err, XB_ERR_INVALID, "%s: bad ELF program headers", path);
+    for (unsigned i = 0; i < phnum; i++) {
+        uint32_t type;
+        if (pread(fd, &type, sizeof type, (off_t)(phoff + (uint64_t)i * phentsize)) !=
+            (ssize_t)sizeof type)
+            return xb_error_set(err, XB_ERR_INVALID, "%s: truncated ELF", path);
+        if (type == PT_INTERP)
+            return 1;
     }
-    if (id[EI_CLASS] == ELFCLASS32) {
-        Elf32_Ehdr h;
-        if (pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h || h.e_phnum > 512)
-            return xb_error_set(err, XB_ERR_INVALID, "%s: truncated ELF header", path);
-        for (unsigned i = 0; i < h.e_phnum; i++) {
-            Elf32_Phdr ph;
-            off_t off = (off_t)h.e_phoff + (off_t)i * h.e_phentsize;
-            if (pread(fd, &ph, sizeof ph, off) != (ssize_t)sizeof ph)
-                return xb_error_set(err, XB_ERR_INVALID, "%s: truncated ELF", path);
-            if (ph.p_type == PT_INTERP)
-                return 1;
-        }
-        return 0;
-    }
-    return xb_error_set(err, XB_ERR_INVALID, "%s: unknown ELF class", path);
+    return 0;
 }
 
 static bool entry_is_better(const struct entry *cand, const struct entry *cur)

@@ -75,16 +75,12 @@ void xb_run_mount_clear(xb_run_mount_t *m)
         explicit_bzero(m->data, m->len);
         free(m->data);
     }
-    if (m->src_fd >= 0)
-        close(m->src_fd);
     memset(m, 0, sizeof *m);
-    m->src_fd = -1;
 }
 
 int xb_run_mount_parse(const char *spec, xb_run_mount_t *m, xb_error_t *err)
 {
     memset(m, 0, sizeof *m);
-    m->src_fd = -1;
     m->mode = m->uid = m->gid = -1;
     if (strlen(spec) > 4096)
         return xb_error_set(err, XB_ERR_INVALID, "--mount spec too long");

@@ -24,7 +24,6 @@ typedef struct xb_run_mount {
     /* filled by the step before the sandbox starts */
     char *src_root; /* bind from the context, cache: host dir the source resolves in */
     char *src_rel;  /* ... and the path inside it (resolved in the sandbox namespace) */
-    int src_fd;     /* unused (-1) */
     char *lowerdir; /* bind from a stage: overlay lowerdir of that stage */
     char *data;     /* secret content (never written to disk) */
     size_t len;

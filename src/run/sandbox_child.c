@@ -390,6 +390,63 @@ static void setup_user_mounts(struct child *c)
     }
 }
 
+/* As Docker: kernel knobs under /proc read-only, a few informational files masked. */
+static void harden_proc(struct child *c)
+{
+    static const char *const ro[] = {"proc/sys", "proc/sysrq-trigger", "proc/irq", "proc/bus",
+                                     "proc/fs"};
+    static const char *const masked[] = {"proc/kcore", "proc/keys", "proc/timer_list",
+                                         "proc/sched_debug", "proc/latency_stats"};
+    char p1[64], p2[64];
+    for (size_t i = 0; i < sizeof ro / sizeof ro[0]; i++) {
+        int fd = xb_inroot_open(c->rootfd, ro[i], O_PATH | O_NOFOLLOW, 0);
+        if (fd < 0)
+            continue;
+        if (mount(fdpath(fd, p1), fdpath(fd, p2), NULL, MS_BIND | MS_REC, NULL) == 0)
+            remount_ro(c, ro[i], MS_NOSUID | MS_NODEV | MS_NOEXEC);
+        close(fd);
+    }
+    int null = open("/dev/null", O_PATH | O_CLOEXEC);
+    for (size_t i = 0; null >= 0 && i < sizeof masked / sizeof masked[0]; i++) {
+        int fd = xb_inroot_open(c->rootfd, masked[i], O_PATH | O_NOFOLLOW, 0);
+        if (fd < 0)
+            continue;
+        (void)mount(fdpath(null, p1), fdpath(fd, p2), NULL, MS_BIND, NULL);
+        close(fd);
+    }
+    if (null >= 0)
+        close(null);
+}
+
+/* The command keeps Docker's default capabilities; the rest leave the bounding set (root's
+ * exec then gets only these). */
+static void drop_caps(struct child *c)
+{
+    static const int keep[] = {0 /* CHOWN */,
+                               1 /* DAC_OVERRIDE */,
+                               3 /* FOWNER */,
+                               4 /* FSETID */,
+                               5 /* KILL */,
+                               6 /* SETGID */,
+                               7 /* SETUID */,
+                               8 /* SETPCAP */,
+                               10 /* NET_BIND_SERVICE */,
+                               13 /* NET_RAW */,
+                               18 /* SYS_CHROOT */,
+                               27 /* MKNOD */,
+                               29 /* AUDIT_WRITE */,
+                               31 /* SETFCAP */};
+    for (int cap = 0; cap <= 63; cap++) {
+        bool k = false;
+        for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+            k |= keep[i] == cap;
+        if (k)
+            continue;
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+            FAIL(c, "cannot drop capability %d: %s", cap, strerror(errno));
+    }
+}
+
 static void loopback_up(void)
 {
     int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -467,6 +524,7 @@ void xb_sandbox_child(const xb_sandbox_t *sb, int errfd)
     c->rootpath[rl] = '\0';
 
     mount_fs(c, "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+    harden_proc(c);
     setup_dev(c);
     int t = target(c, "sys", true, false);
     if (mount("sysfs", fdpath(t, p), "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) <
@@ -518,6 +576,7 @@ void xb_sandbox_child(const xb_sandbox_t *sb, int errfd)
     if (pid < 0)
         FAIL(c, "fork: %s", strerror(errno));
     if (pid == 0) {
+        drop_caps(c);
         if (setgroups(u.ngroups, u.groups) < 0 || setgid(u.gid) < 0 || setuid(u.uid) < 0)
             FAIL(c, "cannot switch to user '%s': %s", sb->user, strerror(errno));
         if (chdir(cwd) < 0)

@@ -202,7 +202,12 @@ int xb_run_execute(const xb_run_request_t *rq, bool commit, xb_layer_result_t *o
         if ((r = xb_snapshot_lowerdir(rq->store, rq->layers, rq->diff_ids, &lowerdir, err)) < 0)
             goto out;
         /* one page of mount options: a very deep image falls back to the copy snapshotter */
-        if (strlen(lowerdir) + 2 * strlen(work) > 3800) {
+        if (strpbrk(work, ",:\\") || strpbrk(layers_dir, ",:\\")) {
+            xb_info("%s: the store path has ',' ':' or '\\' (overlay option syntax), using "
+                    "copies",
+                    where);
+            overlay = false;
+        } else if (strlen(lowerdir) + 2 * strlen(work) > 3800) {
             xb_info("%s: %zu layers are too many for one overlay mount, using copies", where,
                     json_array_size(rq->layers));
             overlay = false;

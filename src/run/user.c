@@ -1,12 +1,33 @@
 /* /etc/passwd and /etc/group parsing for USER. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "run/user.h"
 #include "util/cleanup.h"
+
+/* Opens a regular file only (a FIFO or device planted as /etc/passwd must not block or feed
+ * endless data). */
+static FILE *open_regular(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (16 << 20)) {
+        close(fd);
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "r");
+    if (f == NULL)
+        close(fd);
+    return f;
+}
 
 static bool parse_id(const char *s, unsigned long *out)
 {
@@ -52,7 +73,7 @@ int xb_user_resolve(const char *spec, const char *passwd, const char *group, xb_
     bool user_numeric = parse_id(user, &num);
     bool found = false;
     char uname[256] = "";
-    cleanup_fclose FILE *pf = fopen(passwd, "re");
+    cleanup_fclose FILE *pf = open_regular(passwd);
     char line[1024];
     while (pf && fgets(line, sizeof line, pf)) {
         line[strcspn(line, "\n")] = '\0';
@@ -88,7 +109,7 @@ int xb_user_resolve(const char *spec, const char *passwd, const char *group, xb_
             gid_set = true;
         }
     }
-    cleanup_fclose FILE *gf = fopen(group, "re");
+    cleanup_fclose FILE *gf = open_regular(group);
     char gline[4096];
     u->ngroups = 0;
     while (gf && fgets(gline, sizeof gline, gf)) {

@@ -76,8 +76,15 @@ int xb_export_copy_blob(xb_store_t *s, const char *digest, const char *dir, xb_e
     struct stat sst, dst_st;
     if (fstat(in, &sst) < 0)
         return xb_error_errno(err, errno, "stat %s", src);
-    if (stat(dst, &dst_st) == 0 && S_ISREG(dst_st.st_mode) && dst_st.st_size == sst.st_size)
-        return 0;
+    if (stat(dst, &dst_st) == 0 && S_ISREG(dst_st.st_mode) && dst_st.st_size == sst.st_size) {
+        /* already there: keep it when its content is right (re-exports stay cheap) */
+        char have[XB_DIGEST_LEN] = "";
+        xb_error_t e = XB_ERROR_INIT;
+        int r = xb_digest_file(dst, have, &e);
+        xb_error_clear(&e);
+        if (r == 0 && strcmp(have, digest) == 0)
+            return 0;
+    }
     cleanup_free char *tmp = NULL;
     if (asprintf(&tmp, "%s/.tmp-%ld-XXXXXX", dir, (long)getpid()) < 0)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/log.h"
 
 #define CACHE_FILE_MAX (16u * 1024 * 1024)
 #define YOUNG_SECONDS  3600 /* spared while other store users are active */
@@ -160,11 +162,40 @@ static time_t birth_time(const char *path, const struct stat *st)
     return st->st_mtime < st->st_ctime ? st->st_mtime : st->st_ctime;
 }
 
+/* True when something is mounted at or below path (a crashed build's overlay or bind mount):
+ * rm -rf would cross into it, so prune leaves such a dir alone. */
+static bool has_mounts_under(const char *path)
+{
+    char real[PATH_MAX];
+    if (realpath(path, real) == NULL)
+        return false;
+    size_t n = strlen(real);
+    cleanup_fclose FILE *f = fopen("/proc/self/mountinfo", "re");
+    if (f == NULL)
+        return false;
+    char line[8192];
+    while (fgets(line, sizeof line, f) != NULL) {
+        /* "id parent major:minor root mountpoint ..." */
+        char *save = NULL, *tok = strtok_r(line, " ", &save);
+        for (int i = 0; tok != NULL && i < 4; i++)
+            tok = strtok_r(NULL, " ", &save);
+        if (tok == NULL)
+            continue;
+        if (strncmp(tok, real, n) == 0 && (tok[n] == '\0' || tok[n] == '/'))
+            return true;
+    }
+    return false;
+}
+
 static int remove_path(struct prune *p, const char *rel, long long *counter, xb_error_t *err)
 {
     cleanup_free char *path = xb_store_path(p->s, rel);
     if (path == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    if (xb_is_dir(path) && has_mounts_under(path)) {
+        xb_warn("prune: %s has mounts below it; left alone", path);
+        return 0;
+    }
     if (xb_rm_rf(path, err) < 0)
         return xb_error_wrap(err, "prune");
     (*counter)++;

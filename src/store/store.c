@@ -194,22 +194,19 @@ int xb_blob_commit(xb_blob_writer_t *w, const char *expected, char digest[XB_DIG
         xb_blob_abort(w);
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     }
-    struct stat st;
-    if (stat(final, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == w->size) {
-        /* Already stored: keep the existing file, refresh its mtime so a concurrent prune
-         * (which spares young blobs while builds run) keeps it. */
-        utimensat(AT_FDCWD, final, NULL, 0);
-    } else if (rename(w->tmp, final) < 0) {
+    /* Renamed even over an existing blob of that name: the content was just verified, so this
+     * also repairs a corrupt copy, and the fresh mtime tells a concurrent prune (which spares
+     * young blobs while other processes use the store) to keep it. */
+    if (rename(w->tmp, final) < 0) {
         int r = xb_error_errno(err, errno, "rename %s to %s", w->tmp, final);
         xb_blob_abort(w);
         return r;
-    } else {
-        free(w->tmp);
-        w->tmp = NULL;
-        if (xb_fsync_parent(final, err) < 0) {
-            xb_blob_abort(w);
-            return -err->code;
-        }
+    }
+    free(w->tmp);
+    w->tmp = NULL;
+    if (xb_fsync_parent(final, err) < 0) {
+        xb_blob_abort(w);
+        return -err->code;
     }
     if (digest != NULL)
         memcpy(digest, d, XB_DIGEST_LEN);
@@ -224,13 +221,16 @@ int xb_store_put_blob(xb_store_t *s, const void *data, size_t len, char digest[X
 {
     char d[XB_DIGEST_LEN];
     xb_digest_buf(data, len, d);
-    if (xb_store_has_blob(s, d)) {
-        cleanup_free char *p = xb_store_blob_path(s, d);
+    cleanup_free char *p = xb_store_blob_path(s, d);
+    char have[XB_DIGEST_LEN] = "";
+    xb_error_t e = XB_ERROR_INIT;
+    if (xb_store_has_blob(s, d) && xb_digest_file(p, have, &e) == 0 && strcmp(have, d) == 0) {
         utimensat(AT_FDCWD, p, NULL, 0);
         if (digest != NULL)
             memcpy(digest, d, XB_DIGEST_LEN);
         return 0;
     }
+    xb_error_clear(&e);
     xb_blob_writer_t *w = NULL;
     if (xb_store_blob_begin(s, &w, err) < 0)
         return -err->code;

@@ -11,7 +11,10 @@ typedef struct xb_buf {
     size_t cap;
 } xb_buf_t;
 
-#define XB_BUF_INIT {NULL, 0, 0}
+#define XB_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* All return 0, or -1 when out of memory. */
 int xb_buf_append(xb_buf_t *b, const void *data, size_t len);

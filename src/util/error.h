@@ -9,19 +9,19 @@
 
 enum xb_error_code {
     XB_OK = 0,
-    XB_ERR_IO = 1,       /* filesystem or OS call failed */
-    XB_ERR_PARSE,        /* malformed input (Dockerfile, JSON, reference, ...) */
-    XB_ERR_INVALID,      /* well-formed but not acceptable (bad flag value, hostile path) */
-    XB_ERR_NOT_FOUND,    /* image, tag, blob, file, stage not found */
-    XB_ERR_EXISTS,       /* already exists */
-    XB_ERR_DIGEST,       /* content does not match its digest */
-    XB_ERR_NETWORK,      /* transport failure */
-    XB_ERR_REGISTRY,     /* the registry answered with an error */
-    XB_ERR_AUTH,         /* authentication/authorisation failed */
-    XB_ERR_UNSUPPORTED,  /* media type, platform or feature not supported */
-    XB_ERR_RUN,          /* a RUN step or sandboxed command failed */
-    XB_ERR_INTERRUPTED,  /* stopped by a signal */
-    XB_ERR_USAGE,        /* command line misuse (exit code 2) */
+    XB_ERR_IO = 1,      /* filesystem or OS call failed */
+    XB_ERR_PARSE,       /* malformed input (Dockerfile, JSON, reference, ...) */
+    XB_ERR_INVALID,     /* well-formed but not acceptable (bad flag value, hostile path) */
+    XB_ERR_NOT_FOUND,   /* image, tag, blob, file, stage not found */
+    XB_ERR_EXISTS,      /* already exists */
+    XB_ERR_DIGEST,      /* content does not match its digest */
+    XB_ERR_NETWORK,     /* transport failure */
+    XB_ERR_REGISTRY,    /* the registry answered with an error */
+    XB_ERR_AUTH,        /* authentication/authorisation failed */
+    XB_ERR_UNSUPPORTED, /* media type, platform or feature not supported */
+    XB_ERR_RUN,         /* a RUN step or sandboxed command failed */
+    XB_ERR_INTERRUPTED, /* stopped by a signal */
+    XB_ERR_USAGE,       /* command line misuse (exit code 2) */
     XB_ERR_INTERNAL,
 };
 
@@ -30,7 +30,10 @@ typedef struct xb_error {
     char *msg; /* owned; NULL when no error */
 } xb_error_t;
 
-#define XB_ERROR_INIT {0, NULL}
+#define XB_ERROR_INIT                                                                              \
+    {                                                                                              \
+        0, NULL                                                                                    \
+    }
 
 /* Sets *err (replacing any previous message). Returns -code. err may be NULL. */
 int xb_error_set(xb_error_t *err, int code, const char *fmt, ...)

@@ -8,8 +8,7 @@ int xb_json_parse(const char *data, size_t len, const char *what, json_t **out, 
 {
     json_error_t je;
     if (len > XB_JSON_MAX)
-        return xb_error_set(err, XB_ERR_PARSE, "%s: JSON larger than %u bytes", what,
-                            XB_JSON_MAX);
+        return xb_error_set(err, XB_ERR_PARSE, "%s: JSON larger than %u bytes", what, XB_JSON_MAX);
     json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
     if (j == NULL)
         return xb_error_set(err, XB_ERR_PARSE, "%s:%d:%d: invalid JSON: %s", what, je.line,

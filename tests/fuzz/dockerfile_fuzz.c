@@ -49,8 +49,17 @@ static void expand_all(const xb_dockerfile_t *df, const xb_df_instr_t *in)
             free(out);
         xb_error_clear(&err);
     }
-    if (in->onbuild)
+    if (in->onbuild) {
         expand_all(df, in->onbuild);
+        xb_df_instr_t *t = NULL;
+        if (xb_df_parse_trigger(in->args[0], df->escape, df->path, in->line, &t, &err) == 0)
+            xb_df_instr_free(t);
+        xb_error_clear(&err);
+    }
+    char *script = NULL;
+    if (xb_df_heredoc_script(in, &script, &err) == 0)
+        free(script);
+    xb_error_clear(&err);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -17,3 +17,11 @@ tests_fuzz_image_fuzz_SOURCES = tests/fuzz/image_fuzz.c tests/fuzz/replay.c test
 tests_fuzz_image_fuzz_CPPFLAGS = $(AM_CPPFLAGS) -DXB_FUZZ_CORPUS='"image"'
 tests_fuzz_image_fuzz_LDADD = $(XB_LIBS)
 TESTS += tests/fuzz/image_fuzz
+
+# manifest lists: indexes under edit (manifest helper)
+check_PROGRAMS += tests/fuzz/manifest_list_fuzz
+tests_fuzz_manifest_list_fuzz_SOURCES = tests/fuzz/manifest_list_fuzz.c tests/fuzz/replay.c \
+	tests/fuzz/replay.h
+tests_fuzz_manifest_list_fuzz_CPPFLAGS = $(AM_CPPFLAGS) -DXB_FUZZ_CORPUS='"manifest_list"'
+tests_fuzz_manifest_list_fuzz_LDADD = $(XB_LIBS)
+TESTS += tests/fuzz/manifest_list_fuzz

@@ -54,6 +54,11 @@ is "default Dockerfile in CONTEXT" "$out" "1: FROM busybox
 2: RUN true"
 out=$(cd "$T/ctx" && "$XBUILD" parse --json)
 like "default CONTEXT is ." "$out" '"instruction": "RUN"'
+out=$(printf 'FROM scratch\nCOPY a /b\n' | "$XBUILD" parse -f -)
+is "-f - reads standard input" "$out" "1: FROM scratch
+2: COPY a /b"
+out=$(printf 'FROM scratch\nBOGUS\n' | "$XBUILD" parse -f - 2>&1)
+like "stdin errors are named -:LINE" "$out" '-:2: unknown instruction: BOGUS'
 check "--help" "$XBUILD" parse --help
 out=$("$XBUILD" parse --bogus 2>&1); rc=$?
 is "unknown option exits 2" "$rc" 2

@@ -163,6 +163,7 @@ out=$(xb push app:1 "nosuch:$T/x" 2>&1); rc=$?
 is "unknown transport: exit 2" "$rc" 2
 like "unknown transport names the supported ones" "$out" 'oci-archive:FILE'
 check_fails "docker:// without a reachable registry fails" xb push app:1 docker://127.0.0.1:1/x/y:1
+xb push app:1 >/dev/null 2>&1; is "push without DEST needs a registry name (usage error)" $? 2
 check "push --help" xb push --help
 
 # --- rmi + prune ---
@@ -182,6 +183,19 @@ check "layer dir of a referenced diffID kept" test -d "$S/xbuild/layers/${DIFF#s
 check "unreferenced layer dir removed" test ! -e "$S/xbuild/layers/$(printf '%064d' 7)"
 check "fsck after prune" xb fsck
 is "prune --json when nothing is left to remove" "$(xb prune --json | pyjson 'd["blobs"]')" 0
+
+# --- prune never crosses into a mount left by a crashed build ---
+if [ "$(id -u)" = 0 ] && mkdir -p "$S/xbuild/tmp/run-999999997-abcdef/m" "$T/precious" &&
+    echo keep >"$T/precious/file" && mount --bind "$T/precious" "$S/xbuild/tmp/run-999999997-abcdef/m" 2>/dev/null; then
+    at_exit umount "$S/xbuild/tmp/run-999999997-abcdef/m"
+    out=$(xb prune 2>&1)
+    like "prune warns about the mount" "$out" 'has mounts below it; left alone'
+    is "the mounted content survives" "$(cat "$T/precious/file")" keep
+    umount "$S/xbuild/tmp/run-999999997-abcdef/m"
+    like "removed once unmounted" "$(xb prune)" 'removed xbuild/tmp/run-999999997-abcdef'
+else
+    skip "needs root and bind mounts (prune vs. mounts)"
+fi
 
 # --- the build cache keeps blobs alive until 'prune --cache' ---
 check "copy the arm64 image in" skopeo copy -q oci:"$L":arm64 oci:"$S":arm:1

@@ -21,3 +21,7 @@ EXTRA_DIST += $(XB_BUILD_TESTS)
 TESTS += tests/integration/foundation-layer-compression.sh
 EXTRA_DIST += tests/integration/foundation-layer-compression.sh
 # --- end layer compression ---
+
+# --- README and CLI surface (lead)
+TESTS += tests/integration/foundation-readme.sh
+EXTRA_DIST += tests/integration/foundation-readme.sh scripts/gen-command-reference.sh

@@ -17,20 +17,37 @@ TLS=--tls-verify=false
 json() { python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
 
 # --- two "machines": each builds and pushes one platform ---
-build_one() { # NAME ARCH -> digest of the pushed manifest in $T/NAME.digest
-    local m=$1 arch=$2
-    mkdir -p "$T/ctx-$m"
-    printf 'FROM scratch\nCOPY hello.txt /hello.txt\nCOPY bin/ /bin/\n' >"$T/ctx-$m/Dockerfile"
+# As root with binfmt_misc for aarch64, each machine starts from a busybox base (Debian's
+# busybox-static) and RUNs `uname -m`, so the arm64 image provably comes from an emulated build;
+# otherwise FROM scratch + COPY only.
+USE_RUN=
+if [ "$(id -u)" -eq 0 ] && [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
+    . "$top_srcdir/tests/lib/busybox.sh"
+    USE_RUN=1
+fi
+build_one() { # NAME ARCH DEBARCH -> digest of the pushed manifest in $T/NAME.digest
+    local m=$1 arch=$2 debarch=$3
+    mkdir -p "$T/ctx-$m/bin"
     echo "hello from $arch" >"$T/ctx-$m/hello.txt"
-    mkdir -p "$T/ctx-$m/bin" && echo "#!/bin/sh" >"$T/ctx-$m/bin/run-$arch"
+    echo "#!/bin/sh" >"$T/ctx-$m/bin/run-$arch"
+    if [ -n "$USE_RUN" ]; then
+        if XBUILD_ROOT="$T/$m" bb_image "$debarch" "base:$arch" "linux/$arch"; then
+            ok "machine $m: busybox base for $arch"
+        else
+            fail "machine $m: busybox base for $arch"
+        fi
+        printf 'FROM base:%s\nCOPY hello.txt /hello.txt\nCOPY bin/ /bin/\nRUN uname -m > /arch\n' "$arch" >"$T/ctx-$m/Dockerfile"
+    else
+        printf 'FROM scratch\nCOPY hello.txt /hello.txt\nCOPY bin/ /bin/\n' >"$T/ctx-$m/Dockerfile"
+    fi
     check "machine $m: bud --platform linux/$arch" \
         env XBUILD_ROOT="$T/$m" "$XBUILD" bud --platform "linux/$arch" -t "app:$arch" "$T/ctx-$m"
     check "machine $m: push to the registry" \
         env XBUILD_ROOT="$T/$m" "$XBUILD" push $TLS --digestfile "$T/$m.digest" "app:$arch" \
         "docker://$REG/stitch/app:ci-$arch"
 }
-build_one a amd64
-build_one b arm64
+build_one a amd64 amd64
+build_one b arm64 arm64
 DA=$(cat "$T/a.digest" 2>/dev/null)
 DB=$(cat "$T/b.digest" 2>/dev/null)
 like "amd64 digest recorded" "$DA" '^sha256:[0-9a-f]{64}$'
@@ -72,6 +89,16 @@ for l in "$T"/out-arm64/blobs/sha256/*; do
     tar -xzOf "$l" ./hello.txt hello.txt 2>/dev/null | grep -q "hello from arm64" && layer_has_arm=yes
 done
 is "... whose files come from machine b" "$layer_has_arm" yes
+if [ -n "$USE_RUN" ]; then
+    uname_m=
+    for l in "$T"/out-arm64/blobs/sha256/*; do
+        v=$(tar -xzOf "$l" ./arch arch 2>/dev/null)
+        [ -n "$v" ] && uname_m=$v
+    done
+    is "... built by an emulated RUN (uname -m)" "$uname_m" aarch64
+else
+    skip "RUN check needs root and binfmt_misc for aarch64"
+fi
 check "skopeo copy --all reads every image" \
     skopeo copy -q --all --src-tls-verify=false "docker://$REG/stitch/app:v1" "oci:$T/out-all:x"
 
@@ -95,6 +122,23 @@ check "manifest remove the amd64 entry" xb manifest remove app:docker "$DA"
 check "push the list" xb manifest push $TLS app:docker "docker://$REG/stitch/app:docker"
 skopeo inspect --raw $TLS "docker://$REG/stitch/app:docker" >"$T/docker-remote.json" 2>&1
 is "skopeo: the list holds only arm64" "$(json "$T/docker-remote.json" '[m["platform"]["architecture"] for m in j["manifests"]]')" "['arm64']"
+
+# --- a registry with Basic auth: the shared registry flags reach manifest push/inspect ---
+REG1=$REG
+if command -v htpasswd >/dev/null 2>&1 && registry_start htpasswd authreg; then
+    if out=$(xb manifest push $TLS app:multi "docker://$REG/secure/app:v1" 2>&1); then
+        fail "push to an auth registry without credentials fails"
+    else
+        like "push to an auth registry without credentials fails (auth error)" "$out" '[Aa]uth|401|credential'
+    fi
+    check "push with --creds" xb manifest push $TLS --creds "$REG_USER:$REG_PASS" app:multi "docker://$REG/secure/app:v1"
+    out=$(xb manifest inspect $TLS --creds "$REG_USER:$REG_PASS" "docker://$REG/secure/app:v1" 2>&1)
+    like "inspect with --creds shows the index" "$out" "$DB"
+else
+    skip "htpasswd registry unavailable"; skip "-"; skip "-"
+fi
+REG=$REG1
+
 check "manifest rm" xb manifest rm app:multi
 check_fails "the index is gone locally" xb manifest annotate app:multi "$DB" --annotation a=b
 

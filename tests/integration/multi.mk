@@ -1,8 +1,8 @@
 # integration tests: multi (each file: tests/integration/multi-*.sh)
 
 # --- manifest stitching (owner: manifest helper) ---
-TESTS += tests/integration/multi-stitch.sh
-EXTRA_DIST += tests/integration/multi-stitch.sh
+TESTS += tests/integration/multi-stitch.sh tests/integration/multi-manifest-local.sh
+EXTRA_DIST += tests/integration/multi-stitch.sh tests/integration/multi-manifest-local.sh
 # --- end manifest stitching ---
 
 # --- build executor: stages, platforms, cache (owner: build helper) ---

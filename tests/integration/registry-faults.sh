@@ -70,8 +70,9 @@ registry_start htpasswd r-auth
 xb push -q --creds "$REG_USER:$REG_PASS" local/img:1 "docker://$REG/red/img:1" >/dev/null
 PROXY_UPSTREAM_AUTH="$REG_USER:$REG_PASS" proxy_start "GET /blobs/sha256 redirect -1"
 rm -rf "$XBUILD_ROOT"
-out=$(xb pull -q --creds "$REG_USER:$REG_PASS" "$PROXY/red/img:1" 2>&1)
+out=$(xb --debug pull -q --creds "$REG_USER:$REG_PASS" "$PROXY/red/img:1" 2>"$T/debug")
 like "pull follows 307 redirects of blobs" "$out" "^sha256:"
+like "--debug says no credentials go to the other host" "$(cat "$T/debug")" "GET http://localhost:$PROXY_PORT/v2/red/img/blobs/sha256:[0-9a-f]+ \(another host: no credentials\)"
 redirected=$(grep -c '"action": "redirected"' "$PROXY_LOG" || true)
 check "... to the other host ($redirected requests)" test "$redirected" -ge 2
 is "... without sending Authorization there" "$(grep '"action": "redirected"' "$PROXY_LOG" | grep -c '"auth": true')" 0

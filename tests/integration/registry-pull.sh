@@ -49,6 +49,28 @@ ok_or() { if [ "$1" -ne 0 ]; then ok "$2"; else fail "$2"; fi; }
 ok_or $rc "a platform the index lacks fails"
 like "... naming the platforms available" "$out" "no image for platform linux/s390x.*available: linux/amd64, linux/arm64, linux/arm/v7"
 
+# Docker schema2 manifest and manifest list
+skopeo copy -q $S --format v2s2 "oci:$T/oci:amd" "docker://$REG/docker/img:1"
+skopeo copy -q $S --all --format v2s2 "oci:$T/oci:multi" "docker://$REG/docker/list:1"
+like "skopeo made a Docker manifest list" "$(skopeo inspect --raw --tls-verify=false "docker://$REG/docker/list:1")" "manifest.list.v2"
+out=$(xb pull -q "$REG/docker/img:1")
+is "pull a Docker schema2 manifest" "$out" "sha256:$(skopeo inspect --raw --tls-verify=false "docker://$REG/docker/img:1" | sha256sum | cut -d' ' -f1)"
+out=$(xb pull -q --platform linux/arm64 "$REG/docker/list:1")
+DARM=$(skopeo inspect --raw --tls-verify=false "docker://$REG/docker/list:1" |
+    python3 -c 'import json,sys; print([m["digest"] for m in json.load(sys.stdin)["manifests"] if m["platform"]["architecture"]=="arm64"][0])')
+is "pull arm64 from a Docker manifest list" "$out" "$DARM"
+like "stored with the Docker media type" "$(xb inspect --json "$REG/docker/list:1")" "application/vnd.docker.distribution.manifest.v2\+json"
+check "push it back keeps it a Docker manifest" xb push -q "$REG/docker/list:1" "docker://$REG/docker/again:1"
+is "... byte for byte" "$(skopeo inspect --raw --tls-verify=false "docker://$REG/docker/again:1" | sha256sum | cut -d' ' -f1)" "${DARM#sha256:}"
+
+# a connection reset in the middle of a blob download is retried from the start
+proxy_start "GET /blobs/sha256 cut 2"
+rm -rf "$XBUILD_ROOT"
+out=$(xb pull -q "$PROXY/single/app:1" 2>&1)
+is "pull through blob downloads cut in the middle" "$out" "sha256:$SINGLE"
+is "... two were cut" "$(grep -c '"action": "cut"' "$PROXY_LOG")" 2
+check "... and the store is clean" xb fsck
+
 # errors
 out=$(xb pull "$REG/single/app:nope" 2>&1)
 ok_or $? "unknown tag fails"
@@ -78,6 +100,6 @@ check "fsck is clean after the failed pull" xb fsck
 if ls "$XBUILD_ROOT/blobs/sha256/" | grep -q tmp; then fail "no temp files left"; else ok "no temp files left"; fi
 
 # pull policies (the executor's FROM path)
-check "--policy never finds a pulled image" xb pull -q --policy never "$REG/single/app:1"
+check "--policy never finds a pulled image" xb pull -q --policy never "$PROXY/single/app:1"
 check_fails "--policy never fails for a missing one" xb pull -q --policy never "$REG/other/app:1"
 done_testing

@@ -55,6 +55,17 @@ check "skopeo copy --all reads every image" skopeo copy -q --all $SK "docker://$
 out=$(xb pull -q --platform linux/arm64 "$REG/x/multi:1")
 like "xbuild pulls the arm64 image back" "$out" "^sha256:"
 
+# progress bars on a terminal (util-linux script gives a pty)
+if command -v script >/dev/null; then
+    TERM=xterm script -qec "$XBUILD push local/big:1 docker://$REG/tty/big:1" /dev/null >"$T/tty.out" 2>&1
+    like "a terminal gets per-blob bars" "$(cat "$T/tty.out")" "(Uploaded|Mounted) +sha256:[0-9a-f]{12} \[=+\] "
+    TERM=xterm script -qec "$XBUILD pull -q $REG/tty/big:1" /dev/null >"$T/tty.out" 2>&1
+    if grep -q '\[=' "$T/tty.out"; then fail "-q: no bars"; else ok "-q: no bars"; fi
+else
+    skip "script(1) missing: no terminal test"
+    skip "script(1) missing: no terminal test"
+fi
+
 # push by digest and errors
 D=$(cat "$T/d1")
 check "push by digest" xb push -q local/small:1 "docker://$REG/x/bydigest@$D"

@@ -34,6 +34,9 @@ if bb_image mips64el bb:mips64 linux/mips64le 2>/dev/null; then
     mkdir -p "$T/c"; printf 'FROM bb:mips64\nRUN true\n' >"$T/c/Dockerfile"
     out=$("$XBUILD" bud --platform linux/mips64le "$T/c" 2>&1)
     like "bud without a handler: actionable error with the line" "$out" "Dockerfile:2.*no binfmt_misc handler for mips64le"
+    "$XBUILD" bud -q --install-binfmt --platform linux/mips64le "$T/c" >/dev/null 2>&1
+    like "bud --install-binfmt registers on the fly" "$("$XBUILD" binfmt --status)" '^mips64le +emulated'
+    "$XBUILD" binfmt --uninstall mips64le >/dev/null
     is "run --install-binfmt registers on the fly" "$("$XBUILD" run --install-binfmt --platform linux/mips64le bb:mips64 uname -m 2>/dev/null)" mips64
     # argv[0] preserved (busybox applet through a symlink needs P)
     is "argv[0] preserved for busybox applets" "$("$XBUILD" run --platform linux/mips64le bb:mips64 sh -c 'echo ok')" ok

@@ -58,6 +58,18 @@ for l in "${L[@]:1}"; do
     python3 -c 'import sys,gzip; sys.exit(0 if b"s3cr3t-VALUE-42" in gzip.open(sys.argv[1]).read() else 1)' "$l" && bad+=" secret-content"
 done
 is "no secret, resolv.conf, hosts, mount points in any layer" "$bad" ""
+leak=$(python3 - "$XB_ROOT" <<'PY'
+import gzip, os, sys
+d = sys.argv[1] + "/blobs/sha256"
+for n in os.listdir(d):
+    b = open(os.path.join(d, n), "rb").read()
+    if b[:2] == b"\x1f\x8b":
+        b = gzip.decompress(b)
+    if b"s3cr3t-VALUE-42" in b:
+        print(n)
+PY
+)
+is "the secret value is in no blob of the store (layers, configs, manifests)" "$leak" ""
 # umoci as an independent reader
 rm -rf "$T/u"
 if umoci unpack --image "$XB_ROOT:lay:latest" "$T/u" >/dev/null 2>&1; then

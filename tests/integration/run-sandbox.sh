@@ -15,6 +15,8 @@ is "UTS namespace keeps the host hostname" "$(hostname)" "$(hostname)"
 is "only fds 0-2 reach the command (no host fd leaks)" "$(R sh -c 'ls /proc/self/fd' 9</etc/passwd | tr '\n' ' ')" "0 1 2 3 "
 like "/sys is read-only" "$(R sh -c 'touch /sys/x 2>&1; grep " /sys " /proc/mounts')" 'sysfs /sys sysfs ro'
 is "/dev has the minimal nodes" "$(R sh -c 'for d in null zero full random urandom tty; do test -c /dev/$d && echo -n y; done')" yyyyyy
+is "Docker's default capability set (no CAP_SYS_ADMIN)" "$(R sh -c 'grep CapBnd /proc/self/status' | awk '{print $2}')" 00000000a80425fb
+like "/proc/sys is read-only" "$(R sh -c 'echo 1 > /proc/sys/kernel/panic_on_oops' 2>&1)" 'Read-only file system'
 is "/dev/shm is a tmpfs" "$(R sh -c 'grep -c " /dev/shm tmpfs" /proc/mounts')" 1
 is "exit status propagates" "$(R sh -c 'exit 5'; echo $?)" 5
 is "changes are discarded" "$(R sh -c 'echo x > /marker'; R sh -c 'test -e /marker && echo present || echo absent')" absent
@@ -51,6 +53,19 @@ check "context symlink to /etc resolves inside the context" "$XBUILD" bud -q "$T
 printf 'FROM bb:amd64\nRUN --mount=type=bind,source=etc,target=/x,rw echo w > /x/written && test -f /x/written\n' >"$T/c/Dockerfile"
 check "rw bind mount is writable" "$XBUILD" bud -q "$T/c"
 check "rw bind writes are discarded (context untouched)" test ! -e "$T/c/etc/written"
+
+cat >"$T/c/Dockerfile" <<'DF'
+FROM bb:amd64 AS src
+RUN mkdir /out && echo built > /out/file
+FROM bb:amd64
+RUN --mount=type=bind,from=src,source=/out,target=/in cp /in/file /got && ! touch /in/x 2>/dev/null
+RUN --mount=type=bind,from=src,source=/out,target=/in,rw touch /in/x && test -f /in/x
+DF
+check "bind mount from another stage (ro, then rw)" "$XBUILD" bud -q -t stagebind "$T/c"
+is "file copied from the stage mount" "$(layer_cat "$(img_layers stagebind | sed -n 2p)" got)" built
+
+printf 'FROM bb:amd64\nRUN rm /etc/passwd && mkfifo /etc/passwd\nUSER builder\nRUN true\n' >"$T/c/Dockerfile"
+like "a FIFO planted as /etc/passwd does not hang USER lookup" "$(timeout 30 "$XBUILD" bud "$T/c" 2>&1)" 'unable to find user builder'
 
 # interrupts: no mounts, processes or work dirs left
 for sig in INT TERM; do

@@ -7,17 +7,27 @@ BB_APPLETS="sh ash ls cat echo mkdir rmdir rm touch uname id ln chmod chown stat
 true false env mv cp find wc grep head tail sort tar printf whoami hostname mknod sed awk
 dd readlink realpath basename dirname cut tr xargs mount seq yes kill ps nproc"
 
-bb_deb() { # DEBARCH -> path of the cached .deb
-    local a=$1 dir="$XB_TEST_CACHE/debs"
+bb_deb() { # DEBARCH -> path of the cached .deb (shared with scripts/make-base-images.sh's cache)
+    local a=$1 dir="$XB_TEST_CACHE/debs" f try
     mkdir -p "$dir"
-    local f
-    f=$(ls "$dir"/busybox-static_*_"$a".deb 2>/dev/null | head -1)
+    f=$(ls "$dir"/busybox-static_*_"$a".deb "$XB_TEST_CACHE"/base-images/deb/busybox-static_*_"$a".deb 2>/dev/null | head -1)
     if [ -z "$f" ]; then
-        if ! dpkg --print-foreign-architectures | grep -qx "$a" && [ "$a" != "$(dpkg --print-architecture)" ]; then
-            dpkg --add-architecture "$a" && apt-get update -qq >/dev/null 2>&1
-        fi
-        (cd "$dir" && apt-get download -qq "busybox-static:$a" >/dev/null 2>&1) || return 1
-        f=$(ls "$dir"/busybox-static_*_"$a".deb 2>/dev/null | head -1)
+        # apt operations of parallel tests are serialised; apt's own lock may still be held by
+        # another tool, so retry a few times
+        for try in 1 2 3 4 5; do
+            (
+                flock 9
+                if [ "$a" != "$(dpkg --print-architecture)" ] &&
+                    ! dpkg --print-foreign-architectures | grep -qx "$a"; then
+                    dpkg --add-architecture "$a" && apt-get update -qq >/dev/null 2>&1
+                fi
+                cd "$dir" && apt-get download -qq -o APT::Sandbox::User=root "busybox-static:$a" >/dev/null 2>&1 ||
+                    { apt-get update -qq >/dev/null 2>&1; apt-get download -qq -o APT::Sandbox::User=root "busybox-static:$a" >/dev/null 2>&1; }
+            ) 9>"$XB_TEST_CACHE/.apt.lock"
+            f=$(ls "$dir"/busybox-static_*_"$a".deb 2>/dev/null | head -1)
+            [ -n "$f" ] && break
+            sleep $((try * 2))
+        done
     fi
     [ -n "$f" ] && echo "$f"
 }

@@ -122,19 +122,20 @@ registry_blob_data() {
     echo "$REG_STORAGE/docker/registry/v2/blobs/sha256/${hex:0:2}/$hex/data"
 }
 
-# make_image OCIDIR NAME [ARCH] [FILE_CONTENT] [SIZE_KB]: a small OCI image with umoci
+# make_image OCIDIR NAME [ARCH] [FILE_CONTENT] [SIZE_KB]: a small OCI image made with umoci
 # (one layer with /hello containing FILE_CONTENT, plus SIZE_KB of random data in /blob).
+# unpack + repack (not `umoci insert`, whose layers lack the tar end-of-archive blocks).
 make_image() {
     local oci=$1 name=$2 arch=${3:-amd64} content=${4:-hello} kb=${5:-0}
-    local rootfs=$T/rootfs.$$.$RANDOM
-    mkdir -p "$rootfs"
-    echo "$content" >"$rootfs/hello"
-    if [ "$kb" -gt 0 ]; then head -c "$((kb * 1024))" /dev/urandom >"$rootfs/blob"; fi
+    local bundle=$T/bundle.$$.$RANDOM
     [ -d "$oci" ] || umoci init --layout "$oci" >/dev/null
     umoci new --image "$oci:$name" >/dev/null
     umoci config --image "$oci:$name" --architecture "$arch" --os linux >/dev/null
-    umoci insert --image "$oci:$name" "$rootfs" / >/dev/null
-    rm -rf "$rootfs"
+    umoci unpack --rootless --image "$oci:$name" "$bundle" >/dev/null 2>&1 || return 1
+    echo "$content" >"$bundle/rootfs/hello"
+    if [ "$kb" -gt 0 ]; then head -c "$((kb * 1024))" /dev/urandom >"$bundle/rootfs/blob"; fi
+    umoci repack --image "$oci:$name" "$bundle" >/dev/null || return 1
+    rm -rf "$bundle"
 }
 
 # proxy_start RULE...: tests/fault-proxy.py in front of $REG; sets PROXY (127.0.0.1:PORT) and

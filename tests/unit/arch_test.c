@@ -1,10 +1,12 @@
 /* Architecture table, magic/mask decoding, ELF static/dynamic detection. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "run/arch.h"
 #include "run/binfmt.h"
+#include "util/fs.h"
 #include "../lib/tap.h"
 
 int main(void)
@@ -47,6 +49,52 @@ int main(void)
         is_int(xb_elf_is_dynamic("/usr/bin/qemu-aarch64-static", &err), 0,
                "qemu-aarch64-static is static");
     ok(xb_elf_is_dynamic("/etc/passwd", &err) < 0, "non-ELF refused");
+    xb_error_clear(&err);
+
+    /* binfmt entries read from a fake binfmt_misc dir in the kernel's format */
+    char dir[] = "/tmp/xb-binfmt-XXXXXX";
+    if (mkdtemp(dir) == NULL)
+        return 1;
+    setenv("XBUILD_BINFMT_DIR", dir, 1);
+    char p[128];
+    snprintf(p, sizeof p, "%s/register", dir);
+    fclose(fopen(p, "w"));
+    snprintf(p, sizeof p, "%s/other-name", dir);
+    FILE *f = fopen(p, "w");
+    fputs("enabled\ninterpreter /usr/bin/qemu-aarch64-static\nflags: OC\noffset 0\n"
+          "magic 7f454c460201010000000000000000000200b700\n"
+          "mask ffffffffffffff00fffffffffffffffffeffffff\n",
+          f);
+    fclose(f);
+    snprintf(p, sizeof p, "%s/qemu-ppc64le", dir);
+    f = fopen(p, "w");
+    fputs("disabled\ninterpreter /usr/bin/qemu-ppc64le-static\nflags: F\noffset 0\n"
+          "magic 7f454c4602010100000000000000000002001500\n"
+          "mask ffffffffffffff00fffffffffffffffffeffffff\n",
+          f);
+    fclose(f);
+    xb_binfmt_status_t st;
+    ok(xb_binfmt_query(xb_arch_parse("arm64"), &st, &err) == 0 && st.registered &&
+           strcmp(st.name, "other-name") == 0 && !st.fix_binary,
+       "entry of another name found by its magic, F missing");
+    ok(xb_binfmt_check_arch(xb_arch_parse("arm64"), false, &err) < 0 && err.msg &&
+           strstr(err.msg, "lacks the F flag") && strstr(err.msg, "xbuild binfmt --install arm64"),
+       "missing F diagnosed with the fix: %s", err.msg ? err.msg : "");
+    ok(xb_binfmt_query(xb_arch_parse("ppc64le"), &st, &err) == 0 && st.registered && !st.enabled,
+       "disabled entry");
+    ok(xb_binfmt_check_arch(xb_arch_parse("ppc64le"), false, &err) < 0 &&
+           strstr(err.msg, "disabled"),
+       "disabled entry diagnosed");
+    ok(xb_binfmt_query(xb_arch_parse("s390x"), &st, &err) == 0 && !st.registered, "s390x missing");
+    ok(xb_binfmt_check_arch(xb_arch_parse("s390x"), false, &err) < 0 &&
+           strstr(err.msg, "no binfmt_misc handler for s390x: run 'xbuild binfmt --install s390x' "
+                           "or pass --install-binfmt"),
+       "missing handler: actionable message");
+    ok(xb_binfmt_query(xb_arch_parse("arm/v7"), &st, &err) == 0 && !st.registered,
+       "arm64 entry does not claim arm/v7");
+    ok(xb_binfmt_check_arch(xb_arch_parse("amd64"), false, &err) == 0, "native passes");
+    xb_error_clear(&err);
+    xb_rm_rf(dir, &err);
     xb_error_clear(&err);
     return tap_done();
 }

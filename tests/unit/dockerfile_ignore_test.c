@@ -43,6 +43,9 @@ int main(void)
     ok(!m1("a/**", "ab/c"), "a/** not ab");
     ok(m1("**/foo", "foo"), "**/foo at top");
     ok(m1("**/foo", "x/y/foo"), "**/foo deep");
+    ok(!m1("**/foo", "x/barfoo"), "**/foo needs the separator");
+    ok(m1("**foo", "x/barfoo"), "**foo is a plain suffix (patternmatcher's suffixMatch)");
+    ok(m1("**/*.go", "x.go") && !m1("**/*.go", "x.gox"), "** with wildcards uses the regexp");
     ok(m1("a/**/b", "a/b"), "a/**/b zero dirs");
     ok(m1("a/**/b", "a/x/y/b"), "a/**/b several dirs");
     ok(!m1("a/**/b", "a/x/yb"), "a/**/b needs a separator");

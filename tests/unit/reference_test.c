@@ -71,8 +71,15 @@ int main(void)
         xb_reference_free(r);
         xb_error_clear(&err);
     }
+    /* 250 characters are fine as typed but not once "library/" is added */
+    char longname[251];
+    memset(longname, 'a', 250);
+    longname[250] = '\0';
     xb_reference_t *r = NULL;
     xb_error_t err = XB_ERROR_INIT;
+    ok(xb_reference_parse(longname, &r, &err) < 0 && strstr(err.msg, "255"),
+       "name too long after normalisation");
+    xb_error_clear(&err);
     xb_reference_parse("alpine", &r, &err);
     is_str(xb_reference_api_host(r), "registry-1.docker.io", "docker.io API host");
     char *s = xb_reference_string(r);

@@ -9,3 +9,10 @@ tests_unit_run_parts_test_SOURCES = tests/unit/run_parts_test.c
 tests_unit_run_parts_test_LDADD = $(XB_LIBS)
 TESTS += $(RUN_UTESTS)
 UNIT_TESTS += $(RUN_UTESTS)
+
+# fuzz: untrusted layer tars (apply, both modes) and --mount specs; corpus replayed by make check
+check_PROGRAMS += tests/fuzz/layer_fuzz
+tests_fuzz_layer_fuzz_SOURCES = tests/fuzz/layer_fuzz.c tests/fuzz/replay.c tests/fuzz/replay.h
+tests_fuzz_layer_fuzz_CPPFLAGS = $(AM_CPPFLAGS) -DXB_FUZZ_CORPUS='"layer"'
+tests_fuzz_layer_fuzz_LDADD = $(XB_LIBS)
+TESTS += tests/fuzz/layer_fuzz

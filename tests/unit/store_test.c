@@ -331,6 +331,25 @@ static void test_fsck_prune(xb_store_t *s, const char *root)
     ok(has_problem(problems, c1, "keep:1"), "missing blob names the image");
     json_decref(problems);
     xb_error_clear(&err);
+
+    /* writing the right content again repairs the corrupt blob (same-size corruption too) */
+    xb_write_file_atomic(p1, "fsck layer XXX", 14, 0644, &err);
+    char again[XB_DIGEST_LEN];
+    ok(xb_store_put_blob(s, "fsck layer one", 14, again, &err) == 0 && strcmp(again, l1) == 0,
+       "put_blob of the original content");
+    problems = NULL;
+    xb_store_fsck(s, &problems, &err);
+    ok(!has_problem(problems, "corrupt", l1), "corrupt blob repaired by put_blob");
+    json_decref(problems);
+    xb_write_file_atomic(p1, "fsck layer XXX", 14, 0644, &err);
+    xb_blob_writer_t *w = NULL;
+    xb_store_blob_begin(s, &w, &err);
+    xb_blob_write(w, "fsck layer one", 14, &err);
+    ok(xb_blob_commit(w, l1, NULL, NULL, &err) == 0, "commit over a corrupt blob");
+    char now[XB_DIGEST_LEN] = "";
+    xb_digest_file(p1, now, &err);
+    is_str(now, l1, "blob writer repaired the corrupt blob");
+    xb_error_clear(&err);
 }
 
 static void test_walk_types(xb_store_t *s)
