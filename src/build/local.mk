@@ -3,7 +3,7 @@ src_libxbuild_a_SOURCES += \
 	src/build/hooks.h src/build/build.h src/build/internal.h \
 	src/build/entries.h src/build/entries.c \
 	src/build/rootfs.h src/build/rootfs.c \
-	src/build/chown.h src/build/chown.c \
+	src/build/chown.h src/build/chown.c src/build/chmod.h src/build/chmod.c \
 	src/build/context.h src/build/context.c \
 	src/build/copy.h src/build/copy.c \
 	src/build/add.h src/build/add.c \
