@@ -161,6 +161,15 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
             xb_error_wrap(err, "%s: %s", where, instr);
             goto out;
         }
+        if (add && (strncmp(s, "git@", 4) == 0 || strncmp(s, "git://", 6) == 0 ||
+                    (xb_add_is_url(s) && strstr(s, ".git") != NULL &&
+                     (strstr(s, ".git#") != NULL || strcmp(s + strlen(s) - 4, ".git") == 0)))) {
+            xb_error_set(err, XB_ERR_UNSUPPORTED,
+                         "%s: ADD %s: Git sources are not supported (clone in a RUN step)", where,
+                         s);
+            free(s);
+            goto out;
+        }
         if (add && xb_add_is_url(s)) {
             xb_centry_t e = {0};
             const char *ck = xb_df_flag_get(in, "checksum");
@@ -183,6 +192,10 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
     }
     if (xb_df_flag_get(in, "checksum") != NULL && nsrcs > 0) {
         xb_error_set(err, XB_ERR_INVALID, "%s: ADD --checksum is only supported for URLs", where);
+        goto out;
+    }
+    if (xb_df_flag_bool(in, "parents", false)) {
+        xb_error_set(err, XB_ERR_UNSUPPORTED, "%s: %s --parents is not supported", where, instr);
         goto out;
     }
     /* the source tree */
@@ -306,7 +319,8 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
     rq.exclude_ud = &ex;
     rq.dir_mtime = b->created;
     rq.clamp_mtime = b->lopts.clamp_mtime;
-    rq.archive = add && from_context ? xb_add_archive_hook : NULL;
+    rq.archive =
+        add && from_context && xb_df_flag_bool(in, "unpack", true) ? xb_add_archive_hook : NULL;
     rq.archive_ud = &actx;
     if (xb_copy_plan(&rq, &out, err) < 0) {
         xb_error_wrap(err, "%s", where);

@@ -31,6 +31,8 @@ fails_with "a pull failure names the FROM line" $'FROM 127.0.0.1:9/none:1' 'Dock
 fails_with "RUN without the run module or a shell" $'FROM scratch\nRUN true' 'Dockerfile.err:2: '
 fails_with "unknown target" $'FROM scratch AS one\nCOPY a /a' 'target stage two could not be found' --target two
 fails_with "parse error names the line" $'FROM scratch\nCOPY' 'Dockerfile.err:2'
+fails_with "ADD of a Git repository is refused" $'FROM scratch\nADD https://example.com/repo.git /src' 'Dockerfile.err:2: ADD https://example.com/repo.git: Git sources are not supported'
+fails_with "COPY --parents is refused" $'FROM scratch\nCOPY --parents a /x/' 'Dockerfile.err:2: COPY --parents is not supported'
 fails_with "directory onto a file" $'FROM scratch\nCOPY a /f\nCOPY d /f' 'Dockerfile.err:3: COPY: cannot copy directory d onto the file /f'
 # symlinks and .. never leave the context
 printf 'FROM scratch\nCOPY escape-link /e\nCOPY abs-link /p\nCOPY ../outside/secret /s\n' >"$C/Dockerfile.esc"
