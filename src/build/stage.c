@@ -349,6 +349,10 @@ int xb_bx_stage_build(xb_bctx_t *b, xb_bstage_t *st, xb_error_t *err)
         }
         if (r < 0) {
             st->building = false;
+            /* every error names the Dockerfile line and the instruction */
+            size_t pl = strlen(b->df->path);
+            if (err->msg == NULL || strncmp(err->msg, b->df->path, pl) != 0 || err->msg[pl] != ':')
+                xb_error_wrap(err, "%s:%d: %s", b->df->path, in->line, in->keyword);
             return -1;
         }
     }
