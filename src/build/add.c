@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "build/chmod.h"
 #include "util/cleanup.h"
 #include "util/digest.h"
 #include "util/fs.h"
@@ -149,6 +150,8 @@ int xb_add_archive_hook(void *ud, const xb_centry_t *src, const char *destdir, x
         }
         if (c->chmod && !S_ISLNK(e.mode))
             e.mode = (e.mode & S_IFMT) | (c->perm & 07777);
+        else if (c->chmod_sym != NULL && !S_ISLNK(e.mode))
+            e.mode = xb_chmod_apply(c->chmod_sym, e.mode);
         if (c->clamp_mtime >= 0 && e.mtime > c->clamp_mtime)
             e.mtime = c->clamp_mtime;
         if (xb_centries_put(out, &e) == NULL)

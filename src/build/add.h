@@ -19,7 +19,8 @@ typedef struct xb_add_ctx {
     gid_t gid;
     bool chmod;
     mode_t perm;
-    int64_t clamp_mtime; /* >= 0: clamp */
+    const char *chmod_sym; /* symbolic --chmod or NULL */
+    int64_t clamp_mtime;   /* >= 0: clamp */
 } xb_add_ctx_t;
 
 /* True when the file at path is a tar archive (possibly compressed). */

@@ -257,6 +257,9 @@ static int build_platform(xb_bctx_t *b, json_t **desc, char config_digest[XB_DIG
     if (st == NULL)
         return xb_error_set(err, XB_ERR_NOT_FOUND, "target stage %s could not be found",
                             b->o->target);
+    int jobs = b->o->jobs > 0 ? b->o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (jobs > 1 && b->prefix == NULL && xb_bx_stages_parallel(b, st, jobs, err) < 0)
+        return -1;
     if (xb_bx_stage_build(b, st, err) < 0)
         return -1;
     /* --label, created, commit */

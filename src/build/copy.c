@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "build/chmod.h"
 #include "build/rootfs.h"
 #include "util/cleanup.h"
 #include "util/json.h"
@@ -126,6 +127,8 @@ static int emit(const xb_copy_req_t *rq, const xb_centry_t *s, const char *dst, 
     }
     if (rq->chmod && !S_ISLNK(e.mode))
         e.mode = (e.mode & S_IFMT) | (rq->perm & 07777);
+    else if (rq->chmod_sym != NULL && !S_ISLNK(e.mode))
+        e.mode = xb_chmod_apply(rq->chmod_sym, e.mode);
     if (rq->clamp_mtime >= 0 && e.mtime > rq->clamp_mtime)
         e.mtime = rq->clamp_mtime;
     return put(out, &e, err);

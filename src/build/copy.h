@@ -38,6 +38,7 @@ typedef struct xb_copy_req {
     gid_t gid;
     bool chmod;
     mode_t perm;
+    const char *chmod_sym; /* symbolic --chmod (u=rwX,...), applied per entry; or NULL */
     xb_copy_exclude_fn exclude;
     void *exclude_ud;
     int64_t dir_mtime;   /* mtime of created directories */

@@ -8,6 +8,7 @@
 
 #include "build/add.h"
 #include "build/cache.h"
+#include "build/chmod.h"
 #include "build/chown.h"
 #include "build/context.h"
 #include "build/copy.h"
@@ -89,19 +90,6 @@ static char *common_prefix(char **srcs, size_t n)
     return pre ? pre : strdup("");
 }
 
-static int parse_chmod(const char *s, mode_t *out, xb_error_t *err)
-{
-    char *end;
-    long v = strtol(s, &end, 8);
-    if (s[0] == '\0' || *end != '\0' || v < 0 || v > 07777)
-        return xb_error_set(err, XB_ERR_INVALID,
-                            "--chmod=%s: expected an octal mode such as 755 (symbolic modes are "
-                            "not supported)",
-                            s);
-    *out = (mode_t)v;
-    return 0;
-}
-
 int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *err)
 {
     xb_bctx_t *b = st->b;
@@ -128,6 +116,7 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
     int ret = -1;
     xb_error_t e2 = XB_ERROR_INIT;
     cleanup_free char *by = NULL;
+    cleanup_free char *chmod_str = NULL;
     const char *exvals[256];
     cleanup_json json_t *exstr = json_array();
     struct excl ex = {exvals, 0, NULL};
@@ -161,6 +150,15 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
             xb_error_wrap(err, "%s: %s", where, instr);
             goto out;
         }
+        if (add && (strncmp(s, "git@", 4) == 0 || strncmp(s, "git://", 6) == 0 ||
+                    (xb_add_is_url(s) && strstr(s, ".git") != NULL &&
+                     (strstr(s, ".git#") != NULL || strcmp(s + strlen(s) - 4, ".git") == 0)))) {
+            xb_error_set(err, XB_ERR_UNSUPPORTED,
+                         "%s: ADD %s: Git sources are not supported (clone in a RUN step)", where,
+                         s);
+            free(s);
+            goto out;
+        }
         if (add && xb_add_is_url(s)) {
             xb_centry_t e = {0};
             const char *ck = xb_df_flag_get(in, "checksum");
@@ -183,6 +181,10 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
     }
     if (xb_df_flag_get(in, "checksum") != NULL && nsrcs > 0) {
         xb_error_set(err, XB_ERR_INVALID, "%s: ADD --checksum is only supported for URLs", where);
+        goto out;
+    }
+    if (xb_df_flag_bool(in, "parents", false)) {
+        xb_error_set(err, XB_ERR_UNSUPPORTED, "%s: %s --parents is not supported", where, instr);
         goto out;
     }
     /* the source tree */
@@ -242,12 +244,14 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
     }
     const char *chmod = xb_df_flag_get(in, "chmod");
     if (chmod != NULL) {
-        cleanup_free char *c = NULL;
-        if (xb_bx_expand(st, chmod, &c, err) < 0 || parse_chmod(c, &rq.perm, err) < 0) {
+        bool octal = false;
+        if (xb_bx_expand(st, chmod, &chmod_str, err) < 0 ||
+            xb_chmod_parse(chmod_str, &octal, &rq.perm, err) < 0) {
             xb_error_wrap(err, "%s: %s", where, instr);
             goto out;
         }
-        rq.chmod = true;
+        rq.chmod = octal;
+        rq.chmod_sym = octal ? NULL : chmod_str;
     }
     ex.n = xb_df_flag_all(in, "exclude", NULL, 0);
     if (ex.n > 256)
@@ -284,7 +288,8 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
         goto out;
     json_t *cc = xb_image_config_container(st->config);
     const char *wd = xb_json_str(cc, "WorkingDir");
-    xb_add_ctx_t actx = {work, rq.chown, rq.uid, rq.gid, rq.chmod, rq.perm, b->lopts.clamp_mtime};
+    xb_add_ctx_t actx = {work,     rq.chown, rq.uid,       rq.gid,
+                         rq.chmod, rq.perm,  rq.chmod_sym, b->lopts.clamp_mtime};
     /* files (heredocs, downloads) get the chown owner too */
     for (size_t i = 0; i < files.n; i++) {
         if (rq.chown) {
@@ -306,7 +311,8 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
     rq.exclude_ud = &ex;
     rq.dir_mtime = b->created;
     rq.clamp_mtime = b->lopts.clamp_mtime;
-    rq.archive = add && from_context ? xb_add_archive_hook : NULL;
+    rq.archive =
+        add && from_context && xb_df_flag_bool(in, "unpack", true) ? xb_add_archive_hook : NULL;
     rq.archive_ud = &actx;
     if (xb_copy_plan(&rq, &out, err) < 0) {
         xb_error_wrap(err, "%s", where);

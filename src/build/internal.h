@@ -82,6 +82,13 @@ int xb_bx_expand_words(xb_bstage_t *st, const char *word, json_t *out, xb_error_
 /* Variables in scope for st: ARGs with a value, then ENV (ENV wins). New reference. */
 json_t *xb_bx_vars(xb_bstage_t *st);
 
+/* The earlier stages st names literally (FROM <stage>, COPY --from, RUN --mount from=); up to
+ * max into out, returns how many. */
+size_t xb_bx_stage_deps(xb_bctx_t *b, xb_bstage_t *st, xb_bstage_t **out, size_t max);
+/* Builds the stages the target needs in parallel child processes (independent ones at once,
+ * at most jobs), leaving the target itself to the caller. */
+int xb_bx_stages_parallel(xb_bctx_t *b, xb_bstage_t *target, int jobs, xb_error_t *err);
+
 /* Builds the stage (recursively its dependencies) unless already built. */
 int xb_bx_stage_build(xb_bctx_t *b, xb_bstage_t *st, xb_error_t *err);
 /* Finds a stage by name or index written by the user ("build", "0"); NULL when none, or a

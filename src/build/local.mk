@@ -3,12 +3,12 @@ src_libxbuild_a_SOURCES += \
 	src/build/hooks.h src/build/build.h src/build/internal.h \
 	src/build/entries.h src/build/entries.c \
 	src/build/rootfs.h src/build/rootfs.c \
-	src/build/chown.h src/build/chown.c \
+	src/build/chown.h src/build/chown.c src/build/chmod.h src/build/chmod.c \
 	src/build/context.h src/build/context.c \
 	src/build/copy.h src/build/copy.c \
 	src/build/add.h src/build/add.c \
 	src/build/build.c src/build/stage.c src/build/meta.c src/build/vars.c \
 	src/build/copyexec.c src/build/runexec.c \
-	src/build/cache.h src/build/cache.c src/build/parallel.c
+	src/build/cache.h src/build/cache.c src/build/parallel.c src/build/stagepar.c
 # the bud/build command
 src_xbuild_SOURCES += src/cli/bud.c

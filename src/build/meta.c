@@ -297,8 +297,9 @@ int xb_bx_meta(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
         return -1;
     /* the key covers the resulting container config and ARG state */
     cleanup_json json_t *kd =
-        json_pack("{s:s,s:O,s:O?,s:O}", "instr", k, "config", xb_image_config_container(st->config),
-                  "author", json_object_get(st->config, "author"), "args", st->args);
+        json_pack("{s:s,s:s,s:O,s:O?,s:O}", "instr", k, "original", in->original, "config",
+                  xb_image_config_container(st->config), "author",
+                  json_object_get(st->config, "author"), "args", st->args);
     cleanup_json json_t *hit = NULL;
     if (kd == NULL || xb_bx_cache_chain(st, "meta", kd, err) < 0)
         return -1;

@@ -7,6 +7,7 @@
 #include "build/hooks.h"
 #include "build/internal.h"
 #include "image/image.h"
+#include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/json.h"
 
@@ -69,10 +70,25 @@ int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
             json_array_append_new(argv, json_string("-c"));
         }
         const char *cmd = in->nargs > 0 ? in->args[0] : in->raw;
-        /* RUN <<EOF: the heredoc is the script */
-        if (in->nheredocs > 0 && xb_df_heredoc_for_arg(in, cmd) != NULL)
-            cmd = xb_df_heredoc_for_arg(in, cmd)->content;
-        json_array_append_new(argv, json_string(cmd));
+        if (in->nheredocs > 0 && xb_df_heredoc_for_arg(in, cmd) != NULL) {
+            /* RUN <<EOF: the heredoc is the script */
+            json_array_append_new(argv, json_string(xb_df_heredoc_for_arg(in, cmd)->content));
+        } else if (in->nheredocs > 0) {
+            /* RUN cmd <<EOF ...: the shell gets the command line followed by the here-document
+             * bodies and their delimiters, as written */
+            xb_buf_t sb = XB_BUF_INIT;
+            xb_buf_puts(&sb, cmd);
+            xb_buf_putc(&sb, '\n');
+            for (size_t h = 0; h < in->nheredocs; h++) {
+                xb_buf_puts(&sb, in->heredocs[h].content);
+                xb_buf_puts(&sb, in->heredocs[h].name);
+                xb_buf_putc(&sb, '\n');
+            }
+            json_array_append_new(argv, json_string(sb.data ? sb.data : ""));
+            xb_buf_free(&sb);
+        } else {
+            json_array_append_new(argv, json_string(cmd));
+        }
     }
     /* environment: ARGs in scope, then Env (Env wins) */
     cleanup_json json_t *vars = xb_bx_vars(st);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "build/cache.h"
@@ -147,8 +148,13 @@ int xb_bx_write_layer(xb_bctx_t *b, const xb_centries_t *ents, xb_layer_result_t
                 return xb_error_errno(err, errno, "stat %s", e->src);
             st.st_size = fst.st_size;
         }
-        if (xb_layer_writer_add(w, e->path, &st, fd, S_ISLNK(e->mode) ? e->link : NULL, NULL, NULL,
-                                err) < 0)
+        /* file capabilities travel with the file (setcap'd binaries in the context) */
+        char cap[256];
+        ssize_t capn = fd >= 0 ? fgetxattr(fd, "security.capability", cap, sizeof(cap)) : -1;
+        xb_xattr_t xattrs[2] = {{"security.capability", cap, capn > 0 ? (size_t)capn : 0},
+                                {NULL, NULL, 0}};
+        if (xb_layer_writer_add(w, e->path, &st, fd, S_ISLNK(e->mode) ? e->link : NULL, NULL,
+                                capn > 0 ? xattrs : NULL, err) < 0)
             return -1;
     }
     return xb_layer_writer_finish(w, res, err);
@@ -261,26 +267,28 @@ static int run_onbuild(xb_bstage_t *st, const xb_df_instr_t *from, xb_error_t *e
     return 0;
 }
 
-int xb_bx_stage_build(xb_bctx_t *b, xb_bstage_t *st, xb_error_t *err)
+size_t xb_bx_stage_deps(xb_bctx_t *b, xb_bstage_t *st, xb_bstage_t **out, size_t max)
 {
-    if (st->built)
-        return 0;
-    if (st->building)
-        return xb_error_set(err, XB_ERR_INVALID, "%s:%d: stage %s depends on itself", b->df->path,
-                            b->df->instrs[st->first].line, st->name ? st->name : "?");
-    st->building = true;
-    /* stages this one names literally (COPY --from=x, RUN --mount=...,from=x) first, so the
-     * progress reads in order; names with variables are resolved when the step runs */
+    size_t n = 0;
+    const xb_df_instr_t *from = &b->df->instrs[st->first];
+    cleanup_free char *image = NULL;
+    xb_error_t e = XB_ERROR_INIT;
+    if (b->global_args != NULL &&
+        xb_bx_expand_vars(b, b->global_args, from->args[0], &image, &e) >= 0) {
+        xb_bstage_t *d = xb_bx_stage_find(b, image, st->index);
+        if (d != NULL && d->name != NULL && strcasecmp(d->name, image) == 0 && n < max)
+            out[n++] = d;
+    }
+    xb_error_clear(&e);
     for (size_t i = st->first + 1; i < st->end; i++) {
         const xb_df_instr_t *in = &b->df->instrs[i];
-        const char *vals[64];
+        const char *vals[40];
         size_t nv = 0;
         const char *f = xb_df_flag_get(in, "from");
         if (f != NULL)
             vals[nv++] = f;
-        size_t nm = xb_df_flag_all(in, "mount", NULL, 0);
         const char *mounts[32];
-        nm = xb_df_flag_all(in, "mount", mounts, nm > 32 ? 32 : nm);
+        size_t nm = xb_df_flag_all(in, "mount", mounts, 32);
         char names[32][128];
         for (size_t m = 0; m < nm && m < 32; m++) {
             const char *p = strstr(mounts[m], "from=");
@@ -292,11 +300,33 @@ int xb_bx_stage_build(xb_bctx_t *b, xb_bstage_t *st, xb_error_t *err)
         for (size_t k = 0; k < nv; k++) {
             if (strchr(vals[k], '$') != NULL)
                 continue;
-            xb_bstage_t *dep = xb_bx_stage_find(b, vals[k], st->index);
-            if (dep != NULL && !dep->built && xb_bx_stage_build(b, dep, err) < 0) {
-                st->building = false;
-                return -1;
-            }
+            xb_bstage_t *d = xb_bx_stage_find(b, vals[k], st->index);
+            bool seen = false;
+            for (size_t j = 0; j < n; j++)
+                seen = seen || out[j] == d;
+            if (d != NULL && !seen && n < max)
+                out[n++] = d;
+        }
+    }
+    return n;
+}
+
+int xb_bx_stage_build(xb_bctx_t *b, xb_bstage_t *st, xb_error_t *err)
+{
+    if (st->built)
+        return 0;
+    if (st->building)
+        return xb_error_set(err, XB_ERR_INVALID, "%s:%d: stage %s depends on itself", b->df->path,
+                            b->df->instrs[st->first].line, st->name ? st->name : "?");
+    st->building = true;
+    /* stages this one names literally (FROM, COPY --from=x, RUN --mount=...,from=x) first, so
+     * the progress reads in order; names with variables are resolved when the step runs */
+    xb_bstage_t *deps[64];
+    size_t nd = xb_bx_stage_deps(b, st, deps, 64);
+    for (size_t k = 0; k < nd; k++) {
+        if (!deps[k]->built && xb_bx_stage_build(b, deps[k], err) < 0) {
+            st->building = false;
+            return -1;
         }
     }
     size_t nsteps = st->end - st->first;

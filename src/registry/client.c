@@ -419,8 +419,14 @@ int xb_registry_put_manifest(xb_registry_t *r, const char *object, const char *m
         return -err->code;
     if (resp.status != 201 && resp.status != 200 && resp.status != 202)
         return xb_registry_fail(r, &resp, op, err);
+    char dg[XB_DIGEST_LEN];
+    xb_digest_buf(data, len, dg);
+    if (resp.docker_digest && strncmp(resp.docker_digest, "sha256:", 7) == 0 &&
+        strcmp(resp.docker_digest, dg) != 0)
+        return xb_error_set(err, XB_ERR_DIGEST, "%s: the registry stored %s, not %s", op,
+                            resp.docker_digest, dg);
     if (digest_out)
-        xb_digest_buf(data, len, digest_out);
+        memcpy(digest_out, dg, XB_DIGEST_LEN);
     return 0;
 }
 

@@ -31,6 +31,7 @@ COPY --chown=app --chmod=0750 app.bin /usr/bin/
 COPY dir /data/
 COPY dir/ /data2
 COPY --exclude=*.txt dir /data3/
+COPY --chmod=u=rwX,go=rX dir /data4/
 COPY ["a.txt", "/with space/a.txt"]
 COPY <<EOT /etc/motd
 welcome
@@ -45,7 +46,7 @@ DF
 
 out=$($XBUILD bud -t copy:test --timestamp 1700000000 "$C" 2>&1)
 check "build succeeds" test $? -eq 0
-like "step lines printed" "$out" 'STEP 6/21: WORKDIR \$APP_HOME'
+like "step lines printed" "$out" 'STEP 6/22: WORKDIR \$APP_HOME'
 like "digest printed last" "$(printf '%s\n' "$out" | tail -1)" '^sha256:[0-9a-f]{64}$'
 
 check "umoci unpack" umoci unpack --image "$XB_ROOT:copy:test" "$T/b"
@@ -63,6 +64,8 @@ is "symlink inside dir kept" "$(readlink "$R/data/rel-link")" "nested/n.txt"
 is "dir/ without trailing slash dest" "$(cat "$R/data2/d.txt")" d
 check "--exclude drops matches" test ! -e "$R/data3/d.txt"
 check "--exclude keeps others" test -L "$R/data3/rel-link"
+is "symbolic --chmod on a dir" "$(stat -c %a "$R/data4/nested")" 755
+is "symbolic --chmod on a file" "$(stat -c %a "$R/data4/d.txt")" 644
 is "json form with spaces" "$(cat "$R/with space/a.txt")" hello
 is "heredoc source" "$(cat "$R/etc/motd")" welcome
 check ".dockerignore dir excluded" test ! -e "$R/srv/app/ignored"
@@ -80,8 +83,8 @@ is "Volumes" "$(j 'list(c["config"]["Volumes"])')" '["/var/lib/app"]'
 is "StopSignal" "$(j 'c["config"]["StopSignal"]')" '"SIGTERM"'
 is "Labels (ARG expanded)" "$(j 'c["config"]["Labels"]')" '{"maintainer": "me <me@example.com>", "org.opencontainers.image.version": "1.2"}'
 is "created fixed" "$(j 'c["created"]')" '"2023-11-14T22:13:20Z"'
-is "layer count" "$(j 'len(c["rootfs"]["diff_ids"])')" 10
-is "history entries" "$(j 'len(c["history"])')" 19
+is "layer count" "$(j 'len(c["rootfs"]["diff_ids"])')" 11
+is "history entries" "$(j 'len(c["history"])')" 20
 is "empty_layer on metadata" "$(j '[h.get("empty_layer", False) for h in c["history"]][:3]')" '[false, true, true]'
 like "history created_by" "$(j 'c["history"][1]["created_by"]')" '#\(nop\) LABEL'
 check "xbuild fsck clean" "$XBUILD" fsck
@@ -97,5 +100,25 @@ is "--iidfile" "$(cat "$T/iid")" "$out"
 cfg=$(skopeo inspect --config --raw "oci:$XB_ROOT:localhost/xbuild-${out:7:12}:latest")
 is "ENTRYPOINT shell form, inherited CMD reset" "$(j '[c["config"]["Entrypoint"], c["config"].get("Cmd")]')" '[["/bin/sh", "-c", "/bin/app"], null]'
 is "--label added, base labels kept" "$(j 'c["config"]["Labels"]["extra"]')" '"yes"'
-is "base layers kept" "$(j 'len(c["rootfs"]["diff_ids"])')" 10
+# file capabilities of context files are kept (security.capability as a PAX xattr record)
+if command -v setcap >/dev/null && [ "$(id -u)" = 0 ]; then
+    mkdir -p "$T/cap"
+    cp /bin/true "$T/cap/pinger" && setcap cap_net_raw+ep "$T/cap/pinger"
+    printf 'FROM scratch\nCOPY pinger /bin/pinger\n' >"$T/cap/Dockerfile"
+    "$XBUILD" bud -q -t cap:1 "$T/cap" >/dev/null 2>&1
+    caps=$(python3 - "$XB_ROOT" <<'PY'
+import json, sys, tarfile
+r = sys.argv[1]
+i = json.load(open(r + "/index.json"))
+d = [m for m in i["manifests"] if m["annotations"]["org.opencontainers.image.ref.name"] == "cap:1"][0]
+m = json.load(open(r + "/blobs/sha256/" + d["digest"][7:]))
+t = tarfile.open(r + "/blobs/sha256/" + m["layers"][-1]["digest"][7:])
+print([x.name for x in t if "SCHILY.xattr.security.capability" in x.pax_headers])
+PY
+)
+    is "security.capability kept" "$caps" "['bin/pinger']"
+else
+    skip "setcap not available"
+fi
+is "base layers kept" "$(j 'len(c["rootfs"]["diff_ids"])')" 11
 done_testing

@@ -24,13 +24,15 @@ fails_with "missing COPY source" $'FROM scratch\n\nCOPY nope /x' 'Dockerfile.err
 fails_with "glob matching nothing" $'FROM scratch\nCOPY *.none /x/' 'Dockerfile.err:2: COPY: no source files.*\*\.none'
 fails_with "several sources need a dir dest" $'FROM scratch\nCOPY a d/b /x' 'Dockerfile.err:2: COPY: .*must be a directory and end with a /'
 fails_with "unknown --chown user" $'FROM scratch\nCOPY --chown=nobody a /x' 'Dockerfile.err:2: COPY: .*nobody'
-fails_with "bad --chmod" $'FROM scratch\nCOPY --chmod=u+x a /x' 'Dockerfile.err:2: COPY: --chmod=u\+x'
+fails_with "bad --chmod" $'FROM scratch\nCOPY --chmod=u+q a /x' 'Dockerfile.err:2: COPY: --chmod=u\+q'
 fails_with "image not in the store" $'FROM no-such-image:1\nCOPY a /a' 'Dockerfile.err:1: FROM no-such-image:1: image no-such-image:1 not found in the local store' --pull=never
 fails_with "unknown --from stage" $'FROM scratch\nCOPY --from=nostage /a /a' 'Dockerfile.err:2: COPY --from=nostage: image nostage not found' --pull=never
 fails_with "a pull failure names the FROM line" $'FROM 127.0.0.1:9/none:1' 'Dockerfile.err:1: FROM 127.0.0.1:9/none:1: '
 fails_with "RUN without the run module or a shell" $'FROM scratch\nRUN true' 'Dockerfile.err:2: '
 fails_with "unknown target" $'FROM scratch AS one\nCOPY a /a' 'target stage two could not be found' --target two
 fails_with "parse error names the line" $'FROM scratch\nCOPY' 'Dockerfile.err:2'
+fails_with "ADD of a Git repository is refused" $'FROM scratch\nADD https://example.com/repo.git /src' 'Dockerfile.err:2: ADD https://example.com/repo.git: Git sources are not supported'
+fails_with "COPY --parents is refused" $'FROM scratch\nCOPY --parents a /x/' 'Dockerfile.err:2: COPY --parents is not supported'
 fails_with "directory onto a file" $'FROM scratch\nCOPY a /f\nCOPY d /f' 'Dockerfile.err:3: COPY: cannot copy directory d onto the file /f'
 # symlinks and .. never leave the context
 printf 'FROM scratch\nCOPY escape-link /e\nCOPY abs-link /p\nCOPY ../outside/secret /s\n' >"$C/Dockerfile.esc"

@@ -94,6 +94,24 @@ man=$(cat "$XB_ROOT/blobs/sha256/${m0#sha256:}")
 like "--format docker: schema2 manifest and config" "$man" 'application/vnd.docker.container.image.v1\+json'
 like "--format docker: docker layer types" "$man" 'application/vnd.docker.image.rootfs.diff.tar.gzip'
 
+# independent stages build at the same time (--jobs), with the same result as one at a time
+mkdir -p "$T/par"
+cat >"$T/par/Dockerfile" <<'DF'
+FROM busybox:amd64 AS a
+RUN sleep 3; echo a > /a
+FROM busybox:amd64 AS b
+RUN sleep 3; echo b > /b
+FROM scratch
+COPY --from=a /a /
+COPY --from=b /b /
+DF
+start=$(date +%s.%N)
+p1=$("$XBUILD" bud -q --no-cache --jobs 2 --timestamp 7 "$T/par" 2>&1)
+el=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+check "two 3 s stages with --jobs 2 take less than 5.5 s (took $el s)" awk -v e="$el" 'BEGIN { exit !(e < 5.5) }'
+p2=$("$XBUILD" bud -q --no-cache --jobs 1 --timestamp 7 "$T/par" 2>&1)
+is "parallel and sequential stage builds give the same image" "$p1" "$p2"
+
 # --all-platforms: every platform of the base image's index
 mkdir -p "$T/all"
 printf 'FROM busybox:latest AS base\nFROM base\nRUN uname -m > /m\n' >"$T/all/Dockerfile"

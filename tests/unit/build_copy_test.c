@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "../lib/tap.h"
+#include "build/chmod.h"
 #include "build/chown.h"
 #include "build/copy.h"
 #include "build/entries.h"
@@ -253,6 +254,23 @@ int main(void)
        "numeric user alone: gid = uid");
     ok(xb_chown_resolve(NULL, NULL, "someone", &u, &g, &err) < 0, "name without /etc/passwd");
     xb_error_clear(&err);
+
+    /* --chmod */
+    bool octal = false;
+    mode_t perm = 0;
+    ok(xb_chmod_parse("0750", &octal, &perm, &err) == 0 && octal && perm == 0750, "chmod octal");
+    ok(xb_chmod_parse("u=rwX,go=rX", &octal, &perm, &err) == 0 && !octal, "chmod symbolic");
+    ok(xb_chmod_parse("u+q", &octal, &perm, &err) < 0, "chmod: bad permission letter");
+    xb_error_clear(&err);
+    ok(xb_chmod_parse("z=r", &octal, &perm, &err) < 0, "chmod: bad class");
+    xb_error_clear(&err);
+    is_int(xb_chmod_apply("u=rwX,go=rX", S_IFDIR | 0700) & 07777, 0755, "u=rwX,go=rX on a dir");
+    is_int(xb_chmod_apply("u=rwX,go=rX", S_IFREG | 0600) & 07777, 0644, "... on a plain file");
+    is_int(xb_chmod_apply("u=rwX,go=rX", S_IFREG | 0700) & 07777, 0755, "... on an executable");
+    is_int(xb_chmod_apply("+x", S_IFREG | 0644) & 07777, 0755, "+x");
+    is_int(xb_chmod_apply("g=u", S_IFREG | 0640) & 07777, 0660, "g=u");
+    is_int(xb_chmod_apply("go-w", S_IFREG | 0666) & 07777, 0644, "go-w");
+    ok(S_ISDIR(xb_chmod_apply("a-x", S_IFDIR | 0755)), "type bits kept");
 
     xb_centries_free(&ctx);
     xb_centries_free(&img);
