@@ -132,7 +132,7 @@ int xb_store_walk(xb_store_t *s, const json_t *desc, unsigned flags, xb_walk_fn 
     return walk_one(&w, desc, k, NULL, 0, err);
 }
 
-static const char *kind_name(enum xb_blob_kind k)
+const char *xb_blob_kind_name(enum xb_blob_kind k)
 {
     switch (k) {
     case XB_BLOB_INDEX:
@@ -167,7 +167,7 @@ static int collect_fn(const json_t *desc, enum xb_blob_kind kind, const char *pa
     json_t *copy = json_deep_copy(desc);
     if (copy == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-    json_object_set_new(copy, "kind", json_string(kind_name(kind)));
+    json_object_set_new(copy, "kind", json_string(xb_blob_kind_name(kind)));
     json_array_append_new(c->order, copy);
     return 0;
 }

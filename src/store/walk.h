@@ -18,6 +18,8 @@ enum xb_blob_kind {
     XB_BLOB_LAYER,     /* a layer (any entry of a manifest's layers/blobs) */
 };
 
+/* "index", "manifest", "config", "layer" or "other" (static). */
+const char *xb_blob_kind_name(enum xb_blob_kind kind);
 /* Kind by media type alone: index/manifest/config/layer types of OCI and Docker; else OTHER. */
 enum xb_blob_kind xb_media_type_kind(const char *media_type);
 /* Kind of a manifest-like JSON document by content (OCI permits a missing mediaType):

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../lib/store_fixture.h"
 #include "../lib/tap.h"
 #include "store/store.h"
 #include "store/walk.h"
@@ -26,21 +27,6 @@ static int count_dir(const char *dir, const char *prefix)
     if (d)
         closedir(d);
     return n;
-}
-
-static json_t *put_json(xb_store_t *s, json_t *doc, const char *mt)
-{
-    char *txt = xb_json_dump(doc);
-    char d[XB_DIGEST_LEN];
-    xb_error_t err = XB_ERROR_INIT;
-    int r = xb_store_put_blob(s, txt, strlen(txt), d, &err);
-    json_t *desc = r < 0 ? NULL
-                         : json_pack("{s:s,s:s,s:I}", "mediaType", mt, "digest", d, "size",
-                                     (json_int_t)strlen(txt));
-    free(txt);
-    json_decref(doc);
-    xb_error_clear(&err);
-    return desc;
 }
 
 /* Builds a one-layer image; returns its manifest descriptor; layer/config digests out. */
