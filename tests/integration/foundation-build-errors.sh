@@ -48,6 +48,10 @@ is "nothing else tagged" "$(printf "%s" "$out" | grep -o "xbuild-" | wc -l)" 0
 check "store healthy after failures" "$XBUILD" fsck
 tmpn=$(find "$XB_ROOT/xbuild/tmp" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
 is "work dirs removed" "$tmpn" 0
+out=$(printf 'FROM scratch\nCOPY a /a\n' | "$XBUILD" bud -q -f - "$C" 2>&1)
+like "-f - reads the Dockerfile from stdin" "$out" '^sha256:[0-9a-f]{64}$'
+out=$(printf 'FROM scratch\nCOPY missing /a\n' | "$XBUILD" bud -q -f - "$C" 2>&1)
+like "... and names it Dockerfile in errors" "$out" 'Dockerfile:2: COPY: source missing not found'
 check "bud --help" "$XBUILD" bud --help
 check_fails "bad flag is a usage error" "$XBUILD" bud --no-such-flag "$C"
 "$XBUILD" bud --pull=sometimes "$C" >/dev/null 2>&1; is "usage error exits 2" $? 2
