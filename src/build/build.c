@@ -12,6 +12,7 @@
 #include "build/internal.h"
 #include "dockerfile/ignore.h"
 #include "image/image.h"
+#include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -197,7 +198,29 @@ static int split_stages(xb_bctx_t *b, xb_error_t *err)
 static int load_dockerfile(const xb_build_opts_t *o, xb_dockerfile_t **df, xb_error_t *err)
 {
     cleanup_free char *path = NULL;
-    if (o->dockerfile != NULL && strcmp(o->dockerfile, "-") != 0) {
+    if (o->dockerfile != NULL && strcmp(o->dockerfile, "-") == 0) {
+        /* -f -: the Dockerfile comes on stdin */
+        xb_buf_t in = XB_BUF_INIT;
+        char chunk[65536];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0) {
+            if (in.len + n > XB_DF_MAX_FILE) {
+                xb_buf_free(&in);
+                return xb_error_set(err, XB_ERR_INVALID,
+                                    "Dockerfile on stdin is larger than %u "
+                                    "bytes",
+                                    XB_DF_MAX_FILE);
+            }
+            if (xb_buf_append(&in, chunk, n) < 0) {
+                xb_buf_free(&in);
+                return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+            }
+        }
+        int r = xb_dockerfile_parse("Dockerfile", in.data ? in.data : "", in.len, df, err);
+        xb_buf_free(&in);
+        return r;
+    }
+    if (o->dockerfile != NULL) {
         if (xb_path_exists(o->dockerfile) || o->dockerfile[0] == '/')
             path = strdup(o->dockerfile);
         else

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "build/rootfs.h"
 #include "image/image.h"
@@ -82,6 +83,9 @@ int xb_bx_cache_get(xb_bstage_t *st, json_t **entry, xb_error_t *err)
           !xb_digest_valid(xb_json_str(e, "diff_id") ? xb_json_str(e, "diff_id") : "")))) {
         xb_error_clear(&e2);
         json_decref(e);
+        /* an entry whose layer is gone (or a corrupt one) is dropped */
+        if (unlink(path) == 0)
+            xb_debug("dropped stale cache entry %s", path);
         return 0;
     }
     (void)err;

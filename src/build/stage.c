@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "build/cache.h"
@@ -147,8 +148,13 @@ int xb_bx_write_layer(xb_bctx_t *b, const xb_centries_t *ents, xb_layer_result_t
                 return xb_error_errno(err, errno, "stat %s", e->src);
             st.st_size = fst.st_size;
         }
-        if (xb_layer_writer_add(w, e->path, &st, fd, S_ISLNK(e->mode) ? e->link : NULL, NULL, NULL,
-                                err) < 0)
+        /* file capabilities travel with the file (setcap'd binaries in the context) */
+        char cap[256];
+        ssize_t capn = fd >= 0 ? fgetxattr(fd, "security.capability", cap, sizeof(cap)) : -1;
+        xb_xattr_t xattrs[2] = {{"security.capability", cap, capn > 0 ? (size_t)capn : 0},
+                                {NULL, NULL, 0}};
+        if (xb_layer_writer_add(w, e->path, &st, fd, S_ISLNK(e->mode) ? e->link : NULL, NULL,
+                                capn > 0 ? xattrs : NULL, err) < 0)
             return -1;
     }
     return xb_layer_writer_finish(w, res, err);
@@ -343,6 +349,10 @@ int xb_bx_stage_build(xb_bctx_t *b, xb_bstage_t *st, xb_error_t *err)
         }
         if (r < 0) {
             st->building = false;
+            /* every error names the Dockerfile line and the instruction */
+            size_t pl = strlen(b->df->path);
+            if (err->msg == NULL || strncmp(err->msg, b->df->path, pl) != 0 || err->msg[pl] != ':')
+                xb_error_wrap(err, "%s:%d: %s", b->df->path, in->line, in->keyword);
             return -1;
         }
     }

@@ -8,6 +8,7 @@
 #include "image/mediatype.h"
 #include "image/reference.h"
 #include "registry/client.h"
+#include "registry/internal.h"
 #include "registry/mlist_remote.h"
 #include "registry/registry.h"
 #include "util/cleanup.h"
@@ -61,51 +62,72 @@ static int fetch_manifest(xb_registry_t *r, xb_store_t *s, const char *object, j
     return *mt ? 0 : xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
 }
 
-/* Fetches one blob unless the store has it, and remembers where it came from (for mounts). */
-static int fetch_blob(xb_registry_t *r, xb_store_t *s, const json_t *d, xb_error_t *err)
+/* Blobs to fetch, keyed by digest (the same layer in several images is fetched once). */
+struct fetch_job {
+    xb_registry_t *r;
+    xb_store_t *s;
+    json_t *list; /* array of descriptors */
+};
+
+static int want_blob(struct fetch_job *j, json_t *seen, const json_t *d, xb_error_t *err)
 {
     const char *dg = xb_json_str(d, "digest");
     if (dg == NULL || !xb_digest_valid(dg))
         return xb_error_set(err, XB_ERR_PARSE, "%s: a descriptor has no valid digest",
-                            xb_registry_name(r));
-    if (!xb_store_has_blob(s, dg) &&
-        xb_registry_fetch_blob(r, s, dg, xb_json_int(d, "size", -1), err) < 0)
+                            xb_registry_name(j->r));
+    if (json_object_get(seen, dg) != NULL)
+        return 0;
+    json_object_set_new(seen, dg, json_true());
+    return json_array_append(j->list, (json_t *)d) == 0
+               ? 0
+               : xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+}
+
+/* Worker: one blob unless the store has it; remembers where it came from (for mounts). */
+static int fetch_one(size_t i, void *ud, xb_error_t *err)
+{
+    struct fetch_job *j = ud;
+    const json_t *d = json_array_get(j->list, i);
+    const char *dg = xb_json_str(d, "digest");
+    if (!xb_store_has_blob(j->s, dg) &&
+        xb_registry_fetch_blob(j->r, j->s, dg, xb_json_int(d, "size", -1), err) < 0)
         return xb_error_wrap(err, "fetching %s", dg);
-    xb_registry_note_source(s, dg, xb_registry_host(r), xb_registry_repository(r));
+    xb_registry_note_source(j->s, dg, xb_registry_host(j->r), xb_registry_repository(j->r));
     return 0;
 }
 
-/* An image manifest (already parsed): its config and layers. */
-static int fetch_image_blobs(xb_registry_t *r, xb_store_t *s, const json_t *m, xb_error_t *err)
+/* An image manifest (already parsed): queues its config and layers. */
+static int image_blobs(struct fetch_job *j, json_t *seen, const json_t *m, xb_error_t *err)
 {
-    if (fetch_blob(r, s, json_object_get(m, "config"), err) < 0)
+    if (want_blob(j, seen, json_object_get(m, "config"), err) < 0)
         return -err->code;
     json_t *layers = json_object_get(m, "layers");
     if (!json_is_array(layers))
-        return xb_error_set(err, XB_ERR_PARSE, "%s: manifest without layers", xb_registry_name(r));
+        return xb_error_set(err, XB_ERR_PARSE, "%s: manifest without layers",
+                            xb_registry_name(j->r));
     size_t i;
     json_t *l;
     json_array_foreach(layers, i, l)
     {
-        if (fetch_blob(r, s, l, err) < 0)
+        if (want_blob(j, seen, l, err) < 0)
             return -err->code;
     }
     return 0;
 }
 
-static int fetch_child(xb_registry_t *r, xb_store_t *s, const json_t *c, xb_error_t *err)
+static int child_blobs(struct fetch_job *j, json_t *seen, const json_t *c, xb_error_t *err)
 {
     const char *dg = xb_json_str(c, "digest");
     cleanup_json json_t *m = NULL;
     cleanup_free char *mt = NULL;
     char got[XB_DIGEST_LEN];
     int64_t size;
-    if (fetch_manifest(r, s, dg, &m, &mt, got, &size, err) < 0)
+    if (fetch_manifest(j->r, j->s, dg, &m, &mt, got, &size, err) < 0)
         return -err->code;
     if (!xb_mt_is_manifest(mt))
         return xb_error_set(err, XB_ERR_UNSUPPORTED, "%s: nested index %s is not supported",
-                            xb_registry_name(r), dg);
-    return fetch_image_blobs(r, s, m, err);
+                            xb_registry_name(j->r), dg);
+    return image_blobs(j, seen, m, err);
 }
 
 int xb_mlist_fetch_remote(xb_store_t *s, const char *ref, bool all, const xb_platform_t *want,
@@ -123,8 +145,11 @@ int xb_mlist_fetch_remote(xb_store_t *s, const char *ref, bool all, const xb_pla
         return -err->code;
     if (rp->digest != NULL && strcmp(rp->digest, dg) != 0)
         return xb_error_set(err, XB_ERR_DIGEST, "%s: the registry sent %s", ref, dg);
+    cleanup_json json_t *list = json_array();
+    cleanup_json json_t *seen = json_object();
+    struct fetch_job j = {r, s, list};
     if (xb_mt_is_manifest(mt)) {
-        if (fetch_image_blobs(r, s, m, err) < 0)
+        if (image_blobs(&j, seen, m, err) < 0)
             return -err->code;
     } else {
         if (xb_mlist_validate(m, ref, err) < 0)
@@ -134,15 +159,18 @@ int xb_mlist_fetch_remote(xb_store_t *s, const char *ref, bool all, const xb_pla
             json_t *c;
             json_array_foreach(json_object_get(m, "manifests"), i, c)
             {
-                if (fetch_child(r, s, c, err) < 0)
+                if (child_blobs(&j, seen, c, err) < 0)
                     return -err->code;
             }
         } else {
             const json_t *c = NULL;
-            if (xb_index_select(m, want, &c, err) < 0 || fetch_child(r, s, c, err) < 0)
+            if (xb_index_select(m, want, &c, err) < 0 || child_blobs(&j, seen, c, err) < 0)
                 return xb_error_wrap(err, "%s", ref);
         }
     }
+    int jobs = o != NULL && o->jobs > 0 ? o->jobs : 4;
+    if (xb_parallel(jobs, json_array_size(list), fetch_one, &j, err) < 0)
+        return xb_error_wrap(err, "%s", ref);
     *desc = json_pack("{s:s,s:s,s:I}", "mediaType", mt, "digest", dg, "size", (json_int_t)size);
     return *desc ? 0 : xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
 }

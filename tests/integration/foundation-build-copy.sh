@@ -100,5 +100,25 @@ is "--iidfile" "$(cat "$T/iid")" "$out"
 cfg=$(skopeo inspect --config --raw "oci:$XB_ROOT:localhost/xbuild-${out:7:12}:latest")
 is "ENTRYPOINT shell form, inherited CMD reset" "$(j '[c["config"]["Entrypoint"], c["config"].get("Cmd")]')" '[["/bin/sh", "-c", "/bin/app"], null]'
 is "--label added, base labels kept" "$(j 'c["config"]["Labels"]["extra"]')" '"yes"'
+# file capabilities of context files are kept (security.capability as a PAX xattr record)
+if command -v setcap >/dev/null && [ "$(id -u)" = 0 ]; then
+    mkdir -p "$T/cap"
+    cp /bin/true "$T/cap/pinger" && setcap cap_net_raw+ep "$T/cap/pinger"
+    printf 'FROM scratch\nCOPY pinger /bin/pinger\n' >"$T/cap/Dockerfile"
+    "$XBUILD" bud -q -t cap:1 "$T/cap" >/dev/null 2>&1
+    caps=$(python3 - "$XB_ROOT" <<'PY'
+import json, sys, tarfile
+r = sys.argv[1]
+i = json.load(open(r + "/index.json"))
+d = [m for m in i["manifests"] if m["annotations"]["org.opencontainers.image.ref.name"] == "cap:1"][0]
+m = json.load(open(r + "/blobs/sha256/" + d["digest"][7:]))
+t = tarfile.open(r + "/blobs/sha256/" + m["layers"][-1]["digest"][7:])
+print([x.name for x in t if "SCHILY.xattr.security.capability" in x.pax_headers])
+PY
+)
+    is "security.capability kept" "$caps" "['bin/pinger']"
+else
+    skip "setcap not available"
+fi
 is "base layers kept" "$(j 'len(c["rootfs"]["diff_ids"])')" 11
 done_testing

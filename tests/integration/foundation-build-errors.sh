@@ -33,6 +33,8 @@ fails_with "unknown target" $'FROM scratch AS one\nCOPY a /a' 'target stage two 
 fails_with "parse error names the line" $'FROM scratch\nCOPY' 'Dockerfile.err:2'
 fails_with "ADD of a Git repository is refused" $'FROM scratch\nADD https://example.com/repo.git /src' 'Dockerfile.err:2: ADD https://example.com/repo.git: Git sources are not supported'
 fails_with "COPY --parents is refused" $'FROM scratch\nCOPY --parents a /x/' 'Dockerfile.err:2: COPY --parents is not supported'
+fails_with "bad HEALTHCHECK duration names the line" $'FROM scratch\nHEALTHCHECK --interval=5x CMD ["true"]' 'Dockerfile.err:2: HEALTHCHECK: .*invalid duration'
+fails_with "undefined required variable names the line" $'FROM scratch\nENV A=${NOPE:?required}' 'Dockerfile.err:2: ENV: .*NOPE: required'
 fails_with "directory onto a file" $'FROM scratch\nCOPY a /f\nCOPY d /f' 'Dockerfile.err:3: COPY: cannot copy directory d onto the file /f'
 # symlinks and .. never leave the context
 printf 'FROM scratch\nCOPY escape-link /e\nCOPY abs-link /p\nCOPY ../outside/secret /s\n' >"$C/Dockerfile.esc"
@@ -46,6 +48,10 @@ is "nothing else tagged" "$(printf "%s" "$out" | grep -o "xbuild-" | wc -l)" 0
 check "store healthy after failures" "$XBUILD" fsck
 tmpn=$(find "$XB_ROOT/xbuild/tmp" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
 is "work dirs removed" "$tmpn" 0
+out=$(printf 'FROM scratch\nCOPY a /a\n' | "$XBUILD" bud -q -f - "$C" 2>&1)
+like "-f - reads the Dockerfile from stdin" "$out" '^sha256:[0-9a-f]{64}$'
+out=$(printf 'FROM scratch\nCOPY missing /a\n' | "$XBUILD" bud -q -f - "$C" 2>&1)
+like "... and names it Dockerfile in errors" "$out" 'Dockerfile:2: COPY: source missing not found'
 check "bud --help" "$XBUILD" bud --help
 check_fails "bad flag is a usage error" "$XBUILD" bud --no-such-flag "$C"
 "$XBUILD" bud --pull=sometimes "$C" >/dev/null 2>&1; is "usage error exits 2" $? 2

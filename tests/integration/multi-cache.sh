@@ -71,5 +71,20 @@ check "cache entries stored under xbuild/cache" test $? -eq 0
 check "prune keeps cached layers usable" "$XBUILD" prune
 "$XBUILD" bud -q "$C" >/dev/null 2>&1
 is "cache still valid after prune" "$(runs)" "$n"
+# RUN --mount=type=bind of the context: the context's state is part of the key
+cat >"$C/Dockerfile.bind" <<'DF'
+FROM busybox:amd64
+RUN --mount=type=bind,target=/ctx --mount=type=cache,id=bindlog,target=/out cat /ctx/a.txt >> /out/bindlog
+DF
+bindruns() { find "$XB_ROOT/xbuild/cache-mounts" -name bindlog -type f 2>/dev/null | xargs -r cat | wc -l; }
+"$XBUILD" bud -q -f "$C/Dockerfile.bind" "$C" >/dev/null 2>&1
+"$XBUILD" bud -q -f "$C/Dockerfile.bind" "$C" >/dev/null 2>&1
+is "bind-mount RUN cached while the context is unchanged" "$(bindruns)" 1
+echo a2 >"$C/a.txt"
+"$XBUILD" bud -q -f "$C/Dockerfile.bind" "$C" >/dev/null 2>&1
+is "a context change reruns it" "$(bindruns)" 2
+echo ignored >"$C/out/x"
+"$XBUILD" bud -q -f "$C/Dockerfile.bind" "$C" >/dev/null 2>&1
+is "a change in a .dockerignore'd path does not" "$(bindruns)" 2
 check "fsck" "$XBUILD" fsck
 done_testing
