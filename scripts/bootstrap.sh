@@ -32,6 +32,12 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker-re
     $SUDO systemctl stop docker-registry || true
 fi
 
+# Every tool the tests use must be there: a missing one would turn tests into skips.
+for tool in skopeo umoci podman docker-registry qemu-aarch64-static htpasswd clang node python3 \
+    openssl pigz zstd xz script setcap mount unshare; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "bootstrap: required tool '$tool' is missing" >&2; exit 1; }
+done
+
 if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt configure ]; then
     autoreconf -fi
 fi

@@ -28,13 +28,11 @@ XB_CMD(fsck)
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (c == 'j')
             json = true;
-        else if (c == 'h')
-            return xb_cli_help(usage);
         else
-            return xb_cli_usage(err, "fsck", "unknown option '%s'", argv[optind - 1]);
+            return xb_cli_other_option("fsck", usage, c, argv, err);
     }
-    if (optind < argc)
-        return xb_cli_usage(err, "fsck", "unexpected argument '%s'", argv[optind]);
+    if (xb_cli_no_arguments("fsck", argc, argv, err) < 0)
+        return -err->code;
     xb_store_t *s = NULL;
     if (xb_cli_open_store(cli, &s, err) < 0)
         return -err->code;

@@ -36,14 +36,12 @@ XB_CMD(images)
         case 'q':
             quiet = true;
             break;
-        case 'h':
-            return xb_cli_help(usage);
         default:
-            return xb_cli_usage(err, "images", "unknown option '%s'", argv[optind - 1]);
+            return xb_cli_other_option("images", usage, c, argv, err);
         }
     }
-    if (optind < argc)
-        return xb_cli_usage(err, "images", "unexpected argument '%s'", argv[optind]);
+    if (xb_cli_no_arguments("images", argc, argv, err) < 0)
+        return -err->code;
 
     xb_store_t *s = NULL;
     if (xb_cli_open_store(cli, &s, err) < 0)

@@ -51,7 +51,7 @@ static void print_human(const json_t *out)
         json_t *m;
         json_array_foreach(json_object_get(index, "manifests"), i, m)
         {
-            cleanup_free char *p = xb_platform_string(json_object_get(m, "platform"));
+            cleanup_free char *p = xb_platform_json_format(json_object_get(m, "platform"));
             printf("  %-20s %s\n", p ? p : "(no platform)", xb_json_str(m, "digest"));
         }
         printf("Manifest:     %s\n", xb_json_str(out, "manifestDigest"));
@@ -59,7 +59,7 @@ static void print_human(const json_t *out)
     printf("MediaType:    %s\n",
            xb_json_str(man, "mediaType") ? xb_json_str(man, "mediaType") : XB_MT_OCI_MANIFEST);
     if (json_is_object(cfg)) {
-        cleanup_free char *p = xb_platform_string(cfg);
+        cleanup_free char *p = xb_platform_json_format(cfg);
         const json_t *c = json_object_get(cfg, "config");
         printf("Platform:     %s\n", p ? p : "-");
         printf("Created:      %s\n",

@@ -33,13 +33,11 @@ XB_CMD(prune)
             json = true;
         else if (c == 'c')
             cache = true;
-        else if (c == 'h')
-            return xb_cli_help(usage);
         else
-            return xb_cli_usage(err, "prune", "unknown option '%s'", argv[optind - 1]);
+            return xb_cli_other_option("prune", usage, c, argv, err);
     }
-    if (optind < argc)
-        return xb_cli_usage(err, "prune", "unexpected argument '%s'", argv[optind]);
+    if (xb_cli_no_arguments("prune", argc, argv, err) < 0)
+        return -err->code;
     xb_store_t *s = NULL;
     if (xb_cli_open_store(cli, &s, err) < 0)
         return -err->code;

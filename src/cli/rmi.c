@@ -83,10 +83,8 @@ XB_CMD(rmi)
         case 'p':
             prune = true;
             break;
-        case 'h':
-            return xb_cli_help(usage);
         default:
-            return xb_cli_usage(err, "rmi", "unknown option '%s'", argv[optind - 1]);
+            return xb_cli_other_option("rmi", usage, c, argv, err);
         }
     }
     if (!all && optind == argc)

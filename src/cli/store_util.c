@@ -2,6 +2,7 @@
 
 #include "image/platform.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -46,4 +47,18 @@ int xb_cli_platform_arg(const char *cmd, const char *arg, char **out, xb_error_t
     *out = xb_platform_format(&p);
     xb_platform_free(&p);
     return *out ? 0 : xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+}
+
+int xb_cli_other_option(const char *cmd, const char *usage, int c, char **argv, xb_error_t *err)
+{
+    if (c == 'h')
+        return xb_cli_help(usage);
+    return xb_cli_usage(err, cmd, "unknown option '%s'", argv[optind - 1]);
+}
+
+int xb_cli_no_arguments(const char *cmd, int argc, char **argv, xb_error_t *err)
+{
+    if (optind < argc)
+        return xb_cli_usage(err, cmd, "unexpected argument '%s'", argv[optind]);
+    return 0;
 }

@@ -16,6 +16,14 @@ void xb_cli_human_size(int64_t bytes, char *out, size_t outlen);
 /* Prints j indented (or compact) followed by a newline. */
 void xb_cli_print_json(const json_t *j, int compact);
 
+/* For a getopt_long answer c that the command does not handle itself: 'h' (--help) prints
+ * usage and returns 0 (the command is done), anything else is a usage error naming the unknown
+ * option argv[optind - 1]. */
+int xb_cli_other_option(const char *cmd, const char *usage, int c, char **argv, xb_error_t *err);
+/* After option parsing of a command that takes no arguments: 0, or a usage error naming the
+ * first argument left (argv[optind]). */
+int xb_cli_no_arguments(const char *cmd, int argc, char **argv, xb_error_t *err);
+
 /* Normalises a --platform value ("arm64", "linux/aarch64" -> "linux/arm64"); *out is NULL
  * for NULL input, else malloc'd (caller frees). Usage error for an invalid platform. */
 int xb_cli_platform_arg(const char *cmd, const char *arg, char **out, xb_error_t *err);

@@ -22,11 +22,8 @@ XB_CMD(tag)
     int c;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h')
-            return xb_cli_help(usage);
-        return xb_cli_usage(err, "tag", "unknown option '%s'", argv[optind - 1]);
-    }
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+        return xb_cli_other_option("tag", usage, c, argv, err);
     if (argc - optind < 2)
         return xb_cli_usage(err, "tag", "expected SOURCE and at least one TARGET");
     for (int i = optind + 1; i < argc; i++) {

@@ -11,20 +11,6 @@
 #define OOM(err)        xb_error_set(err, XB_ERR_INTERNAL, "out of memory")
 #define MAX_INDEX_DEPTH 4
 
-int xb_mt_layer_compression(const char *mt)
-{
-    if (mt == NULL)
-        return -1;
-    if (strcmp(mt, XB_MT_OCI_LAYER) == 0 || strcmp(mt, XB_MT_OCI_LAYER_ND) == 0)
-        return 0;
-    if (strcmp(mt, XB_MT_OCI_LAYER_GZIP) == 0 || strcmp(mt, XB_MT_OCI_LAYER_ND_GZIP) == 0 ||
-        strcmp(mt, XB_MT_DOCKER_LAYER_GZIP) == 0 || strcmp(mt, XB_MT_DOCKER_LAYER_FOREIGN) == 0)
-        return 1;
-    if (strcmp(mt, XB_MT_OCI_LAYER_ZSTD) == 0 || strcmp(mt, XB_MT_OCI_LAYER_ND_ZSTD) == 0)
-        return 2;
-    return -1;
-}
-
 json_t *xb_index_new(const char *media_type)
 {
     return json_pack("{s:i,s:s,s:[]}", "schemaVersion", 2, "mediaType",

@@ -1,7 +1,7 @@
 # src/image: sources of this module are added to src_libxbuild_a_SOURCES
 # platforms, config/manifest/index model (owner: layer helper)
 src_libxbuild_a_SOURCES += \
-	src/image/mediatype.h \
+	src/image/mediatype.c src/image/mediatype.h \
 	src/image/platform.c src/image/platform.h \
 	src/image/image.c src/image/image.h \
 	src/image/index.c

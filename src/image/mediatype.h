@@ -3,6 +3,7 @@
 #define XB_IMAGE_MEDIATYPE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* OCI */
 #define XB_MT_OCI_DESCRIPTOR    "application/vnd.oci.descriptor.v1+json"
@@ -22,10 +23,14 @@
 #define XB_MT_DOCKER_MANIFEST      "application/vnd.docker.distribution.manifest.v2+json"
 #define XB_MT_DOCKER_MANIFEST_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
 #define XB_MT_DOCKER_CONFIG        "application/vnd.docker.container.image.v1+json"
+#define XB_MT_DOCKER_LAYER         "application/vnd.docker.image.rootfs.diff.tar"
 #define XB_MT_DOCKER_LAYER_GZIP    "application/vnd.docker.image.rootfs.diff.tar.gzip"
 #define XB_MT_DOCKER_LAYER_FOREIGN "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
 #define XB_MT_DOCKER_MANIFEST_V1   "application/vnd.docker.distribution.manifest.v1+json"
 #define XB_MT_DOCKER_MANIFEST_V1S  "application/vnd.docker.distribution.manifest.v1+prettyjws"
+
+/* OCI artifact manifest (image-spec 1.1-rc, withdrawn; still found in stores) */
+#define XB_MT_OCI_ARTIFACT_MANIFEST "application/vnd.oci.artifact.manifest.v1+json"
 
 /* CNCF Wasm OCI artifact */
 #define XB_MT_WASM_CONFIG "application/vnd.wasm.config.v0+json"

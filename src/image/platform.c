@@ -256,6 +256,14 @@ char *xb_platform_format(const xb_platform_t *p)
     return format_sep(p, '/');
 }
 
+char *xb_platform_json_format(const json_t *obj)
+{
+    cleanup_platform xb_platform_t p = XB_PLATFORM_INIT;
+    if (xb_platform_from_json(obj, &p, NULL) < 0)
+        return NULL;
+    return xb_platform_format(&p);
+}
+
 char *xb_platform_format_dashed(const xb_platform_t *p)
 {
     return format_sep(p, '-');

@@ -41,6 +41,9 @@ int xb_platform_copy(xb_platform_t *dst, const xb_platform_t *src, xb_error_t *e
 
 /* "os/arch[/variant]"; caller frees. */
 char *xb_platform_format(const xb_platform_t *p);
+/* "os/arch[/variant]" of a platform object (a descriptor "platform" or an image config),
+ * normalised; NULL when obj is not one (no os or architecture). Caller frees. */
+char *xb_platform_json_format(const json_t *obj);
 /* Directory-friendly form "os-arch[-variant]" (e.g. for per-platform work dirs); caller frees. */
 char *xb_platform_format_dashed(const xb_platform_t *p);
 

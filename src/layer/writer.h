@@ -25,10 +25,10 @@
 #define XB_MEDIATYPE_LAYER_TAR_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
 #define XB_MEDIATYPE_LAYER_TAR_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
 
-typedef enum xb_layer_compression { /* tag differs from store/walk.h enum xb_compression */
-                                    XB_COMPRESSION_GZIP = 0,
-                                    XB_COMPRESSION_ZSTD,
-                                    XB_COMPRESSION_NONE,
+typedef enum xb_layer_compression {
+    XB_COMPRESSION_GZIP = 0,
+    XB_COMPRESSION_ZSTD,
+    XB_COMPRESSION_NONE,
 } xb_compression_t;
 
 typedef struct xb_layer_opts {

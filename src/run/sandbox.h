@@ -29,6 +29,7 @@ typedef struct xb_sandbox {
     const char *user;  /* "" / NULL = root */
     const char *hostname;
     bool network_none;
+    bool linux32; /* 32-bit personality (386 on amd64): uname -m says i686, as in Docker */
     xb_run_mount_t *mounts;
     size_t nmounts;
 } xb_sandbox_t;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -582,6 +583,8 @@ void xb_sandbox_child(const xb_sandbox_t *sb, int errfd)
         if (chdir(cwd) < 0)
             FAIL(c, "cannot enter WORKDIR %s: %s", cwd, strerror(errno));
         environ = env;
+        if (sb->linux32 && personality(PER_LINUX32) < 0)
+            FAIL(c, "cannot set the 32-bit personality: %s", strerror(errno));
         syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
         execvp(sb->argv[0], sb->argv);
         fail(c, XB_SANDBOX_EXEC_FAILED, "exec %s: %s", sb->argv[0], strerror(errno));

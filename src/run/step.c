@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +19,21 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
+
+/* A 32-bit platform run natively on its 64-bit sibling (386 on amd64, arm on arm64) gets the
+ * 32-bit personality, so uname -m reports i686/armv8l as Docker's runtimes do. Emulated
+ * platforms are left to qemu, which reports its own machine. */
+static bool needs_linux32(const xb_platform_t *p)
+{
+    struct utsname u;
+    if (p == NULL || p->arch == NULL || uname(&u) < 0)
+        return false;
+    if (strcmp(p->arch, "386") == 0)
+        return strcmp(u.machine, "x86_64") == 0;
+    if (strcmp(p->arch, "arm") == 0)
+        return strcmp(u.machine, "aarch64") == 0;
+    return false;
+}
 
 int xb_binfmt_check(const xb_platform_t *p, bool install, xb_error_t *err)
 {
@@ -237,6 +253,7 @@ int xb_run_execute(const xb_run_request_t *rq, bool commit, xb_layer_result_t *o
         .user = rq->user,
         .hostname = rq->hostname,
         .network_none = rq->network && strcmp(rq->network, "none") == 0,
+        .linux32 = needs_linux32(rq->platform),
         .mounts = ms.v,
         .nmounts = ms.n,
     };

@@ -119,8 +119,8 @@ static int add_layers(struct docker_ctx *c, const json_t *manifest, const json_t
         const char *d = xb_json_str(l, "digest");
         const char *want = json_string_value(json_array_get(diffids, i));
         const char *mt = xb_json_str(l, "mediaType");
-        enum xb_compression comp = xb_media_type_compression(mt);
-        if (xb_media_type_kind(mt) != XB_BLOB_LAYER || comp == XB_COMP_UNKNOWN)
+        int comp = xb_mt_layer_compression(mt); /* 0 none, 1 gzip, 2 zstd, -1 not a layer */
+        if (comp < 0)
             return xb_error_set(err, XB_ERR_UNSUPPORTED,
                                 "layer %s has media type %s: docker-archive holds image layers "
                                 "only",
@@ -131,7 +131,7 @@ static int add_layers(struct docker_ctx *c, const json_t *manifest, const json_t
         char fname[80];
         snprintf(fname, sizeof fname, "%s.tar", xb_digest_hex(want));
         if (json_object_get(c->written, want) == NULL) {
-            if (comp == XB_COMP_NONE) {
+            if (comp == 0) {
                 if (strcmp(d, want) != 0)
                     return xb_error_set(err, XB_ERR_DIGEST,
                                         "uncompressed layer %s does not match diff_id %s", d, want);

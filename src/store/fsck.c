@@ -36,32 +36,6 @@ static void addf(json_t *arr, const char *fmt, ...)
     }
 }
 
-static bool hex64(const char *n)
-{
-    if (strlen(n) != 64)
-        return false;
-    for (const char *p = n; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-            return false;
-    return true;
-}
-
-static const char *kind_word(enum xb_blob_kind k)
-{
-    switch (k) {
-    case XB_BLOB_INDEX:
-        return "index";
-    case XB_BLOB_MANIFEST:
-        return "manifest";
-    case XB_BLOB_CONFIG:
-        return "config";
-    case XB_BLOB_LAYER:
-        return "layer";
-    default:
-        return "blob";
-    }
-}
-
 static int scan_blobs(struct fsck *f, long long *count, long long *bytes, xb_error_t *err)
 {
     cleanup_free char *dir = xb_store_path(f->s, "blobs/sha256");
@@ -80,7 +54,7 @@ static int scan_blobs(struct fsck *f, long long *count, long long *bytes, xb_err
                  xb_store_pid_alive(pid) ? "writer still running" : "writer gone");
             continue;
         }
-        if (!hex64(n)) {
+        if (!xb_store_hex_name(n)) {
             addf(f->warnings, "unexpected file blobs/sha256/%s", n);
             continue;
         }
@@ -116,29 +90,29 @@ static int check_fn(const json_t *desc, enum xb_blob_kind kind, const char *pare
     if (parent != NULL)
         snprintf(via, sizeof via, " (listed in %.80s)", parent);
     if (!xb_digest_valid(d)) {
-        addf(f->problems, "%s descriptor with invalid digest '%s' in image '%s'%s", kind_word(kind),
-             d ? d : "", f->ref, via);
+        addf(f->problems, "%s descriptor with invalid digest '%s' in image '%s'%s",
+             xb_blob_kind_name(kind), d ? d : "", f->ref, via);
         return 0;
     }
     bool have = xb_store_has_blob(f->s, d);
     if (!have) {
-        addf(f->problems, "missing %s blob %s needed by image '%s'%s", kind_word(kind), d, f->ref,
-             via);
+        addf(f->problems, "missing %s blob %s needed by image '%s'%s", xb_blob_kind_name(kind), d,
+             f->ref, via);
         return 0;
     }
     if (json_object_get(f->corrupt, d) != NULL) {
-        addf(f->problems, "corrupt %s blob %s needed by image '%s'%s", kind_word(kind), d, f->ref,
-             via);
+        addf(f->problems, "corrupt %s blob %s needed by image '%s'%s", xb_blob_kind_name(kind), d,
+             f->ref, via);
         return 0;
     }
     if (status == XB_ERR_PARSE) {
-        addf(f->problems, "%s blob %s needed by image '%s'%s is not valid JSON", kind_word(kind), d,
-             f->ref, via);
+        addf(f->problems, "%s blob %s needed by image '%s'%s is not valid JSON",
+             xb_blob_kind_name(kind), d, f->ref, via);
         return 0;
     }
     if (status != 0) {
-        addf(f->problems, "unreadable %s blob %s needed by image '%s'%s", kind_word(kind), d,
-             f->ref, via);
+        addf(f->problems, "unreadable %s blob %s needed by image '%s'%s", xb_blob_kind_name(kind),
+             d, f->ref, via);
         return 0;
     }
     long long want = xb_json_int(desc, "size", -1);
@@ -146,7 +120,7 @@ static int check_fn(const json_t *desc, enum xb_blob_kind kind, const char *pare
     struct stat st;
     if (want >= 0 && stat(p, &st) == 0 && st.st_size != want)
         addf(f->problems, "%s blob %s of image '%s' has %lld bytes, its descriptor says %lld",
-             kind_word(kind), d, f->ref, (long long)st.st_size, want);
+             xb_blob_kind_name(kind), d, f->ref, (long long)st.st_size, want);
     return 0;
 }
 

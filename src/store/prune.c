@@ -32,16 +32,6 @@ struct prune {
     long long blobs, bytes, tmp, layers;
 };
 
-static bool hex64(const char *n)
-{
-    if (strlen(n) != 64)
-        return false;
-    for (const char *p = n; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-            return false;
-    return true;
-}
-
 static void add_diffids(struct prune *p, const char *config_digest)
 {
     cleanup_json json_t *cfg = NULL;
@@ -203,100 +193,88 @@ static int remove_path(struct prune *p, const char *rel, long long *counter, xb_
     return 0;
 }
 
-/* xbuild/tmp: remove work dirs of dead processes; live ones move keep_after back. */
-static int prune_tmp(struct prune *p, xb_error_t *err)
-{
-    cleanup_free char *dir = xb_store_path(p->s, "xbuild/tmp");
-    cleanup_dir DIR *d = opendir(dir);
-    if (d == NULL)
-        return errno == ENOENT ? 0 : xb_error_errno(err, errno, "open %s", dir);
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        cleanup_free char *path = xb_path_join(dir, de->d_name);
-        struct stat st;
-        if (path == NULL || lstat(path, &st) < 0)
-            continue;
-        pid_t pid = xb_store_name_pid(de->d_name);
-        if (pid == 0 && st.st_mtime > time(NULL) - 86400)
-            continue; /* not named by xb_store_mkdtemp: only removed once a day old */
-        if (xb_store_pid_alive(pid)) {
-            time_t b = birth_time(path, &st);
-            if (b < p->keep_after)
-                p->keep_after = b;
-            continue;
-        }
-        cleanup_free char *rel = xb_path_join("xbuild/tmp", de->d_name);
-        if (remove_path(p, rel, &p->tmp, err) < 0)
-            return -err->code;
-    }
-    return 0;
-}
+typedef int (*entry_fn)(struct prune *p, const char *name, const char *rel, const char *path,
+                        const struct stat *st, xb_error_t *err);
 
-static int prune_blobs(struct prune *p, xb_error_t *err)
+/* Calls fn for every entry of the store directory reldir (but . and ..) with its name, its
+ * store-relative and absolute paths and its lstat; stops at the first error. A missing
+ * directory is empty when missing_ok. */
+static int each_entry(struct prune *p, const char *reldir, bool missing_ok, entry_fn fn,
+                      xb_error_t *err)
 {
-    cleanup_free char *dir = xb_store_path(p->s, "blobs/sha256");
+    cleanup_free char *dir = xb_store_path(p->s, reldir);
     cleanup_dir DIR *d = opendir(dir);
     if (d == NULL)
-        return xb_error_errno(err, errno, "open %s", dir);
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        const char *n = de->d_name;
-        cleanup_free char *rel = xb_path_join("blobs/sha256", n);
-        cleanup_free char *path = xb_path_join(dir, n);
-        struct stat st;
-        if (rel == NULL || path == NULL || lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
-            continue;
-        if (strncmp(n, XB_STORE_TMP_PREFIX, strlen(XB_STORE_TMP_PREFIX)) == 0) {
-            if (!xb_store_pid_alive(xb_store_name_pid(n)) && remove_path(p, rel, &p->tmp, err) < 0)
-                return -err->code;
-            continue;
-        }
-        if (!hex64(n))
-            continue;
-        char dg[XB_DIGEST_LEN];
-        snprintf(dg, sizeof dg, "sha256:%.64s", n);
-        if (json_object_get(p->reach, dg) != NULL || st.st_mtime >= p->keep_after)
-            continue;
-        if (remove_path(p, rel, &p->blobs, err) < 0)
-            return -err->code;
-        p->bytes += st.st_size;
-    }
-    return 0;
-}
-
-static int prune_layers(struct prune *p, xb_error_t *err)
-{
-    cleanup_free char *dir = xb_store_path(p->s, "xbuild/layers");
-    cleanup_dir DIR *d = opendir(dir);
-    if (d == NULL)
-        return errno == ENOENT ? 0 : xb_error_errno(err, errno, "open %s", dir);
+        return missing_ok && errno == ENOENT ? 0 : xb_error_errno(err, errno, "open %s", dir);
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         const char *n = de->d_name;
         if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
             continue;
-        cleanup_free char *rel = xb_path_join("xbuild/layers", n);
+        cleanup_free char *rel = xb_path_join(reldir, n);
         cleanup_free char *path = xb_path_join(dir, n);
         struct stat st;
         if (rel == NULL || path == NULL || lstat(path, &st) < 0)
             continue;
-        if (!hex64(n)) {
-            /* an extraction in progress names its pid: "<hex>.tmp-<pid>-XXXXXX" or similar */
-            pid_t pid = xb_store_name_pid(n);
-            if (pid != 0 && !xb_store_pid_alive(pid) && remove_path(p, rel, &p->tmp, err) < 0)
-                return -err->code;
-            continue;
-        }
-        char dg[XB_DIGEST_LEN];
-        snprintf(dg, sizeof dg, "sha256:%.64s", n);
-        if (json_object_get(p->diffids, dg) != NULL || st.st_mtime >= p->keep_after)
-            continue;
-        if (remove_path(p, rel, &p->layers, err) < 0)
-            return -err->code;
+        int r = fn(p, n, rel, path, &st, err);
+        if (r < 0)
+            return r;
     }
     return 0;
+}
+
+/* xbuild/tmp: remove work dirs of dead processes; live ones move keep_after back. */
+static int prune_tmp_entry(struct prune *p, const char *name, const char *rel, const char *path,
+                           const struct stat *st, xb_error_t *err)
+{
+    pid_t pid = xb_store_name_pid(name);
+    if (pid == 0 && st->st_mtime > time(NULL) - 86400)
+        return 0; /* not named by xb_store_mkdtemp: only removed once a day old */
+    if (xb_store_pid_alive(pid)) {
+        time_t b = birth_time(path, st);
+        if (b < p->keep_after)
+            p->keep_after = b;
+        return 0;
+    }
+    return remove_path(p, rel, &p->tmp, err);
+}
+
+static int prune_blob_entry(struct prune *p, const char *name, const char *rel, const char *path,
+                            const struct stat *st, xb_error_t *err)
+{
+    (void)path;
+    if (!S_ISREG(st->st_mode))
+        return 0;
+    if (strncmp(name, XB_STORE_TMP_PREFIX, strlen(XB_STORE_TMP_PREFIX)) == 0)
+        return xb_store_pid_alive(xb_store_name_pid(name)) ? 0 : remove_path(p, rel, &p->tmp, err);
+    if (!xb_store_hex_name(name))
+        return 0;
+    char dg[XB_DIGEST_LEN];
+    snprintf(dg, sizeof dg, "sha256:%.64s", name);
+    if (json_object_get(p->reach, dg) != NULL || st->st_mtime >= p->keep_after)
+        return 0;
+    if (remove_path(p, rel, &p->blobs, err) < 0)
+        return -err->code;
+    p->bytes += st->st_size;
+    return 0;
+}
+
+static int prune_layer_entry(struct prune *p, const char *name, const char *rel, const char *path,
+                             const struct stat *st, xb_error_t *err)
+{
+    (void)path;
+    if (!xb_store_hex_name(name)) {
+        /* an extraction in progress names its pid: "<hex>.tmp-<pid>-XXXXXX" or similar */
+        pid_t pid = xb_store_name_pid(name);
+        if (pid != 0 && !xb_store_pid_alive(pid))
+            return remove_path(p, rel, &p->tmp, err);
+        return 0;
+    }
+    char dg[XB_DIGEST_LEN];
+    snprintf(dg, sizeof dg, "sha256:%.64s", name);
+    if (json_object_get(p->diffids, dg) != NULL || st->st_mtime >= p->keep_after)
+        return 0;
+    return remove_path(p, rel, &p->layers, err);
 }
 
 static void prune_index_temps(struct prune *p)
@@ -339,8 +317,9 @@ int xb_store_prune(xb_store_t *s, json_t **report, xb_error_t *err)
                              "manifest or index %s is corrupt or unreadable: not pruning blobs "
                              "(run 'xbuild fsck')",
                              p.unreadable);
-        else if ((r = prune_tmp(&p, err)) >= 0 && (r = prune_blobs(&p, err)) >= 0 &&
-                 (r = prune_layers(&p, err)) >= 0)
+        else if ((r = each_entry(&p, "xbuild/tmp", true, prune_tmp_entry, err)) >= 0 &&
+                 (r = each_entry(&p, "blobs/sha256", false, prune_blob_entry, err)) >= 0 &&
+                 (r = each_entry(&p, "xbuild/layers", true, prune_layer_entry, err)) >= 0)
             prune_index_temps(&p);
     }
     if (s->usersfd >= 0)

@@ -22,6 +22,8 @@ struct xb_store {
 int xb_store_index_load(xb_store_t *s, json_t **index, xb_error_t *err);
 /* Writes index.json atomically; caller holds the lock. */
 int xb_store_index_save(xb_store_t *s, const json_t *index, xb_error_t *err);
+/* True for the name of a blob file or layer dir: 64 lowercase hex digits. */
+bool xb_store_hex_name(const char *name);
 /* Parses the pid from a name shaped "<anything>-<pid>-<suffix>" (or ".tmp-<pid>-..."); 0 when
  * there is none. */
 pid_t xb_store_name_pid(const char *name);

@@ -313,6 +313,16 @@ int xb_store_mkdtemp(xb_store_t *s, const char *prefix, char **path, xb_error_t 
     return 0;
 }
 
+bool xb_store_hex_name(const char *n)
+{
+    if (strlen(n) != 64)
+        return false;
+    for (const char *p = n; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return false;
+    return true;
+}
+
 pid_t xb_store_name_pid(const char *name)
 {
     /* "<prefix>-<pid>-<suffix>": the pid is the second-to-last dash-separated field. */

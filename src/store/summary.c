@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "image/platform.h"
 #include "store/walk.h"
 #include "util/cleanup.h"
 #include "util/json.h"
@@ -17,7 +18,7 @@ static void config_facts(xb_store_t *s, const json_t *manifest, json_t *platform
         return;
     }
     json_array_append_new(keep, cfg); /* keeps *created alive */
-    cleanup_free char *p = xb_platform_string(cfg);
+    cleanup_free char *p = xb_platform_json_format(cfg);
     if (p != NULL && platforms != NULL)
         json_array_append_new(platforms, json_string(p));
     const char *c = xb_json_str(cfg, "created");
@@ -48,7 +49,7 @@ int xb_store_image_summary(xb_store_t *s, const json_t *desc, json_t **out, xb_e
             const char *os = xb_json_str(p, "os");
             if (os != NULL && strcmp(os, "unknown") == 0)
                 continue;
-            cleanup_free char *ps = xb_platform_string(p);
+            cleanup_free char *ps = xb_platform_json_format(p);
             if (ps != NULL)
                 json_array_append_new(platforms, json_string(ps));
             json_t *m = NULL;

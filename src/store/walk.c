@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 
+#include "image/platform.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/json.h"
@@ -16,10 +16,9 @@ enum xb_blob_kind xb_media_type_kind(const char *mt)
 {
     if (mt == NULL)
         return XB_BLOB_OTHER;
-    if (strcmp(mt, XB_MT_OCI_INDEX) == 0 || strcmp(mt, XB_MT_DOCKER_LIST) == 0)
+    if (xb_mt_is_index(mt))
         return XB_BLOB_INDEX;
-    if (strcmp(mt, XB_MT_OCI_MANIFEST) == 0 || strcmp(mt, XB_MT_DOCKER_MANIFEST) == 0 ||
-        strcmp(mt, "application/vnd.oci.artifact.manifest.v1+json") == 0)
+    if (xb_mt_is_manifest(mt) || strcmp(mt, XB_MT_OCI_ARTIFACT_MANIFEST) == 0)
         return XB_BLOB_MANIFEST;
     if (strcmp(mt, XB_MT_OCI_CONFIG) == 0 || strcmp(mt, XB_MT_DOCKER_CONFIG) == 0)
         return XB_BLOB_CONFIG;
@@ -27,20 +26,6 @@ enum xb_blob_kind xb_media_type_kind(const char *mt)
         strncmp(mt, "application/vnd.docker.image.rootfs.", 36) == 0)
         return XB_BLOB_LAYER;
     return XB_BLOB_OTHER;
-}
-
-enum xb_compression xb_media_type_compression(const char *mt)
-{
-    if (mt == NULL)
-        return XB_COMP_UNKNOWN;
-    size_t n = strlen(mt);
-    if ((n > 5 && strcmp(mt + n - 5, "+gzip") == 0) || (n > 5 && strcmp(mt + n - 5, ".gzip") == 0))
-        return XB_COMP_GZIP;
-    if (n > 5 && strcmp(mt + n - 5, "+zstd") == 0)
-        return XB_COMP_ZSTD;
-    if (n > 4 && strcmp(mt + n - 4, ".tar") == 0)
-        return XB_COMP_NONE;
-    return XB_COMP_UNKNOWN;
 }
 
 enum xb_blob_kind xb_json_doc_kind(const json_t *doc)
@@ -147,7 +132,7 @@ int xb_store_walk(xb_store_t *s, const json_t *desc, unsigned flags, xb_walk_fn 
     return walk_one(&w, desc, k, NULL, 0, err);
 }
 
-static const char *kind_name(enum xb_blob_kind k)
+const char *xb_blob_kind_name(enum xb_blob_kind k)
 {
     switch (k) {
     case XB_BLOB_INDEX:
@@ -182,7 +167,7 @@ static int collect_fn(const json_t *desc, enum xb_blob_kind kind, const char *pa
     json_t *copy = json_deep_copy(desc);
     if (copy == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-    json_object_set_new(copy, "kind", json_string(kind_name(kind)));
+    json_object_set_new(copy, "kind", json_string(xb_blob_kind_name(kind)));
     json_array_append_new(c->order, copy);
     return 0;
 }
@@ -205,70 +190,6 @@ int xb_store_image_blobs(xb_store_t *s, const json_t *desc, json_t **blobs, xb_e
     return 0;
 }
 
-const char *xb_host_platform(void)
-{
-    static char buf[96];
-    if (buf[0] != '\0')
-        return buf;
-    struct utsname u;
-    const char *arch = "amd64";
-    if (uname(&u) == 0) {
-        const char *m = u.machine;
-        if (strcmp(m, "x86_64") == 0)
-            arch = "amd64";
-        else if (strcmp(m, "aarch64") == 0 || strcmp(m, "arm64") == 0)
-            arch = "arm64";
-        else if (strncmp(m, "armv7", 5) == 0)
-            arch = "arm/v7";
-        else if (strncmp(m, "armv6", 5) == 0)
-            arch = "arm/v6";
-        else if (m[0] == 'i' && strcmp(m + 2, "86") == 0)
-            arch = "386";
-        else if (strcmp(m, "ppc64le") == 0)
-            arch = "ppc64le";
-        else if (strcmp(m, "s390x") == 0)
-            arch = "s390x";
-        else if (strcmp(m, "riscv64") == 0)
-            arch = "riscv64";
-        else
-            arch = m;
-    }
-    snprintf(buf, sizeof buf, "linux/%s", arch);
-    return buf;
-}
-
-char *xb_platform_string(const json_t *p)
-{
-    const char *os = xb_json_str(p, "os"), *arch = xb_json_str(p, "architecture");
-    const char *var = xb_json_str(p, "variant");
-    if (os == NULL || arch == NULL)
-        return NULL;
-    char *r = NULL;
-    if (asprintf(&r, "%s/%s%s%s", os, arch, var && *var ? "/" : "", var && *var ? var : "") < 0)
-        return NULL;
-    return r;
-}
-
-bool xb_platform_match(const json_t *p, const char *want)
-{
-    const char *os = xb_json_str(p, "os"), *arch = xb_json_str(p, "architecture");
-    const char *var = xb_json_str(p, "variant");
-    if (os == NULL || arch == NULL || want == NULL)
-        return false;
-    size_t lo = strlen(os), la = strlen(arch);
-    if (strncmp(want, os, lo) != 0 || want[lo] != '/')
-        return false;
-    const char *w = want + lo + 1;
-    if (strncmp(w, arch, la) != 0 || (w[la] != '\0' && w[la] != '/'))
-        return false;
-    if (w[la] == '\0')
-        return true;
-    const char *wv = w + la + 1;
-    if (var == NULL || *var == '\0')
-        return strcmp(arch, "arm64") == 0 && strcmp(wv, "v8") == 0;
-    return strcmp(var, wv) == 0;
-}
-
 int xb_store_select_manifest(xb_store_t *s, const json_t *desc, const char *platform,
                              json_t **manifest_desc, json_t **manifest, xb_error_t *err)
 {
@@ -276,17 +197,21 @@ int xb_store_select_manifest(xb_store_t *s, const json_t *desc, const char *plat
     cleanup_json json_t *doc = NULL;
     if (xb_store_read_json(s, digest, &doc, err) < 0)
         return -err->code;
+    cleanup_platform xb_platform_t want = XB_PLATFORM_INIT;
+    if (platform != NULL && xb_platform_parse(platform, &want, err) < 0)
+        return -err->code;
     enum xb_blob_kind k = xb_json_doc_kind(doc);
     if (k == XB_BLOB_MANIFEST) {
         /* a platform asked of a single manifest must be the one its config names */
         const char *cd = xb_json_str(json_object_get(doc, "config"), "digest");
         cleanup_json json_t *cfg = NULL;
+        cleanup_platform xb_platform_t have = XB_PLATFORM_INIT;
         xb_error_t e = XB_ERROR_INIT;
         if (platform != NULL && cd != NULL && xb_store_read_json(s, cd, &cfg, &e) == 0 &&
-            xb_json_str(cfg, "architecture") != NULL && !xb_platform_match(cfg, platform)) {
-            cleanup_free char *have = xb_platform_string(cfg);
+            xb_platform_from_json(cfg, &have, NULL) == 0 && !xb_platform_compatible(&want, &have)) {
+            cleanup_free char *hs = xb_platform_format(&have);
             return xb_error_set(err, XB_ERR_NOT_FOUND, "%s is an image for %s, not %s", digest,
-                                have ? have : "another platform", platform);
+                                hs ? hs : "another platform", platform);
         }
         xb_error_clear(&e);
         if (manifest_desc)
@@ -298,9 +223,12 @@ int xb_store_select_manifest(xb_store_t *s, const json_t *desc, const char *plat
     if (k != XB_BLOB_INDEX)
         return xb_error_set(err, XB_ERR_UNSUPPORTED, "%s is neither an image index nor a manifest",
                             digest);
-    const char *want = platform ? platform : xb_host_platform();
+    if (platform == NULL && xb_platform_host(&want, err) < 0)
+        return -err->code;
+    cleanup_free char *ws = xb_platform_format(&want);
     json_t *m = json_object_get(doc, "manifests");
     json_t *pick = NULL, *only = NULL;
+    int best = -1;
     size_t i, n = 0;
     json_t *c;
     cleanup_buf xb_buf_t avail = XB_BUF_INIT;
@@ -312,18 +240,25 @@ int xb_store_select_manifest(xb_store_t *s, const json_t *desc, const char *plat
             continue;
         n++;
         only = c;
-        cleanup_free char *ps = xb_platform_string(p);
+        cleanup_platform xb_platform_t have = XB_PLATFORM_INIT;
+        cleanup_free char *ps = NULL;
+        if (xb_platform_from_json(p, &have, NULL) == 0)
+            ps = xb_platform_format(&have);
         xb_buf_printf(&avail, "%s%s", avail.len ? ", " : "", ps ? ps : "(no platform)");
-        if (pick == NULL && xb_platform_match(p, want))
+        int score = ps ? xb_platform_score(&want, &have) : -1;
+        if (score > best) {
+            best = score;
             pick = c;
+        }
     }
     if (pick == NULL && platform == NULL && n == 1)
         pick = only;
     if (pick == NULL)
         return xb_error_set(err, XB_ERR_NOT_FOUND, "%s has no image for %s (available: %s)", digest,
-                            want, avail.len ? avail.data : "none");
+                            ws ? ws : "?", avail.len ? avail.data : "none");
     if (xb_media_type_kind(xb_json_str(pick, "mediaType")) == XB_BLOB_INDEX)
-        return xb_error_set(err, XB_ERR_UNSUPPORTED, "%s: nested index for %s", digest, want);
+        return xb_error_set(err, XB_ERR_UNSUPPORTED, "%s: nested index for %s", digest,
+                            ws ? ws : "?");
     if (manifest) {
         if (xb_store_read_json(s, xb_json_str(pick, "digest"), manifest, err) < 0)
             return -err->code;

@@ -6,20 +6,9 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "image/mediatype.h"
 #include "store/store.h"
 #include "util/error.h"
-
-#define XB_MT_OCI_INDEX       "application/vnd.oci.image.index.v1+json"
-#define XB_MT_OCI_MANIFEST    "application/vnd.oci.image.manifest.v1+json"
-#define XB_MT_OCI_CONFIG      "application/vnd.oci.image.config.v1+json"
-#define XB_MT_OCI_LAYER       "application/vnd.oci.image.layer.v1.tar"
-#define XB_MT_OCI_LAYER_GZIP  "application/vnd.oci.image.layer.v1.tar+gzip"
-#define XB_MT_OCI_LAYER_ZSTD  "application/vnd.oci.image.layer.v1.tar+zstd"
-#define XB_MT_DOCKER_LIST     "application/vnd.docker.distribution.manifest.list.v2+json"
-#define XB_MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-#define XB_MT_DOCKER_CONFIG   "application/vnd.docker.container.image.v1+json"
-#define XB_MT_DOCKER_LAYER    "application/vnd.docker.image.rootfs.diff.tar.gzip"
-#define XB_MT_DOCKER_FOREIGN  "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
 
 enum xb_blob_kind {
     XB_BLOB_OTHER = 0, /* unknown: opaque leaf */
@@ -29,12 +18,10 @@ enum xb_blob_kind {
     XB_BLOB_LAYER,     /* a layer (any entry of a manifest's layers/blobs) */
 };
 
-enum xb_compression { XB_COMP_NONE = 0, XB_COMP_GZIP, XB_COMP_ZSTD, XB_COMP_UNKNOWN };
-
+/* "index", "manifest", "config", "layer" or "other" (static). */
+const char *xb_blob_kind_name(enum xb_blob_kind kind);
 /* Kind by media type alone: index/manifest/config/layer types of OCI and Docker; else OTHER. */
 enum xb_blob_kind xb_media_type_kind(const char *media_type);
-/* Compression of a layer media type (+gzip, +zstd, docker's tar.gzip, plain tar). */
-enum xb_compression xb_media_type_compression(const char *media_type);
 /* Kind of a manifest-like JSON document by content (OCI permits a missing mediaType):
  * "manifests" -> INDEX, "config" or "layers" -> MANIFEST, else OTHER. */
 enum xb_blob_kind xb_json_doc_kind(const json_t *doc);
@@ -59,16 +46,9 @@ int xb_store_walk(xb_store_t *s, const json_t *desc, unsigned flags, xb_walk_fn 
  * ("index", "manifest", "config", "layer", "other"). Caller json_decref()s. */
 int xb_store_image_blobs(xb_store_t *s, const json_t *desc, json_t **blobs, xb_error_t *err);
 
-/* "os/arch[/variant]" of this machine in OCI terms (amd64, arm64, arm/v7, ...). Static. */
-const char *xb_host_platform(void);
-/* True when an OCI platform object matches "os/arch[/variant]" (variant ignored when the
- * string has none; arm64 matches an empty variant or v8). */
-bool xb_platform_match(const json_t *platform, const char *want);
-/* "os/arch[/variant]" of a platform object; caller frees. NULL when platform is not one. */
-char *xb_platform_string(const json_t *platform);
-
 /* Picks the image manifest for a platform: desc itself when it is a manifest, else the entry
- * of the index matching platform (NULL = host; falls back to the only entry of a one-entry
+ * of the index that fits platform best (image/platform.h xb_platform_score: normalised, arm64 ==
+ * arm64/v8; NULL = host; falls back to the only entry of a one-entry
  * index). *manifest_desc and *manifest: copies, caller json_decref()s (either may be NULL).
  * XB_ERR_NOT_FOUND names the platforms available. */
 int xb_store_select_manifest(xb_store_t *s, const json_t *desc, const char *platform,

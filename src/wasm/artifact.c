@@ -94,6 +94,17 @@ static int merge_annotations(json_t *dst, const json_t *src, xb_error_t *err)
     return 0;
 }
 
+/* Adds an "annotations" object to manifest m with the (string) annotations given, if any. */
+static int add_manifest_annotations(json_t *m, const json_t *annotations, xb_error_t *err)
+{
+    if (annotations == NULL || json_object_size(annotations) == 0)
+        return 0;
+    json_t *ann = json_object();
+    if (json_object_set_new(m, "annotations", ann) < 0)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    return merge_annotations(ann, annotations, err);
+}
+
 /* --- the image format's layer: a tar with the module, gzip-compressed (deterministic) --- */
 
 static la_ssize_t tar_write_cb(struct archive *a, void *ud, const void *data, size_t n)
@@ -194,13 +205,8 @@ static int build_wasm_to_oci(const struct xb_wasm_artifact_opts *o, xb_wasm_arti
                                        descriptor(&a->config), "layers", layer);
     if (m == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-    if (o->annotations && json_object_size(o->annotations) > 0) {
-        json_t *ann = json_object();
-        if (json_object_set_new(m, "annotations", ann) < 0)
-            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-        if (merge_annotations(ann, o->annotations, err) < 0)
-            return -err->code;
-    }
+    if (add_manifest_annotations(m, o->annotations, err) < 0)
+        return -err->code;
     return blob_from_json(m, XB_WASM_MT_OCI_MANIF, &a->manifest, err);
 }
 
@@ -227,13 +233,8 @@ static int build_oci_artifact(const struct xb_wasm_artifact_opts *o, const xb_wa
         json_pack("{s:i, s:s}", "schemaVersion", 2, "mediaType", XB_WASM_MT_OCI_MANIF);
     if (m == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-    if (o->annotations && json_object_size(o->annotations) > 0) {
-        json_t *ann = json_object();
-        if (json_object_set_new(m, "annotations", ann) < 0)
-            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-        if (merge_annotations(ann, o->annotations, err) < 0)
-            return -err->code;
-    }
+    if (add_manifest_annotations(m, o->annotations, err) < 0)
+        return -err->code;
     if (json_object_set_new(m, "config", descriptor(&a->config)) < 0 ||
         json_object_set_new(m, "layers", json_pack("[o]", descriptor(&a->layer))) < 0)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");

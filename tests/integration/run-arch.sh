@@ -35,6 +35,7 @@ arm64 linux/arm64 aarch64
 armhf linux/arm/v7 armv7l
 ppc64el linux/ppc64le ppc64le
 s390x linux/s390x s390x
+i386 linux/386 i686
 ARCHES
 is "xbuild run --platform linux/arm64 of the arm64 image prints aarch64" \
     "$("$XBUILD" run --platform linux/arm64 busybox:arm64 uname -m 2>&1)" aarch64

@@ -25,49 +25,14 @@ wasm_setup() {
     start_test_registry
 }
 
-# The registry: tests/lib/registry.sh when the registry tests provide it, else Debian's
-# docker-registry started here on a free loopback port.
+# The registry: tests/lib/registry.sh (Debian's docker-registry on a free loopback port).
 start_test_registry() {
-    if [ -f "$top_srcdir/tests/lib/registry.sh" ]; then
-        . "$top_srcdir/tests/lib/registry.sh"
-        require_registry
-        if ! registry_start anonymous wasmreg; then
-            echo "1..0 # SKIP the test registry did not start"
-            exit 0
-        fi
-        return
-    fi
-    if ! command -v docker-registry >/dev/null 2>&1; then
-        echo "1..0 # SKIP docker-registry not installed"
+    . "$top_srcdir/tests/lib/registry.sh"
+    require_registry
+    if ! registry_start anonymous wasmreg; then
+        echo "1..0 # SKIP the test registry did not start"
         exit 0
     fi
-    local port
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    mkdir -p "$T/registry"
-    cat >"$T/registry/config.yml" <<EOF
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $T/registry/data
-  delete:
-    enabled: true
-http:
-  addr: 127.0.0.1:$port
-EOF
-    docker-registry serve "$T/registry/config.yml" >"$T/registry/log" 2>&1 &
-    local pid=$!
-    at_exit "kill $pid"
-    REG=127.0.0.1:$port
-    for _ in $(seq 1 100); do
-        curl -sf "http://$REG/v2/" >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    echo "1..0 # SKIP registry did not start: $(tail -3 "$T/registry/log")"
-    exit 0
 }
 
 ACCEPT_ALL='application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json'
@@ -83,7 +48,7 @@ raw_blob() { reg_curl "$1/blobs/$2" -L -o "$3"; }
 
 put_blob() {
     local repo=$1 file=$2 digest loc
-    digest="sha256:$(sha256sum "$file" | cut -d' ' -f1)"
+    digest=$(sha256_of "$file")
     loc=$(curl -sSf -X POST -D - -o /dev/null "http://$REG/v2/$repo/blobs/uploads/" |
         tr -d '\r' | sed -n 's/^[Ll]ocation: //p')
     case "$loc" in http*) ;; *) loc="http://$REG$loc" ;; esac

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../lib/store_fixture.h"
 #include "../lib/tap.h"
 #include "image/image.h"
 #include "image/manifest_list.h"
@@ -11,21 +12,6 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/json.h"
-
-static json_t *put_json(xb_store_t *s, json_t *doc, const char *mt)
-{
-    char *txt = xb_json_dump(doc);
-    char d[XB_DIGEST_LEN];
-    xb_error_t err = XB_ERROR_INIT;
-    int r = xb_store_put_blob(s, txt, strlen(txt), d, &err);
-    json_t *desc = r < 0 ? NULL
-                         : json_pack("{s:s,s:s,s:I}", "mediaType", mt, "digest", d, "size",
-                                     (json_int_t)strlen(txt));
-    free(txt);
-    xb_error_clear(&err);
-    json_decref(doc);
-    return desc;
-}
 
 /* A stored image for arch/variant with one fake layer; returns its manifest descriptor. */
 static json_t *make_image(xb_store_t *s, const char *arch, const char *variant, const char *tag)

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../lib/store_fixture.h"
 #include "../lib/tap.h"
 #include "store/store.h"
 #include "store/walk.h"
@@ -26,21 +27,6 @@ static int count_dir(const char *dir, const char *prefix)
     if (d)
         closedir(d);
     return n;
-}
-
-static json_t *put_json(xb_store_t *s, json_t *doc, const char *mt)
-{
-    char *txt = xb_json_dump(doc);
-    char d[XB_DIGEST_LEN];
-    xb_error_t err = XB_ERROR_INIT;
-    int r = xb_store_put_blob(s, txt, strlen(txt), d, &err);
-    json_t *desc = r < 0 ? NULL
-                         : json_pack("{s:s,s:s,s:I}", "mediaType", mt, "digest", d, "size",
-                                     (json_int_t)strlen(txt));
-    free(txt);
-    json_decref(doc);
-    xb_error_clear(&err);
-    return desc;
 }
 
 /* Builds a one-layer image; returns its manifest descriptor; layer/config digests out. */
@@ -354,16 +340,18 @@ static void test_fsck_prune(xb_store_t *s, const char *root)
 
 static void test_walk_types(xb_store_t *s)
 {
-    is_int(xb_media_type_kind(XB_MT_DOCKER_LIST), XB_BLOB_INDEX, "docker list is an index");
+    is_int(xb_media_type_kind(XB_MT_DOCKER_MANIFEST_LIST), XB_BLOB_INDEX,
+           "docker list is an index");
     is_int(xb_media_type_kind(XB_MT_DOCKER_MANIFEST), XB_BLOB_MANIFEST, "docker manifest");
     is_int(xb_media_type_kind(XB_MT_DOCKER_CONFIG), XB_BLOB_CONFIG, "docker config");
-    is_int(xb_media_type_kind(XB_MT_DOCKER_LAYER), XB_BLOB_LAYER, "docker layer");
+    is_int(xb_media_type_kind(XB_MT_DOCKER_LAYER_GZIP), XB_BLOB_LAYER, "docker layer");
     is_int(xb_media_type_kind(XB_MT_OCI_LAYER_ZSTD), XB_BLOB_LAYER, "oci zstd layer");
     is_int(xb_media_type_kind("application/wasm"), XB_BLOB_OTHER, "unknown type is OTHER");
-    is_int(xb_media_type_compression(XB_MT_OCI_LAYER), XB_COMP_NONE, "tar: no compression");
-    is_int(xb_media_type_compression(XB_MT_OCI_LAYER_GZIP), XB_COMP_GZIP, "+gzip");
-    is_int(xb_media_type_compression(XB_MT_DOCKER_LAYER), XB_COMP_GZIP, "docker tar.gzip");
-    is_int(xb_media_type_compression(XB_MT_OCI_LAYER_ZSTD), XB_COMP_ZSTD, "+zstd");
+    is_int(xb_mt_layer_compression(XB_MT_OCI_LAYER), 0, "tar: no compression");
+    is_int(xb_mt_layer_compression(XB_MT_DOCKER_LAYER), 0, "docker diff.tar: no compression");
+    is_int(xb_mt_layer_compression(XB_MT_OCI_LAYER_GZIP), 1, "+gzip");
+    is_int(xb_mt_layer_compression(XB_MT_DOCKER_LAYER_GZIP), 1, "docker tar.gzip");
+    is_int(xb_mt_layer_compression(XB_MT_OCI_LAYER_ZSTD), 2, "+zstd");
 
     /* a Docker manifest list of two Docker schema2 manifests sharing a layer */
     xb_error_t err = XB_ERROR_INIT;
@@ -378,12 +366,12 @@ static void test_walk_types(xb_store_t *s)
     json_t *m1 = put_json(s,
                           json_pack("{s:i,s:s,s:O,s:[{s:s,s:s,s:i}]}", "schemaVersion", 2,
                                     "mediaType", XB_MT_DOCKER_MANIFEST, "config", cfg1, "layers",
-                                    "mediaType", XB_MT_DOCKER_LAYER, "digest", l, "size", 12),
+                                    "mediaType", XB_MT_DOCKER_LAYER_GZIP, "digest", l, "size", 12),
                           XB_MT_DOCKER_MANIFEST);
     json_t *m2 = put_json(s,
                           json_pack("{s:i,s:s,s:O,s:[{s:s,s:s,s:i}]}", "schemaVersion", 2,
                                     "mediaType", XB_MT_DOCKER_MANIFEST, "config", cfg2, "layers",
-                                    "mediaType", XB_MT_DOCKER_LAYER, "digest", l, "size", 12),
+                                    "mediaType", XB_MT_DOCKER_LAYER_GZIP, "digest", l, "size", 12),
                           XB_MT_DOCKER_MANIFEST);
     json_object_set_new(m1, "platform",
                         json_pack("{s:s,s:s}", "architecture", "amd64", "os", "linux"));
@@ -391,8 +379,8 @@ static void test_walk_types(xb_store_t *s)
                         json_pack("{s:s,s:s}", "architecture", "arm64", "os", "linux"));
     json_t *list = put_json(s,
                             json_pack("{s:i,s:s,s:[O,O]}", "schemaVersion", 2, "mediaType",
-                                      XB_MT_DOCKER_LIST, "manifests", m1, m2),
-                            XB_MT_DOCKER_LIST);
+                                      XB_MT_DOCKER_MANIFEST_LIST, "manifests", m1, m2),
+                            XB_MT_DOCKER_MANIFEST_LIST);
     json_t *blobs = NULL;
     ok(xb_store_image_blobs(s, list, &blobs, &err) == 0, "image_blobs of a docker list");
     is_int(json_array_size(blobs), 6, "list + 2 manifests + 2 configs + 1 shared layer");
@@ -413,6 +401,10 @@ static void test_walk_types(xb_store_t *s)
     is_str(xb_json_str(md, "digest"), xb_json_str(m2, "digest"), "picked the arm64 manifest");
     json_decref(md);
     json_decref(man);
+    ok(xb_store_select_manifest(s, list, "linux/aarch64/v8", &md, NULL, &err) == 0 &&
+           strcmp(xb_json_str(md, "digest"), xb_json_str(m2, "digest")) == 0,
+       "select_manifest normalises: linux/aarch64/v8 is the arm64 manifest");
+    json_decref(md);
     ok(xb_store_select_manifest(s, list, "linux/s390x", &md, &man, &err) < 0 &&
            err.code == XB_ERR_NOT_FOUND && strstr(err.msg, "linux/arm64") != NULL,
        "missing platform: NOT_FOUND listing the available ones");
