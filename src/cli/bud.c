@@ -47,10 +47,10 @@ static const char usage[] =
     "      --jobs N                 platforms built in parallel\n"
     "      --push                   push the result to every -t name (a registry reference;\n"
     "                               an index and its manifests for several platforms)\n"
-    "      --tls-verify[=BOOL]      verify TLS for --push (false also allows HTTP)\n"
-    "      --creds USER[:PASS]      credentials for --push\n"
-    "      --authfile FILE          auth file for --push\n"
-    "      --cert-dir DIR           certificates for --push\n"
+    "      --tls-verify[=BOOL]      verify TLS for pulls and --push (false allows HTTP)\n"
+    "      --creds USER[:PASS]      credentials for FROM pulls and --push\n"
+    "      --authfile FILE          auth file for FROM pulls and --push\n"
+    "      --cert-dir DIR           TLS certificates for pulls and --push\n"
     "      --layers, --rm, --force-rm   accepted for buildah compatibility\n";
 
 enum {
@@ -359,7 +359,10 @@ XB_CMD(bud)
     if (xb_store_open(cli->root, &s, err) < 0)
         goto out;
     xb_build_result_t res;
+    /* FROM pulls use the same credentials, TLS and certificate options as --push */
+    xb_registry_set_pull_options(&ropts);
     int r = xb_build(s, &o, &res, err);
+    xb_registry_set_pull_options(NULL);
     if (r >= 0 && do_push) {
         json_t *pushed = json_array();
         ropts.quiet = quiet;

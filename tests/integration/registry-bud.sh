@@ -34,4 +34,24 @@ printf 'FROM %s/never/img:1\n' "$REG" >"$T/ctx/Dockerfile.never"
 skopeo copy -q --dest-tls-verify=false "oci:$T/oci:amd" "docker://$REG/never/img:1"
 check_fails "--pull=never does not pull" xb bud -q --pull=never -f "$T/ctx/Dockerfile.never" "$T/ctx"
 check "--pull=missing pulls" xb bud -q --pull=missing --platform linux/amd64 -f "$T/ctx/Dockerfile.never" "$T/ctx"
+
+# FROM pulls use bud's registry options: a private registry needs --creds or --authfile
+REG_USER=builder REG_PASS=s3cret-pw
+registry_start htpasswd private || { fail "start an htpasswd registry"; done_testing; }
+skopeo copy -q --dest-tls-verify=false --dest-creds "$REG_USER:$REG_PASS" "oci:$T/oci:amd" \
+    "docker://$REG/priv/img:1"
+printf 'FROM %s/priv/img:1\nCOPY f /f\n' "$REG" >"$T/ctx/Dockerfile.priv"
+out=$(xb --root "$T/root-priv" bud -q --platform linux/amd64 -f "$T/ctx/Dockerfile.priv" "$T/ctx" 2>&1)
+rc=$?
+is "FROM a private image without credentials fails" "$rc" 1
+like "... with an error naming the registry's refusal" "$out" "401|unauthori[sz]ed|credentials"
+check "bud --creds passes the credentials to the FROM pull" \
+    xb --root "$T/root-priv" bud -q --platform linux/amd64 --creds "$REG_USER:$REG_PASS" \
+    -t priv-creds -f "$T/ctx/Dockerfile.priv" "$T/ctx"
+printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$REG" "$(printf '%s:%s' "$REG_USER" "$REG_PASS" | base64 -w0)" \
+    >"$T/auth.json"
+check "bud --authfile passes the auth file to the FROM pull" \
+    xb --root "$T/root-priv2" bud -q --platform linux/amd64 --authfile "$T/auth.json" \
+    -t priv-authfile -f "$T/ctx/Dockerfile.priv" "$T/ctx"
+check "... and the image is in the store" xb --root "$T/root-priv2" inspect priv-authfile
 done_testing
