@@ -23,7 +23,16 @@ int xb_bx_cache_chain(xb_bstage_t *st, const char *kind, const json_t *data, xb_
     xb_sha256_t h;
     if (xb_sha256_init(&h, err) < 0)
         return -1;
-    const char *prev = st->cache_key ? st->cache_key : "";
+    char prev[160];
+    if (st->cache_key)
+        snprintf(prev, sizeof(prev), "%s", st->cache_key);
+    else {
+        /* the first link carries what shapes every layer's bytes: a cached layer written with
+         * another compression, level or mtime clamp is not this build's layer */
+        const xb_layer_opts_t *lo = &st->b->lopts;
+        snprintf(prev, sizeof(prev), "layer:%d:%d:%lld", (int)lo->compression, lo->level,
+                 (long long)lo->clamp_mtime);
+    }
     xb_sha256_update(&h, prev, strlen(prev) + 1);
     xb_sha256_update(&h, kind, strlen(kind) + 1);
     xb_sha256_update(&h, d, strlen(d));
@@ -153,13 +162,18 @@ int xb_bx_cache_apply(xb_bstage_t *st, const json_t *entry, xb_error_t *err)
     return 0;
 }
 
-int xb_bx_entries_digest(const xb_centries_t *ents, char out[XB_DIGEST_LEN], xb_error_t *err)
+int xb_bx_entries_digest(const xb_centries_t *ents, const char *under, char out[XB_DIGEST_LEN],
+                         xb_error_t *err)
 {
+    size_t ul = under ? strlen(under) : 0;
     xb_sha256_t h;
     if (xb_sha256_init(&h, err) < 0)
         return -1;
     for (size_t i = 0; i < ents->n; i++) {
         const xb_centry_t *e = &ents->v[i];
+        if (ul > 0 &&
+            (strncmp(e->path, under, ul) != 0 || (e->path[ul] != '\0' && e->path[ul] != '/')))
+            continue;
         char content[XB_DIGEST_LEN] = "";
         if (S_ISREG(e->mode)) {
             if (e->src != NULL) {

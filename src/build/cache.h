@@ -33,7 +33,9 @@ void xb_bx_cache_put(xb_bstage_t *st, const json_t *layer, const char *diff_id);
 /* Applies a hit: appends the cached layer (if any) and history entry to the stage. */
 int xb_bx_cache_apply(xb_bstage_t *st, const json_t *entry, xb_error_t *err);
 
-/* Digest of planned layer entries (content, mode, owner, links; not mtimes). */
-int xb_bx_entries_digest(const xb_centries_t *ents, char out[XB_DIGEST_LEN], xb_error_t *err);
+/* Digest of planned layer entries (content, mode, owner, links; not mtimes); under: only that
+ * path and what is below it (NULL or "": all). */
+int xb_bx_entries_digest(const xb_centries_t *ents, const char *under, char out[XB_DIGEST_LEN],
+                         xb_error_t *err);
 
 #endif

@@ -320,7 +320,7 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
     }
     /* cache: the expanded instruction and the digest of what it puts into the layer */
     char edig[XB_DIGEST_LEN];
-    if (xb_bx_entries_digest(&out, edig, err) < 0)
+    if (xb_bx_entries_digest(&out, NULL, edig, err) < 0)
         goto out;
     {
         cleanup_json json_t *srcj = json_array();

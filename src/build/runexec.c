@@ -28,6 +28,21 @@ static char **strv_from_json(json_t *a)
 }
 
 /* RUN --mount=from=X: an earlier stage (built on demand) or an image. */
+/* The context path a bind mount spec reads (source= / src=), cleaned, or NULL (the whole
+ * context). Caller frees. */
+static char *mount_source(const char *spec)
+{
+    for (const char *p = spec; p != NULL && *p != '\0';
+         p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+        size_t kl = strncmp(p, "source=", 7) == 0 ? 7 : strncmp(p, "src=", 4) == 0 ? 4 : 0;
+        if (kl > 0) {
+            cleanup_free char *v = strndup(p + kl, strcspn(p + kl, ","));
+            return v ? xb_clean_image_path(v) : NULL;
+        }
+    }
+    return NULL;
+}
+
 static int stage_lookup(void *ud, const char *ref, json_t **layers, json_t **diff_ids,
                         xb_error_t *err)
 {
@@ -141,11 +156,20 @@ int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
                     ms, json_string(dep && dep->cache_key ? dep->cache_key : (f ? f : "")));
             } else if (strstr(m, "type=cache") == NULL && strstr(m, "type=tmpfs") == NULL &&
                        strstr(m, "type=secret") == NULL && strstr(m, "type=ssh") == NULL) {
-                /* a bind mount of the context */
+                /* a bind mount of the context: the state of the mounted part of it */
+                cleanup_free char *under = mount_source(m);
+                if (under != NULL && under[0] != '\0') {
+                    char cdg[XB_DIGEST_LEN];
+                    if (xb_bx_context_index(b, err) < 0 ||
+                        xb_bx_entries_digest(&b->ctx, under, cdg, err) < 0)
+                        goto out;
+                    json_array_append_new(ms, json_string(cdg));
+                    continue;
+                }
                 if (b->ctx_digest == NULL) {
                     char cdg[XB_DIGEST_LEN];
                     if (xb_bx_context_index(b, err) < 0 ||
-                        xb_bx_entries_digest(&b->ctx, cdg, err) < 0)
+                        xb_bx_entries_digest(&b->ctx, NULL, cdg, err) < 0)
                         goto out;
                     b->ctx_digest = strdup(cdg);
                 }

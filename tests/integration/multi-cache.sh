@@ -86,5 +86,35 @@ is "a context change reruns it" "$(bindruns)" 2
 echo ignored >"$C/out/x"
 "$XBUILD" bud -q -f "$C/Dockerfile.bind" "$C" >/dev/null 2>&1
 is "a change in a .dockerignore'd path does not" "$(bindruns)" 2
+# a bind mount of one context directory is keyed on that directory only
+mkdir -p "$C/sub"
+echo s1 >"$C/sub/s.txt"
+cat >"$C/Dockerfile.bindsub" <<'DF'
+FROM busybox:amd64
+RUN --mount=type=bind,source=sub,target=/sub --mount=type=cache,id=sublog,target=/out cat /sub/s.txt >> /out/sublog
+DF
+subruns() { find "$XB_ROOT/xbuild/cache-mounts" -name sublog -type f 2>/dev/null | xargs -r cat | wc -l; }
+"$XBUILD" bud -q -f "$C/Dockerfile.bindsub" "$C" >/dev/null 2>&1
+is "bind mount of a subdirectory: first build runs" "$(subruns)" 1
+echo a3 >"$C/a.txt"
+"$XBUILD" bud -q -f "$C/Dockerfile.bindsub" "$C" >/dev/null 2>&1
+is "a change outside the mounted source keeps the cache" "$(subruns)" 1
+echo s2 >"$C/sub/s.txt"
+"$XBUILD" bud -q -f "$C/Dockerfile.bindsub" "$C" >/dev/null 2>&1
+is "a change inside it reruns the step" "$(subruns)" 2
+
+# the layer compression is part of the key: a gzip layer never serves a zstd build
+nlayers() { "$XBUILD" inspect --json "$1" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["manifest"]["layers"]))'; }
+ltypes() { # IMAGE -> the media types of the layers the build added to busybox:amd64
+    "$XBUILD" inspect --json "$1" | python3 -c 'import json,sys; print(" ".join(sorted({l["mediaType"].rsplit("+",1)[-1] for l in json.load(sys.stdin)["manifest"]["layers"][int(sys.argv[1]):]})))' "$(nlayers busybox:amd64)"
+}
+"$XBUILD" bud -q -t comp:gz "$C" >/dev/null 2>&1
+out=$("$XBUILD" bud --compression zstd -t comp:zst "$C" 2>&1)
+is "zstd build after a gzip build: RUN steps rerun, not served gzip layers" \
+    "$(printf '%s\n' "$out" | grep -c 'Using cache')" 0
+is "... its layers are zstd" "$(ltypes comp:zst)" zstd
+is "the gzip build's layers are gzip" "$(ltypes comp:gz)" gzip
+out=$("$XBUILD" bud --compression zstd -t comp:zst2 "$C" 2>&1)
+is "a second zstd build uses the zstd cache" "$(printf '%s\n' "$out" | grep -c 'Using cache')" 5
 check "fsck" "$XBUILD" fsck
 done_testing
