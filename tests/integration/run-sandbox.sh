@@ -68,8 +68,10 @@ printf 'FROM bb:amd64\nRUN rm /etc/passwd && mkfifo /etc/passwd\nUSER builder\nR
 like "a FIFO planted as /etc/passwd does not hang USER lookup" "$(timeout 30 "$XBUILD" bud "$T/c" 2>&1)" 'unable to find user builder'
 
 # interrupts: no mounts, processes or work dirs left
+# a sleep time no other test uses, so pgrep sees only this test's processes
+nap=$((900000 + $$ % 99999))
 for sig in INT TERM; do
-    "$XBUILD" run bb:amd64 sh -c 'sleep 1000' &
+    "$XBUILD" run bb:amd64 sh -c "sleep $nap" &
     pid=$!
     sleep 1.5
     kill -$sig $pid
@@ -77,7 +79,7 @@ for sig in INT TERM; do
     check "SIG$sig stops xbuild run (rc=$rc)" test $rc -ne 0
     sleep 0.3
     is "SIG$sig: no overlay mount left" "$(grep -c "$XB_ROOT" /proc/mounts)" 0
-    is "SIG$sig: no sandboxed process left" "$(pgrep -f 'sleep 1000' | wc -l)" 0
+    is "SIG$sig: no sandboxed process left" "$(pgrep -f "sleep $nap" | wc -l)" 0
     is "SIG$sig: work dir removed" "$(ls "$XB_ROOT/xbuild/tmp" | grep -c '^run-')" 0
 done
 done_testing
