@@ -65,10 +65,20 @@ int xb_bx_image_load(xb_bctx_t *b, const char *ref, const xb_platform_t *p, json
             xb_registry_pull != NULL) {
             json_decref(desc);
             desc = NULL;
-            xb_error_clear(err);
+            xb_error_t local = XB_ERROR_INIT;
+            xb_error_move(&local, err);
             if (xb_registry_pull(b->store, ref, p, policy, &desc, err) < 0 ||
-                xb_image_load(b->store, desc, p, &img, err) < 0)
+                xb_image_load(b->store, desc, p, &img, err) < 0) {
+                /* say first why the local image did not do: usually a missing --platform */
+                cleanup_free char *want = xb_platform_format(p);
+                xb_error_wrap(err, "%s (use --platform to build for the local image's platform); "
+                                   "pulling %s for %s failed",
+                              local.msg ? local.msg : "local image unusable", ref,
+                              want ? want : "this platform");
+                xb_error_clear(&local);
                 return xb_error_wrap(err, "image %s", ref);
+            }
+            xb_error_clear(&local);
         } else {
             return xb_error_wrap(err, "image %s", ref);
         }

@@ -143,4 +143,10 @@ is "ONBUILD RUN ran" "$(cat "$T/u/rootfs/onbuild/ran" 2>&1)" "trigger ran on x86
 cfg=$(skopeo inspect --config --raw "oci:$XB_ROOT:obchild:1")
 check_fails "triggers are not inherited further" grep -q OnBuild <<<"$cfg"
 check "fsck" "$XBUILD" fsck
+# a local image of another platform, built without --platform: the error says so first
+printf 'FROM busybox:arm64\nRUN true\n' >"$T/Dockerfile.otherplat"
+out=$("$XBUILD" bud -q --platform linux/amd64 -f "$T/Dockerfile.otherplat" "$C" 2>&1)
+is "FROM a local arm64-only image for amd64 fails" "$?" 1
+like "... naming the file and line" "$out" "Dockerfile.otherplat:1: FROM busybox:arm64"
+like "... saying the local image is linux/arm64, not linux/amd64" "$out" "is for platform linux/arm64, not linux/amd64 \\(use --platform"
 done_testing
