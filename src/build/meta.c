@@ -1,9 +1,11 @@
 /* Metadata instructions: ENV, LABEL, EXPOSE, CMD, ENTRYPOINT, WORKDIR, USER, VOLUME,
  * STOPSIGNAL, HEALTHCHECK, SHELL, ONBUILD, MAINTAINER, and ARG. */
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "build/cache.h"
 #include "build/internal.h"
@@ -192,6 +194,40 @@ static int expose(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
     return 0;
 }
 
+/* A signal as Docker's STOPSIGNAL takes it: a number, or a name with or without SIG (any case),
+ * RTMIN+N / RTMAX-N included. */
+static bool valid_signal(const char *s)
+{
+    static const char *const names[] = {
+        "ABRT", "ALRM",   "BUS",   "CHLD", "CLD",  "CONT",  "FPE",  "HUP",    "ILL",  "INT",
+        "IO",   "IOT",    "KILL",  "PIPE", "POLL", "PROF",  "PWR",  "QUIT",   "SEGV", "STKFLT",
+        "STOP", "SYS",    "TERM",  "TRAP", "TSTP", "TTIN",  "TTOU", "UNUSED", "URG",  "USR1",
+        "USR2", "VTALRM", "WINCH", "XCPU", "XFSZ", "RTMIN", "RTMAX"};
+    if (*s == '\0')
+        return false;
+    if (isdigit((unsigned char)*s)) {
+        char *end;
+        long n = strtol(s, &end, 10);
+        return *end == '\0' && n >= 1 && n <= 64;
+    }
+    if (strncasecmp(s, "SIG", 3) == 0)
+        s += 3;
+    size_t nl = strcspn(s, "+-");
+    if (s[nl] != '\0') {
+        if (!((nl == 5 && strncasecmp(s, "RTMIN", 5) == 0 && s[nl] == '+') ||
+              (nl == 5 && strncasecmp(s, "RTMAX", 5) == 0 && s[nl] == '-')))
+            return false;
+        char *end;
+        long n = strtol(s + nl + 1, &end, 10);
+        if (*end != '\0' || n < 1 || n > 15)
+            return false;
+    }
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strlen(names[i]) == nl && strncasecmp(s, names[i], nl) == 0)
+            return true;
+    return false;
+}
+
 static int workdir(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
 {
     cleanup_free char *w = NULL;
@@ -263,6 +299,8 @@ int xb_bx_meta(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
         cleanup_free char *s = NULL;
         if (xb_bx_expand(st, in->args[0], &s, err) < 0)
             return -1;
+        if (!valid_signal(s))
+            return xb_error_set(err, XB_ERR_INVALID, "STOPSIGNAL: invalid signal '%s'", s);
         r = xb_image_config_set_string(st->config, "StopSignal", s, err);
     } else if (strcmp(k, "VOLUME") == 0) {
         for (size_t i = 0; i < in->nargs && r >= 0; i++) {

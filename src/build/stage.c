@@ -71,8 +71,9 @@ int xb_bx_image_load(xb_bctx_t *b, const char *ref, const xb_platform_t *p, json
                 xb_image_load(b->store, desc, p, &img, err) < 0) {
                 /* say first why the local image did not do: usually a missing --platform */
                 cleanup_free char *want = xb_platform_format(p);
-                xb_error_wrap(err, "%s (use --platform to build for the local image's platform); "
-                                   "pulling %s for %s failed",
+                xb_error_wrap(err,
+                              "%s (use --platform to build for the local image's platform); "
+                              "pulling %s for %s failed",
                               local.msg ? local.msg : "local image unusable", ref,
                               want ? want : "this platform");
                 xb_error_clear(&local);
@@ -361,7 +362,13 @@ int xb_bx_stage_build(xb_bctx_t *b, xb_bstage_t *st, xb_error_t *err)
             st->building = false;
             /* every error names the Dockerfile line and the instruction */
             size_t pl = strlen(b->df->path);
-            if (err->msg == NULL || strncmp(err->msg, b->df->path, pl) != 0 || err->msg[pl] != ':')
+            size_t kl = strlen(in->keyword);
+            if (err->msg != NULL && strncmp(err->msg, b->df->path, pl) == 0 && err->msg[pl] == ':')
+                ; /* already placed */
+            else if (err->msg != NULL && strncmp(err->msg, in->keyword, kl) == 0 &&
+                     (err->msg[kl] == ':' || err->msg[kl] == ' '))
+                xb_error_wrap(err, "%s:%d", b->df->path, in->line);
+            else
                 xb_error_wrap(err, "%s:%d: %s", b->df->path, in->line, in->keyword);
             return -1;
         }

@@ -33,7 +33,9 @@ fails_with "unknown target" $'FROM scratch AS one\nCOPY a /a' 'target stage two 
 fails_with "parse error names the line" $'FROM scratch\nCOPY' 'Dockerfile.err:2'
 fails_with "ADD of a Git repository is refused" $'FROM scratch\nADD https://example.com/repo.git /src' 'Dockerfile.err:2: ADD https://example.com/repo.git: Git sources are not supported'
 fails_with "COPY --parents is refused" $'FROM scratch\nCOPY --parents a /x/' 'Dockerfile.err:2: COPY --parents is not supported'
-fails_with "bad HEALTHCHECK duration names the line" $'FROM scratch\nHEALTHCHECK --interval=5x CMD ["true"]' 'Dockerfile.err:2: HEALTHCHECK: .*invalid duration'
+fails_with "bad HEALTHCHECK duration names the line" $'FROM scratch\nHEALTHCHECK --interval=5x CMD ["true"]' 'Dockerfile.err:2: HEALTHCHECK --interval: invalid duration "5x"'
+fails_with "bad STOPSIGNAL names the line, once" $'FROM scratch\nSTOPSIGNAL SIGFOO' "Dockerfile.err:2: STOPSIGNAL: invalid signal 'SIGFOO'\$"
+fails_with "bad EXPOSE port names the line" $'FROM scratch\nEXPOSE abc' "Dockerfile.err:2: EXPOSE: invalid port 'abc'\$"
 fails_with "undefined required variable names the line" $'FROM scratch\nENV A=${NOPE:?required}' 'Dockerfile.err:2: ENV: .*NOPE: required'
 fails_with "directory onto a file" $'FROM scratch\nCOPY a /f\nCOPY d /f' 'Dockerfile.err:3: COPY: cannot copy directory d onto the file /f'
 # symlinks and .. never leave the context
