@@ -90,6 +90,30 @@ static char *common_prefix(char **srcs, size_t n)
     return pre ? pre : strdup("");
 }
 
+/* Chains the COPY/ADD cache key (the expanded instruction, its sources and the digest of the
+ * planned entries) and applies a hit: 1 hit, 0 miss, -1 error. */
+static int cache_lookup(xb_bstage_t *st, const char *instr, const char *dest, char **srcs,
+                        size_t nsrcs, const char *workdir, const xb_centries_t *ents,
+                        xb_error_t *err)
+{
+    char edig[XB_DIGEST_LEN];
+    if (xb_bx_entries_digest(ents, NULL, edig, err) < 0)
+        return -1;
+    cleanup_json json_t *srcj = json_array();
+    for (size_t i = 0; i < nsrcs; i++)
+        json_array_append_new(srcj, json_string(srcs[i]));
+    cleanup_json json_t *kd = json_pack("{s:s,s:s,s:O,s:s,s:s}", "instr", instr, "dest", dest,
+                                        "srcs", srcj, "workdir", workdir, "entries", edig);
+    cleanup_json json_t *hit = NULL;
+    if (kd == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    if (xb_bx_cache_chain(st, "copy", kd, err) < 0)
+        return -1;
+    if (xb_bx_cache_get(st, &hit, err) > 0)
+        return xb_bx_cache_apply(st, hit, err) < 0 ? -1 : 1;
+    return 0;
+}
+
 int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *err)
 {
     xb_bctx_t *b = st->b;
@@ -284,8 +308,6 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
             goto out;
         }
     }
-    if (xb_bx_stage_index(st, err) < 0)
-        goto out;
     json_t *cc = xb_image_config_container(st->config);
     const char *wd = xb_json_str(cc, "WorkingDir");
     xb_add_ctx_t actx = {work,     rq.chown, rq.uid,       rq.gid,
@@ -306,7 +328,6 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
     rq.nfiles = files.n;
     rq.dest = dest;
     rq.workdir = wd && wd[0] ? wd : "/";
-    rq.image = &st->idx;
     rq.exclude = ex.n ? exclude_fn : NULL;
     rq.exclude_ud = &ex;
     rq.dir_mtime = b->created;
@@ -314,25 +335,39 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
     rq.archive =
         add && from_context && xb_df_flag_bool(in, "unpack", true) ? xb_add_archive_hook : NULL;
     rq.archive_ud = &actx;
+    /* cache: the expanded instruction and the digest of what it would put into a layer, planned
+     * without the image: the image's state is in the chain already, so a hit needs no index of
+     * the parent layers (which means reading them all). Archives to unpack are planned once. */
+    bool keyed = false;
+    if (rq.archive == NULL) {
+        xb_error_t pe = XB_ERROR_INIT;
+        rq.image = NULL;
+        int pr = xb_copy_plan(&rq, &out, &pe);
+        xb_error_clear(&pe);
+        if (pr >= 0) {
+            int hr = cache_lookup(st, instr, dest, srcs, nsrcs, rq.workdir, &out, err);
+            if (hr < 0)
+                goto out;
+            if (hr > 0) {
+                ret = 0;
+                goto out;
+            }
+            keyed = true;
+        }
+        xb_centries_free(&out);
+        xb_centries_init(&out);
+    }
+    if (xb_bx_stage_index(st, err) < 0)
+        goto out;
+    rq.image = &st->idx;
     if (xb_copy_plan(&rq, &out, err) < 0) {
         xb_error_wrap(err, "%s", where);
         goto out;
     }
-    /* cache: the expanded instruction and the digest of what it puts into the layer */
-    char edig[XB_DIGEST_LEN];
-    if (xb_bx_entries_digest(&out, NULL, edig, err) < 0)
-        goto out;
-    {
-        cleanup_json json_t *srcj = json_array();
-        for (size_t i = 0; i < nsrcs; i++)
-            json_array_append_new(srcj, json_string(srcs[i]));
-        cleanup_json json_t *kd = json_pack("{s:s,s:s,s:O,s:s,s:s}", "instr", instr, "dest", dest,
-                                            "srcs", srcj, "workdir", rq.workdir, "entries", edig);
-        cleanup_json json_t *hit = NULL;
-        if (kd == NULL || xb_bx_cache_chain(st, "copy", kd, err) < 0)
-            goto out;
-        if (xb_bx_cache_get(st, &hit, err) > 0) {
-            ret = xb_bx_cache_apply(st, hit, err);
+    if (!keyed) {
+        int hr = cache_lookup(st, instr, dest, srcs, nsrcs, rq.workdir, &out, err);
+        if (hr != 0) {
+            ret = hr > 0 ? 0 : -1;
             goto out;
         }
     }

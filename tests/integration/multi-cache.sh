@@ -116,5 +116,20 @@ is "... its layers are zstd" "$(ltypes comp:zst)" zstd
 is "the gzip build's layers are gzip" "$(ltypes comp:gz)" gzip
 out=$("$XBUILD" bud --compression zstd -t comp:zst2 "$C" 2>&1)
 is "a second zstd build uses the zstd cache" "$(printf '%s\n' "$out" | grep -c 'Using cache')" 5
+# a cached COPY after cached RUNs is found without reading the parent layers: with the RUN
+# layer's blob damaged, the fully cached rebuild still succeeds (a miss would have to read it)
+printf 'FROM busybox:amd64\nRUN echo warm > /warm.txt\nCOPY a.txt /a.txt\n' >"$C/Dockerfile.warm"
+dw1=$("$XBUILD" bud -q -f "$C/Dockerfile.warm" -t warm:1 "$C" 2>&1)
+runlayer=$("$XBUILD" inspect --json warm:1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["manifest"]["layers"][-2]["digest"].split(":")[1])')
+blob=$XB_ROOT/blobs/sha256/$runlayer
+cp "$blob" "$T/runlayer.bak"
+head -c 100 /dev/urandom >"$blob"
+dw2=$("$XBUILD" bud -q -f "$C/Dockerfile.warm" -t warm:2 "$C" 2>&1)
+is "fully cached rebuild does not read the (damaged) parent layer" "$dw2" "$dw1"
+echo a4 >"$C/a.txt"
+out=$("$XBUILD" bud -q -f "$C/Dockerfile.warm" -t warm:3 "$C" 2>&1)
+is "... while a COPY that misses reads it, and fails on the damage" "$?" 1
+like "... naming the damaged blob" "$out" "$runlayer|digest|corrupt"
+cp "$T/runlayer.bak" "$blob"
 check "fsck" "$XBUILD" fsck
 done_testing
