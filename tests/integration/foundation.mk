@@ -26,3 +26,7 @@ EXTRA_DIST += tests/integration/foundation-layer-compression.sh
 # --- README and CLI surface (lead)
 TESTS += tests/integration/foundation-readme.sh
 EXTRA_DIST += tests/integration/foundation-readme.sh scripts/gen-command-reference.sh
+
+# --- lazy loading of libarchive/libcurl (src/lazy/)
+TESTS += tests/integration/foundation-lazy.sh
+EXTRA_DIST += tests/integration/foundation-lazy.sh scripts/gen-lazy.py
