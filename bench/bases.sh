@@ -29,7 +29,7 @@ bases_busybox_rootfs() {
         if [ "$arch" != "$(dpkg --print-architecture)" ] &&
             ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
             dpkg --add-architecture "$arch"
-            apt-get update -q >/dev/null
+            apt-get update -q >/dev/null || apt-get update -q >/dev/null || true
         fi
         apt-get download -q "busybox-static:$arch" >/dev/null
         dpkg-deb -x busybox-static_*.deb pkg

@@ -54,10 +54,10 @@ fetch_deb() {
     if [ "$arch" != "$(dpkg --print-architecture)" ] &&
         ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
         dpkg --add-architecture "$arch"
-        apt-get update -q >/dev/null
+        apt-get update -q >/dev/null || apt-get update -q >/dev/null || true
     fi
     (cd "$dir" && apt-get download -q -o APT::Sandbox::User=root "busybox-static:$arch" >/dev/null 2>&1) || {
-        apt-get update -q >/dev/null
+        apt-get update -q >/dev/null || true
         (cd "$dir" && apt-get download -q -o APT::Sandbox::User=root "busybox-static:$arch" >/dev/null 2>&1)
     }
     ls "$dir"/busybox-static_*_"$arch".deb | head -1
