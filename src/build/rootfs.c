@@ -2,14 +2,18 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
+#include "snapshot/layers.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -102,6 +106,22 @@ static int copy_content(struct archive *a, const char *tmpdir, size_t seq, int64
     return 0;
 }
 
+/* Applies one layer's changes to idx: opaque dirs lose their children, whiteouts remove their
+ * trees, then the layer's entries are put. */
+static int commit_layer(xb_centries_t *idx, xb_centries_t *add, json_t *opaques, json_t *whiteouts,
+                        xb_error_t *err)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(opaques, i, v) remove_children(idx, json_string_value(v));
+    json_array_foreach(whiteouts, i, v) xb_centries_remove_tree(idx, json_string_value(v));
+    for (i = 0; i < add->n; i++) {
+        if (xb_centries_put(idx, &add->v[i]) == NULL)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    }
+    return 0;
+}
+
 int xb_rootfs_apply_layer(xb_centries_t *idx, xb_store_t *s, const json_t *layer,
                           const char *want_prefix, const char *tmpdir, xb_error_t *err)
 {
@@ -185,18 +205,110 @@ int xb_rootfs_apply_layer(xb_centries_t *idx, xb_store_t *s, const json_t *layer
                            archive_error_string(a));
         goto out;
     }
-    size_t i;
-    json_t *v;
-    json_array_foreach(opaques, i, v) remove_children(idx, json_string_value(v));
-    json_array_foreach(whiteouts, i, v) xb_centries_remove_tree(idx, json_string_value(v));
-    for (i = 0; i < add.n; i++) {
-        if (xb_centries_put(idx, &add.v[i]) == NULL) {
-            ret = xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-            goto out;
-        }
-    }
+    ret = commit_layer(idx, &add, opaques, whiteouts, err);
 out:
     xb_centries_free(&add);
+    return ret;
+}
+
+/* --- the same from a layer already extracted in overlay form (snapshot/layers.h) --- */
+
+struct dirwalk {
+    xb_centries_t *idx, *add;
+    json_t *opaques, *whiteouts;
+    char path[PATH_MAX]; /* host path being walked */
+    size_t root_len;     /* length of the layer dir's path in path */
+};
+
+static int walk_dir(struct dirwalk *w, xb_error_t *err)
+{
+    DIR *d = opendir(w->path);
+    if (d == NULL)
+        return xb_error_errno(err, errno, "cannot read %s", w->path);
+    size_t len = strlen(w->path);
+    int ret = 0;
+    struct dirent *de;
+    while (ret == 0 && (errno = 0, de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (len + 1 + strlen(de->d_name) >= sizeof(w->path)) {
+            ret = xb_error_set(err, XB_ERR_INVALID, "path too long under %s", w->path);
+            break;
+        }
+        w->path[len] = '/';
+        strcpy(w->path + len + 1, de->d_name);
+        const char *rel = w->path + w->root_len + 1;
+        struct stat st;
+        if (lstat(w->path, &st) < 0) {
+            ret = xb_error_errno(err, errno, "cannot stat %s", w->path);
+            break;
+        }
+        if (S_ISCHR(st.st_mode) && st.st_rdev == 0) { /* whiteout */
+            json_array_append_new(w->whiteouts, json_string(rel));
+            continue;
+        }
+        if (w->idx->n + w->add->n > XB_ROOTFS_MAX_ENTRIES) {
+            ret = xb_error_set(err, XB_ERR_INVALID, "layer has too many entries");
+            break;
+        }
+        xb_centry_t e = {0};
+        e.path = strdup(rel);
+        e.mode = st.st_mode;
+        e.uid = st.st_uid;
+        e.gid = st.st_gid;
+        e.mtime = st.st_mtim.tv_sec;
+        e.rdev = st.st_rdev;
+        if (S_ISREG(st.st_mode))
+            e.len = (size_t)st.st_size;
+        if (S_ISLNK(st.st_mode)) {
+            char t[PATH_MAX];
+            ssize_t n = readlink(w->path, t, sizeof(t) - 1);
+            e.link = strndup(t, n > 0 ? (size_t)n : 0);
+        }
+        if (e.path == NULL || (S_ISLNK(st.st_mode) && e.link == NULL) ||
+            xb_centries_put(w->add, &e) == NULL) {
+            ret = xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+            break;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            char v[2];
+            if (lgetxattr(w->path, "trusted.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y')
+                json_array_append_new(w->opaques, json_string(rel));
+            ret = walk_dir(w, err);
+        }
+    }
+    if (ret == 0 && errno != 0)
+        ret = xb_error_errno(err, errno, "cannot read %s", w->path);
+    w->path[len] = '\0';
+    closedir(d);
+    return ret;
+}
+
+/* Applies the extracted layer dir (metadata only: no entry gets content). */
+static int apply_dir(xb_centries_t *idx, const char *dir, xb_error_t *err)
+{
+    struct dirwalk w = {.idx = idx};
+    xb_centries_t add;
+    xb_centries_init(&add);
+    w.add = &add;
+    w.opaques = json_array();
+    w.whiteouts = json_array();
+    int ret;
+    if (strlen(dir) >= sizeof(w.path))
+        ret = xb_error_set(err, XB_ERR_INVALID, "path too long: %s", dir);
+    else {
+        strcpy(w.path, dir);
+        w.root_len = strlen(dir);
+        char v[2];
+        if (lgetxattr(dir, "trusted.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y')
+            json_array_append_new(w.opaques, json_string(""));
+        ret = walk_dir(&w, err);
+    }
+    if (ret == 0)
+        ret = commit_layer(idx, &add, w.opaques, w.whiteouts, err);
+    xb_centries_free(&add);
+    json_decref(w.opaques);
+    json_decref(w.whiteouts);
     return ret;
 }
 
@@ -208,6 +320,27 @@ int xb_rootfs_build(xb_centries_t *idx, xb_store_t *s, const json_t *layers,
     json_array_foreach(layers, i, l)
     {
         if (xb_rootfs_apply_layer(idx, s, l, want_prefix, tmpdir, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int xb_rootfs_build_index(xb_centries_t *idx, xb_store_t *s, const json_t *layers,
+                          const json_t *diff_ids, xb_error_t *err)
+{
+    cleanup_free char *ldir = xb_snapshot_layers_dir(s);
+    size_t i;
+    json_t *l;
+    json_array_foreach(layers, i, l)
+    {
+        const char *did = json_string_value(json_array_get(diff_ids, i));
+        cleanup_free char *dir = NULL;
+        if (ldir != NULL && did != NULL && strncmp(did, "sha256:", 7) == 0 &&
+            xb_digest_valid(did) && json_array_size(diff_ids) == json_array_size(layers))
+            dir = xb_path_join(ldir, did + 7);
+        int r = dir != NULL && xb_is_dir(dir) ? apply_dir(idx, dir, err)
+                                              : xb_rootfs_apply_layer(idx, s, l, NULL, NULL, err);
+        if (r < 0)
             return -1;
     }
     return 0;

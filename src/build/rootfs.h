@@ -23,6 +23,12 @@ int xb_rootfs_apply_layer(xb_centries_t *idx, xb_store_t *s, const json_t *layer
 int xb_rootfs_build(xb_centries_t *idx, xb_store_t *s, const json_t *layers,
                     const char *want_prefix, const char *tmpdir, xb_error_t *err);
 
+/* The metadata-only index (no content) of the image whose layers and diff_ids (same length,
+ * bottom first) are given: a layer already extracted for RUN (STORE/xbuild/layers/<diffid>) is
+ * read from its directory, which is much faster than decompressing its tarball. */
+int xb_rootfs_build_index(xb_centries_t *idx, xb_store_t *s, const json_t *layers,
+                          const json_t *diff_ids, xb_error_t *err);
+
 /* Resolves an image path inside idx following symlinks (never leaving the root); with
  * follow_last the final component is followed too. Returns the cleaned, resolved path (no
  * leading slash; caller frees) and the entry there (NULL when the path does not exist). */

@@ -122,7 +122,8 @@ int xb_bx_stage_index(xb_bstage_t *st, xb_error_t *err)
     if (st->idx.index != NULL)
         xb_centries_free(&st->idx);
     xb_centries_init(&st->idx);
-    if (xb_rootfs_build(&st->idx, st->b->store, st->layers, NULL, NULL, err) < 0)
+    const json_t *diff_ids = json_object_get(json_object_get(st->config, "rootfs"), "diff_ids");
+    if (xb_rootfs_build_index(&st->idx, st->b->store, st->layers, diff_ids, err) < 0)
         return -1;
     st->idx_valid = true;
     return 0;

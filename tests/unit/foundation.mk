@@ -39,4 +39,9 @@ tests_unit_build_copy_test_SOURCES = tests/unit/build_copy_test.c
 tests_unit_build_copy_test_LDADD = $(XB_LIBS)
 TESTS += tests/unit/build_copy_test
 UNIT_TESTS += tests/unit/build_copy_test
+check_PROGRAMS += tests/unit/build_rootfs_test
+tests_unit_build_rootfs_test_SOURCES = tests/unit/build_rootfs_test.c
+tests_unit_build_rootfs_test_LDADD = $(XB_LIBS)
+TESTS += tests/unit/build_rootfs_test
+UNIT_TESTS += tests/unit/build_rootfs_test
 # --- end build executor ---
