@@ -56,9 +56,10 @@ typedef struct xb_run_request {
 int xb_run_step(const xb_run_request_t *rq, struct xb_layer_result *out, bool *empty,
                 xb_error_t *err) __attribute__((weak));
 
-/* Pulls ref for platform p into the store (registry module). pull_policy: XB_PULL_*.
+/* Pulls ref for platform p into the store (registry module). pull_policy: XB_PULL_*, optionally
+ * | XB_PULL_EXTRACT (a RUN will use the image: extract its layers while they download).
  * On success *descriptor is the platform's manifest descriptor (caller json_decref()s). */
-enum { XB_PULL_MISSING = 0, XB_PULL_ALWAYS = 1, XB_PULL_NEVER = 2 };
+enum { XB_PULL_MISSING = 0, XB_PULL_ALWAYS = 1, XB_PULL_NEVER = 2, XB_PULL_EXTRACT = 0x100 };
 int xb_registry_pull(xb_store_t *s, const char *ref, const struct xb_platform *p, int pull_policy,
                      json_t **descriptor, xb_error_t *err) __attribute__((weak));
 

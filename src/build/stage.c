@@ -37,6 +37,16 @@ xb_bstage_t *xb_bx_stage_find(xb_bctx_t *b, const char *ref, size_t before)
     return NULL;
 }
 
+/* Pull flags for FROM: a Dockerfile with RUN steps will need the layers extracted, so that
+ * happens while they download. */
+static int pull_flags(const xb_bctx_t *b)
+{
+    for (size_t i = 0; i < b->df->ninstrs; i++)
+        if (strcmp(b->df->instrs[i].keyword, "RUN") == 0)
+            return XB_PULL_EXTRACT;
+    return 0;
+}
+
 int xb_bx_image_load(xb_bctx_t *b, const char *ref, const xb_platform_t *p, json_t **config,
                      json_t **layers, xb_error_t *err)
 {
@@ -55,7 +65,7 @@ int xb_bx_image_load(xb_bctx_t *b, const char *ref, const xb_platform_t *p, json
         if (policy == XB_PULL_NEVER || xb_registry_pull == NULL)
             return xb_error_set(err, XB_ERR_NOT_FOUND, "image %s not found in the local store",
                                 ref);
-        if (xb_registry_pull(b->store, ref, p, policy, &desc, err) < 0)
+        if (xb_registry_pull(b->store, ref, p, policy | pull_flags(b), &desc, err) < 0)
             return xb_error_wrap(err, "pulling %s", ref);
     }
     cleanup_image xb_image_t *img = NULL;
@@ -67,7 +77,7 @@ int xb_bx_image_load(xb_bctx_t *b, const char *ref, const xb_platform_t *p, json
             desc = NULL;
             xb_error_t local = XB_ERROR_INIT;
             xb_error_move(&local, err);
-            if (xb_registry_pull(b->store, ref, p, policy, &desc, err) < 0 ||
+            if (xb_registry_pull(b->store, ref, p, policy | pull_flags(b), &desc, err) < 0 ||
                 xb_image_load(b->store, desc, p, &img, err) < 0) {
                 /* say first why the local image did not do: usually a missing --platform */
                 cleanup_free char *want = xb_platform_format(p);

@@ -284,6 +284,15 @@ int archive_read_next_header(struct archive *a0, struct archive_entry **a1)
                 xb_lazy_sym(XB_LAZY_ARCHIVE, "archive_read_next_header", &fp))(a0, a1);
 }
 
+int archive_read_open(struct archive *a0, void *a1, archive_open_callback *a2,
+                      archive_read_callback *a3, archive_close_callback *a4)
+{
+    static void *fp;
+    return ((int (*)(struct archive * a0, void *a1, archive_open_callback *a2,
+                     archive_read_callback *a3, archive_close_callback *a4))
+                xb_lazy_sym(XB_LAZY_ARCHIVE, "archive_read_open", &fp))(a0, a1, a2, a3, a4);
+}
+
 int archive_read_open_fd(struct archive *a0, int a1, size_t a2)
 {
     static void *fp;

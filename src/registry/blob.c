@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "registry/internal.h"
+#include "snapshot/stream.h"
+#include "util/log.h"
 #include "util/cleanup.h"
 
 /* --- blob downloads --- */
@@ -16,6 +18,7 @@ struct blob_sink {
     size_t max;
     int64_t size; /* expected, or -1 */
     int64_t got;
+    xb_snapshot_stream_t *tee; /* extraction fed by the download, or NULL */
     xb_error_t err;
     bool failed;
 };
@@ -48,6 +51,7 @@ static size_t blob_write(const void *data, size_t len, void *ud)
         b->failed = true;
         return 0;
     }
+    xb_snapshot_stream_write(b->tee, data, len);
     if (b->r->opts.progress)
         b->r->opts.progress(b->digest, "Copying", b->got, b->size, XB_PROGRESS_UPDATE,
                             b->r->opts.progress_ud);
@@ -57,6 +61,8 @@ static size_t blob_write(const void *data, size_t len, void *ud)
 static void blob_reset(void *ud)
 {
     struct blob_sink *b = ud;
+    if (b->got > 0) /* an attempt fed the extraction part of the blob: abandon it */
+        xb_snapshot_stream_break(b->tee);
     xb_blob_abort(b->w);
     b->w = NULL;
     b->got = 0;
@@ -89,23 +95,43 @@ static int fetch(xb_registry_t *r, struct blob_sink *b, const char *digest, xb_e
     return 0;
 }
 
-int xb_registry_fetch_blob(xb_registry_t *r, xb_store_t *s, const char *digest, int64_t size,
-                           xb_error_t *err)
+int xb_registry_fetch_layer(xb_registry_t *r, xb_store_t *s, const char *digest, int64_t size,
+                            const char *diff_id, xb_error_t *err)
 {
     if (!xb_digest_valid(digest))
         return xb_error_set(err, XB_ERR_INVALID, "invalid blob digest \"%s\"", digest);
     struct blob_sink b = {.r = r, .digest = digest, .store = s, .size = size};
+    if (diff_id != NULL) {
+        xb_error_t e = XB_ERROR_INIT;
+        if (xb_snapshot_stream_begin(s, diff_id, &b.tee, &e) < 0)
+            xb_debug("%s: not extracting while downloading: %s", digest, e.msg);
+        xb_error_clear(&e);
+    }
     int rc = fetch(r, &b, digest, err);
     xb_error_clear(&b.err);
     if (rc < 0) {
+        xb_snapshot_stream_abort(b.tee);
         xb_blob_abort(b.w);
         return rc;
     }
-    if (b.w == NULL && xb_store_blob_begin(s, &b.w, err) < 0) /* empty blob */
+    if (b.w == NULL && xb_store_blob_begin(s, &b.w, err) < 0) { /* empty blob */
+        xb_snapshot_stream_abort(b.tee);
         return -err->code;
-    if (xb_blob_commit(b.w, digest, NULL, NULL, err) < 0)
+    }
+    if (xb_blob_commit(b.w, digest, NULL, NULL, err) < 0) {
+        /* not what the manifest names: the extracted tree must not be used either */
+        xb_snapshot_stream_abort(b.tee);
         return xb_error_wrap(err, "blob %s from %s", digest, r->name);
+    }
+    /* verified: the tree extracted meanwhile becomes the layer's snapshot */
+    xb_snapshot_stream_finish(b.tee);
     return 0;
+}
+
+int xb_registry_fetch_blob(xb_registry_t *r, xb_store_t *s, const char *digest, int64_t size,
+                           xb_error_t *err)
+{
+    return xb_registry_fetch_layer(r, s, digest, size, NULL, err);
 }
 
 int xb_registry_fetch_blob_mem(xb_registry_t *r, const char *digest, size_t max, char **data,

@@ -42,11 +42,13 @@ typedef struct xb_registry_opts {
     bool quiet;           /* no progress lines */
     xb_registry_progress_fn progress; /* NULL: one xb_info line per blob */
     void *progress_ud;
+    bool extract_layers; /* pull: also extract each layer for RUN while it downloads
+                            (snapshot/stream.h) */
 } xb_registry_opts_t;
 
 #define XB_REGISTRY_OPTS_INIT                                                                      \
     {                                                                                              \
-        NULL, NULL, NULL, -1, -1, 0, 0, false, NULL, NULL                                          \
+        NULL, NULL, NULL, -1, -1, 0, 0, false, NULL, NULL, false                                   \
     }
 
 typedef struct xb_registry xb_registry_t;
@@ -108,6 +110,10 @@ int xb_registry_upload_fd(xb_registry_t *r, const char *digest, int fd, int64_t 
  * credentials on other hosts. */
 int xb_registry_fetch_blob(xb_registry_t *r, xb_store_t *s, const char *digest, int64_t size,
                            xb_error_t *err);
+/* Same for a layer with this diffID (NULL: plain fetch): the layer is also extracted for RUN
+ * while it downloads, and the tree kept only when the blob verifies (snapshot/stream.h). */
+int xb_registry_fetch_layer(xb_registry_t *r, xb_store_t *s, const char *digest, int64_t size,
+                            const char *diff_id, xb_error_t *err);
 /* GET a blob into memory (at most max bytes), verified; *data caller frees. */
 int xb_registry_fetch_blob_mem(xb_registry_t *r, const char *digest, size_t max, char **data,
                                size_t *len, xb_error_t *err);

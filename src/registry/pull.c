@@ -103,11 +103,14 @@ struct pull_job {
     xb_store_t *s;
     json_t *blobs; /* descriptors */
     bool quiet;
+    size_t first;     /* job i is blob first + i */
+    json_t *diff_ids; /* with extraction: the config's rootfs.diff_ids (layer k = blob k + 1) */
 };
 
 static int pull_one(size_t i, void *ud, xb_error_t *err)
 {
     struct pull_job *j = ud;
+    i += j->first;
     json_t *d = json_array_get(j->blobs, i);
     const char *dg = xb_json_str(d, "digest");
     int64_t size = xb_json_int(d, "size", -1);
@@ -122,7 +125,8 @@ static int pull_one(size_t i, void *ud, xb_error_t *err)
     }
     if (o->progress)
         o->progress(dg, "Copying", 0, size, XB_PROGRESS_START, o->progress_ud);
-    if (xb_registry_fetch_blob(j->r, j->s, dg, size, err) < 0)
+    const char *diff_id = i > 0 ? json_string_value(json_array_get(j->diff_ids, i - 1)) : NULL;
+    if (xb_registry_fetch_layer(j->r, j->s, dg, size, diff_id, err) < 0)
         return -err->code;
     xb_registry_note_source(j->s, dg, xb_registry_host(j->r), xb_registry_repository(j->r));
     if (o->progress)
@@ -228,6 +232,9 @@ int xb_registry_pull(xb_store_t *s, const char *ref, const struct xb_platform *p
     xb_registry_opts_t o = pull_opts;
     if (xb_log_level() < XB_LOG_INFO)
         o.quiet = true;
+    if (pull_policy & XB_PULL_EXTRACT)
+        o.extract_layers = true;
+    pull_policy &= ~XB_PULL_EXTRACT;
     if (p != NULL)
         return xb_registry_pull_platform(s, ref, p, pull_policy, &o, descriptor, err);
     return xb_registry_pull_image(s, ref, NULL, pull_policy, &o, descriptor, err);
@@ -330,8 +337,23 @@ int xb_registry_pull_platform(xb_store_t *s, const char *refstr, const xb_platfo
     }
     if (!quiet)
         xb_info("Pulling %s (%s, %s)", name, want_str, digest);
-    struct pull_job job = {r, s, blobs, quiet};
-    if (xb_parallel(xb_registry_options(r)->jobs, json_array_size(blobs), pull_one, &job, err) < 0)
+    struct pull_job job = {r, s, blobs, quiet, 0, NULL};
+    cleanup_json json_t *cfg = NULL;
+    if (xb_registry_options(r)->extract_layers) {
+        /* the config first: it names the diffIDs the extracted trees are stored under */
+        if (pull_one(0, &job, err) < 0)
+            return -err->code;
+        xb_error_t e = XB_ERROR_INIT;
+        if (xb_store_read_json(s, xb_json_str(config, "digest"), &cfg, &e) == 0) {
+            json_t *ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
+            if (json_is_array(ids) && json_array_size(ids) == json_array_size(layers))
+                job.diff_ids = ids;
+        }
+        xb_error_clear(&e);
+        job.first = 1;
+    }
+    if (xb_parallel(xb_registry_options(r)->jobs, json_array_size(blobs) - job.first, pull_one,
+                    &job, err) < 0)
         return -err->code;
     /* the manifest last: it only exists once everything it names does */
     char stored[XB_DIGEST_LEN];

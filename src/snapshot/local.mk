@@ -7,4 +7,5 @@ src_libxbuild_a_SOURCES += \
 src_libxbuild_a_SOURCES += \
 	src/snapshot/pathmap.c src/snapshot/pathmap.h \
 	src/snapshot/layers.c src/snapshot/layers.h \
+	src/snapshot/stream.c src/snapshot/stream.h \
 	src/snapshot/diff.c src/snapshot/diff.h
