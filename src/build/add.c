@@ -118,7 +118,8 @@ int xb_add_archive_hook(void *ud, const xb_centry_t *src, const char *destdir, x
             return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
         const char *hl = archive_entry_hardlink(ae);
         if (hl != NULL) {
-            /* hard links become copies of their target's content */
+            /* a hard link shares its target's content and identity: xb_copy_plan writes it
+             * as a tar hard link again (a copy when the target is replaced meanwhile) */
             cleanup_free char *t = xb_clean_image_path(hl);
             cleanup_free char *tp = t ? join2(destdir, t) : NULL;
             xb_centry_t *te = tp ? xb_centries_get(out, tp) : NULL;
@@ -131,6 +132,13 @@ int xb_add_archive_hook(void *ud, const xb_centry_t *src, const char *destdir, x
             e.mode = te->mode;
             e.len = te->len;
             e.src = te->src ? strdup(te->src) : NULL;
+            xb_centry_identify(te);
+            if (xb_centry_copy_xattrs(&e, te) < 0) {
+                xb_centry_clear(&e);
+                return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+            }
+            e.dev = te->dev;
+            e.ino = te->ino;
         } else if (S_ISLNK(e.mode)) {
             const char *sl = archive_entry_symlink(ae);
             e.link = strdup(sl ? sl : "");
@@ -143,6 +151,10 @@ int xb_add_archive_hook(void *ud, const xb_centry_t *src, const char *destdir, x
         } else if (!S_ISDIR(e.mode) && !S_ISCHR(e.mode) && !S_ISBLK(e.mode) && !S_ISFIFO(e.mode)) {
             free(e.path);
             continue;
+        }
+        if (hl == NULL && xb_centry_archive_xattrs(&e, ae) < 0) {
+            xb_centry_clear(&e);
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
         }
         if (c->chown) {
             e.uid = c->uid;

@@ -1,6 +1,7 @@
 /* ADD specifics: local tar archives (plain, gzip, bzip2, xz, zstd; detected by content) are
- * extracted into the destination; http(s) URLs are downloaded (mode 0600, mtime from
- * Last-Modified, optional sha256 checksum) and never extracted. */
+ * extracted into the destination, keeping their hard links and xattrs; http(s) URLs are
+ * downloaded (mode 0600, mtime from Last-Modified, optional sha256 checksum) and never
+ * extracted. */
 #ifndef XB_BUILD_ADD_H
 #define XB_BUILD_ADD_H
 

@@ -175,7 +175,7 @@ int xb_bx_entries_digest(const xb_centries_t *ents, const char *under, char out[
             (strncmp(e->path, under, ul) != 0 || (e->path[ul] != '\0' && e->path[ul] != '/')))
             continue;
         char content[XB_DIGEST_LEN] = "";
-        if (S_ISREG(e->mode)) {
+        if (S_ISREG(e->mode) && !e->hardlink) { /* a hard link's content is its target's */
             if (e->src != NULL) {
                 if (xb_digest_file(e->src, content, err) < 0) {
                     xb_sha256_free(&h);
@@ -190,8 +190,22 @@ int xb_bx_entries_digest(const xb_centries_t *ents, const char *under, char out[
                          (unsigned)e->uid, (unsigned)e->gid, (unsigned long long)e->rdev, content);
         xb_sha256_update(&h, line, (size_t)n);
         xb_sha256_update(&h, e->path, strlen(e->path) + 1);
-        if (e->link != NULL)
+        if (e->link != NULL) {
+            if (e->hardlink) /* a hard link is not a copy */
+                xb_sha256_update(&h, "hardlink ", 9);
             xb_sha256_update(&h, e->link, strlen(e->link) + 1);
+        }
+        /* the xattrs the layer will carry (archive/stage xattrs, file capabilities) */
+        unsigned char cap[XB_BX_CAP_MAX];
+        xb_xattr_t xs[XB_CENTRY_MAX_XATTRS + 1];
+        size_t nx = xb_bx_entry_xattrs(e, -1, cap, xs);
+        for (size_t k = 0; k < nx; k++) {
+            char xl[32];
+            int m = snprintf(xl, sizeof(xl), "xattr %zu ", xs[k].len);
+            xb_sha256_update(&h, xl, (size_t)m);
+            xb_sha256_update(&h, xs[k].name, strlen(xs[k].name) + 1);
+            xb_sha256_update(&h, xs[k].value, xs[k].len);
+        }
         xb_sha256_update(&h, "\n", 1);
     }
     xb_sha256_final(&h, out);

@@ -4,10 +4,11 @@
  * key, and the stage platform) and every instruction chains it:
  *   key' = sha256(key, kind, instruction data)
  * where the data is the expanded instruction and what it reads: COPY/ADD the digest of the
- * planned entries (path, type, mode, owner, link target, content digest - never mtimes), RUN
- * its argv, environment, workdir, user, network, --mount specs and the state of the mount
- * sources (context digest, stage keys), metadata instructions the resulting container config
- * and ARG state. Because the platform is in the first key, entries never cross architectures.
+ * planned entries (path, type, mode, owner, link target and whether it is a hard link, content
+ * digest, xattrs - never mtimes), RUN its argv, environment, workdir, user, network, --mount
+ * specs and the state of the mount sources (context digest, stage keys), metadata instructions
+ * the resulting container config and ARG state. Because the platform is in the first key,
+ * entries never cross architectures.
  * An entry: {"key","platform","history":{...},"layer":descriptor|null,"diff_id"|null}. */
 #ifndef XB_BUILD_CACHE_H
 #define XB_BUILD_CACHE_H

@@ -43,6 +43,10 @@ static int add_entry(struct scan *sc, int dfd, const char *name, const char *rel
     } else if (S_ISREG(st->st_mode)) {
         e.src = strdup(host);
         e.len = (size_t)st->st_size;
+        if (st->st_nlink > 1) { /* hard links: one COPY keeps them linked */
+            e.dev = st->st_dev;
+            e.ino = st->st_ino;
+        }
     }
     if (sc->idx->n >= XB_ROOTFS_MAX_ENTRIES) {
         free(e.path);

@@ -106,6 +106,8 @@ static int emit(const xb_copy_req_t *rq, const xb_centry_t *s, const char *dst, 
     e.gid = s->gid;
     e.mtime = s->mtime;
     e.rdev = s->rdev;
+    e.dev = s->dev;
+    e.ino = s->ino;
     e.len = s->len;
     e.link = s->link && !s->hardlink ? strdup(s->link) : NULL;
     e.src = s->src ? strdup(s->src) : NULL;
@@ -116,8 +118,10 @@ static int emit(const xb_copy_req_t *rq, const xb_centry_t *s, const char *dst, 
             e.data[s->len] = '\0';
         }
     }
-    if (e.path == NULL)
+    if (e.path == NULL || xb_centry_copy_xattrs(&e, s) < 0) {
+        xb_centry_clear(&e);
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    }
     if (rq->chown) {
         e.uid = rq->uid;
         e.gid = rq->gid;
@@ -206,6 +210,51 @@ static int dest_parents(const xb_copy_req_t *rq, xb_centries_t *out, const char 
         }
         if (e.path == NULL || put(out, &e, err) < 0)
             return -1;
+    }
+    return 0;
+}
+
+/* Hard links (as BuildKit and buildah keep them): the planned regular files sharing one source
+ * inode (identity dev:ino) become one file -- the first name in sorted order -- plus hardlink
+ * entries naming it, which take its metadata (so --chown/--chmod agree). A name whose
+ * siblings were excluded or not copied stays a plain copy. out is sorted. */
+static int link_hardlinks(xb_centries_t *out, xb_error_t *err)
+{
+    cleanup_json json_t *first = json_object();
+    if (first == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    for (size_t i = 0; i < out->n; i++) {
+        xb_centry_t *e = &out->v[i];
+        if (!S_ISREG(e->mode) || e->ino == 0 || e->src == NULL || e->hardlink)
+            continue;
+        char key[48];
+        snprintf(key, sizeof(key), "%llx:%llx", (unsigned long long)e->dev,
+                 (unsigned long long)e->ino);
+        json_t *p = json_object_get(first, key);
+        if (p == NULL) {
+            if (json_object_set_new(first, key, json_integer((json_int_t)i)) < 0)
+                return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+            continue;
+        }
+        const xb_centry_t *t = &out->v[json_integer_value(p)];
+        char *l = strdup(t->path);
+        if (l == NULL)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        free(e->link);
+        e->link = l;
+        e->hardlink = true;
+        e->mode = t->mode;
+        e->uid = t->uid;
+        e->gid = t->gid;
+        e->mtime = t->mtime;
+        e->len = t->len;
+        for (size_t k = 0; k < e->nxattrs; k++) { /* the link carries none: the file has them */
+            free(e->xattrs[k].name);
+            free(e->xattrs[k].value);
+        }
+        free(e->xattrs);
+        e->xattrs = NULL;
+        e->nxattrs = 0;
     }
     return 0;
 }
@@ -345,5 +394,5 @@ int xb_copy_plan(const xb_copy_req_t *rq, xb_centries_t *out, xb_error_t *err)
     if (dest_parents(rq, out, destpath, err) < 0)
         return -1;
     xb_centries_sort(out);
-    return 0;
+    return link_hardlinks(out, err);
 }

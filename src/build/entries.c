@@ -1,10 +1,36 @@
 #include "build/entries.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "util/buf.h"
+
+int xb_centry_archive_xattrs(xb_centry_t *e, struct archive_entry *ae)
+{
+    const char *name;
+    const void *val;
+    size_t size;
+    archive_entry_xattr_reset(ae);
+    while (archive_entry_xattr_next(ae, &name, &val, &size) == ARCHIVE_OK) {
+        if (name == NULL || name[0] == '\0' || size > XB_CENTRY_MAX_XATTR)
+            continue;
+        if (xb_centry_add_xattr(e, name, val, size) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+void xb_centry_identify(xb_centry_t *e)
+{
+    struct stat st;
+    if (e->ino != 0 || e->src == NULL || stat(e->src, &st) < 0)
+        return; /* without one the names stay copies */
+    e->dev = st.st_dev;
+    e->ino = st.st_ino;
+}
 
 void xb_centries_init(xb_centries_t *l)
 {
@@ -12,19 +38,57 @@ void xb_centries_init(xb_centries_t *l)
     l->index = json_object();
 }
 
-static void centry_clear(xb_centry_t *e)
+void xb_centry_clear(xb_centry_t *e)
 {
     free(e->path);
     free(e->link);
     free(e->src);
     free(e->data);
+    for (size_t i = 0; i < e->nxattrs; i++) {
+        free(e->xattrs[i].name);
+        free(e->xattrs[i].value);
+    }
+    free(e->xattrs);
     memset(e, 0, sizeof(*e));
+}
+
+int xb_centry_add_xattr(xb_centry_t *e, const char *name, const void *value, size_t len)
+{
+    if (strncmp(name, "trusted.overlay.", 16) == 0 || strncmp(name, "user.overlay.", 13) == 0 ||
+        strcmp(name, "security.selinux") == 0 || e->nxattrs >= XB_CENTRY_MAX_XATTRS)
+        return 0;
+    xb_cxattr_t *nv = realloc(e->xattrs, (e->nxattrs + 1) * sizeof(*nv));
+    if (nv == NULL)
+        return -1;
+    e->xattrs = nv;
+    xb_cxattr_t *x = &nv[e->nxattrs];
+    x->name = strdup(name);
+    x->value = malloc(len ? len : 1);
+    x->len = len;
+    if (x->name == NULL || x->value == NULL) {
+        free(x->name);
+        free(x->value);
+        return -1;
+    }
+    if (len > 0)
+        memcpy(x->value, value, len);
+    e->nxattrs++;
+    return 0;
+}
+
+int xb_centry_copy_xattrs(xb_centry_t *dst, const xb_centry_t *src)
+{
+    for (size_t i = 0; i < src->nxattrs; i++)
+        if (xb_centry_add_xattr(dst, src->xattrs[i].name, src->xattrs[i].value,
+                                src->xattrs[i].len) < 0)
+            return -1;
+    return 0;
 }
 
 void xb_centries_free(xb_centries_t *l)
 {
     for (size_t i = 0; i < l->n; i++)
-        centry_clear(&l->v[i]);
+        xb_centry_clear(&l->v[i]);
     free(l->v);
     if (l->index != NULL)
         json_decref(l->index);
@@ -55,7 +119,7 @@ xb_centry_t *xb_centries_put(xb_centries_t *l, xb_centry_t *e)
         old = xb_centries_get(l, e->path);
     }
     if (old != NULL) {
-        centry_clear(old);
+        xb_centry_clear(old);
         *old = *e;
         memset(e, 0, sizeof(*e));
         return old;
@@ -64,7 +128,7 @@ xb_centry_t *xb_centries_put(xb_centries_t *l, xb_centry_t *e)
         size_t nc = l->cap ? l->cap * 2 : 64;
         xb_centry_t *nv = realloc(l->v, nc * sizeof(*nv));
         if (nv == NULL) {
-            centry_clear(e);
+            xb_centry_clear(e);
             return NULL;
         }
         l->v = nv;
@@ -82,7 +146,7 @@ void xb_centries_remove_tree(xb_centries_t *l, const char *path)
     for (size_t i = 0; i < l->n; i++) {
         const char *p = l->v[i].path;
         if (strncmp(p, path, pl) == 0 && (p[pl] == '\0' || p[pl] == '/')) {
-            centry_clear(&l->v[i]);
+            xb_centry_clear(&l->v[i]);
             continue;
         }
         l->v[j++] = l->v[i];

@@ -13,6 +13,16 @@
 
 #include "util/error.h"
 
+#define XB_CENTRY_MAX_XATTRS 32
+#define XB_CENTRY_MAX_XATTR  65536 /* bytes of one value (Linux XATTR_SIZE_MAX) */
+
+/* One extended attribute of an entry (owned strings/bytes). */
+typedef struct xb_cxattr {
+    char *name;
+    void *value;
+    size_t len;
+} xb_cxattr_t;
+
 typedef struct xb_centry {
     char *path;  /* owned */
     mode_t mode; /* S_IFMT type + permission bits */
@@ -25,6 +35,14 @@ typedef struct xb_centry {
     char *data;    /* owned: inline content when src == NULL (may be NULL for empty) */
     size_t len;    /* size of the content */
     dev_t rdev;
+    /* Identity of the content's inode when it has several names in the source tree (hard
+     * links: nlink > 1 in the context, a tar hardlink in an archive or stage layer), else
+     * ino == 0. The names of one identity that one COPY/ADD plans become one file plus tar
+     * hard links to it (xb_copy_plan). */
+    dev_t dev;
+    ino_t ino;
+    xb_cxattr_t *xattrs; /* owned: extended attributes kept from an archive or stage layer */
+    size_t nxattrs;      /* (context files: security.capability is read when writing) */
 } xb_centry_t;
 
 typedef struct xb_centries {
@@ -32,6 +50,24 @@ typedef struct xb_centries {
     size_t n, cap;
     json_t *index; /* path -> position in v (owned) */
 } xb_centries_t;
+
+/* Frees the strings and xattrs of e and zeroes it. */
+void xb_centry_clear(xb_centry_t *e);
+/* Adds a copy of the xattr (name, value, len) to e unless it is one xbuild never carries
+ * (overlayfs' own trusted./user.overlay.*, security.selinux labels) or e already has
+ * XB_CENTRY_MAX_XATTRS. Returns 0, or -1 when out of memory. */
+int xb_centry_add_xattr(xb_centry_t *e, const char *name, const void *value, size_t len);
+/* Copies the xattrs of src to dst (which has none). -1 when out of memory. */
+int xb_centry_copy_xattrs(xb_centry_t *dst, const xb_centry_t *src);
+
+struct archive_entry;
+/* Copies the xattrs of a tar entry (SCHILY.xattr / LIBARCHIVE.xattr records) to e, through
+ * xb_centry_add_xattr; values over XB_CENTRY_MAX_XATTR bytes are dropped. -1: out of memory. */
+int xb_centry_archive_xattrs(xb_centry_t *e, struct archive_entry *ae);
+/* Gives e (a regular file whose content is the host file e->src, spilled from a tar) an
+ * identity for the hard links to it: that file's own dev:ino, which no other content has.
+ * No-op when e has one (or no src). */
+void xb_centry_identify(xb_centry_t *e);
 
 void xb_centries_init(xb_centries_t *l);
 void xb_centries_free(xb_centries_t *l);

@@ -119,7 +119,15 @@ int xb_bx_add_layer(xb_bstage_t *st, const xb_layer_result_t *res, const char *c
 /* History entry for a metadata instruction. */
 int xb_bx_add_history(xb_bstage_t *st, const char *created_by, xb_error_t *err);
 
-/* Writes the sorted entries as one layer. */
+#define XB_BX_CAP_MAX 256
+/* The xattrs the layer record of e carries: its own (kept from an archive or a stage layer),
+ * else the security.capability of its host file (context files keep their capabilities; read
+ * from fd, or from e->src when fd < 0). None for hard links (the linked file has them). Fills
+ * out (NULL-terminated; values point into e or cap) and returns the count. */
+size_t xb_bx_entry_xattrs(const xb_centry_t *e, int fd, unsigned char cap[XB_BX_CAP_MAX],
+                          xb_xattr_t out[XB_CENTRY_MAX_XATTRS + 1]);
+
+/* Writes the sorted entries as one layer (hardlink entries name an earlier entry). */
 int xb_bx_write_layer(xb_bctx_t *b, const xb_centries_t *ents, xb_layer_result_t *res,
                       xb_error_t *err);
 

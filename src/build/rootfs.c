@@ -61,10 +61,7 @@ static void remove_children(xb_centries_t *idx, const char *dir)
     for (size_t i = 0; i < idx->n; i++) {
         const char *p = idx->v[i].path;
         if (n == 0 || (strncmp(p, dir, n) == 0 && p[n] == '/')) {
-            free(idx->v[i].path);
-            free(idx->v[i].link);
-            free(idx->v[i].src);
-            free(idx->v[i].data);
+            xb_centry_clear(&idx->v[i]);
             changed = true;
             continue;
         }
@@ -122,6 +119,60 @@ static int commit_layer(xb_centries_t *idx, xb_centries_t *add, json_t *opaques,
     return 0;
 }
 
+static int pending_add(json_t *pending, const char *target, const char *link)
+{
+    json_t *a = json_object_get(pending, target);
+    if (a == NULL) {
+        a = json_array();
+        if (a == NULL || json_object_set_new(pending, target, a) < 0)
+            return -1;
+    }
+    return json_array_append_new(a, json_string(link));
+}
+
+/* Second pass over a layer for the regular files that are not wanted themselves but have a
+ * wanted hard link (pending: target -> [link paths]): their content and xattrs are spilled
+ * and shared with the links. */
+static int fetch_pending(xb_store_t *s, const json_t *layer, const char *tmpdir, json_t *pending,
+                         xb_centries_t *add, size_t *seq, xb_error_t *err)
+{
+    cleanup_archive_read struct archive *a = NULL;
+    if (open_layer(s, layer, &a, err) < 0)
+        return -1;
+    struct archive_entry *ae;
+    int r;
+    while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+        if (archive_entry_hardlink(ae) != NULL || archive_entry_filetype(ae) != AE_IFREG)
+            continue;
+        cleanup_free char *p = xb_clean_image_path(archive_entry_pathname(ae));
+        json_t *links = p ? json_object_get(pending, p) : NULL;
+        xb_centry_t *t = links ? xb_centries_get(add, p) : NULL;
+        if (t == NULL || t->src != NULL || !S_ISREG(t->mode))
+            continue; /* (a later entry of the same name replaced it) */
+        if (copy_content(a, tmpdir, (*seq)++, archive_entry_size(ae), &t->src, err) < 0)
+            return -1;
+        if (xb_centry_archive_xattrs(t, ae) < 0)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        xb_centry_identify(t);
+        size_t i;
+        json_t *v;
+        json_array_foreach(links, i, v)
+        {
+            xb_centry_t *l = xb_centries_get(add, json_string_value(v));
+            if (l == NULL || l->src != NULL || !S_ISREG(l->mode))
+                continue;
+            if ((l->src = strdup(t->src)) == NULL || xb_centry_copy_xattrs(l, t) < 0)
+                return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+            l->dev = t->dev;
+            l->ino = t->ino;
+        }
+    }
+    if (r != ARCHIVE_EOF)
+        return xb_error_set(err, XB_ERR_IO, "reading layer %s: %s", xb_json_str(layer, "digest"),
+                            archive_error_string(a));
+    return 0;
+}
+
 int xb_rootfs_apply_layer(xb_centries_t *idx, xb_store_t *s, const json_t *layer,
                           const char *want_prefix, const char *tmpdir, xb_error_t *err)
 {
@@ -132,6 +183,7 @@ int xb_rootfs_apply_layer(xb_centries_t *idx, xb_store_t *s, const json_t *layer
     xb_centries_init(&add);
     cleanup_json json_t *whiteouts = json_array();
     cleanup_json json_t *opaques = json_array();
+    cleanup_json json_t *pending = json_object(); /* target -> [link paths] (fetch_pending) */
     struct archive_entry *ae;
     int r;
     static size_t seq;
@@ -169,30 +221,55 @@ int xb_rootfs_apply_layer(xb_centries_t *idx, xb_store_t *s, const json_t *layer
         e.gid = (gid_t)archive_entry_gid(ae);
         e.mtime = archive_entry_mtime(ae);
         e.rdev = archive_entry_rdev(ae);
+        /* below want_prefix (a COPY --from source): content and xattrs are kept */
+        bool want = want_prefix != NULL && tmpdir != NULL && under(e.path, want_prefix);
         const char *hl = archive_entry_hardlink(ae);
         if (hl != NULL) {
             cleanup_free char *target = xb_clean_image_path(hl);
             xb_centry_t *t = target ? xb_centries_get(&add, target) : NULL;
+            bool same_layer = t != NULL;
             if (t == NULL && target != NULL)
                 t = xb_centries_get(idx, target);
             if (t != NULL) {
                 e.mode = t->mode;
                 e.len = t->len;
                 e.src = t->src ? strdup(t->src) : NULL;
+                xb_centry_identify(t); /* the names share the spilled file: a hard link */
+                e.dev = t->dev;
+                e.ino = t->ino;
+                if (want && xb_centry_copy_xattrs(&e, t) < 0) {
+                    xb_centry_clear(&e);
+                    ret = xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+                    goto out;
+                }
+                /* a wanted link to a file outside want_prefix: its content is fetched by a
+                 * second pass over this layer */
+                if (want && same_layer && S_ISREG(t->mode) && t->src == NULL &&
+                    pending_add(pending, target, e.path) < 0) {
+                    xb_centry_clear(&e);
+                    ret = xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+                    goto out;
+                }
             } else {
                 e.mode = S_IFREG | (e.mode & 07777);
             }
-        } else if (S_ISLNK(e.mode)) {
-            const char *sl = archive_entry_symlink(ae);
-            e.link = strdup(sl ? sl : "");
-        } else if (S_ISREG(e.mode)) {
-            e.len = (size_t)archive_entry_size(ae);
-            if (want_prefix != NULL && tmpdir != NULL && under(e.path, want_prefix)) {
-                if (copy_content(a, tmpdir, seq++, archive_entry_size(ae), &e.src, err) < 0) {
-                    free(e.path);
+        } else {
+            if (S_ISLNK(e.mode)) {
+                const char *sl = archive_entry_symlink(ae);
+                e.link = strdup(sl ? sl : "");
+            } else if (S_ISREG(e.mode)) {
+                e.len = (size_t)archive_entry_size(ae);
+                if (want &&
+                    copy_content(a, tmpdir, seq++, archive_entry_size(ae), &e.src, err) < 0) {
+                    xb_centry_clear(&e);
                     ret = -1;
                     goto out;
                 }
+            }
+            if (want && xb_centry_archive_xattrs(&e, ae) < 0) {
+                xb_centry_clear(&e);
+                ret = xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+                goto out;
             }
         }
         if (xb_centries_put(&add, &e) == NULL) {
@@ -205,6 +282,9 @@ int xb_rootfs_apply_layer(xb_centries_t *idx, xb_store_t *s, const json_t *layer
                            archive_error_string(a));
         goto out;
     }
+    if (json_object_size(pending) > 0 &&
+        (ret = fetch_pending(s, layer, tmpdir, pending, &add, &seq, err)) < 0)
+        goto out;
     ret = commit_layer(idx, &add, opaques, whiteouts, err);
 out:
     xb_centries_free(&add);

@@ -139,6 +139,32 @@ int xb_bx_stage_index(xb_bstage_t *st, xb_error_t *err)
     return 0;
 }
 
+size_t xb_bx_entry_xattrs(const xb_centry_t *e, int fd, unsigned char cap[XB_BX_CAP_MAX],
+                          xb_xattr_t out[XB_CENTRY_MAX_XATTRS + 1])
+{
+    size_t n = 0;
+    if (e->hardlink) {
+        /* nothing */
+    } else if (e->nxattrs > 0) {
+        for (size_t i = 0; i < e->nxattrs && n < XB_CENTRY_MAX_XATTRS; i++, n++) {
+            out[n].name = e->xattrs[i].name;
+            out[n].value = e->xattrs[i].value;
+            out[n].len = e->xattrs[i].len;
+        }
+    } else if (S_ISREG(e->mode) && (fd >= 0 || e->src != NULL)) {
+        /* file capabilities travel with the file (setcap'd binaries in the context) */
+        ssize_t capn = fd >= 0 ? fgetxattr(fd, "security.capability", cap, XB_BX_CAP_MAX)
+                               : lgetxattr(e->src, "security.capability", cap, XB_BX_CAP_MAX);
+        if (capn > 0) {
+            out[n].name = "security.capability";
+            out[n].value = cap;
+            out[n++].len = (size_t)capn;
+        }
+    }
+    out[n].name = NULL;
+    return n;
+}
+
 int xb_bx_write_layer(xb_bctx_t *b, const xb_centries_t *ents, xb_layer_result_t *res,
                       xb_error_t *err)
 {
@@ -154,14 +180,25 @@ int xb_bx_write_layer(xb_bctx_t *b, const xb_centries_t *ents, xb_layer_result_t
         st.st_gid = e->gid;
         st.st_mtim.tv_sec = e->mtime;
         st.st_rdev = e->rdev;
-        if (S_ISREG(e->mode) && e->src == NULL) {
+        if (e->hardlink) {
+            st.st_mode = S_IFREG | (e->mode & 07777);
+            if (xb_layer_writer_add(w, e->path, &st, -1, NULL, e->link, NULL, err) < 0)
+                return -1;
+            continue;
+        }
+        if (S_ISREG(e->mode) && e->src == NULL && e->data == NULL && e->len > 0)
+            return xb_error_set(
+                err, XB_ERR_INTERNAL,
+                "no content for /%s (a hard link into an earlier layer, outside the copied path)",
+                e->path);
+        if (S_ISREG(e->mode) && e->src == NULL && (e->nxattrs == 0 || e->len > 0)) {
             if (xb_layer_writer_add_data(w, e->path, e->data ? e->data : "", e->len,
                                          e->mode & 07777, e->uid, e->gid, e->mtime, err) < 0)
                 return -1;
             continue;
         }
         cleanup_close int fd = -1;
-        if (S_ISREG(e->mode)) {
+        if (S_ISREG(e->mode) && e->src != NULL) {
             fd = open(e->src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
             struct stat fst;
             if (fd < 0)
@@ -170,13 +207,11 @@ int xb_bx_write_layer(xb_bctx_t *b, const xb_centries_t *ents, xb_layer_result_t
                 return xb_error_errno(err, errno, "stat %s", e->src);
             st.st_size = fst.st_size;
         }
-        /* file capabilities travel with the file (setcap'd binaries in the context) */
-        char cap[256];
-        ssize_t capn = fd >= 0 ? fgetxattr(fd, "security.capability", cap, sizeof(cap)) : -1;
-        xb_xattr_t xattrs[2] = {{"security.capability", cap, capn > 0 ? (size_t)capn : 0},
-                                {NULL, NULL, 0}};
+        unsigned char cap[XB_BX_CAP_MAX];
+        xb_xattr_t xattrs[XB_CENTRY_MAX_XATTRS + 1];
+        size_t nx = xb_bx_entry_xattrs(e, fd, cap, xattrs);
         if (xb_layer_writer_add(w, e->path, &st, fd, S_ISLNK(e->mode) ? e->link : NULL, NULL,
-                                capn > 0 ? xattrs : NULL, err) < 0)
+                                nx > 0 ? xattrs : NULL, err) < 0)
             return -1;
     }
     return xb_layer_writer_finish(w, res, err);

@@ -13,7 +13,8 @@ XB_BUILD_TESTS = \
 	tests/integration/foundation-build-repro.sh \
 	tests/integration/foundation-build-kill.sh \
 	tests/integration/foundation-build-examples.sh \
-	tests/integration/foundation-build-heredoc.sh
+	tests/integration/foundation-build-heredoc.sh \
+	tests/integration/foundation-build-links.sh
 TESTS += $(XB_BUILD_TESTS)
 EXTRA_DIST += $(XB_BUILD_TESTS)
 # --- end build executor ---

@@ -76,6 +76,44 @@ static bool excl_txt(void *ud, const char *rel, bool is_dir)
     return n > 4 && strcmp(rel + n - 4, ".txt") == 0;
 }
 
+static bool excl_a(void *ud, const char *rel, bool is_dir)
+{
+    (void)ud;
+    (void)is_dir;
+    return strcmp(rel, "a") == 0;
+}
+
+/* a regular file of the context with content in host file src and identity dev:ino */
+static void add_linked(xb_centries_t *t, const char *path, dev_t dev, ino_t ino)
+{
+    xb_centry_t e = {0};
+    e.path = strdup(path);
+    e.mode = S_IFREG | 0640;
+    e.src = strdup("/nonexistent/content");
+    e.len = 3;
+    e.dev = dev;
+    e.ino = ino;
+    xb_centries_put(t, &e);
+}
+
+/* "path" or "path=>target" (hard link) and mode:uid:gid of every planned regular file */
+static char *dump_links(const xb_centries_t *l)
+{
+    static char buf[4096];
+    buf[0] = '\0';
+    for (size_t i = 0; i < l->n; i++) {
+        const xb_centry_t *e = &l->v[i];
+        if (!S_ISREG(e->mode))
+            continue;
+        char one[256];
+        snprintf(one, sizeof(one), "%s%s%s%s:%o:%u:%u", buf[0] ? " " : "", e->path,
+                 e->hardlink ? "=>" : "", e->hardlink ? e->link : "", (unsigned)(e->mode & 07777),
+                 (unsigned)e->uid, (unsigned)e->gid);
+        strncat(buf, one, sizeof(buf) - strlen(buf) - 1);
+    }
+    return buf;
+}
+
 int main(void)
 {
     xb_error_t err = XB_ERROR_INIT;
@@ -221,6 +259,36 @@ int main(void)
     hx.nfiles = 1;
     ok(plan(NULL, 0, "/etc/", "/", &hx, &out, &err) == 0, "heredoc source");
     is_str(dump(&out), "etc/EOF:100644:0:0", "named after the delimiter for a dir dest");
+    xb_centries_free(&out);
+
+    /* hard links: names of one source inode become a file plus links to the first name */
+    add(&ctx, "hl", S_IFDIR | 0755, NULL);
+    add_linked(&ctx, "hl/c.txt", 1, 7);
+    add_linked(&ctx, "hl/b", 1, 7);
+    add_linked(&ctx, "hl/a", 1, 7);
+    add_linked(&ctx, "hl/other-dev", 2, 7);
+    add_linked(&ctx, "hl/z", 1, 8);
+    const char *sh[] = {"hl"};
+    ok(plan(sh, 1, "/h/", "/", NULL, &out, &err) == 0, "hard links: plan");
+    is_str(dump_links(&out),
+           "h/a:640:0:0 h/b=>h/a:640:0:0 h/c.txt=>h/a:640:0:0 h/other-dev:640:0:0 h/z:640:0:0",
+           "the first name keeps the content, the others link to it; other inodes stay files");
+    xb_centries_free(&out);
+    memset(&ex, 0, sizeof(ex));
+    ex.exclude = excl_a;
+    ex.chown = true;
+    ex.uid = 1000;
+    ex.gid = 50;
+    ex.chmod_sym = "u=rwX,go=";
+    ok(plan(sh, 1, "/h/", "/", &ex, &out, &err) == 0,
+       "hard links with --exclude, --chown, --chmod");
+    is_str(dump_links(&out),
+           "h/b:600:1000:50 h/c.txt=>h/b:600:1000:50 h/other-dev:600:1000:50 h/z:600:1000:50",
+           "an excluded first name: the next one keeps the content; owner and mode agree");
+    xb_centries_free(&out);
+    const char *sh2[] = {"hl/c.txt"};
+    ok(plan(sh2, 1, "/one", "/", NULL, &out, &err) == 0, "one name of a linked inode");
+    is_str(dump_links(&out), "one:640:0:0", "a lone name is a plain file");
     xb_centries_free(&out);
 
     /* resolve */
