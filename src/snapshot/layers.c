@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "layer/apply.h"
+#include "layer/inroot.h"
 #include "snapshot/layers.h"
+#include "snapshot/stream.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/digest.h"
@@ -45,9 +47,12 @@ int xb_snapshot_layer_ensure(xb_store_t *s, const char *diff_id, const char *blo
     if (mkdtemp(tmp) == NULL)
         return xb_error_errno(err, errno, "cannot create %s", tmp);
     (void)chmod(tmp, 0755);
-    xb_apply_stats_t st;
     xb_debug("snapshot: extracting %s", diff_id);
-    if (xb_layer_apply_path(tmp, blob, XB_APPLY_OVERLAY, &st, err) < 0) {
+    cleanup_close int root = xb_inroot_open_root(tmp, err);
+    cleanup_close int fd = root < 0 ? -1 : open(blob, O_RDONLY | O_CLOEXEC);
+    if (root >= 0 && fd < 0)
+        xb_error_errno(err, errno, "cannot open %s", blob);
+    if (fd < 0 || xb_snapshot_extract_verified(root, fd, diff_id, err) < 0) {
         cleanup_error xb_error_t e2 = XB_ERROR_INIT;
         xb_rm_rf(tmp, &e2);
         return xb_error_wrap(err, "extracting layer %s", diff_id);

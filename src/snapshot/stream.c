@@ -145,24 +145,23 @@ static la_ssize_t dec_read(struct archive *a, void *ud, const void **buf)
     return n;
 }
 
-static void *extract_main(void *ud)
+int xb_snapshot_extract_verified(int root, int fd, const char *diff_id, xb_error_t *err)
 {
-    xb_snapshot_stream_t *st = ud;
-    struct dec d = {.fd = st->pipe_r};
+    struct dec d = {.fd = fd};
     d.in = malloc(DEC_IN);
     d.out = malloc(DEC_OUT);
     struct archive *a = NULL;
-    st->rc = -1;
-    if (d.in == NULL || d.out == NULL || xb_sha256_init(&d.h, &st->err) < 0)
-        xb_error_set(&st->err, XB_ERR_INTERNAL, "out of memory");
-    else if ((a = archive_read_new()) == NULL)
-        xb_error_set(&st->err, XB_ERR_INTERNAL, "out of memory");
-    else {
+    int rc = -1;
+    if (d.in == NULL || d.out == NULL || xb_sha256_init(&d.h, err) < 0 ||
+        (a = archive_read_new()) == NULL) {
+        if (err->code == 0)
+            xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    } else {
         archive_read_support_filter_none(a);
         archive_read_support_format_tar(a);
         if (archive_read_open(a, &d, NULL, dec_read, NULL) != ARCHIVE_OK)
-            xb_error_set(&st->err, XB_ERR_PARSE, "layer: %s", archive_error_string(a));
-        else if (xb_layer_apply_archive(st->root, a, XB_APPLY_OVERLAY, NULL, &st->err) == 0) {
+            xb_error_set(err, XB_ERR_PARSE, "layer: %s", archive_error_string(a));
+        else if (xb_layer_apply_archive(root, a, XB_APPLY_OVERLAY, NULL, err) == 0) {
             /* the rest of the stream (tar padding after the end marker) counts for the diffID */
             ssize_t n;
             while ((n = dec_next(&d)) > 0)
@@ -170,22 +169,31 @@ static void *extract_main(void *ud)
             char got[XB_DIGEST_LEN];
             xb_sha256_final(&d.h, got);
             if (n < 0)
-                xb_error_set(&st->err, XB_ERR_PARSE, "layer: %s", d.why);
-            else if (strcmp(got, st->diff_id) != 0)
-                xb_error_set(&st->err, XB_ERR_DIGEST,
-                             "the layer's diffID is %s, the config says %s", got, st->diff_id);
+                xb_error_set(err, XB_ERR_PARSE, "layer: %s", d.why);
+            else if (strcmp(got, diff_id) != 0)
+                xb_error_set(err, XB_ERR_DIGEST,
+                             "the layer's content has diffID %s, the image config says %s", got,
+                             diff_id);
             else
-                st->rc = 0;
+                rc = 0;
         } else if (d.why != NULL)
-            xb_error_wrap(&st->err, "%s", d.why);
-        archive_read_free(a);
+            xb_error_wrap(err, "%s", d.why);
     }
+    if (a != NULL)
+        archive_read_free(a);
     if (d.zinit)
         inflateEnd(&d.z);
     ZSTD_freeDStream(d.zs);
     xb_sha256_free(&d.h);
     free(d.in);
     free(d.out);
+    return rc;
+}
+
+static void *extract_main(void *ud)
+{
+    xb_snapshot_stream_t *st = ud;
+    st->rc = xb_snapshot_extract_verified(st->root, st->pipe_r, st->diff_id, &st->err);
     /* read to the end whatever is left (a failed stream): the writer never blocks on a full pipe
      * nobody reads */
     char buf[65536];
