@@ -7,19 +7,7 @@ cd "$(dirname "$0")/.."
 
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
-# apt-get update, retried: a mirror in the middle of a sync answers with index files of the wrong
-# size for a while. A failure after the retries is a warning: the indexes that did download (or
-# the previous ones) may well hold what we need, and the install says so if they do not.
-apt_update() {
-    local i
-    for i in 1 2 3; do
-        $SUDO apt-get update -q "$@" && return 0
-        echo "apt-get update failed (attempt $i of 3); retrying in $((i * 10)) s" >&2
-        sleep $((i * 10))
-    done
-    echo "warning: apt-get update kept failing; going on with the package indexes at hand" >&2
-    return 0
-}
+. scripts/apt.sh
 
 BUILD_DEPS=(build-essential autoconf automake libtool pkg-config
     libarchive-dev zlib1g-dev libssl-dev libjansson-dev libcurl4-openssl-dev libzstd-dev
