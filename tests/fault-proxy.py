@@ -12,6 +12,13 @@ RULE is "METHOD PATH_REGEX ACTION COUNT" (METHOD may be *; COUNT -1 = forever):
                       that request is forwarded with --upstream-auth, never the client's
   relative            forward, and make the Location header of the answer relative
   cut                 forward, but send only half of the answer's body, then reset
+  delay:S             forward, then wait S seconds (a fraction is fine) before answering
+  gather:N:S          hold each matching request until N requests of this rule are in flight
+                      at once (from then on none is held) or it has waited S seconds, then
+                      forward: proves that N transfers overlap without depending on timing
+Requests matching a delay/gather rule count as in flight from their arrival to the end of their
+answer; their log lines carry "inflight", the number in flight (themselves included) when they
+arrived, so the largest "inflight" is the most that were ever in flight at once.
 Every request is logged to --log as one JSON line: method, path, host, whether the client sent
 Authorization, and the action taken.
 """
@@ -37,6 +44,35 @@ class Rule:
             raise SystemExit("bad rule %r (want METHOD REGEX ACTION COUNT)" % spec)
         self.method, self.regex, self.action = parts[0], re.compile(parts[1]), parts[2]
         self.left = int(parts[3])
+        self.cond = threading.Condition()
+        self.inflight = 0
+        self.opened = False
+        if self.action.startswith("delay:"):
+            self.delay = float(self.action.split(":")[1])
+        elif self.action.startswith("gather:"):
+            _, n, secs = self.action.split(":")
+            self.gather, self.delay = int(n), float(secs)
+
+    def enter(self):
+        """Counts the request in; returns the number in flight (itself included)."""
+        with self.cond:
+            self.inflight += 1
+            n = self.inflight
+            if self.action.startswith("gather:") and n >= self.gather:
+                self.opened = True
+                self.cond.notify_all()
+            return n
+
+    def hold(self):
+        with self.cond:
+            if self.action.startswith("delay:"):
+                self.cond.wait(self.delay)  # nothing notifies: a plain sleep
+            else:
+                self.cond.wait_for(lambda: self.opened, self.delay)
+
+    def leave(self):
+        with self.cond:
+            self.inflight -= 1
 
     def take(self, method, path):
         if self.method != "*" and self.method != method:
@@ -69,22 +105,23 @@ class Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(n) if n else b""
 
-    def log_req(self, action):
+    def log_req(self, action, inflight=None):
         st = self.server.st
         if not st.args.log:
             return
+        line = {"method": self.command, "path": self.path, "host": self.headers.get("Host", ""),
+                "auth": "Authorization" in self.headers, "action": action}
+        if inflight is not None:
+            line["inflight"] = inflight
         with st.lock, open(st.args.log, "a") as f:
-            f.write(json.dumps({"method": self.command, "path": self.path,
-                                "host": self.headers.get("Host", ""),
-                                "auth": "Authorization" in self.headers,
-                                "action": action}) + "\n")
+            f.write(json.dumps(line) + "\n")
 
     def pick(self):
         st = self.server.st
         with st.lock:
             for r in st.rules:
                 if r.take(self.command, self.path):
-                    return r.action
+                    return r
         return None
 
     def error(self, code, extra=None):
@@ -103,7 +140,17 @@ class Handler(BaseHTTPRequestHandler):
         st = self.server.st
         host = self.headers.get("Host", "")
         redirected = host.startswith("localhost:")
-        action = None if redirected else self.pick()
+        rule = None if redirected else self.pick()
+        action = rule.action if rule else None
+        if action and action.startswith(("delay:", "gather:")):
+            self.log_req(action, rule.enter())
+            try:
+                if action.startswith("gather:"):
+                    rule.hold()
+                    return self.forward(st, "forward", redirected)
+                return self.forward(st, "forward", redirected, then=rule.hold)
+            finally:
+                rule.leave()
         self.log_req(action or ("redirected" if redirected else "forward"))
         if action == "reset":
             n = int(self.headers.get("Content-Length") or 0)
@@ -124,6 +171,11 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
+        return self.forward(st, action, redirected, body)
+
+    def forward(self, st, action, redirected, body=None, then=None):
+        if body is None:
+            body = self.read_body()
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
         if redirected:
             headers.pop("Authorization", None)
@@ -142,6 +194,8 @@ class Handler(BaseHTTPRequestHandler):
             conn.close()
             return self.error(502)
         conn.close()
+        if then:
+            then()
         self.send_response(resp.status, resp.reason)
         for k, v in resp.getheaders():
             if k.lower() in HOP or k.lower() == "content-length":

@@ -7,7 +7,13 @@ Wrong credentials -> 401. Known user -> every requested action. Anonymous -> "pu
 certificate in "x5c" (distribution verifies it against `rootcertbundle`). Signing uses
 `openssl dgst -sha256 -sign` so no third-party Python module is needed.
 Each request is logged as one JSON line to --log (user, scopes; never passwords).
+--expires N is the "expires_in" of the answers (and the JWT's lifetime); --lifetime N makes the
+registry refuse the token N seconds after it was issued whatever expires_in says (a revoked or
+shorter-lived token): distribution accepts a token until 60 s after its "exp" (its clock-skew
+leeway), so "exp" is set 60 s earlier than the wanted end. Times are rounded up to the next
+second, so a token lives at least as long as announced.
 """
+import math
 import argparse
 import base64
 import json
@@ -18,6 +24,9 @@ import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+DISTRIBUTION_LEEWAY = 60  # registry/auth/token: "exp" is checked with a 60 s leeway
 
 
 def b64url(data: bytes) -> str:
@@ -106,7 +115,10 @@ class Handler(BaseHTTPRequestHandler):
                 if user is None:
                     actions = [a for a in actions if a == "pull"] if st.args.anonymous_pull else []
                 access.append({"type": typ, "name": name, "actions": actions})
-        now = int(time.time())
+        now = math.ceil(time.time())
+        exp = now + st.args.expires
+        if st.args.lifetime is not None:
+            exp = now + st.args.lifetime - DISTRIBUTION_LEEWAY
         with st.lock:
             st.counter += 1
             jti = "%d-%d" % (os.getpid(), st.counter)
@@ -114,7 +126,7 @@ class Handler(BaseHTTPRequestHandler):
             "iss": st.args.issuer,
             "sub": user or "",
             "aud": service,
-            "exp": now + st.args.expires,
+            "exp": exp,
             "nbf": now - 10,
             "iat": now,
             "jti": jti,
@@ -147,6 +159,7 @@ def main():
     ap.add_argument("--anonymous-pull", action="store_true")
     ap.add_argument("--access-token-only", action="store_true")
     ap.add_argument("--expires", type=int, default=300)
+    ap.add_argument("--lifetime", type=int)
     ap.add_argument("--log")
     args = ap.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)

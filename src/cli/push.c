@@ -33,7 +33,9 @@ static const char usage[] =
     "  --platform P     docker-archive of an index: the platform to export (default: host)\n"
     "  --format oci|docker  accepted for compatibility (local transports keep the format)\n"
     "  -q, --quiet      print nothing on success\n"
-    "  -h, --help       this text\n";
+    "  -h, --help       this text\n"
+    "docker:// also takes the registry options of 'xbuild pull': --creds, --authfile,\n"
+    "--tls-verify, --cert-dir, --retry and --jobs N (blobs uploaded in parallel, default 4).\n";
 
 /* Options of push that take a value (also those the registry module may add). */
 static bool takes_value(const char *a)

@@ -212,14 +212,39 @@ static int fetch_token(xb_registry_t *r, const char *realm, const char *service,
     if (t == NULL || *t == '\0')
         return xb_error_set(err, XB_ERR_AUTH, "%s: the response has no token", op);
     *token = strdup(t);
+    /* honoured as given, even below the spec's "should never be less than 60": a server that
+     * issues shorter tokens enforces them; absent (or nonsense: <= 0) means 60 */
     long long ex = xb_json_int(j, "expires_in", 60);
-    *expires_in = ex < 60 ? 60 : ex > 86400 ? 86400 : (long)ex;
+    *expires_in = ex <= 0 ? 60 : ex > 86400 ? 86400 : (long)ex;
     /* wipe the body holding the token */
     explicit_bzero(resp.body.data, resp.body.len);
     return *token ? 0 : xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
 }
 
-int xb_auth_header(xb_registry_t *r, const char *scope, bool force, char **out, xb_error_t *err)
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A token is used until a little before it expires (counted from when it was asked for): 5 s
+ * early for long-lived ones, a quarter of the lifetime early for short ones (so a 1 s token is
+ * still used for 750 ms instead of never). */
+static int64_t usable_ms(long expires_in)
+{
+    int64_t life = (int64_t)expires_in * 1000, margin = life / 4;
+    return life - (margin > 5000 ? 5000 : margin);
+}
+
+static bool same_header(const char *rejected, const char *token)
+{
+    return rejected != NULL && strncmp(rejected, "Bearer ", 7) == 0 &&
+           strcmp(rejected + 7, token) == 0;
+}
+
+int xb_auth_header(xb_registry_t *r, const char *scope, const char *rejected, char **out,
+                   xb_error_t *err)
 {
     *out = NULL;
     pthread_mutex_lock(&r->lock);
@@ -234,12 +259,14 @@ int xb_auth_header(xb_registry_t *r, const char *scope, bool force, char **out, 
         pthread_mutex_unlock(&r->lock);
         return 0;
     }
-    time_t now = time(NULL);
+    int64_t now = now_ms();
     struct xb_token **pp = &r->tokens;
     for (; *pp; pp = &(*pp)->next) {
         if (strcmp((*pp)->scope, scope) != 0)
             continue;
-        if (!force && (*pp)->expires > now + 5) {
+        /* a token the registry refused is dropped; one another request already replaced it
+         * is used */
+        if (now < (*pp)->expires_ms && !same_header(rejected, (*pp)->token)) {
             int n = asprintf(out, "Bearer %s", (*pp)->token);
             pthread_mutex_unlock(&r->lock);
             return n < 0 ? xb_error_set(err, XB_ERR_INTERNAL, "out of memory") : 0;
@@ -269,7 +296,7 @@ int xb_auth_header(xb_registry_t *r, const char *scope, bool force, char **out, 
         free(t->token);
     }
     t->token = token;
-    t->expires = now + expires_in;
+    t->expires_ms = now + usable_ms(expires_in);
     xb_debug("got a token for %s (scope %s, expires in %lds)", r->host, scope, expires_in);
     rc = asprintf(out, "Bearer %s", token);
     pthread_mutex_unlock(&r->lock);

@@ -454,8 +454,7 @@ int xb_http_do(xb_registry_t *r, const xb_http_req_t *rq, xb_http_resp_t *resp, 
         for (;;) {
             cleanup_free char *auth = NULL;
             /* credentials only ever go to the registry's own origin */
-            if (xb_http_same_origin(url, r->base) &&
-                xb_auth_header(r, scope, false, &auth, err) < 0)
+            if (xb_http_same_origin(url, r->base) && xb_auth_header(r, scope, NULL, &auth, err) < 0)
                 return -err->code;
             if (xb_http_same_origin(url, r->base))
                 xb_debug("%s %s", rq->method, url);
@@ -465,15 +464,20 @@ int xb_http_do(xb_registry_t *r, const xb_http_req_t *rq, xb_http_resp_t *resp, 
             rc = xb_http_perform(r, rq, url, auth, resp, err);
             if (rc < 0)
                 break;
+            /* 401: no credentials sent yet, or the token expired or was revoked: learn the
+             * challenge, get a fresh token (unless another request already did) and send the
+             * request once more */
             if (resp->status == 401 && xb_http_same_origin(url, r->base) && !auth_retried &&
                 resp->www_auth) {
                 auth_retried = true;
                 xb_auth_challenge(r, resp->www_auth);
                 cleanup_free char *again = NULL;
-                if (xb_auth_header(r, scope, true, &again, err) < 0)
+                if (xb_auth_header(r, scope, auth, &again, err) < 0)
                     return -err->code;
                 if (again == NULL)
                     return 0; /* nothing to offer: the caller reports the 401 */
+                xb_debug("%s: HTTP 401, sending it once more with %s credentials", rq->op,
+                         auth ? "new" : "the");
                 continue;
             }
             if (rq->follow && resp->location &&

@@ -20,7 +20,7 @@ enum xb_auth_kind { XB_AUTH_NONE = 0, XB_AUTH_BASIC, XB_AUTH_BEARER };
 struct xb_token {
     char *scope; /* cache key: the scope string asked for */
     char *token;
-    time_t expires;
+    int64_t expires_ms; /* CLOCK_MONOTONIC ms: used until then (a little before it expires) */
     struct xb_token *next;
 };
 
@@ -117,8 +117,11 @@ void xb_http_backoff(int attempt, long retry_after);
 /* Parses a WWW-Authenticate value: kind and realm/service/scope params (caller frees each). */
 int xb_auth_parse_challenge(const char *h, int *kind, char **realm, char **service, char **scope);
 /* Authorization header value for scope ("Bearer ..." / "Basic ..."), fetching a token when
- * needed; *out NULL when no auth applies. force: drop a cached token first. Caller frees. */
-int xb_auth_header(xb_registry_t *r, const char *scope, bool force, char **out, xb_error_t *err);
+ * none is cached or the cached one is about to expire; *out NULL when no auth applies.
+ * rejected: the value the registry just answered 401 to (NULL: none): a cached token equal to
+ * it is replaced, one another thread has already refreshed is used. Caller frees. */
+int xb_auth_header(xb_registry_t *r, const char *scope, const char *rejected, char **out,
+                   xb_error_t *err);
 /* Records a 401 challenge (thread-safe). */
 void xb_auth_challenge(xb_registry_t *r, const char *www_auth);
 void xb_auth_free_tokens(xb_registry_t *r);

@@ -1,4 +1,5 @@
-/* prune: remove what nothing reaches (index.json, build cache, running builds). */
+/* prune: remove what nothing reaches (index.json, build cache, running builds), and build cache
+ * entries whose layer blob is gone. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -27,9 +28,10 @@ struct prune {
     json_t *reach;   /* digest -> true */
     json_t *diffids; /* "sha256:<hex>" -> true: layer dirs to keep */
     json_t *removed; /* relative paths */
+    json_t *stale;   /* relative paths of cache entries whose layer blob is gone */
     time_t keep_after;
     char unreadable[XB_DIGEST_LEN]; /* a reachable index/manifest is corrupt: remove no blob */
-    long long blobs, bytes, tmp, layers;
+    long long blobs, bytes, tmp, layers, cache;
 };
 
 static void add_diffids(struct prune *p, const char *config_digest)
@@ -115,7 +117,28 @@ static void scan_cache_text(struct prune *p, const char *data, size_t len)
     }
 }
 
-static void scan_cache_dir(struct prune *p, const char *dir, int depth)
+/* A build cache entry (xbuild/cache/<2 hex>/<key>.json, see build/cache.c) whose layer blob is
+ * no longer in the store: no build can use it (a lookup drops it), so it keeps nothing alive and
+ * prune drops it. Anything else under xbuild/cache is only scanned for digests. */
+static bool stale_cache_entry(struct prune *p, const char *rel, const char *name, const char *data,
+                              size_t len)
+{
+    char key[65];
+    if (strlen(name) != 69 || strcmp(name + 64, ".json") != 0)
+        return false;
+    memcpy(key, name, 64);
+    key[64] = '\0';
+    char want[96];
+    snprintf(want, sizeof want, "xbuild/cache/%.2s/%s", key, name);
+    if (!xb_store_hex_name(key) || strcmp(rel, want) != 0)
+        return false;
+    cleanup_json json_t *e = json_loadb(data, len, 0, NULL);
+    const char *d = xb_json_str(json_object_get(e, "layer"), "digest");
+    return d != NULL && xb_digest_valid(d) && !xb_store_has_blob(p->s, d);
+}
+
+/* dir: absolute; rel: the same, relative to the store root */
+static void scan_cache_dir(struct prune *p, const char *dir, const char *rel, int depth)
 {
     cleanup_dir DIR *d = opendir(dir);
     if (d == NULL || depth > 8)
@@ -125,17 +148,22 @@ static void scan_cache_dir(struct prune *p, const char *dir, int depth)
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
         cleanup_free char *path = xb_path_join(dir, de->d_name);
+        cleanup_free char *r = xb_path_join(rel, de->d_name);
         struct stat st;
-        if (path == NULL || lstat(path, &st) < 0)
+        if (path == NULL || r == NULL || lstat(path, &st) < 0)
             continue;
         if (S_ISDIR(st.st_mode)) {
-            scan_cache_dir(p, path, depth + 1);
+            scan_cache_dir(p, path, r, depth + 1);
         } else if (S_ISREG(st.st_mode)) {
             cleanup_free char *data = NULL;
             size_t len = 0;
             xb_error_t e = XB_ERROR_INIT;
-            if (xb_read_file(path, CACHE_FILE_MAX, &data, &len, &e) == 0)
-                scan_cache_text(p, data, len);
+            if (xb_read_file(path, CACHE_FILE_MAX, &data, &len, &e) == 0) {
+                if (stale_cache_entry(p, r, de->d_name, data, len))
+                    json_array_append_new(p->stale, json_string(r));
+                else
+                    scan_cache_text(p, data, len);
+            }
             xb_error_clear(&e);
         }
     }
@@ -277,6 +305,18 @@ static int prune_layer_entry(struct prune *p, const char *name, const char *rel,
     return remove_path(p, rel, &p->layers, err);
 }
 
+static int prune_stale_cache(struct prune *p, xb_error_t *err)
+{
+    size_t i;
+    json_t *rel;
+    json_array_foreach(p->stale, i, rel)
+    {
+        if (remove_path(p, json_string_value(rel), &p->cache, err) < 0)
+            return -err->code;
+    }
+    return 0;
+}
+
 static void prune_index_temps(struct prune *p)
 {
     cleanup_dir DIR *d = opendir(xb_store_root(p->s));
@@ -293,7 +333,8 @@ int xb_store_prune(xb_store_t *s, json_t **report, xb_error_t *err)
     cleanup_json json_t *reach = json_object();
     cleanup_json json_t *diffids = json_object();
     cleanup_json json_t *removed = json_array();
-    struct prune p = {s, reach, diffids, removed, time(NULL) + 1, "", 0, 0, 0, 0};
+    cleanup_json json_t *stale = json_array();
+    struct prune p = {s, reach, diffids, removed, stale, time(NULL) + 1, "", 0, 0, 0, 0, 0};
 
     int lk = xb_store_lock(s, err);
     if (lk < 0)
@@ -311,13 +352,14 @@ int xb_store_prune(xb_store_t *s, json_t **report, xb_error_t *err)
         json_array_foreach(json_object_get(index, "manifests"), i, entry) mark_root(&p, entry);
         cleanup_free char *cache = xb_store_path(s, "xbuild/cache");
         if (cache != NULL)
-            scan_cache_dir(&p, cache, 0);
+            scan_cache_dir(&p, cache, "xbuild/cache", 0);
         if (p.unreadable[0] != '\0')
             r = xb_error_set(err, XB_ERR_DIGEST,
                              "manifest or index %s is corrupt or unreadable: not pruning blobs "
                              "(run 'xbuild fsck')",
                              p.unreadable);
-        else if ((r = each_entry(&p, "xbuild/tmp", true, prune_tmp_entry, err)) >= 0 &&
+        else if ((r = prune_stale_cache(&p, err)) >= 0 &&
+                 (r = each_entry(&p, "xbuild/tmp", true, prune_tmp_entry, err)) >= 0 &&
                  (r = each_entry(&p, "blobs/sha256", false, prune_blob_entry, err)) >= 0 &&
                  (r = each_entry(&p, "xbuild/layers", true, prune_layer_entry, err)) >= 0)
             prune_index_temps(&p);
@@ -327,9 +369,10 @@ int xb_store_prune(xb_store_t *s, json_t **report, xb_error_t *err)
     xb_store_unlock(lk);
     if (r < 0)
         return r;
-    *report = json_pack("{s:I,s:I,s:I,s:I,s:O}", "blobs", (json_int_t)p.blobs, "bytes",
-                        (json_int_t)p.bytes, "tmp", (json_int_t)p.tmp, "layers",
-                        (json_int_t)p.layers, "removed", removed);
+    *report =
+        json_pack("{s:I,s:I,s:I,s:I,s:I,s:O}", "blobs", (json_int_t)p.blobs, "bytes",
+                  (json_int_t)p.bytes, "tmp", (json_int_t)p.tmp, "layers", (json_int_t)p.layers,
+                  "stale_cache", (json_int_t)p.cache, "removed", removed);
     return *report ? 0 : xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
 }
 

@@ -83,7 +83,8 @@ int xb_store_fsck(xb_store_t *s, json_t **problems, xb_error_t *err);
  * "refs":N}. Warnings (stray temp files) are not problems. Caller json_decref()s. */
 int xb_store_fsck_report(xb_store_t *s, json_t **report, xb_error_t *err);
 /* Removes blobs unreachable from index.json (and from the build cache), stale temp files and
- * work dirs of processes that are gone. *report: {"blobs":N,"bytes":N,"tmp":N}. */
+ * work dirs of processes that are gone, and build cache entries whose layer blob is gone
+ * (before anything else: what they name is not kept). *report: {"blobs":N,"bytes":N,"tmp":N}. */
 int xb_store_prune(xb_store_t *s, json_t **report, xb_error_t *err);
 /* Build-cache hook of prune: every "sha256:<64 hex>" string in the files under xbuild/cache/
  * (recursively, one JSON file per entry) counts as reachable, and so do the blobs those
@@ -91,8 +92,8 @@ int xb_store_prune(xb_store_t *s, json_t **report, xb_error_t *err);
  * reachable config lists sha256:<hex> in rootfs.diff_ids or a cache file names it.
  * While a live build's work dir exists under xbuild/tmp/, blobs and layer dirs modified after
  * that dir was created are kept too (the build may not have tagged them yet).
- * The full report: {"blobs":N,"bytes":N,"tmp":N,"layers":N,"removed":[paths relative to
- * root]}. */
+ * The full report: {"blobs":N,"bytes":N,"tmp":N,"layers":N,"stale_cache":N (cache entries),
+ * "removed":[paths relative to root]}. */
 /* Drops the whole build cache (everything under xbuild/cache/, under the lock), so that the next
  * prune also removes what only the cache kept. *removed: top-level entries removed. */
 int xb_store_prune_cache(xb_store_t *s, long long *removed, xb_error_t *err);

@@ -132,4 +132,54 @@ is "... while a COPY that misses reads it, and fails on the damage" "$?" 1
 like "... naming the damaged blob" "$out" "$runlayer|digest|corrupt"
 cp "$T/runlayer.bak" "$blob"
 check "fsck" "$XBUILD" fsck
+
+# --- prune drops the cache entries whose layer is gone, and only those ---
+# The cache keeps the layers it names (rmi + prune leaves them, see foundation-store.sh); a
+# layer blob can still go missing (deleted by hand, a partly restored store): its entries are
+# then useless and prune removes them (and keeps nothing alive for them).
+cat >"$C/Dockerfile.lost" <<'DF'
+FROM busybox:amd64
+RUN --mount=type=cache,id=lostlog,target=/out echo lost1 >> /out/lostlog && echo 1 > /l1
+RUN --mount=type=cache,id=lostlog,target=/out echo lost2 >> /out/lostlog && echo 2 > /l2
+DF
+cat >"$C/Dockerfile.kept" <<'DF'
+FROM busybox:amd64
+RUN --mount=type=cache,id=keptlog,target=/out echo kept >> /out/keptlog && echo k > /k
+DF
+cachelog() { find "$XB_ROOT/xbuild/cache-mounts" -name "$1" -type f 2>/dev/null | xargs -r cat | tr '\n' ' '; }
+# layer I (0-based, after busybox's) of IMAGE: "digest diff_id"
+layer() {
+    "$XBUILD" inspect --json "$1" | python3 -c 'import json,sys
+d=json.load(sys.stdin); i=int(sys.argv[1])
+print(d["manifest"]["layers"][i]["digest"], d["config"]["rootfs"]["diff_ids"][i])' "$(($(nlayers busybox:amd64) + $2))"
+}
+# the cache entry (store-relative path) naming a layer digest
+entry() { (cd "$XB_ROOT" && grep -rl --include='*.json' "\"$1\"" xbuild/cache); }
+"$XBUILD" bud -q -f "$C/Dockerfile.lost" -t lost:1 "$C" >/dev/null 2>&1
+"$XBUILD" bud -q -f "$C/Dockerfile.kept" -t kept:1 "$C" >/dev/null 2>&1
+is "lost/kept: every RUN ran once" "$(cachelog lostlog)|$(cachelog keptlog)" "lost1 lost2 |kept "
+read -r L1 D1 <<<"$(layer lost:1 0)"
+read -r L2 _ <<<"$(layer lost:1 1)"
+read -r LK _ <<<"$(layer kept:1 0)"
+E1=$(entry "$L1") E2=$(entry "$L2") EK=$(entry "$LK")
+check "each RUN layer has its cache entry" test -n "$E1" -a -n "$E2" -a -n "$EK"
+check "rmi lost:1" "$XBUILD" rmi lost:1
+check "prune" "$XBUILD" prune
+check "... keeps the entries and the layers they name" \
+    test -f "$XB_ROOT/$E1" -a -f "$XB_ROOT/$E2" -a -f "$XB_ROOT/blobs/sha256/${L1#sha256:}"
+rm -f "$XB_ROOT/blobs/sha256/${L1#sha256:}" # the first RUN's layer is lost
+out=$("$XBUILD" prune --json)
+is "prune drops the entry of the lost layer" "$(test -e "$XB_ROOT/$E1" && echo kept || echo dropped)" dropped
+is "... reports it" "$(printf '%s' "$out" | python3 -c 'import json,sys
+d=json.load(sys.stdin); print(d["stale_cache"], sys.argv[1] in d["removed"])' "$E1")" "1 True"
+check "... and its extracted layer dir, which nothing else names" test ! -e "$XB_ROOT/xbuild/layers/${D1#sha256:}"
+check "entries whose layers are there stay (same build, another image)" \
+    test -f "$XB_ROOT/$E2" -a -f "$XB_ROOT/$EK" -a -f "$XB_ROOT/blobs/sha256/${L2#sha256:}"
+"$XBUILD" bud -q -f "$C/Dockerfile.lost" -t lost:2 "$C" >/dev/null 2>&1
+check "rebuild after the loss" test $? -eq 0
+like "... reruns the step whose layer was lost (no stale hit)" "$(cachelog lostlog)" '^lost1 lost2 lost1 '
+check "... and stores a new entry for it" test -n "$(entry "$(layer lost:2 0 | cut -d' ' -f1)")"
+"$XBUILD" bud -q -f "$C/Dockerfile.kept" -t kept:2 "$C" >/dev/null 2>&1
+is "the other image's steps still come from the cache" "$(cachelog keptlog)" "kept "
+check "fsck after the loss and the rebuild" "$XBUILD" fsck
 done_testing

@@ -4,7 +4,8 @@
 #   registry_start [anonymous|htpasswd|token] [NAME]     (default: anonymous)
 # With REG_TLS_CERT/REG_TLS_KEY (and REG_TLS_CLIENTCA) set it serves HTTPS (with client certs).
 # sets REG and REGISTRY (127.0.0.1:PORT), REG_PORT, REG_STORAGE (storage root), REG_USER/REG_PASS
-# (htpasswd/token modes), TOKEN_LOG (token mode: one JSON line per token request).
+# (htpasswd/token modes), TOKEN_LOG (token mode: one JSON line per token request; see
+# token_server_start for TOKEN_EXPIRES/TOKEN_LIFETIME).
 # The registry (and token server) are stopped at exit.
 
 REGISTRY_BIN=${REGISTRY_BIN:-/usr/bin/docker-registry}
@@ -32,7 +33,10 @@ wait_http() {
     return 1
 }
 
-# token_server_start DIR: RSA key + self-signed cert, then tests/token-server.py
+# token_server_start DIR: RSA key + self-signed cert, then tests/token-server.py. With
+# TOKEN_EXPIRES=N its tokens say "expires_in": N (default 300); with TOKEN_LIFETIME=N the
+# registry really refuses them N s after issue, whatever they say (distribution would otherwise
+# accept a token until 60 s past its expiry).
 token_server_start() {
     local dir=$1
     mkdir -p "$dir"
@@ -44,6 +48,7 @@ token_server_start() {
     python3 "$top_srcdir/tests/token-server.py" --port "$TOKEN_PORT" --key "$dir/key.pem" \
         --cert "$dir/cert.pem" --issuer xbuild-test-issuer --service xbuild-test-registry \
         --user "$REG_USER:$REG_PASS" ${TOKEN_ANON_PULL:+--anonymous-pull} \
+        ${TOKEN_EXPIRES:+--expires "$TOKEN_EXPIRES"} ${TOKEN_LIFETIME:+--lifetime "$TOKEN_LIFETIME"} \
         --log "$TOKEN_LOG" >"$dir/server.log" 2>&1 &
     local pid=$!
     at_exit "kill $pid"
@@ -138,8 +143,25 @@ make_image() {
     rm -rf "$bundle"
 }
 
-# proxy_start RULE...: tests/fault-proxy.py in front of $REG; sets PROXY (127.0.0.1:PORT) and
-# PROXY_LOG. PROXY_UPSTREAM_AUTH=user:pass is used for redirected requests.
+# make_layered_image OCIDIR NAME NLAYERS [SIZE_KB]: an amd64 image of NLAYERS layers, layer i
+# adding /layer<i> with SIZE_KB (default 4) of random data: NLAYERS + 1 distinct blobs.
+make_layered_image() {
+    local oci=$1 name=$2 n=$3 kb=${4:-4} i
+    local bundle=$T/bundle.$$.$RANDOM
+    [ -d "$oci" ] || umoci init --layout "$oci" >/dev/null
+    umoci new --image "$oci:$name" >/dev/null
+    umoci config --image "$oci:$name" --architecture amd64 --os linux >/dev/null
+    for i in $(seq 1 "$n"); do
+        umoci unpack --rootless --image "$oci:$name" "$bundle" >/dev/null 2>&1 || return 1
+        head -c "$((kb * 1024))" /dev/urandom >"$bundle/rootfs/layer$i"
+        umoci repack --image "$oci:$name" "$bundle" >/dev/null || return 1
+        rm -rf "$bundle"
+    done
+}
+
+# proxy_start RULE...: tests/fault-proxy.py in front of $REG (rules: see its header, e.g.
+# "GET /blobs/sha256: gather:2:30 -1"); sets PROXY (127.0.0.1:PORT) and PROXY_LOG.
+# PROXY_UPSTREAM_AUTH=user:pass is used for redirected requests.
 proxy_start() {
     local args=() r
     for r in "$@"; do args+=(--rule "$r"); done
