@@ -516,6 +516,13 @@ int xb_registry_fail(xb_registry_t *r, const xb_http_resp_t *resp, const char *o
         if (r->user == NULL)
             xb_error_wrap(err, "no credentials for %s (use --creds, --authfile or 'xbuild login')",
                           r->host);
+        else if (resp->status == 401 && r->auth_kind == XB_AUTH_BEARER)
+            /* the token server accepted the credentials: the registry refused its token */
+            xb_error_wrap(err,
+                          "%s refused the token issued for user \"%s\" even after a fresh one "
+                          "(expired on arrival, clock skew, or a token server the registry does "
+                          "not trust?)",
+                          r->host, r->user);
         else if (resp->status == 401)
             xb_error_wrap(err,
                           "%s rejected the credentials of user \"%s\" (invalid username or "
