@@ -292,6 +292,10 @@ int xb_run_execute(const xb_run_request_t *rq, bool commit, xb_layer_result_t *o
         goto out;
     }
     r = xb_layer_writer_finish(w, out, err);
+    /* the upper dir is that layer, extracted: the next step uses it as is (unless mtimes were
+     * clamped in the layer, which the tree does not show) */
+    if (r == 0 && overlay && (rq->layer_opts == NULL || rq->layer_opts->clamp_mtime < 0))
+        (void)xb_snapshot_layer_adopt(rq->store, out->diff_id, upper);
 out:
     xb_layer_writer_free(w);
     xb_tree_state_free(before);

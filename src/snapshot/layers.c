@@ -1,6 +1,7 @@
 /* Extract-once layer directories in the store. */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +70,40 @@ int xb_snapshot_layer_ensure(xb_store_t *s, const char *diff_id, const char *blo
     }
     *name = strdup(hex);
     return 0;
+}
+
+static int truncate_times(const char *path, const struct stat *st, int type, struct FTW *f)
+{
+    (void)type;
+    (void)f;
+    if (S_ISSOCK(st->st_mode))
+        return 1; /* layers carry no sockets: this tree is not the layer */
+    struct timespec ts[2] = {{st->st_atim.tv_sec, 0}, {st->st_mtim.tv_sec, 0}};
+    if (st->st_mtim.tv_nsec != 0 || st->st_atim.tv_nsec != 0)
+        if (utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) < 0)
+            return 1;
+    return 0;
+}
+
+int xb_snapshot_layer_adopt(xb_store_t *s, const char *diff_id, const char *dir)
+{
+    if (!xb_digest_valid(diff_id) || strncmp(diff_id, "sha256:", 7) != 0)
+        return 0;
+    cleanup_free char *ldir = xb_snapshot_layers_dir(s);
+    cleanup_free char *final = ldir ? xb_path_join(ldir, diff_id + 7) : NULL;
+    if (final == NULL || xb_is_dir(final))
+        return 0;
+    /* setting a child's times does not touch its parent's: any order will do */
+    if (nftw(dir, truncate_times, 64, FTW_PHYS) != 0) {
+        xb_debug("snapshot: %s: the step's upper dir is not adopted (sockets, or times)", diff_id);
+        return 0;
+    }
+    if (chmod(dir, 0755) < 0 || rename(dir, final) < 0) {
+        xb_debug("snapshot: %s: cannot adopt %s: %s", diff_id, dir, strerror(errno));
+        return 0;
+    }
+    xb_debug("snapshot: %s adopted from the step's upper dir", diff_id);
+    return 1;
 }
 
 int xb_snapshot_lowerdir(xb_store_t *s, const json_t *layers, const json_t *diff_ids,

@@ -83,4 +83,45 @@ like "... the streamed extraction was refused" "$out" "the layer's content has d
 like "... and the build's error says so too, naming the RUN line" "$out" "Dockerfile.liar:2: .*the image config says $fake"
 check_fails "... no tree stored under the false diffID" test -e "$(layers_dir "$R4")/${fake#sha256:}"
 is "... no temp dir left" "$(ls -a "$(layers_dir "$R4")" 2>/dev/null | grep -c '^\.tmp-')" 0
+
+# a RUN step's overlay upper dir is adopted as its layer's extracted tree: the next step does
+# not extract the layer again, and sees exactly what an extraction of the tarball would give
+cat >"$T/ctx/Dockerfile.adopt" <<'DF'
+FROM busybox:amd64 AS one
+RUN mkdir -p /d/sub && echo one >/d/f && ln /d/f /d/hard && ln -s f /d/sym && mkfifo /d/fifo && \
+    chmod 4755 /d/f && chown 12:34 /d/sub && rm /etc/group && touch -d @1000000000 /d/old
+FROM one
+RUN (find /d | sort | xargs stat -c '%n %a %u %g %h %s %y %F'; ls /etc/group 2>&1 || true) >/listing
+DF
+RA=$T/rootA
+"$top_srcdir/scripts/make-base-images.sh" amd64 >/dev/null 2>&1 ||
+    XBUILD_ROOT=$RA "$top_srcdir/scripts/make-base-images.sh" amd64 >/dev/null 2>&1
+XBUILD_ROOT=$RA XB_BASE_CACHE=${XB_BASE_CACHE:-$top_srcdir/tests/.cache/base-images} \
+    "$top_srcdir/scripts/make-base-images.sh" amd64 >/dev/null 2>&1 || fail "base image in $RA"
+out=$(xb --debug --root "$RA" bud -t adopt:two -f "$T/ctx/Dockerfile.adopt" "$T/ctx" 2>&1)
+is "two RUN steps" "$?" 0
+one=$(printf '%s\n' "$out" | sed -n 's/.*snapshot: \(sha256:[0-9a-f]*\) adopted from the step.s upper dir/\1/p' | head -1)
+like "the first step's upper dir was adopted as its layer's tree" "$one" '^sha256:[0-9a-f]{64}$'
+check_fails "... so the second step did not extract that layer" grep -q "snapshot: extracting $one" <<<"$out"
+check "... the tree is in the store" test -d "$RA/xbuild/layers/${one#sha256:}/d"
+xb --root "$RA" bud -q --target one -t adopt:one -f "$T/ctx/Dockerfile.adopt" "$T/ctx" >/dev/null 2>&1
+rm -rf "$RA/xbuild/layers/${one#sha256:}"
+printf 'FROM adopt:one\nRUN (find /d | sort | xargs stat -c "%%n %%a %%u %%g %%h %%s %%y %%F"; ls /etc/group 2>&1 || true) >/listing\n' \
+    >"$T/ctx/Dockerfile.extracted"
+out=$(xb --debug --root "$RA" bud --no-cache -t adopt:ex -f "$T/ctx/Dockerfile.extracted" "$T/ctx" 2>&1)
+like "the same layer, extracted from its tarball this time" "$out" "snapshot: extracting $one"
+listing() { # IMAGE -> /listing from its top layer
+    local l
+    l=$(xb --root "$RA" inspect --json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["manifest"]["layers"][-1]["digest"])')
+    tar -xzOf "$RA/blobs/sha256/${l#sha256:}" listing
+}
+la=$(listing adopt:two)
+lb=$(listing adopt:ex)
+like "... the listing shows the hard link and the setuid bit" "$la" '/d/hard 4755 0 0 2 4 '
+like "... the owner" "$la" '/d/sub 755 12 34 '
+like "... and the deletion" "$la" '/etc/group: No such file'
+like "... whole-second times in the adopted tree" "$la" '/d/old 644 0 0 1 0 2001-09-09 01:46:40.000000000'
+is "... the adopted tree and the extracted one look the same to a later step" "$la" "$lb"
+out=$(xb --debug --root "$RA" bud --no-cache --timestamp 0 -f "$T/ctx/Dockerfile.adopt" "$T/ctx" 2>&1)
+check_fails "with --timestamp (clamped layer mtimes) nothing is adopted" grep -q "adopted from the step" <<<"$out"
 done_testing
