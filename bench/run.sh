@@ -78,6 +78,9 @@ timed() {
     local var=$1
     shift
     echo "+ $*" >>"$LOG"
+    # every measurement starts with the disk quiet: the previous phase's (either tool's) dirty
+    # pages written back, so one tool does not pay for the other's writeback
+    sync
     if /usr/bin/time -f '%e %M' -o "$W/time.out" "$@" >>"$LOG" 2>&1; then
         printf -v "$var" '%s' "$(tail -1 "$W/time.out")"
     else

@@ -321,7 +321,12 @@ static int build_platform(xb_bctx_t *b, json_t **desc, char config_digest[XB_DIG
     }
     char digest[XB_DIGEST_LEN];
     int64_t size = 0;
-    if (xb_image_commit(b->store, st->config, st->layers, mt, NULL, digest, &size, config_digest,
+    /* a wasm image: the annotation runwasi and the crun/youki wasm handlers look for (as
+     * push-wasm --format image writes it) */
+    cleanup_json json_t *ann = b->target.arch && strcmp(b->target.arch, "wasm") == 0
+                                   ? json_pack("{s:s}", "module.wasm.image/variant", "compat")
+                                   : NULL;
+    if (xb_image_commit(b->store, st->config, st->layers, mt, ann, digest, &size, config_digest,
                         err) < 0)
         return -1;
     *desc = xb_descriptor_new(mt, digest, size, &b->target, NULL);

@@ -19,6 +19,9 @@ ENTRYPOINT ["/hello.wasm"]
 EOF
 
 # config_of IMAGE: exports IMAGE to an OCI layout and prints its (first) manifest's config file
+layout_manifest_rel() { # DIR -> path (relative to DIR) of the single manifest in the layout
+    python3 -c 'import json,sys; d=sys.argv[1]; m=json.load(open(d+"/index.json"))["manifests"][0]; print("blobs/sha256/"+m["digest"].split(":")[1])' "$1"
+}
 layout_config() { # DIR -> config path of the single manifest in the layout
     python3 - "$1" <<'EOF'
 import json, sys
@@ -59,6 +62,8 @@ for plat in wasi/wasm wasip1/wasm; do
     is "$plat: config os" "$(jpy "$cfg" 'd["os"]')" "${plat%%/*}"
     is "$plat: config architecture" "$(jpy "$cfg" 'd["architecture"]')" wasm
     is "$plat: Entrypoint" "$(jpy "$cfg" 'd["config"]["Entrypoint"]')" '["/hello.wasm"]'
+    is "$plat: manifest annotation module.wasm.image/variant=compat" \
+        "$(jpy "${cfg%/blobs/*}/$(layout_manifest_rel "$T/lay")" 'd["annotations"]["module.wasm.image/variant"]')" compat
 done
 
 # the wasi/wasm image through a registry, back with pull-wasm
