@@ -9,6 +9,8 @@
 # and manifests the push added beyond the base image), medians of N runs, and xbuild/buildah.
 # Also raw compression throughput of workload 2's layer tar: pigz -p$(nproc), gzip, and
 # bench/compress-bench when present. Setup: bench/setup.sh. Bases: bench/bases.sh.
+# Each tool's run starts on a freshly made ext4 filesystem for its store (loop-mounted sparse
+# file), and every measured command starts after a sync.
 # buildah runs with --isolation chroot --storage-driver overlay --layers; both tools read the
 # same base images (built by bench/make-image.py from Debian packages) from the registry.
 set -uo pipefail
@@ -27,7 +29,7 @@ while [ $# -gt 0 ]; do
     --no-buildah) USE_BUILDAH= ;;
     --no-xbuild) USE_XBUILD= ;;
     --keep) KEEP=1 ;;
-    -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "bench: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
@@ -47,6 +49,7 @@ REG_PID=
 cleanup() {
     [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null
     buildah_reset "$W/buildah" 2>/dev/null
+    for d in "$W/xbuild" "$W/buildah"; do mountpoint -q "$d" && umount -l "$d"; done
     [ -n "$KEEP" ] && { echo "bench: kept $W" >&2; return; }
     rm -rf "$W"
 }
@@ -94,8 +97,23 @@ buildah_reset() {
     [ -d "$root" ] || return 0
     buildah --root "$root/storage" --runroot "$root/run" --storage-driver overlay rm -a >/dev/null 2>&1
     buildah --root "$root/storage" --runroot "$root/run" --storage-driver overlay rmi -af >/dev/null 2>&1
-    grep -o " $root[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
-    rm -rf "$root"
+    grep -o " $root/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
+    mountpoint -q "$root" || rm -rf "$root"
+}
+
+# fresh_fs DIR: DIR becomes an empty, newly made ext4 filesystem (a loop-mounted sparse file in
+# $W). Each tool's cold build starts on one, so neither pays for the inodes the other (or an
+# earlier run) deleted: ext4 scans recently deleted inodes when it allocates new ones, which
+# made whichever tool ran after a big `rm -rf` seconds slower. Falls back to a plain dir.
+fresh_fs() {
+    local d=$1 img=$1.img
+    if mountpoint -q "$d"; then umount "$d" || umount -l "$d"; fi
+    rm -rf "$d" "$img"
+    mkdir -p "$d"
+    if ! { truncate -s 32G "$img" && mkfs.ext4 -q -F "$img" && mount -o loop "$img" "$d"; } 2>>"$LOG"; then
+        echo "bench: no fresh filesystem at $d (see $LOG); using a plain directory" >&2
+        rm -f "$img"
+    fi
 }
 
 PLATFORMS_4=linux/amd64,linux/arm64,linux/arm/v7,linux/ppc64le,linux/s390x
@@ -175,8 +193,9 @@ for n in "${WL[@]}"; do
     sh "$BENCH_DIR/workloads/$n-"*/gen.sh "$W/ctx/$n"
     for ((r = 1; r <= RUNS; r++)); do
         for tool in "${TOOLS[@]}"; do
-            rm -rf "$W/xbuild"
             buildah_reset "$W/buildah"
+            fresh_fs "$W/xbuild"
+            fresh_fs "$W/buildah"
             for phase in cold warm; do
                 echo "bench: workload $n run $r $tool $phase" >&2
                 build_push "$tool" "$n" "$phase" "$r"
