@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
     --no-buildah) USE_BUILDAH= ;;
     --no-xbuild) USE_XBUILD= ;;
     --keep) KEEP=1 ;;
-    -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "bench: unknown argument $1" >&2; exit 2 ;;
     esac
     shift

@@ -106,6 +106,31 @@ int main(void)
     check("text level 1", txt, 3 * B + 5, 1);
     check("text level 9", txt, 3 * B + 5, 9);
     check("random level 0", rnd, 2 * B + 5, 0);
+    /* text and random bytes in alternating blocks, and a random block with a text head */
+    unsigned char *mix = malloc(max);
+    for (size_t i = 0; i < max; i++)
+        mix[i] = (i / B) % 2 ? rnd[i] : txt[i];
+    memcpy(mix + 3 * B, txt, 20000);
+    check("mixed", mix, max, 6);
+    check("mixed level 9", mix, max, 9);
+
+    /* random blocks are stored (level 0: stored deflate blocks of 64 KiB), not run through
+     * deflate, whose own stored blocks are at most its 16 KiB symbol buffer */
+    xb_buf_t r = XB_BUF_INIT;
+    ok(pgz(rnd, 3 * B, 6, 2, &r) == 0 && r.len > 15, "random bytes compressed");
+    const unsigned char *d = (const unsigned char *)r.data + 10; /* after the gzip header */
+    unsigned blen = d[1] | (unsigned)d[2] << 8, nlen = d[3] | (unsigned)d[4] << 8;
+    ok((d[0] & 6) == 0 && (blen ^ nlen) == 0xffff && blen >= 32768,
+       "random block stored as is: first stored block of %u bytes", blen);
+    ok(r.len <= 3 * B + 3 * B / 65535 * 10 + 64, "stored output: %zu bytes for %zu", r.len,
+       (size_t)(3 * B));
+    xb_buf_t t = XB_BUF_INIT;
+    ok(pgz(txt, 3 * B, 6, 2, &t) == 0 && t.len > 15, "text compressed");
+    d = (const unsigned char *)t.data + 10;
+    ok((d[0] & 6) != 0, "text is not stored (block type %d)", (d[0] >> 1) & 3);
+    xb_buf_free(&r);
+    xb_buf_free(&t);
+    free(mix);
 
     /* compression is real: text shrinks a lot, and the dictionary keeps blocks from costing
      * much over single-stream zlib */
