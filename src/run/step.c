@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "layer/apply.h"
@@ -190,6 +191,13 @@ static int mk(const char *work, const char *name, mode_t mode, char **out, xb_er
     return 0;
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 int xb_run_execute(const xb_run_request_t *rq, bool commit, xb_layer_result_t *out, bool *empty,
                    int *exit_status, xb_error_t *err)
 {
@@ -265,8 +273,11 @@ int xb_run_execute(const xb_run_request_t *rq, bool commit, xb_layer_result_t *o
     }
     int status = 0;
     xb_debug("run: %s (%s snapshotter)", where, overlay ? "overlay" : "copy");
+    double t0 = now_s();
     if ((r = xb_sandbox_run(&sb, &status, err)) < 0)
         goto out;
+    double t1 = now_s();
+    xb_debug("run: %s: the command ran %.2f s (exit status %d)", where, t1 - t0, status);
     if (exit_status)
         *exit_status = status;
     if (!commit)
@@ -292,6 +303,8 @@ int xb_run_execute(const xb_run_request_t *rq, bool commit, xb_layer_result_t *o
         goto out;
     }
     r = xb_layer_writer_finish(w, out, err);
+    if (r == 0)
+        xb_debug("run: %s: layer of %zu entries written in %.2f s", where, count, now_s() - t1);
     /* the upper dir is that layer, extracted: the next step uses it as is (unless mtimes were
      * clamped in the layer, which the tree does not show) */
     if (r == 0 && overlay && (rq->layer_opts == NULL || rq->layer_opts->clamp_mtime < 0))
