@@ -44,26 +44,22 @@ fails $((1 - $?)) "push with relative Location headers"
 check "... the registry has it" skopeo inspect --raw --tls-verify=false "docker://$REG/rel/img:1"
 like "... the proxy did rewrite them" "$(cat "$PROXY_LOG")" '"action": "relative"'
 
-# never-ending faults: a clear failure in bounded time
+# never-ending faults: a clear failure after the allowed retries, not a hang
 proxy_start "PUT /manifests/ 503 -1"
-start=$(date +%s)
-out=$(xb push --retry 2 local/img:1 "docker://$PROXY/f/img:2" 2>&1)
+out=$(timeout 120 "$XBUILD" push --retry 2 local/img:1 "docker://$PROXY/f/img:2" 2>&1)
 rc=$?
-took=$(($(date +%s) - start))
 fails $rc "push fails when the registry keeps answering 503"
 like "... naming the operation and the registry's error" "$out" "PUT manifest $PROXY/f/img:2: UNAVAILABLE: injected fault 503"
-check "... within bounded time ($took s)" test "$took" -lt 30
+check "... and gives up rather than hanging (the 120 s guard did not fire)" test $rc -ne 124
 is "... after 3 attempts (--retry 2)" "$(count '"action": "503"')" 3
 proxy_start "PATCH /blobs/uploads/ reset -1" "PUT /blobs/uploads/ reset -1"
 make_image "$T/oci" img3 amd64 "never" 200
 skopeo copy -q "oci:$T/oci:img3" "oci:$XBUILD_ROOT:local/img3:1"
-start=$(date +%s)
 out=$(timeout 120 "$XBUILD" push --retry 1 local/img3:1 "docker://$PROXY/f/img:3" 2>&1)
 rc=$?
-took=$(($(date +%s) - start))
 fails $rc "push fails when every upload is reset"
 like "... with a clear message" "$out" "upload blob sha256:[0-9a-f]{64} to $PROXY/f/img: .*(reset|Recv failure|Send failure|Empty reply)"
-check "... within bounded time ($took s)" test "$took" -lt 60
+check "... and gives up rather than hanging (the 120 s guard did not fire)" test $rc -ne 124
 
 # 307 redirect of blob downloads to another host: Authorization is not sent there
 registry_start htpasswd r-auth
