@@ -133,6 +133,14 @@ static int compress_job(z_stream *s, z_stream *probe, int level, struct job *j)
     }
 }
 
+/* The probe only deflates PROBE bytes: a 16 KiB window and a smaller hash are enough, and keep
+ * its state at about a third of a full stream's. */
+static int probe_init(z_stream *s)
+{
+    memset(s, 0, sizeof(*s));
+    return deflateInit2(s, 1, Z_DEFLATED, -14, 6, Z_DEFAULT_STRATEGY) == Z_OK ? 0 : -1;
+}
+
 static int stream_init(z_stream *s, int level)
 {
     memset(s, 0, sizeof(*s));
@@ -144,7 +152,7 @@ static void *worker(void *arg)
     xb_pgzip_t *z = arg;
     z_stream s, probe;
     bool ok = stream_init(&s, z->level) == 0;
-    bool pok = ok && z->level > 0 && stream_init(&probe, 1) == 0;
+    bool pok = ok && z->level > 0 && probe_init(&probe) == 0;
     pthread_mutex_lock(&z->mu);
     for (;;) {
         while (!z->stop && z->queue_head == NULL)
@@ -189,7 +197,7 @@ int xb_pgzip_new(int level, int threads, xb_sink_fn sink, void *userdata, xb_pgz
     z->threads = threads;
     z->sink = sink;
     z->ud = userdata;
-    z->max_inflight = threads > 1 ? (size_t)threads * 2 + 3 : 1; /* as pigz: 2p+3 */
+    z->max_inflight = threads > 1 ? (size_t)threads * 2 + 1 : 1; /* all busy, one waiting each */
     pthread_mutex_init(&z->mu, NULL);
     pthread_cond_init(&z->cv_work, NULL);
     pthread_cond_init(&z->cv_done, NULL);
@@ -204,7 +212,7 @@ int xb_pgzip_new(int level, int threads, xb_sink_fn sink, void *userdata, xb_pgz
             return xb_error_set(err, XB_ERR_INTERNAL, "deflateInit2 failed");
         }
         z->single_init = true;
-        z->single_probe_init = level > 0 && stream_init(&z->single_probe, 1) == 0;
+        z->single_probe_init = level > 0 && probe_init(&z->single_probe) == 0;
     } else {
         z->tids = calloc((unsigned)threads & 0x1ffu, sizeof(*z->tids));
         if (z->tids == NULL) {
