@@ -21,8 +21,17 @@ struct job {
     struct job *next; /* work queue / free list */
 };
 
+/* A worker's streams, set up by the creating thread: workers allocate nothing, so glibc gives
+ * them no arenas of their own (about 0.7 MB of resident memory each). */
+struct wctx {
+    struct xb_pgzip *z;
+    z_stream s, probe;
+    bool ok, pok;
+};
+
 struct xb_pgzip {
     int level, threads;
+    struct wctx *w;
     xb_sink_fn sink;
     void *ud;
 
@@ -149,10 +158,8 @@ static int stream_init(z_stream *s, int level)
 
 static void *worker(void *arg)
 {
-    xb_pgzip_t *z = arg;
-    z_stream s, probe;
-    bool ok = stream_init(&s, z->level) == 0;
-    bool pok = ok && z->level > 0 && probe_init(&probe) == 0;
+    struct wctx *w = arg;
+    xb_pgzip_t *z = w->z;
     pthread_mutex_lock(&z->mu);
     for (;;) {
         while (!z->stop && z->queue_head == NULL)
@@ -164,17 +171,13 @@ static void *worker(void *arg)
         if (z->queue_head == NULL)
             z->queue_tail = NULL;
         pthread_mutex_unlock(&z->mu);
-        bool failed = !ok || compress_job(&s, pok ? &probe : NULL, z->level, j) < 0;
+        bool failed = !w->ok || compress_job(&w->s, w->pok ? &w->probe : NULL, z->level, j) < 0;
         pthread_mutex_lock(&z->mu);
         j->failed = failed;
         j->done = true;
         pthread_cond_broadcast(&z->cv_done);
     }
     pthread_mutex_unlock(&z->mu);
-    if (ok)
-        deflateEnd(&s);
-    if (pok)
-        deflateEnd(&probe);
     return NULL;
 }
 
@@ -219,8 +222,17 @@ int xb_pgzip_new(int level, int threads, xb_sink_fn sink, void *userdata, xb_pgz
             xb_pgzip_free(z);
             return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
         }
+        z->w = calloc((unsigned)threads & 0x1ffu, sizeof(*z->w));
+        if (z->w == NULL) {
+            xb_pgzip_free(z);
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        }
         for (int i = 0; i < threads; i++) {
-            if (pthread_create(&z->tids[i], NULL, worker, z) != 0) {
+            struct wctx *w = &z->w[i];
+            w->z = z;
+            w->ok = stream_init(&w->s, level) == 0;
+            w->pok = w->ok && level > 0 && probe_init(&w->probe) == 0;
+            if (pthread_create(&z->tids[i], NULL, worker, w) != 0) {
                 xb_pgzip_free(z);
                 return xb_error_set(err, XB_ERR_INTERNAL, "cannot start compression threads");
             }
@@ -238,10 +250,17 @@ static struct job *job_get(xb_pgzip_t *z)
         z->free_jobs = j->next;
     } else {
         j = calloc(1, sizeof(*j));
-        if (j == NULL || (j->in = malloc(DICT + XB_PGZIP_BLOCK)) == NULL) {
+        /* out sized for any level (compressBound covers deflateBound + a flush marker) so that
+         * workers need not grow it */
+        size_t cap = compressBound(XB_PGZIP_BLOCK) + 64;
+        if (j == NULL || (j->in = malloc(DICT + XB_PGZIP_BLOCK)) == NULL ||
+            (j->out = malloc(cap)) == NULL) {
+            if (j)
+                free(j->in);
             free(j);
             return NULL;
         }
+        j->out_cap = cap;
     }
     j->next = NULL;
     j->len = 0;
@@ -402,6 +421,13 @@ void xb_pgzip_free(xb_pgzip_t *z)
         job_free(j);
     }
     job_free(z->cur);
+    for (int i = 0; z->w && i < z->threads; i++) {
+        if (z->w[i].ok)
+            deflateEnd(&z->w[i].s);
+        if (z->w[i].pok)
+            deflateEnd(&z->w[i].probe);
+    }
+    free(z->w);
     if (z->single_init)
         deflateEnd(&z->single);
     if (z->single_probe_init)
