@@ -76,16 +76,18 @@ cat >"$C/Dockerfile.bind" <<'DF'
 FROM busybox:amd64
 RUN --mount=type=bind,target=/ctx --mount=type=cache,id=bindlog,target=/out cat /ctx/a.txt >> /out/bindlog
 DF
-bindruns() { find "$XB_ROOT/xbuild/cache-mounts" -name bindlog -type f 2>/dev/null | xargs -r cat | wc -l; }
-"$XBUILD" bud -q -f "$C/Dockerfile.bind" "$C" >/dev/null 2>&1
-"$XBUILD" bud -q -f "$C/Dockerfile.bind" "$C" >/dev/null 2>&1
-is "bind-mount RUN cached while the context is unchanged" "$(bindruns)" 1
+# mount_runs LOG: how many times the RUN appending to cache-mount file LOG ran
+mount_runs() { find "$XB_ROOT/xbuild/cache-mounts" -name "$1" -type f 2>/dev/null | xargs -r cat | wc -l; }
+build_df() { "$XBUILD" bud -q -f "$C/$1" "$C" >/dev/null 2>&1; }
+build_df Dockerfile.bind
+build_df Dockerfile.bind
+is "bind-mount RUN cached while the context is unchanged" "$(mount_runs bindlog)" 1
 echo a2 >"$C/a.txt"
-"$XBUILD" bud -q -f "$C/Dockerfile.bind" "$C" >/dev/null 2>&1
-is "a context change reruns it" "$(bindruns)" 2
+build_df Dockerfile.bind
+is "a context change reruns it" "$(mount_runs bindlog)" 2
 echo ignored >"$C/out/x"
-"$XBUILD" bud -q -f "$C/Dockerfile.bind" "$C" >/dev/null 2>&1
-is "a change in a .dockerignore'd path does not" "$(bindruns)" 2
+build_df Dockerfile.bind
+is "a change in a .dockerignore'd path does not" "$(mount_runs bindlog)" 2
 # a bind mount of one context directory is keyed on that directory only
 mkdir -p "$C/sub"
 echo s1 >"$C/sub/s.txt"
@@ -93,15 +95,14 @@ cat >"$C/Dockerfile.bindsub" <<'DF'
 FROM busybox:amd64
 RUN --mount=type=bind,source=sub,target=/sub --mount=type=cache,id=sublog,target=/out cat /sub/s.txt >> /out/sublog
 DF
-subruns() { find "$XB_ROOT/xbuild/cache-mounts" -name sublog -type f 2>/dev/null | xargs -r cat | wc -l; }
-"$XBUILD" bud -q -f "$C/Dockerfile.bindsub" "$C" >/dev/null 2>&1
-is "bind mount of a subdirectory: first build runs" "$(subruns)" 1
+build_df Dockerfile.bindsub
+is "bind mount of a subdirectory: first build runs" "$(mount_runs sublog)" 1
 echo a3 >"$C/a.txt"
-"$XBUILD" bud -q -f "$C/Dockerfile.bindsub" "$C" >/dev/null 2>&1
-is "a change outside the mounted source keeps the cache" "$(subruns)" 1
+build_df Dockerfile.bindsub
+is "a change outside the mounted source keeps the cache" "$(mount_runs sublog)" 1
 echo s2 >"$C/sub/s.txt"
-"$XBUILD" bud -q -f "$C/Dockerfile.bindsub" "$C" >/dev/null 2>&1
-is "a change inside it reruns the step" "$(subruns)" 2
+build_df Dockerfile.bindsub
+is "a change inside it reruns the step" "$(mount_runs sublog)" 2
 
 # the layer compression is part of the key: a gzip layer never serves a zstd build
 nlayers() { "$XBUILD" inspect --json "$1" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["manifest"]["layers"]))'; }

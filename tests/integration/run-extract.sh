@@ -94,8 +94,6 @@ FROM one
 RUN (find /d | sort | xargs stat -c '%n %a %u %g %h %s %y %F'; ls /etc/group 2>&1 || true) >/listing
 DF
 RA=$T/rootA
-"$top_srcdir/scripts/make-base-images.sh" amd64 >/dev/null 2>&1 ||
-    XBUILD_ROOT=$RA "$top_srcdir/scripts/make-base-images.sh" amd64 >/dev/null 2>&1
 XBUILD_ROOT=$RA XB_BASE_CACHE=${XB_BASE_CACHE:-$top_srcdir/tests/.cache/base-images} \
     "$top_srcdir/scripts/make-base-images.sh" amd64 >/dev/null 2>&1 || fail "base image in $RA"
 out=$(xb --debug --root "$RA" bud -t adopt:two -f "$T/ctx/Dockerfile.adopt" "$T/ctx" 2>&1)
