@@ -238,6 +238,15 @@ int xb_sandbox_cleanup_stubs(const char *state_dir, const char *tree, xb_error_t
     return 0;
 }
 
+int xb_sandbox_mount_overlay(const char *target, unsigned long flags, const char *opts)
+{
+    char v[8192];
+    if ((size_t)snprintf(v, sizeof v, "%s,volatile", opts) < sizeof v &&
+        mount("overlay", target, "overlay", flags, v) == 0)
+        return 0;
+    return mount("overlay", target, "overlay", flags, opts);
+}
+
 bool xb_sandbox_overlay_supported(const char *dir)
 {
     static int cached = -1;
@@ -261,7 +270,7 @@ bool xb_sandbox_overlay_supported(const char *dir)
         char opts[3 * PATH_MAX + 64];
         snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s", p[0], p[1], p[2]);
         if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-            mount("overlay", p[3], "overlay", 0, opts) < 0)
+            xb_sandbox_mount_overlay(p[3], 0, opts) < 0)
             _exit(1);
         _exit(0);
     }

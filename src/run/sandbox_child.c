@@ -355,7 +355,7 @@ static void setup_user_mounts(struct child *c)
                          up, wk);
                 int t = target(c, m->target, true, false);
                 char tp[64];
-                if (mount("overlay", fdpath(t, tp), "overlay", 0, opts) == 0) {
+                if (xb_sandbox_mount_overlay(fdpath(t, tp), 0, opts) == 0) {
                     close(t);
                     break;
                 }
@@ -508,9 +508,9 @@ void xb_sandbox_child(const xb_sandbox_t *sb, int errfd)
             FAIL(c, "too many layers for one overlay mount (%d bytes of options)", n);
         size_t base = strlen(opts);
         snprintf(opts + base, sizeof opts - base, ",index=off,redirect_dir=off,metacopy=off");
-        if (mount("overlay", sb->rootfs, "overlay", 0, opts) < 0) {
+        if (xb_sandbox_mount_overlay(sb->rootfs, 0, opts) < 0) {
             opts[base] = '\0';
-            if (mount("overlay", sb->rootfs, "overlay", 0, opts) < 0)
+            if (xb_sandbox_mount_overlay(sb->rootfs, 0, opts) < 0)
                 FAIL(c, "cannot mount the overlay rootfs: %s", strerror(errno));
         }
     } else if (mount(sb->rootfs, sb->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) {
