@@ -53,6 +53,17 @@ check "context symlink to /etc resolves inside the context" "$XBUILD" bud -q "$T
 printf 'FROM bb:amd64\nRUN --mount=type=bind,source=etc,target=/x,rw echo w > /x/written && test -f /x/written\n' >"$T/c/Dockerfile"
 check "rw bind mount is writable" "$XBUILD" bud -q "$T/c"
 check "rw bind writes are discarded (context untouched)" test ! -e "$T/c/etc/written"
+# overlay mounts are volatile (Linux 5.10+): a step's unmount does not sync the store's filesystem
+kv=$(uname -r | awk -F. '{printf "%d%03d", $1, $2}')
+if [ "$kv" -ge 5010 ]; then
+    like "the rootfs overlay is mounted volatile (no store-wide sync at unmount)" "$(R sh -c 'grep " / / " /proc/self/mountinfo')" 'overlay.*[,=]volatile'
+    printf 'FROM bb:amd64\nRUN --mount=type=bind,source=etc,target=/x,rw grep " /x " /proc/self/mountinfo > /bindmi\n' >"$T/c/Dockerfile"
+    "$XBUILD" bud -q -t volbind "$T/c" >/dev/null 2>&1
+    like "a rw bind mount's overlay is volatile too" "$(layer_cat "$(img_layers volbind | tail -1)" bindmi)" 'overlay.*[,=]volatile'
+else
+    skip "volatile overlays need Linux 5.10 (this is $(uname -r))"
+    skip "volatile overlays need Linux 5.10 (this is $(uname -r))"
+fi
 
 cat >"$T/c/Dockerfile" <<'DF'
 FROM bb:amd64 AS src
