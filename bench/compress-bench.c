@@ -43,7 +43,7 @@ static double cpu(int who)
 /* MB/s of wall time, and MB per CPU-second (robust on a busy machine) */
 static void report(const char *name, size_t in, size_t out, double secs, double cpus)
 {
-    printf("%-24s %7.1f MB/s wall %7.1f MB/cpu-s %6.2f%% (%zu -> %zu bytes, %.2fs, cpu %.2fs)\n",
+    printf("%-30s %7.1f MB/s wall %7.1f MB/cpu-s %6.2f%% (%zu -> %zu bytes, %.2fs, cpu %.2fs)\n",
            name, (double)in / 1e6 / secs, (double)in / 1e6 / cpus, 100.0 * (double)out / (double)in,
            in, out, secs, cpus);
 }
@@ -75,7 +75,7 @@ static int run_pigz(int level, int threads, const unsigned char *data, size_t le
 {
     char cmd[128];
     if (system("command -v pigz >/dev/null 2>&1") != 0) {
-        printf("%-22s (pigz not installed)\n", "pigz");
+        printf("%-30s (pigz not installed)\n", "pigz");
         return 0;
     }
     /* write the data to a temp file first so only compression is timed */
@@ -137,10 +137,17 @@ int main(int argc, char **argv)
     int cpus = xb_cpu_count(), rc = 0;
     printf("input: %zu bytes (%s), level %d, %d cpus, pgzip block %u KiB\n", len,
            optind < argc ? argv[optind] : "tar of /usr", level, cpus, XB_PGZIP_BLOCK / 1024);
-    char name[32];
-    rc |= run_ours("xbuild gzip 1 thread", XB_COMPRESSION_GZIP, level, 1, data, len);
-    snprintf(name, sizeof(name), "xbuild gzip %d threads", cpus);
-    rc |= run_ours(name, XB_COMPRESSION_GZIP, level, cpus, data, len);
+    char name[48];
+    /* the default gzip engine (libdeflate), then zlib's (XBUILD_GZIP_ENGINE=zlib) */
+    static const char *const engines[] = {"libdeflate", "zlib"};
+    for (size_t e = 0; e < 2; e++) {
+        setenv("XBUILD_GZIP_ENGINE", engines[e], 1);
+        snprintf(name, sizeof(name), "xbuild gzip/%s 1 thread", engines[e]);
+        rc |= run_ours(name, XB_COMPRESSION_GZIP, level, 1, data, len);
+        snprintf(name, sizeof(name), "xbuild gzip/%s %d thr", engines[e], cpus);
+        rc |= run_ours(name, XB_COMPRESSION_GZIP, level, cpus, data, len);
+    }
+    unsetenv("XBUILD_GZIP_ENGINE");
     rc |= run_pigz(level, cpus, data, len);
     snprintf(name, sizeof(name), "xbuild zstd %d threads", cpus);
     rc |= run_ours(name, XB_COMPRESSION_ZSTD, -1, cpus, data, len);

@@ -1,6 +1,8 @@
-/* Parallel gzip: fixed blocks, raw deflate per block with a 32 KiB dictionary, combined CRC. */
+/* Parallel gzip: fixed blocks deflated on worker threads (libdeflate, or zlib with the previous
+ * 32 KiB as dictionary), joined into one member; combined CRC. */
 #include "layer/pgzip.h"
 
+#include <libdeflate.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -21,16 +23,21 @@ struct job {
     struct job *next; /* work queue / free list */
 };
 
-/* A worker's streams, set up by the creating thread: workers allocate nothing, so glibc gives
- * them no arenas of their own (about 0.7 MB of resident memory each). */
+/* A worker's compressors, set up by the creating thread: workers allocate nothing, so glibc
+ * gives them no arenas of their own (about 0.7 MB of resident memory each). zlib engine: s (with
+ * dictionary). libdeflate engine: ld (the level), ld0 (stored blocks) and scan, a raw inflate
+ * stream that finds where the last deflate block of a chunk starts and ends. */
 struct wctx {
     struct xb_pgzip *z;
-    z_stream s, probe;
+    z_stream s, probe, scan;
     bool ok, pok;
+    bool s_init, scan_init;
+    struct libdeflate_compressor *ld, *ld0;
 };
 
 struct xb_pgzip {
     int level, threads;
+    xb_pgzip_engine_t engine;
     struct wctx *w;
     xb_sink_fn sink;
     void *ud;
@@ -53,8 +60,7 @@ struct xb_pgzip {
     uLong crc;
     uint64_t total;
     bool header_done, finished;
-    z_stream single, single_probe; /* streams used when threads == 1 */
-    bool single_init, single_probe_init;
+    struct wctx single; /* used when threads == 1 */
 };
 
 static void job_free(struct job *j)
@@ -101,14 +107,13 @@ static bool incompressible(z_stream *probe, const unsigned char *p, size_t len)
     return sizeof out - probe->avail_out >= PROBE - PROBE / 64; /* saves under 1.6 % */
 }
 
-static int compress_job(z_stream *s, z_stream *probe, int level, struct job *j)
+static int compress_zlib(struct wctx *w, int level, bool stored, struct job *j)
 {
-    j->crc = crc32(0L, j->in + DICT, (uInt)j->len);
+    z_stream *s = &w->s;
     if (deflateReset(s) != Z_OK)
         return -1;
     /* right after a reset this only sets the level (nothing is flushed) */
-    if (deflateParams(s, incompressible(probe, j->in + DICT, j->len) ? 0 : level,
-                      Z_DEFAULT_STRATEGY) != Z_OK)
+    if (deflateParams(s, stored ? 0 : level, Z_DEFAULT_STRATEGY) != Z_OK)
         return -1;
     if (j->dict_len > 0 &&
         deflateSetDictionary(s, j->in + DICT - j->dict_len, (uInt)j->dict_len) != Z_OK)
@@ -142,6 +147,71 @@ static int compress_job(z_stream *s, z_stream *probe, int level, struct job *j)
     }
 }
 
+/* libdeflate writes a complete deflate stream: its last block is marked final and padded to a
+ * byte. For a chunk that more chunks follow, inflate (Z_BLOCK) finds where that block starts
+ * and ends; its final bit is cleared and an empty stored block (what Z_SYNC_FLUSH writes) ends
+ * the chunk on a byte boundary, so the next chunk's blocks continue the same stream. Decoding
+ * the chunk also proves it is a valid deflate stream of exactly len bytes. */
+static int make_nonfinal(struct wctx *w, struct job *j)
+{
+    z_stream *s = &w->scan;
+    if (inflateReset(s) != Z_OK)
+        return -1;
+    unsigned char buf[16384];
+    s->next_in = j->out;
+    s->avail_in = (uInt)j->out_len;
+    uint64_t final_at = 0, end_at = 0;
+    int r;
+    do {
+        s->next_out = buf;
+        s->avail_out = sizeof buf;
+        r = inflate(s, Z_BLOCK);
+        if (r != Z_OK && r != Z_STREAM_END)
+            return -1;
+        /* at the end of a block (data_type & 128; & 64: it was the last): the bit position
+         * then is exact (at Z_STREAM_END the padding has been read too) */
+        uint64_t at = (uint64_t)s->total_in * 8 - (unsigned)(s->data_type & 7);
+        if ((s->data_type & 128) && !(s->data_type & 64))
+            final_at = at; /* the next block starts here */
+        else if ((s->data_type & 128) && end_at == 0)
+            end_at = at;
+    } while (r != Z_STREAM_END);
+    if (s->total_in != j->out_len || s->total_out != j->len || end_at <= final_at ||
+        end_at + 8 <= (uint64_t)j->out_len * 8)
+        return -1;
+    j->out[final_at / 8] &= (unsigned char)~(1u << (final_at % 8));
+    size_t n = j->out_len;
+    unsigned used = (unsigned)(end_at % 8); /* bits of the last byte in use (0: all 8) */
+    if (used != 0)
+        j->out[n - 1] &= (unsigned char)((1u << used) - 1); /* padding: zero */
+    if (used == 0 || used > 5)
+        j->out[n++] = 0; /* the stored block's 3 header bits need a byte of their own */
+    static const unsigned char len0[4] = {0, 0, 0xff, 0xff};
+    memcpy(j->out + n, len0, sizeof len0);
+    j->out_len = n + sizeof len0;
+    return 0;
+}
+
+static int compress_libdeflate(struct wctx *w, bool stored, struct job *j)
+{
+    /* job buffers hold any chunk's bound plus the 5 bytes of the stored block */
+    j->out_len = libdeflate_deflate_compress(stored ? w->ld0 : w->ld, j->in + DICT, j->len, j->out,
+                                             j->out_cap - 8);
+    if (j->out_len == 0)
+        return -1;
+    return j->last ? 0 : make_nonfinal(w, j);
+}
+
+static int compress_job(struct wctx *w, int level, xb_pgzip_engine_t engine, struct job *j)
+{
+    if (!w->ok)
+        return -1;
+    j->crc = (uLong)libdeflate_crc32(0, j->in + DICT, j->len);
+    bool stored = level == 0 || incompressible(w->pok ? &w->probe : NULL, j->in + DICT, j->len);
+    return engine == XB_PGZIP_ZLIB ? compress_zlib(w, level, stored, j)
+                                   : compress_libdeflate(w, stored, j);
+}
+
 /* The probe only deflates PROBE bytes: a 16 KiB window and a smaller hash are enough, and keep
  * its state at about a third of a full stream's. */
 static int probe_init(z_stream *s)
@@ -154,6 +224,52 @@ static int stream_init(z_stream *s, int level)
 {
     memset(s, 0, sizeof(*s));
     return deflateInit2(s, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK ? 0 : -1;
+}
+
+/* A raw inflate stream whose window is already allocated (zlib allocates it on first use,
+ * which would be in the worker): one empty stored block is decoded. */
+static int scan_init(z_stream *s)
+{
+    memset(s, 0, sizeof(*s));
+    if (inflateInit2(s, -15) != Z_OK)
+        return -1;
+    static const unsigned char empty[] = {1, 0, 0, 0xff, 0xff};
+    unsigned char out[1];
+    s->next_in = (unsigned char *)empty;
+    s->avail_in = sizeof empty;
+    s->next_out = out;
+    s->avail_out = sizeof out;
+    if (inflate(s, Z_FINISH) != Z_STREAM_END) {
+        inflateEnd(s);
+        return -1;
+    }
+    return 0;
+}
+
+static void wctx_init(struct wctx *w, xb_pgzip_t *z)
+{
+    w->z = z;
+    if (z->engine == XB_PGZIP_ZLIB) {
+        w->ok = w->s_init = stream_init(&w->s, z->level) == 0;
+    } else {
+        w->ld = libdeflate_alloc_compressor(z->level);
+        w->ld0 = libdeflate_alloc_compressor(0);
+        w->scan_init = scan_init(&w->scan) == 0;
+        w->ok = w->ld && w->ld0 && w->scan_init;
+    }
+    w->pok = w->ok && z->level > 0 && probe_init(&w->probe) == 0;
+}
+
+static void wctx_free(struct wctx *w)
+{
+    if (w->s_init)
+        deflateEnd(&w->s);
+    if (w->pok)
+        deflateEnd(&w->probe);
+    if (w->scan_init)
+        inflateEnd(&w->scan);
+    libdeflate_free_compressor(w->ld);
+    libdeflate_free_compressor(w->ld0);
 }
 
 static void *worker(void *arg)
@@ -171,7 +287,7 @@ static void *worker(void *arg)
         if (z->queue_head == NULL)
             z->queue_tail = NULL;
         pthread_mutex_unlock(&z->mu);
-        bool failed = !w->ok || compress_job(&w->s, w->pok ? &w->probe : NULL, z->level, j) < 0;
+        bool failed = compress_job(w, z->level, z->engine, j) < 0;
         pthread_mutex_lock(&z->mu);
         j->failed = failed;
         j->done = true;
@@ -181,8 +297,30 @@ static void *worker(void *arg)
     return NULL;
 }
 
+int xb_pgzip_engine_default(xb_pgzip_engine_t *engine, xb_error_t *err)
+{
+    const char *e = getenv("XBUILD_GZIP_ENGINE");
+    if (e == NULL || *e == '\0' || strcmp(e, "libdeflate") == 0)
+        *engine = XB_PGZIP_LIBDEFLATE;
+    else if (strcmp(e, "zlib") == 0)
+        *engine = XB_PGZIP_ZLIB;
+    else
+        return xb_error_set(err, XB_ERR_INVALID,
+                            "XBUILD_GZIP_ENGINE=%s: unknown gzip engine (libdeflate, zlib)", e);
+    return 0;
+}
+
 int xb_pgzip_new(int level, int threads, xb_sink_fn sink, void *userdata, xb_pgzip_t **out,
                  xb_error_t *err)
+{
+    xb_pgzip_engine_t engine;
+    if (xb_pgzip_engine_default(&engine, err) < 0)
+        return -1;
+    return xb_pgzip_new_engine(engine, level, threads, sink, userdata, out, err);
+}
+
+int xb_pgzip_new_engine(xb_pgzip_engine_t engine, int level, int threads, xb_sink_fn sink,
+                        void *userdata, xb_pgzip_t **out, xb_error_t *err)
 {
     *out = NULL;
     if (level < 0)
@@ -197,6 +335,7 @@ int xb_pgzip_new(int level, int threads, xb_sink_fn sink, void *userdata, xb_pgz
     if (z == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     z->level = level;
+    z->engine = engine;
     z->threads = threads;
     z->sink = sink;
     z->ud = userdata;
@@ -210,12 +349,11 @@ int xb_pgzip_new(int level, int threads, xb_sink_fn sink, void *userdata, xb_pgz
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     }
     if (threads == 1) {
-        if (stream_init(&z->single, level) < 0) {
+        wctx_init(&z->single, z);
+        if (!z->single.ok) {
             xb_pgzip_free(z);
-            return xb_error_set(err, XB_ERR_INTERNAL, "deflateInit2 failed");
+            return xb_error_set(err, XB_ERR_INTERNAL, "cannot set up the gzip compressor");
         }
-        z->single_init = true;
-        z->single_probe_init = level > 0 && probe_init(&z->single_probe) == 0;
     } else {
         z->tids = calloc((unsigned)threads & 0x1ffu, sizeof(*z->tids));
         if (z->tids == NULL) {
@@ -229,9 +367,7 @@ int xb_pgzip_new(int level, int threads, xb_sink_fn sink, void *userdata, xb_pgz
         }
         for (int i = 0; i < threads; i++) {
             struct wctx *w = &z->w[i];
-            w->z = z;
-            w->ok = stream_init(&w->s, level) == 0;
-            w->pok = w->ok && level > 0 && probe_init(&w->probe) == 0;
+            wctx_init(w, z);
             if (pthread_create(&z->tids[i], NULL, worker, w) != 0) {
                 xb_pgzip_free(z);
                 return xb_error_set(err, XB_ERR_INTERNAL, "cannot start compression threads");
@@ -250,9 +386,12 @@ static struct job *job_get(xb_pgzip_t *z)
         z->free_jobs = j->next;
     } else {
         j = calloc(1, sizeof(*j));
-        /* out sized for any level (compressBound covers deflateBound + a flush marker) so that
-         * workers need not grow it */
-        size_t cap = compressBound(XB_PGZIP_BLOCK) + 64;
+        /* out sized for any level and engine (the bounds cover the worst case, all stored
+         * blocks, plus the 5-byte stored block that ends a chunk) so that workers need not grow
+         * it; libdeflate's bound does not look at its compressor */
+        size_t cap = compressBound(XB_PGZIP_BLOCK);
+        size_t ld = libdeflate_deflate_compress_bound(NULL, XB_PGZIP_BLOCK);
+        cap = (cap > ld ? cap : ld) + 64;
         if (j == NULL || (j->in = malloc(DICT + XB_PGZIP_BLOCK)) == NULL ||
             (j->out = malloc(cap)) == NULL) {
             if (j)
@@ -344,8 +483,7 @@ static int submit(xb_pgzip_t *z, struct job *j, xb_error_t *err)
         pthread_cond_signal(&z->cv_work);
         pthread_mutex_unlock(&z->mu);
     } else {
-        j->failed = compress_job(&z->single, z->single_probe_init ? &z->single_probe : NULL,
-                                 z->level, j) < 0;
+        j->failed = compress_job(&z->single, z->level, z->engine, j) < 0;
         j->done = true;
     }
     return 0;
@@ -421,17 +559,10 @@ void xb_pgzip_free(xb_pgzip_t *z)
         job_free(j);
     }
     job_free(z->cur);
-    for (int i = 0; z->w && i < z->threads; i++) {
-        if (z->w[i].ok)
-            deflateEnd(&z->w[i].s);
-        if (z->w[i].pok)
-            deflateEnd(&z->w[i].probe);
-    }
+    for (int i = 0; z->w && i < z->threads; i++)
+        wctx_free(&z->w[i]);
     free(z->w);
-    if (z->single_init)
-        deflateEnd(&z->single);
-    if (z->single_probe_init)
-        deflateEnd(&z->single_probe);
+    wctx_free(&z->single);
     free(z->inflight);
     free(z->tids);
     pthread_cond_destroy(&z->cv_work);

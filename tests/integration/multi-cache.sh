@@ -117,6 +117,18 @@ is "... its layers are zstd" "$(ltypes comp:zst)" zstd
 is "the gzip build's layers are gzip" "$(ltypes comp:gz)" gzip
 out=$("$XBUILD" bud --compression zstd -t comp:zst2 "$C" 2>&1)
 is "a second zstd build uses the zstd cache" "$(printf '%s\n' "$out" | grep -c 'Using cache')" 5
+# so is the gzip engine: XBUILD_GZIP_ENGINE=zlib layers differ in bytes from libdeflate's
+out=$(XBUILD_GZIP_ENGINE=zlib "$XBUILD" bud -t comp:zlib "$C" 2>&1)
+is "a zlib-engine build after a libdeflate one: RUN steps rerun" \
+    "$(printf '%s\n' "$out" | grep -c 'Using cache')" 0
+lastlayer() { "$XBUILD" inspect --json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["manifest"]["layers"][-1]["digest"])'; }
+isnt_eq() { [ "$2" != "$3" ] && ok "$1" || fail "$1 (both $2)"; }
+isnt_eq "... and its gzip layer has other bytes (same content)" "$(lastlayer comp:zlib)" "$(lastlayer comp:gz)"
+out=$("$XBUILD" bud -t comp:gz2 "$C" 2>&1)
+is "the default engine's build is cached again" "$(printf '%s\n' "$out" | grep -c 'Using cache')" 5
+is "... with the same layer" "$(lastlayer comp:gz2)" "$(lastlayer comp:gz)"
+like "an unknown engine is refused, naming the variable" \
+    "$(XBUILD_GZIP_ENGINE=pigz "$XBUILD" bud --no-cache "$C" 2>&1)" 'XBUILD_GZIP_ENGINE=pigz: unknown gzip engine'
 # a cached COPY after cached RUNs is found without reading the parent layers: with the RUN
 # layer's blob damaged, the fully cached rebuild still succeeds (a miss would have to read it)
 printf 'FROM busybox:amd64\nRUN echo warm > /warm.txt\nCOPY a.txt /a.txt\n' >"$C/Dockerfile.warm"
