@@ -2,6 +2,8 @@
 
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,8 +22,18 @@ void *xb_lazy_sym(enum xb_lazy_lib lib, const char *name, void **slot)
         return f;
     const char *why = NULL;
     pthread_mutex_lock(&lock);
-    if (handles[lib] == NULL)
+    if (handles[lib] == NULL) {
+        /* Debian's libcurl needs librtmp, which needs GnuTLS, whose constructor initializes it
+         * (about 0.8 MB resident) though xbuild never speaks RTMP. GnuTLS skips that when
+         * GNUTLS_NO_IMPLICIT_INIT=1; set only while loading, so children (credential helpers)
+         * never inherit it. */
+        bool set = lib == XB_LAZY_CURL && getenv("GNUTLS_NO_IMPLICIT_INIT") == NULL;
+        if (set)
+            setenv("GNUTLS_NO_IMPLICIT_INIT", "1", 1);
         handles[lib] = dlopen(sonames[lib], RTLD_NOW | RTLD_LOCAL);
+        if (set)
+            unsetenv("GNUTLS_NO_IMPLICIT_INIT");
+    }
     if (handles[lib] == NULL)
         why = dlerror();
     else if ((f = dlsym(handles[lib], name)) == NULL)

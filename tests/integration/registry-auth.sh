@@ -93,12 +93,15 @@ cat >"$T/bin/docker-credential-xbtest" <<SH
 [ "\$1" = get ] || exit 1
 read server
 echo "\$server" >>"$T/helper.log"
+echo "gnutls=\${GNUTLS_NO_IMPLICIT_INIT-unset}" >>"$T/helper.env"
 printf '{"ServerURL":"%s","Username":"%s","Secret":"%s"}\n' "\$server" "$REG_USER" "$REG_PASS"
 SH
 chmod +x "$T/bin/docker-credential-xbtest"
 printf '{"credHelpers":{"%s":"xbtest"}}' "$REG" >"$HOME/.docker/config.json"
 PATH=$T/bin:$PATH check "credHelpers: docker-credential-<name> get" xb pull -q "$REG/a/img:1"
 is "... asked for the registry" "$(tail -1 "$T/helper.log" 2>/dev/null)" "$REG"
+# libcurl is loaded with GnuTLS's implicit init off (src/lazy); helpers must not inherit that
+is "... without xbuild's loader-time GNUTLS_NO_IMPLICIT_INIT" "$(tail -1 "$T/helper.env" 2>/dev/null)" "gnutls=unset"
 printf '{"credsStore":"xbtest"}' >"$HOME/.docker/config.json"
 PATH=$T/bin:$PATH check "credsStore for every registry" xb pull -q "$REG/a/img:1"
 check_fails "a missing helper means no credentials" xb pull -q "$REG/a/img:1"
