@@ -152,9 +152,9 @@ int xb_add_archive_hook(void *ud, const xb_centry_t *src, const char *destdir, x
             free(e.path);
             continue;
         }
-        if (hl == NULL && xb_centry_archive_xattrs(&e, ae) < 0) {
+        if (hl == NULL && xb_centry_archive_xattrs(&e, ae, err) < 0) {
             xb_centry_clear(&e);
-            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+            return -1;
         }
         if (c->chown) {
             e.uid = c->uid;

@@ -7,18 +7,29 @@
 #include <sys/stat.h>
 
 #include "util/buf.h"
+#include "util/error.h"
 
-int xb_centry_archive_xattrs(xb_centry_t *e, struct archive_entry *ae)
+int xb_centry_archive_xattrs(xb_centry_t *e, struct archive_entry *ae, xb_error_t *err)
 {
     const char *name;
     const void *val;
     size_t size;
+    const char *path = archive_entry_pathname(ae);
     archive_entry_xattr_reset(ae);
     while (archive_entry_xattr_next(ae, &name, &val, &size) == ARCHIVE_OK) {
-        if (name == NULL || name[0] == '\0' || size > XB_CENTRY_MAX_XATTR)
+        if (name == NULL || name[0] == '\0')
             continue;
-        if (xb_centry_add_xattr(e, name, val, size) < 0)
-            return -1;
+        if (size > XB_CENTRY_MAX_XATTR)
+            return xb_error_set(err, XB_ERR_INVALID,
+                                "%s: xattr %s has %zu bytes, more than Linux allows (%d)",
+                                path ? path : "?", name, size, XB_CENTRY_MAX_XATTR);
+        int r = xb_centry_add_xattr(e, name, val, size);
+        if (r == -2)
+            return xb_error_set(err, XB_ERR_UNSUPPORTED,
+                                "%s: more than %d xattrs (xbuild carries at most %d per file)",
+                                path ? path : "?", XB_CENTRY_MAX_XATTRS, XB_CENTRY_MAX_XATTRS);
+        if (r < 0)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     }
     return 0;
 }
@@ -55,8 +66,10 @@ void xb_centry_clear(xb_centry_t *e)
 int xb_centry_add_xattr(xb_centry_t *e, const char *name, const void *value, size_t len)
 {
     if (strncmp(name, "trusted.overlay.", 16) == 0 || strncmp(name, "user.overlay.", 13) == 0 ||
-        strcmp(name, "security.selinux") == 0 || e->nxattrs >= XB_CENTRY_MAX_XATTRS)
+        strcmp(name, "security.selinux") == 0)
         return 0;
+    if (e->nxattrs >= XB_CENTRY_MAX_XATTRS)
+        return -2;
     xb_cxattr_t *nv = realloc(e->xattrs, (e->nxattrs + 1) * sizeof(*nv));
     if (nv == NULL)
         return -1;

@@ -13,7 +13,7 @@
 
 #include "util/error.h"
 
-#define XB_CENTRY_MAX_XATTRS 32
+#define XB_CENTRY_MAX_XATTRS 256
 #define XB_CENTRY_MAX_XATTR  65536 /* bytes of one value (Linux XATTR_SIZE_MAX) */
 
 /* One extended attribute of an entry (owned strings/bytes). */
@@ -54,16 +54,17 @@ typedef struct xb_centries {
 /* Frees the strings and xattrs of e and zeroes it. */
 void xb_centry_clear(xb_centry_t *e);
 /* Adds a copy of the xattr (name, value, len) to e unless it is one xbuild never carries
- * (overlayfs' own trusted./user.overlay.*, security.selinux labels) or e already has
- * XB_CENTRY_MAX_XATTRS. Returns 0, or -1 when out of memory. */
+ * (overlayfs' own trusted./user.overlay.*, security.selinux labels). Returns 0, -1 when out of
+ * memory, -2 when e already has XB_CENTRY_MAX_XATTRS (nothing is dropped silently). */
 int xb_centry_add_xattr(xb_centry_t *e, const char *name, const void *value, size_t len);
 /* Copies the xattrs of src to dst (which has none). -1 when out of memory. */
 int xb_centry_copy_xattrs(xb_centry_t *dst, const xb_centry_t *src);
 
 struct archive_entry;
 /* Copies the xattrs of a tar entry (SCHILY.xattr / LIBARCHIVE.xattr records) to e, through
- * xb_centry_add_xattr; values over XB_CENTRY_MAX_XATTR bytes are dropped. -1: out of memory. */
-int xb_centry_archive_xattrs(xb_centry_t *e, struct archive_entry *ae);
+ * xb_centry_add_xattr. An entry with a value over XB_CENTRY_MAX_XATTR bytes (Linux cannot set
+ * it) or more than XB_CENTRY_MAX_XATTRS of them is an error naming the entry. */
+int xb_centry_archive_xattrs(xb_centry_t *e, struct archive_entry *ae, xb_error_t *err);
 /* Gives e (a regular file whose content is the host file e->src, spilled from a tar) an
  * identity for the hard links to it: that file's own dev:ino, which no other content has.
  * No-op when e has one (or no src). */

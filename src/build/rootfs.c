@@ -151,8 +151,8 @@ static int fetch_pending(xb_store_t *s, const json_t *layer, const char *tmpdir,
             continue; /* (a later entry of the same name replaced it) */
         if (copy_content(a, tmpdir, (*seq)++, archive_entry_size(ae), &t->src, err) < 0)
             return -1;
-        if (xb_centry_archive_xattrs(t, ae) < 0)
-            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        if (xb_centry_archive_xattrs(t, ae, err) < 0)
+            return -1;
         xb_centry_identify(t);
         size_t i;
         json_t *v;
@@ -266,9 +266,9 @@ int xb_rootfs_apply_layer(xb_centries_t *idx, xb_store_t *s, const json_t *layer
                     goto out;
                 }
             }
-            if (want && xb_centry_archive_xattrs(&e, ae) < 0) {
+            if (want && xb_centry_archive_xattrs(&e, ae, err) < 0) {
                 xb_centry_clear(&e);
-                ret = xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+                ret = -1;
                 goto out;
             }
         }

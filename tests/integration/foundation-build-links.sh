@@ -170,6 +170,28 @@ else
     skip "setcap not available (or not root)"
 fi
 
+# --- many and large xattrs: all kept, or a clear error; never some silently dropped ----------
+python3 - "$T/xa" <<'PY'
+import io, sys, tarfile
+def mk(path, name, pax):
+    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as t:
+        ti = tarfile.TarInfo(name); ti.size = 2; ti.mode = 0o644; ti.pax_headers = pax
+        t.addfile(ti, io.BytesIO(b"x\n"))
+import os; os.makedirs(sys.argv[1], exist_ok=True)
+mk(sys.argv[1] + "/x40.tar", "many/f", {"SCHILY.xattr.user.a%02d" % i: "v%d" % i for i in range(40)})
+mk(sys.argv[1] + "/x300.tar", "many/g", {"SCHILY.xattr.user.b%03d" % i: "v" for i in range(300)})
+mk(sys.argv[1] + "/big.tar", "big/h", {"SCHILY.xattr.user.big": "y" * 70000})
+PY
+printf 'FROM scratch\nADD x40.tar /\n' >"$T/xa/Dockerfile"
+check "ADD of an entry with 40 xattrs" "$XBUILD" bud -q -t links:x40 "$T/xa"
+is "... all 40 are in the layer" "$(lay links:x40 | grep ' many/f ' | tr ',' '\n' | grep -c '^\(f 644 0:0 many/f \)\?user\.a')" 40
+printf 'FROM scratch\nADD x300.tar /\n' >"$T/xa/Dockerfile"
+like "ADD of an entry with 300 xattrs: refused, naming the entry" "$("$XBUILD" bud -q "$T/xa" 2>&1)" \
+    'many/g: more than 256 xattrs'
+printf 'FROM scratch\nADD big.tar /\n' >"$T/xa/Dockerfile"
+like "ADD of an entry with a 70000-byte xattr: refused, naming entry and attribute" \
+    "$("$XBUILD" bud -q "$T/xa" 2>&1)" 'big/h: xattr user.big has 70000 bytes, more than Linux allows'
+
 # --- a later RUN sees the hard links (xbuild's own layer extraction) -------------------------
 if [ "$(id -u)" = 0 ] && XB_BASE_CACHE=${XB_BASE_CACHE:-$top_srcdir/tests/.cache/base-images} \
     "$top_srcdir/scripts/make-base-images.sh" amd64 >"$T/bases.log" 2>&1; then
@@ -181,7 +203,15 @@ DF
     check "build with a RUN after the COPY" "$XBUILD" bud -q -t links:run -f "$C/Dockerfile.run" "$C"
     check "umoci unpack" umoci unpack --image "$XB_ROOT:links:run" "$T/u4"
     is "RUN: three names, one inode" "$(sort -u "$T/u4/rootfs/links" | wc -l) $(cut -d' ' -f1 "$T/u4/rootfs/links" | sort -u)" "1 3"
+    # a RUN that changes a file with 40 xattrs (overlayfs copies them up): all in its layer
+    printf 'FROM busybox:amd64\nADD x40.tar /\nRUN chmod 600 /many/f\n' >"$T/xa/Dockerfile"
+    check "RUN on a file with 40 xattrs" "$XBUILD" bud -q -t links:x40run "$T/xa"
+    is "... the RUN layer carries all 40" "$(lay links:x40run | grep ' many/f ' | tr ',' '\n' | grep -c 'user\.a')" 40
+    like "... with the new mode" "$(lay links:x40run | grep ' many/f ')" '^f 600 '
 else
+    skip "RUN check needs root and the busybox base image"
+    skip "RUN check needs root and the busybox base image"
+    skip "RUN check needs root and the busybox base image"
     skip "RUN check needs root and the busybox base image"
 fi
 done_testing
