@@ -135,6 +135,42 @@ static void real_data(void)
     xb_buf_free(&in);
 }
 
+/* Random inputs (seeded): lengths, levels, thread counts and write sizes vary; runs of random
+ * bytes, word text and slowly changing bytes mixed, so blocks end at every kind of bit position
+ * and stored and deflated blocks alternate. Each must inflate to its input exactly. */
+static void random_cases(void)
+{
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+#define NEXT() (x ^= x << 13, x ^= x >> 7, x ^= x << 17, x)
+    size_t max = 3 * XB_PGZIP_BLOCK + 999;
+    unsigned char *d = malloc(max);
+    static const char *const words[] = {"layer ", "image ", "tar ", "gzip\n", "\0\0\0\0"};
+    int bad = 0;
+    for (int it = 0; it < 60 && d; it++) {
+        size_t len = NEXT() % max;
+        int level = 1 + (int)(NEXT() % 9), threads = 1 + (int)(NEXT() % 3);
+        for (size_t i = 0; i < len;) {
+            unsigned kind = (unsigned)(NEXT() % 3);
+            for (size_t k = 0, n = 1 + NEXT() % 20000; k < n && i < len; k++, i++)
+                d[i] = kind == 0   ? (unsigned char)NEXT()
+                       : kind == 1 ? (unsigned char)words[NEXT() % 5][k % 4]
+                                   : (unsigned char)(i / 1000);
+        }
+        xb_buf_t o = XB_BUF_INIT, plain = XB_BUF_INIT;
+        if (pgz(d, len, level, threads, &o) < 0 || gunzip(&o, &plain) < 0 || plain.len != len ||
+            (len > 0 && memcmp(plain.data, d, len) != 0)) {
+            if (bad++ == 0)
+                printf("# first failure: case %d, %zu bytes, level %d, %d threads\n", it, len,
+                       level, threads);
+        }
+        xb_buf_free(&o);
+        xb_buf_free(&plain);
+    }
+#undef NEXT
+    ok(d != NULL && bad == 0, "%s: 60 random inputs round-trip (%d failed)", ename, bad);
+    free(d);
+}
+
 static void battery(const unsigned char *rnd, const unsigned char *txt, size_t max)
 {
     const size_t B = XB_PGZIP_BLOCK;
@@ -197,6 +233,7 @@ static void battery(const unsigned char *rnd, const unsigned char *txt, size_t m
     free(zbuf);
 
     real_data();
+    random_cases();
 }
 
 int main(void)
