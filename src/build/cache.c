@@ -109,9 +109,25 @@ int xb_bx_cache_get(xb_bstage_t *st, json_t **entry, xb_error_t *err)
     return 1;
 }
 
-void xb_bx_cache_put(xb_bstage_t *st, const json_t *layer, const char *diff_id)
+/* After a step, the chain takes in what it produced: the key of every later step depends on
+ * the layers below it, not only on the instructions. A step whose cached layer was lost reruns,
+ * and when its new layer differs (a RUN is not always reproducible) the steps after it rerun
+ * too instead of stacking their old layers, made on the old one, on top of it. A hit chains
+ * the same diffID as the build that made the entry, so fully cached builds stay cached. */
+static void chain_result(xb_bstage_t *st, const char *diff_id)
 {
-    st->b->cache_misses++;
+    if (st->cache_key == NULL || diff_id == NULL)
+        return;
+    cleanup_json json_t *d = json_pack("{s:s}", "diff_id", diff_id);
+    cleanup_error xb_error_t e = XB_ERROR_INIT;
+    if (d == NULL || xb_bx_cache_chain(st, "result", d, &e) < 0) {
+        free(st->cache_key); /* no key, no lookups: never a wrong hit */
+        st->cache_key = NULL;
+    }
+}
+
+static void put_entry(xb_bstage_t *st, const json_t *layer, const char *diff_id)
+{
     if (st->cache_key == NULL)
         return;
     json_t *hist = json_array_get(json_object_get(st->config, "history"),
@@ -136,6 +152,13 @@ void xb_bx_cache_put(xb_bstage_t *st, const json_t *layer, const char *diff_id)
     if (r < 0)
         xb_warn("build cache: %s", e2.msg);
     xb_error_clear(&e2);
+}
+
+void xb_bx_cache_put(xb_bstage_t *st, const json_t *layer, const char *diff_id)
+{
+    st->b->cache_misses++;
+    put_entry(st, layer, diff_id);
+    chain_result(st, diff_id);
 }
 
 int xb_bx_cache_apply(xb_bstage_t *st, const json_t *entry, xb_error_t *err)
@@ -166,6 +189,7 @@ int xb_bx_cache_apply(xb_bstage_t *st, const json_t *entry, xb_error_t *err)
     }
     st->b->cache_hits++;
     xb_bx_progress(st->b, "--> Using cache %.12s", st->cache_key);
+    chain_result(st, json_is_object(layer) ? xb_json_str(entry, "diff_id") : NULL);
     return 0;
 }
 

@@ -7,8 +7,9 @@
  * planned entries (path, type, mode, owner, link target and whether it is a hard link, content
  * digest, xattrs - never mtimes), RUN its argv, environment, workdir, user, network, --mount
  * specs and the state of the mount sources (context digest, stage keys), metadata instructions
- * the resulting container config and ARG state. Because the platform is in the first key,
- * entries never cross architectures.
+ * the resulting container config and ARG state. A step that yields a layer then chains its
+ * diffID (kind "result"), on a hit as on a miss: later keys depend on the layers below them.
+ * Because the platform is in the first key, entries never cross architectures.
  * An entry: {"key","platform","history":{...},"layer":descriptor|null,"diff_id"|null}. */
 #ifndef XB_BUILD_CACHE_H
 #define XB_BUILD_CACHE_H

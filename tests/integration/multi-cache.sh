@@ -193,6 +193,12 @@ check "entries whose layers are there stay (same build, another image)" \
 check "rebuild after the loss" test $? -eq 0
 like "... reruns the step whose layer was lost (no stale hit)" "$(cachelog lostlog)" '^lost1 lost2 lost1 '
 check "... and stores a new entry for it" test -n "$(entry "$(layer lost:2 0 | cut -d' ' -f1)")"
+# its new layer differs (other mtimes), so the next step's old layer, made on the lost one, is
+# not stacked on it: the chain takes in each step's diffID
+is "... and the step after it reruns on the new layer" "$(cachelog lostlog)" "lost1 lost2 lost1 lost2 "
+"$XBUILD" bud -q -f "$C/Dockerfile.lost" -t lost:3 "$C" >/dev/null 2>&1
+is "a third build is fully cached again" "$(cachelog lostlog)" "lost1 lost2 lost1 lost2 "
+is "... with the second build's layers" "$(layer lost:3 1)" "$(layer lost:2 1)"
 "$XBUILD" bud -q -f "$C/Dockerfile.kept" -t kept:2 "$C" >/dev/null 2>&1
 is "the other image's steps still come from the cache" "$(cachelog keptlog)" "kept "
 check "fsck after the loss and the rebuild" "$XBUILD" fsck
