@@ -259,6 +259,55 @@ static int link_hardlinks(xb_centries_t *out, xb_error_t *err)
     return 0;
 }
 
+/* COPY --parents: match m = [tree path, name, pivot base]. The path below the base is kept
+ * under destdir; the directories on the way take their metadata from the source tree. */
+static int copy_with_parents(const xb_copy_req_t *rq, json_t *m, const char *destdir,
+                             xb_centries_t *out, xb_error_t *err)
+{
+    const char *p = json_string_value(json_array_get(m, 0));
+    const char *base = json_string_value(json_array_get(m, 2));
+    size_t bl = base ? strlen(base) : 0;
+    const char *rel = p;
+    if (bl > 0 && strncmp(p, base, bl) == 0 && (p[bl] == '/' || p[bl] == '\0'))
+        rel = p[bl] == '/' ? p + bl + 1 : "";
+    const xb_centry_t *e = p[0] ? xb_centries_get(rq->src, p) : NULL;
+    if (p[0] != '\0' && e == NULL)
+        return 0;
+    /* the parents: base/a, base/a/b, ... of rel */
+    cleanup_free char *walk = strdup(rel);
+    if (walk == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    for (char *s = strchr(walk, '/'); s != NULL; s = strchr(s + 1, '/')) {
+        *s = '\0';
+        cleanup_free char *sp = bl ? join2(base, walk) : strdup(walk);
+        cleanup_free char *dp = join2(destdir, walk);
+        *s = '/';
+        if (sp == NULL || dp == NULL)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        const xb_centry_t *pe = xb_centries_get(rq->src, sp);
+        if (xb_centries_get(out, dp) != NULL || pe == NULL || !S_ISDIR(pe->mode))
+            continue;
+        if (emit(rq, pe, dp, out, err) < 0)
+            return -1;
+    }
+    cleanup_free char *dst = join2(destdir, rel);
+    if (dst == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    if (e == NULL || S_ISDIR(e->mode)) {
+        if (e != NULL && dst[0] != '\0' && xb_centries_get(out, dst) == NULL &&
+            emit(rq, e, dst, out, err) < 0)
+            return -1;
+        return copy_dir(rq, p, dst, out, err);
+    }
+    if (dst[0] == '\0')
+        return xb_error_set(err, XB_ERR_INVALID, "%s: cannot replace / with a file", rq->instr);
+    xb_centry_t *ex = rq->image ? xb_centries_get(rq->image, dst) : NULL;
+    if (ex != NULL && S_ISDIR(ex->mode))
+        return xb_error_set(err, XB_ERR_INVALID, "%s: cannot copy file %s onto the directory /%s",
+                            rq->instr, p, dst);
+    return emit(rq, e, dst, out, err);
+}
+
 int xb_copy_plan(const xb_copy_req_t *rq, xb_centries_t *out, xb_error_t *err)
 {
     const char *dest = rq->dest;
@@ -287,7 +336,11 @@ int xb_copy_plan(const xb_copy_req_t *rq, xb_centries_t *out, xb_error_t *err)
     for (size_t i = 0; i < rq->nsrcs; i++) {
         const char *s = rq->srcs[i];
         cleanup_free char *clean = xb_clean_image_path(s);
-        if (clean == NULL)
+        /* --parents: what is left of a "/./" pivot is not kept under dest */
+        const char *pivot = rq->parents ? strstr(s, "/./") : NULL;
+        cleanup_free char *raw_base = pivot ? strndup(s, (size_t)(pivot - s)) : NULL;
+        cleanup_free char *base = raw_base ? xb_clean_image_path(raw_base) : strdup("");
+        if (clean == NULL || base == NULL)
             return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
         if (rq->src == NULL)
             return xb_error_set(err, XB_ERR_NOT_FOUND, "%s: no source tree for %s", rq->instr, s);
@@ -295,6 +348,8 @@ int xb_copy_plan(const xb_copy_req_t *rq, xb_centries_t *out, xb_error_t *err)
         if (xb_copy_has_glob(clean)) {
             if (glob_tree(rq->src, clean, matches, err) < 0)
                 return -1;
+            for (size_t m = before; m < json_array_size(matches); m++)
+                json_array_append_new(json_array_get(matches, m), json_string(base));
             if (json_array_size(matches) == before)
                 return xb_error_set(err, XB_ERR_NOT_FOUND,
                                     "%s: no source files were specified: %s matches nothing",
@@ -308,22 +363,36 @@ int xb_copy_plan(const xb_copy_req_t *rq, xb_centries_t *out, xb_error_t *err)
                 return xb_error_set(
                     err, XB_ERR_NOT_FOUND, "%s: source %s not found%s", rq->instr, s,
                     rq->from_context ? " in the build context (or excluded by .dockerignore)" : "");
-            json_array_append_new(matches, json_pack("[ss]", r, base_name(clean)));
+            json_array_append_new(matches, json_pack("[sss]", r, base_name(clean), base));
         }
     }
+    size_t i;
+    json_t *v;
     size_t total = json_array_size(matches) + rq->nfiles;
     if (total == 0)
         return xb_error_set(err, XB_ERR_INVALID, "%s: no source files were specified", rq->instr);
-    if (total > 1 && !dest_isdir)
+    if (rq->parents) {
+        if (!dest_isdir && de == NULL)
+            dest_isdir = true; /* a new directory: the paths are kept below it */
+        if (!dest_isdir)
+            return xb_error_set(err, XB_ERR_INVALID,
+                                "%s --parents: the destination /%s is not a directory", rq->instr,
+                                destpath);
+        json_array_foreach(matches, i, v)
+        {
+            if (copy_with_parents(rq, v, destpath, out, err) < 0)
+                return -1;
+        }
+    } else if (total > 1 && !dest_isdir)
         return xb_error_set(err, XB_ERR_INVALID,
                             "%s: when using %s with more than one source file, the destination "
                             "must be a directory and end with a /",
                             rq->instr, rq->instr);
 
-    size_t i;
-    json_t *v;
     json_array_foreach(matches, i, v)
     {
+        if (rq->parents)
+            break;
         const char *p = json_string_value(json_array_get(v, 0));
         const char *pname = json_string_value(json_array_get(v, 1));
         xb_centry_t *e = p[0] ? xb_centries_get(rq->src, p) : NULL;

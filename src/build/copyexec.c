@@ -207,10 +207,6 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
         xb_error_set(err, XB_ERR_INVALID, "%s: ADD --checksum is only supported for URLs", where);
         goto out;
     }
-    if (xb_df_flag_bool(in, "parents", false)) {
-        xb_error_set(err, XB_ERR_UNSUPPORTED, "%s: %s --parents is not supported", where, instr);
-        goto out;
-    }
     /* the source tree */
     const xb_centries_t *tree = NULL;
     bool from_context = true;
@@ -320,6 +316,7 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
         }
     }
     rq.instr = instr;
+    rq.parents = !add && xb_df_flag_bool(in, "parents", false);
     rq.src = tree;
     rq.from_context = from_context;
     rq.srcs = (const char *const *)srcs;

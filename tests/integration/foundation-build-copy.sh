@@ -121,4 +121,40 @@ else
     skip "setcap not available"
 fi
 is "base layers kept" "$(j 'len(c["rootfs"]["diff_ids"])')" 11
+# COPY --parents (BuildKit's): each source keeps its path below dest, or its path below a
+# "/./" pivot; parent directories keep their modes; works with --from too
+P=$T/parents
+mkdir -p "$P/x/y" "$P/y"
+echo xa >"$P/x/a.txt"; echo ya >"$P/y/a.txt"; echo xyb >"$P/x/y/b.txt"; echo xyc >"$P/x/y/c.md"
+chmod 700 "$P/x"
+cat >"$P/Dockerfile" <<'DF'
+FROM scratch AS s
+COPY --parents ./x/a.txt ./y/a.txt /parents/
+COPY --parents ./x/./y/*.txt /pivot/
+COPY --parents x/y /dir/
+COPY x/a.txt y/a.txt /flat/
+FROM scratch
+COPY --from=s --parents /parents/./x/a.txt /pivot/./y /out/
+DF
+names() { # IMAGE -> per layer, one line of "name:mode" of its entries
+    "$XBUILD" inspect --json "$1" | python3 -c '
+import json, sys, tarfile
+d = json.load(sys.stdin)
+for l in d["manifest"]["layers"]:
+    with tarfile.open(sys.argv[1] + "/blobs/sha256/" + l["digest"][7:]) as t:
+        print(" ".join("%s:%o" % (m.name, m.mode) for m in t))' "$XB_ROOT"
+}
+check "COPY --parents builds" "$XBUILD" bud -q -t parents:s --target s "$P"
+check "... and COPY --from --parents" "$XBUILD" bud -q -t parents:f "$P"
+got=$(names parents:s)
+is "--parents keeps each source's path, its parents with their modes" "$(sed -n 1p <<<"$got")" \
+    "parents:755 parents/x:700 parents/x/a.txt:644 parents/y:755 parents/y/a.txt:644"
+is "--parents: a /./ pivot drops what is before it" "$(sed -n 2p <<<"$got")" "pivot:755 pivot/y:755 pivot/y/b.txt:644"
+is "--parents: a directory source is kept with its parents" "$(sed -n 3p <<<"$got")" \
+    "dir:755 dir/x:700 dir/x/y:755 dir/x/y/b.txt:644 dir/x/y/c.md:644"
+is "without --parents the same names collide into one" "$(sed -n 4p <<<"$got")" "flat:755 flat/a.txt:644"
+is "COPY --from=stage --parents with pivots" "$(names parents:f)" \
+    "out:755 out/x:700 out/x/a.txt:644 out/y:755 out/y/b.txt:644"
+check "umoci unpack of the --parents image" umoci unpack --image "$XB_ROOT:parents:s" "$T/upar"
+is "unpacked: the file under its kept path" "$(cat "$T/upar/rootfs/parents/y/a.txt")" ya
 done_testing

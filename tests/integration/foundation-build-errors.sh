@@ -32,7 +32,7 @@ fails_with "RUN without the run module or a shell" $'FROM scratch\nRUN true' 'Do
 fails_with "unknown target" $'FROM scratch AS one\nCOPY a /a' 'target stage two could not be found' --target two
 fails_with "parse error names the line" $'FROM scratch\nCOPY' 'Dockerfile.err:2'
 fails_with "ADD of a Git repository is refused" $'FROM scratch\nADD https://example.com/repo.git /src' 'Dockerfile.err:2: ADD https://example.com/repo.git: Git sources are not supported'
-fails_with "COPY --parents is refused" $'FROM scratch\nCOPY --parents a /x/' 'Dockerfile.err:2: COPY --parents is not supported'
+fails_with "COPY --parents onto a file" $'FROM scratch\nCOPY a /f\nCOPY --parents a /f' 'Dockerfile.err:3: COPY --parents: the destination /f is not a directory'
 fails_with "bad HEALTHCHECK duration names the line" $'FROM scratch\nHEALTHCHECK --interval=5x CMD ["true"]' 'Dockerfile.err:2: HEALTHCHECK --interval: invalid duration "5x"'
 fails_with "bad STOPSIGNAL names the line, once" $'FROM scratch\nSTOPSIGNAL SIGFOO' "Dockerfile.err:2: STOPSIGNAL: invalid signal 'SIGFOO'\$"
 fails_with "bad EXPOSE port names the line" $'FROM scratch\nEXPOSE abc' "Dockerfile.err:2: EXPOSE: invalid port 'abc'\$"
