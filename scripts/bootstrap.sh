@@ -14,7 +14,7 @@ BUILD_DEPS=(build-essential autoconf automake libtool pkg-config
     clang-format)
 TEST_DEPS=(skopeo umoci podman docker-registry qemu-user-static apache2-utils python3
     clang lld wasi-libc libclang-rt-14-dev-wasm32 nodejs
-    xz-utils zstd gzip pigz ca-certificates curl openssl iproute2 util-linux file)
+    xz-utils zstd gzip pigz ca-certificates curl openssl iproute2 util-linux file git)
 
 missing=()
 for p in "${BUILD_DEPS[@]}" "${TEST_DEPS[@]}"; do

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "build/add.h"
+#include "build/git.h"
 #include "build/cache.h"
 #include "build/chmod.h"
 #include "build/chown.h"
@@ -132,6 +133,7 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
     if (xb_store_mkdtemp(b->store, "copy", &work, err) < 0)
         return -1;
     xb_centries_t files, out, fromidx;
+    xb_git_checkout_t git = {0};
     xb_centries_init(&files);
     xb_centries_init(&out);
     xb_centries_init(&fromidx);
@@ -174,14 +176,22 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
             xb_error_wrap(err, "%s: %s", where, instr);
             goto out;
         }
-        if (add && (strncmp(s, "git@", 4) == 0 || strncmp(s, "git://", 6) == 0 ||
-                    (xb_add_is_url(s) && strstr(s, ".git") != NULL &&
-                     (strstr(s, ".git#") != NULL || strcmp(s + strlen(s) - 4, ".git") == 0)))) {
-            xb_error_set(err, XB_ERR_UNSUPPORTED,
-                         "%s: ADD %s: Git sources are not supported (clone in a RUN step)", where,
-                         s);
+        if (add && xb_git_is_url(s)) {
+            /* the checkout's content is the one source, copied into the destination */
+            if (in->nargs != 2 || git.dir != NULL) {
+                xb_error_set(err, XB_ERR_INVALID,
+                             "%s: ADD %s: a Git repository must be ADD's only source", where, s);
+                free(s);
+                goto out;
+            }
+            int r = xb_git_fetch(s, work, xb_df_flag_bool(in, "keep-git-dir", false), &git, err);
             free(s);
-            goto out;
+            if (r < 0) {
+                xb_error_wrap(err, "%s", where);
+                goto out;
+            }
+            srcs[nsrcs++] = strdup(".");
+            continue;
         }
         if (add && xb_add_is_url(s)) {
             xb_centry_t e = {0};
@@ -211,7 +221,15 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
     const xb_centries_t *tree = NULL;
     bool from_context = true;
     const char *from = xb_df_flag_get(in, "from");
-    if (from != NULL && nsrcs > 0) {
+    if (git.dir != NULL) {
+        /* files of a commit: its committer time, the modes git gives them, owned by root */
+        if (xb_context_scan(git.dir, NULL, NULL, false, &fromidx, err) < 0)
+            goto out;
+        for (size_t i = 0; i < fromidx.n; i++)
+            fromidx.v[i].mtime = git.commit_time;
+        xb_bx_progress(b, "Git %.12s", git.commit);
+        tree = &fromidx;
+    } else if (from != NULL && nsrcs > 0) {
         cleanup_free char *f = NULL;
         if (xb_bx_expand(st, from, &f, err) < 0)
             goto out;
@@ -329,8 +347,9 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
     rq.exclude_ud = &ex;
     rq.dir_mtime = b->created;
     rq.clamp_mtime = b->lopts.clamp_mtime;
-    rq.archive =
-        add && from_context && xb_df_flag_bool(in, "unpack", true) ? xb_add_archive_hook : NULL;
+    rq.archive = add && from_context && git.dir == NULL && xb_df_flag_bool(in, "unpack", true)
+                     ? xb_add_archive_hook
+                     : NULL;
     rq.archive_ud = &actx;
     /* cache: the expanded instruction and the digest of what it would put into a layer, planned
      * without the image: the image's state is in the chain already, so a hit needs no index of
@@ -389,6 +408,7 @@ out:
     xb_centries_free(&files);
     xb_centries_free(&out);
     xb_centries_free(&fromidx);
+    xb_git_checkout_free(&git);
     xb_ignore_free(ex.ig);
     xb_rm_rf(work, &e2);
     xb_error_clear(&e2);

@@ -6,7 +6,7 @@ src_libxbuild_a_SOURCES += \
 	src/build/chown.h src/build/chown.c src/build/chmod.h src/build/chmod.c \
 	src/build/context.h src/build/context.c \
 	src/build/copy.h src/build/copy.c \
-	src/build/add.h src/build/add.c \
+	src/build/add.h src/build/add.c src/build/git.h src/build/git.c \
 	src/build/build.c src/build/stage.c src/build/meta.c src/build/vars.c \
 	src/build/copyexec.c src/build/runexec.c \
 	src/build/cache.h src/build/cache.c src/build/parallel.c src/build/stagepar.c

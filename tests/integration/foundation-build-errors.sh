@@ -31,7 +31,7 @@ fails_with "a pull failure names the FROM line" $'FROM 127.0.0.1:9/none:1' 'Dock
 fails_with "RUN without the run module or a shell" $'FROM scratch\nRUN true' 'Dockerfile.err:2: '
 fails_with "unknown target" $'FROM scratch AS one\nCOPY a /a' 'target stage two could not be found' --target two
 fails_with "parse error names the line" $'FROM scratch\nCOPY' 'Dockerfile.err:2'
-fails_with "ADD of a Git repository is refused" $'FROM scratch\nADD https://example.com/repo.git /src' 'Dockerfile.err:2: ADD https://example.com/repo.git: Git sources are not supported'
+fails_with "ADD of an unreachable Git repository names it" $'FROM scratch\nADD http://127.0.0.1:9/repo.git /src' 'Dockerfile.err:2: ADD http://127.0.0.1:9/repo.git: cannot fetch HEAD from http://127.0.0.1:9/repo.git: '
 fails_with "COPY --parents onto a file" $'FROM scratch\nCOPY a /f\nCOPY --parents a /f' 'Dockerfile.err:3: COPY --parents: the destination /f is not a directory'
 fails_with "bad HEALTHCHECK duration names the line" $'FROM scratch\nHEALTHCHECK --interval=5x CMD ["true"]' 'Dockerfile.err:2: HEALTHCHECK --interval: invalid duration "5x"'
 fails_with "bad STOPSIGNAL names the line, once" $'FROM scratch\nSTOPSIGNAL SIGFOO' "Dockerfile.err:2: STOPSIGNAL: invalid signal 'SIGFOO'\$"

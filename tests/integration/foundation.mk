@@ -14,7 +14,8 @@ XB_BUILD_TESTS = \
 	tests/integration/foundation-build-kill.sh \
 	tests/integration/foundation-build-examples.sh \
 	tests/integration/foundation-build-heredoc.sh \
-	tests/integration/foundation-build-links.sh
+	tests/integration/foundation-build-links.sh \
+	tests/integration/foundation-build-git.sh
 TESTS += $(XB_BUILD_TESTS)
 EXTRA_DIST += $(XB_BUILD_TESTS)
 # --- end build executor ---
