@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "build/rootfs.h"
@@ -20,6 +21,46 @@ struct scan {
     xb_centries_t *idx;
     int depth;
 };
+
+/* The xattrs of a context file, as BuildKit and buildah send them (minus those xbuild never
+ * carries, see xb_centry_add_xattr): none where the filesystem has no xattrs, an error naming
+ * the file for anything else (never a silently shorter list). */
+static int host_xattrs(xb_centry_t *e, const char *host, xb_error_t *err)
+{
+    ssize_t n = llistxattr(host, NULL, 0);
+    if (n < 0 && (errno == ENOTSUP || errno == EOPNOTSUPP || errno == ENOSYS))
+        return 0;
+    if (n < 0)
+        return xb_error_errno(err, errno, "cannot list the xattrs of %s", host);
+    if (n == 0)
+        return 0;
+    cleanup_free char *names = malloc((size_t)n + 1);
+    if (names == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    if ((n = llistxattr(host, names, (size_t)n)) < 0)
+        return xb_error_errno(err, errno, "cannot list the xattrs of %s", host);
+    for (ssize_t off = 0; off < n; off += (ssize_t)strlen(names + off) + 1) {
+        const char *name = names + off;
+        ssize_t vl = lgetxattr(host, name, NULL, 0);
+        cleanup_free char *v = vl >= 0 ? malloc((size_t)vl + 1) : NULL;
+        if (vl >= 0 && v == NULL)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        if (vl >= 0)
+            vl = lgetxattr(host, name, v, (size_t)vl);
+        if (vl < 0 && errno == ENODATA) /* removed meanwhile */
+            continue;
+        if (vl < 0)
+            return xb_error_errno(err, errno, "cannot read xattr %s of %s", name, host);
+        int r = xb_centry_add_xattr(e, name, v, (size_t)vl);
+        if (r == -2)
+            return xb_error_set(err, XB_ERR_UNSUPPORTED,
+                                "%s: more than %d xattrs (xbuild carries at most %d per file)",
+                                host, XB_CENTRY_MAX_XATTRS, XB_CENTRY_MAX_XATTRS);
+        if (r < 0)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    }
+    return 0;
+}
 
 static int add_entry(struct scan *sc, int dfd, const char *name, const char *rel, const char *host,
                      const struct stat *st, xb_error_t *err)
@@ -49,10 +90,16 @@ static int add_entry(struct scan *sc, int dfd, const char *name, const char *rel
         }
     }
     if (sc->idx->n >= XB_ROOTFS_MAX_ENTRIES) {
-        free(e.path);
-        free(e.link);
-        free(e.src);
+        xb_centry_clear(&e);
         return xb_error_set(err, XB_ERR_INVALID, "the build context has too many files");
+    }
+    if (e.path == NULL) {
+        xb_centry_clear(&e);
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    }
+    if (host_xattrs(&e, host, err) < 0) {
+        xb_centry_clear(&e);
+        return -1;
     }
     if (xb_centries_put(sc->idx, &e) == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");

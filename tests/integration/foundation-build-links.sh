@@ -170,6 +170,34 @@ else
     skip "setcap not available (or not root)"
 fi
 
+# --- xattrs of context files travel with them (as BuildKit and buildah send them) ------------
+mkdir -p "$T/cx/d"
+echo f >"$T/cx/d/f"
+if python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.color", b"blue")' "$T/cx/d/f" 2>/dev/null; then
+    python3 - "$T/cx/d" <<'PY'
+import os, sys
+d = sys.argv[1]
+os.setxattr(d, "user.dir", b"yes")
+if os.getuid() == 0:
+    os.setxattr(d + "/f", "trusted.overlay.origin", b"x")  # overlayfs' own: never carried
+PY
+    printf 'FROM scratch\nCOPY d /d/\n' >"$T/cx/Dockerfile"
+    check "COPY of context files with xattrs" "$XBUILD" bud -q -t links:cx1 "$T/cx"
+    is "... a file's user.* xattr is in the layer; overlayfs' own is not" \
+        "$(lay links:cx1 | grep ' d/f')" "f 644 0:0 d/f user.color=$(hex blue)"
+    is "... so is a directory's" "$(lay links:cx1 | grep '^d ')" "d 755 0:0 d user.dir=$(hex yes)"
+    python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.color", b"red")' "$T/cx/d/f"
+    out=$("$XBUILD" bud -t links:cx2 "$T/cx" 2>&1)
+    check_fails "a changed xattr is a cache miss" grep -q 'Using cache' <<<"$out"
+    is "... and the new value is in the layer" "$(lay links:cx2 | grep ' d/f')" "f 644 0:0 d/f user.color=$(hex red)"
+else
+    skip "no user xattrs on $T's filesystem"
+    skip "no user xattrs on $T's filesystem"
+    skip "no user xattrs on $T's filesystem"
+    skip "no user xattrs on $T's filesystem"
+    skip "no user xattrs on $T's filesystem"
+fi
+
 # --- many and large xattrs: all kept, or a clear error; never some silently dropped ----------
 python3 - "$T/xa" <<'PY'
 import io, sys, tarfile
