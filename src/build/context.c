@@ -7,12 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "build/rootfs.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/xattr.h"
 
 struct scan {
     xb_ignore_fn ignored;
@@ -22,44 +22,20 @@ struct scan {
     int depth;
 };
 
-/* The xattrs of a context file, as BuildKit and buildah send them (minus those xbuild never
- * carries, see xb_centry_add_xattr): none where the filesystem has no xattrs, an error naming
- * the file for anything else (never a silently shorter list). */
-static int host_xattrs(xb_centry_t *e, const char *host, xb_error_t *err)
+struct xctx {
+    xb_centry_t *e;
+    const char *host;
+};
+
+static int add_xattr(void *ud, const char *name, const void *value, size_t len, xb_error_t *err)
 {
-    ssize_t n = llistxattr(host, NULL, 0);
-    if (n < 0 && (errno == ENOTSUP || errno == EOPNOTSUPP || errno == ENOSYS))
-        return 0;
-    if (n < 0)
-        return xb_error_errno(err, errno, "cannot list the xattrs of %s", host);
-    if (n == 0)
-        return 0;
-    cleanup_free char *names = malloc((size_t)n + 1);
-    if (names == NULL)
-        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-    if ((n = llistxattr(host, names, (size_t)n)) < 0)
-        return xb_error_errno(err, errno, "cannot list the xattrs of %s", host);
-    for (ssize_t off = 0; off < n; off += (ssize_t)strlen(names + off) + 1) {
-        const char *name = names + off;
-        ssize_t vl = lgetxattr(host, name, NULL, 0);
-        cleanup_free char *v = vl >= 0 ? malloc((size_t)vl + 1) : NULL;
-        if (vl >= 0 && v == NULL)
-            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-        if (vl >= 0)
-            vl = lgetxattr(host, name, v, (size_t)vl);
-        if (vl < 0 && errno == ENODATA) /* removed meanwhile */
-            continue;
-        if (vl < 0)
-            return xb_error_errno(err, errno, "cannot read xattr %s of %s", name, host);
-        int r = xb_centry_add_xattr(e, name, v, (size_t)vl);
-        if (r == -2)
-            return xb_error_set(err, XB_ERR_UNSUPPORTED,
-                                "%s: more than %d xattrs (xbuild carries at most %d per file)",
-                                host, XB_CENTRY_MAX_XATTRS, XB_CENTRY_MAX_XATTRS);
-        if (r < 0)
-            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-    }
-    return 0;
+    struct xctx *x = ud;
+    int r = xb_centry_add_xattr(x->e, name, value, len);
+    if (r == -2)
+        return xb_error_set(err, XB_ERR_UNSUPPORTED,
+                            "%s: more than %d xattrs (xbuild carries at most %d per file)", x->host,
+                            XB_CENTRY_MAX_XATTRS, XB_CENTRY_MAX_XATTRS);
+    return r < 0 ? xb_error_set(err, XB_ERR_INTERNAL, "out of memory") : 0;
 }
 
 static int add_entry(struct scan *sc, int dfd, const char *name, const char *rel, const char *host,
@@ -97,7 +73,9 @@ static int add_entry(struct scan *sc, int dfd, const char *name, const char *rel
         xb_centry_clear(&e);
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     }
-    if (host_xattrs(&e, host, err) < 0) {
+    /* xattrs travel with context files, as BuildKit and buildah send them */
+    struct xctx xc = {&e, host};
+    if (xb_xattrs_each(host, host, add_xattr, &xc, err) < 0) {
         xb_centry_clear(&e);
         return -1;
     }

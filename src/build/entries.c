@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "util/buf.h"
+#include "util/xattr.h"
 #include "util/error.h"
 
 int xb_centry_archive_xattrs(xb_centry_t *e, struct archive_entry *ae, xb_error_t *err)
@@ -65,8 +66,7 @@ void xb_centry_clear(xb_centry_t *e)
 
 int xb_centry_add_xattr(xb_centry_t *e, const char *name, const void *value, size_t len)
 {
-    if (strncmp(name, "trusted.overlay.", 16) == 0 || strncmp(name, "user.overlay.", 13) == 0 ||
-        strcmp(name, "security.selinux") == 0)
+    if (xb_xattr_skipped(name))
         return 0;
     if (e->nxattrs >= XB_CENTRY_MAX_XATTRS)
         return -2;

@@ -17,6 +17,7 @@
 #include "snapshot/diff.h"
 #include "snapshot/pathmap.h"
 #include "util/cleanup.h"
+#include "util/xattr.h"
 
 /* --- shared helpers --- */
 
@@ -78,82 +79,44 @@ struct emitter {
     size_t count;
 };
 
-/* The xattrs of proc (a /proc/self/fd path of /path) except overlayfs' own and SELinux
- * labels: *xs (NULL-terminated, names in *names, values in *vals, *n of them). Caller frees the
- * three arrays and each value. An attribute that vanishes meanwhile is skipped; any other
- * failure is an error naming the path, never a silently shorter list. */
-static int read_xattrs(const char *proc, const char *path, char **names, xb_xattr_t **xs,
-                       char ***vals, size_t *n, xb_error_t *err)
+/* The xattrs an entry's layer record carries: a NULL-terminated array (xs) whose names and
+ * values are owned (own: 2 per entry). */
+struct xlist {
+    xb_xattr_t *xs;
+    char **own;
+    size_t n;
+};
+
+static void xlist_free(struct xlist *l)
 {
-    ssize_t nl;
-    for (;;) {
-        nl = llistxattr(proc, NULL, 0);
-        if (nl < 0 && (errno == ENOTSUP || errno == EOPNOTSUPP))
-            nl = 0;
-        if (nl < 0)
-            return xb_error_errno(err, errno, "cannot list the xattrs of /%s", path);
-        free(*names);
-        if ((*names = malloc((size_t)nl + 1)) == NULL)
-            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-        if (nl == 0)
-            break;
-        ssize_t got = llistxattr(proc, *names, (size_t)nl);
-        if (got >= 0) {
-            nl = got;
-            break;
-        }
-        if (errno != ERANGE) /* (ERANGE: the list grew meanwhile) */
-            return xb_error_errno(err, errno, "cannot list the xattrs of /%s", path);
-    }
-    size_t count = 0;
-    for (ssize_t off = 0; off < nl; off += (ssize_t)strlen(*names + off) + 1)
-        count++;
-    *xs = calloc(count + 1, sizeof(**xs));
-    *vals = calloc(count + 1, sizeof(**vals));
-    if (*xs == NULL || *vals == NULL)
+    for (size_t i = 0; i < 2 * l->n; i++)
+        free(l->own[i]);
+    free(l->own);
+    free(l->xs);
+}
+
+static int xlist_add(void *ud, const char *name, const void *value, size_t len, xb_error_t *err)
+{
+    struct xlist *l = ud;
+    if (xb_xattr_skipped(name))
+        return 0;
+    xb_xattr_t *nx = realloc(l->xs, (l->n + 2) * sizeof(*nx));
+    if (nx != NULL)
+        l->xs = nx;
+    char **no = nx ? realloc(l->own, (2 * l->n + 2) * sizeof(*no)) : NULL;
+    if (no != NULL)
+        l->own = no;
+    char *n = no ? strdup(name) : NULL;
+    char *v = n ? malloc(len + 1) : NULL;
+    if (v == NULL) {
+        free(n);
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-    int r = 0;
-    for (ssize_t off = 0; off < nl && r == 0; off += (ssize_t)strlen(*names + off) + 1) {
-        const char *xn = *names + off;
-        if (strncmp(xn, "trusted.overlay.", 16) == 0 || strncmp(xn, "user.overlay.", 13) == 0 ||
-            strcmp(xn, "security.selinux") == 0)
-            continue;
-        ssize_t vl = lgetxattr(proc, xn, NULL, 0);
-        char *v = vl < 0 ? NULL : malloc((size_t)vl + 1);
-        if (vl >= 0 && v == NULL) {
-            r = xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-            break;
-        }
-        if (vl >= 0 && (vl = lgetxattr(proc, xn, v, (size_t)vl)) < 0 && errno == ERANGE) {
-            char *big = realloc(v, XATTR_SIZE_MAX); /* it grew meanwhile */
-            if (big == NULL) {
-                free(v);
-                r = xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-                break;
-            }
-            v = big;
-            vl = lgetxattr(proc, xn, v, XATTR_SIZE_MAX);
-        }
-        if (vl < 0) {
-            int e = errno;
-            free(v);
-            if (e != ENODATA) /* (ENODATA: removed meanwhile) */
-                r = xb_error_errno(err, e, "cannot read xattr %s of /%s", xn, path);
-            continue;
-        }
-        (*vals)[*n] = v;
-        (*xs)[*n].name = xn;
-        (*xs)[*n].value = v;
-        (*xs)[*n].len = (size_t)vl;
-        (*n)++;
     }
-    if (r < 0) {
-        for (size_t i = 0; i < *n; i++)
-            free((*vals)[i]);
-        *n = 0;
-        return -1;
-    }
-    (*xs)[*n].name = NULL;
+    memcpy(v, value, len);
+    l->own[2 * l->n] = n;
+    l->own[2 * l->n + 1] = v;
+    l->xs[l->n] = (xb_xattr_t){.name = n, .value = v, .len = len};
+    l->xs[++l->n].name = NULL;
     return 0;
 }
 
@@ -162,13 +125,14 @@ static int emit(struct emitter *em, int dfd, const char *name, const char *path,
 {
     char proc[64 + NAME_MAX];
     snprintf(proc, sizeof proc, "/proc/self/fd/%d/%s", dfd, name);
-    /* xattrs, minus overlay's own and SELinux labels; all of them or an error, never some */
-    cleanup_free char *names = NULL;
-    cleanup_free xb_xattr_t *xs = NULL;
-    cleanup_free char **vals = NULL;
-    size_t nx = 0;
-    if (read_xattrs(proc, path, &names, &xs, &vals, &nx, err) < 0)
+    /* every xattr xbuild carries, or an error: never some */
+    struct xlist xl = {NULL, NULL, 0};
+    char shown[PATH_MAX + 2];
+    snprintf(shown, sizeof shown, "/%s", path);
+    if (xb_xattrs_each(proc, shown, xlist_add, &xl, err) < 0) {
+        xlist_free(&xl);
         return -1;
+    }
     int r = 0;
     char target[PATH_MAX];
     const char *symlink = NULL, *hardlink = NULL;
@@ -199,12 +163,11 @@ static int emit(struct emitter *em, int dfd, const char *name, const char *path,
             goto out;
         }
     }
-    r = xb_layer_writer_add(em->w, path, &s2, fd, symlink, hardlink, nx ? xs : NULL, err);
+    r = xb_layer_writer_add(em->w, path, &s2, fd, symlink, hardlink, xl.n ? xl.xs : NULL, err);
     if (r >= 0)
         em->count++;
 out:
-    for (size_t i = 0; vals && i < nx; i++)
-        free(vals[i]);
+    xlist_free(&xl);
     return r;
 }
 

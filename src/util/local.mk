@@ -5,5 +5,6 @@ src_libxbuild_a_SOURCES += \
 	src/util/buf.c src/util/buf.h \
 	src/util/digest.c src/util/digest.h \
 	src/util/fs.c src/util/fs.h \
+	src/util/xattr.c src/util/xattr.h \
 	src/util/json.c src/util/json.h \
 	src/util/log.c src/util/log.h
