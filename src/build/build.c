@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "build/annotate.h"
 #include "build/hooks.h"
 #include "build/internal.h"
 #include "dockerfile/ignore.h"
@@ -271,6 +272,46 @@ static xb_bstage_t *find_target(xb_bctx_t *b, const char *target)
 }
 
 /* Builds the target for one platform; fills desc (manifest descriptor with platform). */
+/* Removes NAME from the config's Env (--unsetenv, --env NAME-). */
+static void unset_env(json_t *config, const char *name, size_t len)
+{
+    json_t *env = json_object_get(xb_image_config_container(config), "Env");
+    for (size_t i = json_array_size(env); i-- > 0;) {
+        const char *e = json_string_value(json_array_get(env, i));
+        if (e && strncmp(e, name, len) == 0 && e[len] == '=')
+            json_array_remove(env, i);
+    }
+}
+
+/* What the command line adds to the final image only: --label, --env, --unsetenv. */
+static int final_config(xb_bctx_t *b, json_t *config, xb_error_t *err)
+{
+    for (size_t i = 0; i < b->o->nlabels; i++) {
+        const char *l = b->o->labels[i];
+        const char *eq = strchr(l, '=');
+        cleanup_free char *k = eq ? strndup(l, (size_t)(eq - l)) : strdup(l);
+        if (xb_image_config_set_label(config, k, eq ? eq + 1 : "", err) < 0)
+            return -1;
+    }
+    for (size_t i = 0; i < b->o->nenv; i++) {
+        const char *e = b->o->env[i];
+        const char *eq = strchr(e, '=');
+        size_t len = eq ? (size_t)(eq - e) : strlen(e);
+        if (eq == NULL && len > 1 && e[len - 1] == '-') {
+            unset_env(config, e, len - 1);
+            continue;
+        }
+        if (eq == NULL || len == 0)
+            return xb_error_set(err, XB_ERR_USAGE, "--env %s: expected NAME=VALUE or NAME-", e);
+        cleanup_free char *k = strndup(e, len);
+        if (k == NULL || xb_image_config_set_env(config, k, eq + 1, err) < 0)
+            return -1;
+    }
+    for (size_t i = 0; i < b->o->nunsetenv; i++)
+        unset_env(config, b->o->unsetenv[i], strlen(b->o->unsetenv[i]));
+    return 0;
+}
+
 static int build_platform(xb_bctx_t *b, json_t **desc, char config_digest[XB_DIGEST_LEN],
                           xb_error_t *err)
 {
@@ -285,14 +326,9 @@ static int build_platform(xb_bctx_t *b, json_t **desc, char config_digest[XB_DIG
         return -1;
     if (xb_bx_stage_build(b, st, err) < 0)
         return -1;
-    /* --label, created, commit */
-    for (size_t i = 0; i < b->o->nlabels; i++) {
-        const char *l = b->o->labels[i];
-        const char *eq = strchr(l, '=');
-        cleanup_free char *k = eq ? strndup(l, (size_t)(eq - l)) : strdup(l);
-        if (xb_image_config_set_label(st->config, k, eq ? eq + 1 : "", err) < 0)
-            return -1;
-    }
+    /* --label, --env, --unsetenv, created, commit */
+    if (final_config(b, st->config, err) < 0)
+        return -1;
     json_t *hist = json_object_get(st->config, "history");
     json_t *last = json_array_get(hist, json_array_size(hist) - 1);
     if (!b->fixed_time && b->cache_misses == 0 && b->cache_hits > 0 &&
@@ -326,10 +362,16 @@ static int build_platform(xb_bctx_t *b, json_t **desc, char config_digest[XB_DIG
     cleanup_json json_t *ann = b->target.arch && strcmp(b->target.arch, "wasm") == 0
                                    ? json_pack("{s:s}", "module.wasm.image/variant", "compat")
                                    : NULL;
+    cleanup_json json_t *dann = NULL;
+    if (xb_bx_annotations_apply(b->o->annotations, b->o->nannotations, XB_ANN_MANIFEST,
+                                &b->target, &ann, err) < 0 ||
+        xb_bx_annotations_apply(b->o->annotations, b->o->nannotations, XB_ANN_MANIFEST_DESC,
+                                &b->target, &dann, err) < 0)
+        return -1;
     if (xb_image_commit(b->store, st->config, st->layers, mt, ann, digest, &size, config_digest,
                         err) < 0)
         return -1;
-    *desc = xb_descriptor_new(mt, digest, size, &b->target, NULL);
+    *desc = xb_descriptor_new(mt, digest, size, &b->target, dann);
     if (*desc == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     return 0;
@@ -456,6 +498,17 @@ int xb_build(xb_store_t *s, const xb_build_opts_t *o, xb_build_result_t *res, xb
             goto out;
         nplats = 1;
     }
+    unsigned ann_levels = 0;
+    if (xb_bx_annotations_check(o->annotations, o->nannotations, &ann_levels, err) < 0)
+        goto out;
+    if (nplats == 1 && (ann_levels & (XB_ANN_INDEX | XB_ANN_INDEX_DESC))) {
+        xb_error_set(err, XB_ERR_USAGE,
+                     "--annotation index:/index-descriptor: a single-platform build writes no "
+                     "index (build several platforms, or annotate the manifest)");
+        goto out;
+    }
+    if (xb_bx_named_contexts_check(o, err) < 0)
+        goto out;
     if (xb_store_mkdtemp(s, "build", &b.tmpdir, err) < 0)
         goto out;
     int jobs = o->jobs > 0 ? o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -484,6 +537,12 @@ int xb_build(xb_store_t *s, const xb_build_opts_t *o, xb_build_result_t *res, xb
             if (xb_index_add(index, d, err) < 0)
                 goto out;
         }
+        json_t *iann = NULL;
+        if (xb_bx_annotations_apply(o->annotations, o->nannotations, XB_ANN_INDEX, NULL, &iann,
+                                    err) < 0)
+            goto out;
+        if (iann != NULL)
+            json_object_set_new(index, "annotations", iann);
         char idig[XB_DIGEST_LEN];
         int64_t isize;
         if (xb_index_commit(s, index, idig, &isize, err) < 0)
@@ -491,6 +550,14 @@ int xb_build(xb_store_t *s, const xb_build_opts_t *o, xb_build_result_t *res, xb
         final = xb_descriptor_new(docker ? XB_MT_DOCKER_MANIFEST_LIST : XB_MT_OCI_INDEX, idig,
                                   isize, NULL, NULL);
         res->index = true;
+    }
+    if (res->index) {
+        json_t *fann = NULL;
+        if (xb_bx_annotations_apply(o->annotations, o->nannotations, XB_ANN_INDEX_DESC, NULL,
+                                    &fann, err) < 0)
+            goto out;
+        if (fann != NULL)
+            json_object_set_new(final, "annotations", fann);
     }
     memcpy(res->digest, xb_json_str(final, "digest"), XB_DIGEST_LEN);
     /* descriptors stored in index.json carry no platform for a single manifest reference */

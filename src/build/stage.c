@@ -238,8 +238,21 @@ static int do_from(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
     }
     if (image[0] == '\0')
         return xb_error_set(err, XB_ERR_INVALID, "%s: FROM: empty image name", where);
-    xb_bstage_t *dep = xb_bx_stage_find(b, image, st->index);
-    if (dep != NULL && (dep->name != NULL && strcasecmp(dep->name, image) == 0)) {
+    const char *named = xb_bx_named_context(b, image);
+    xb_bstage_t *dep = named ? NULL : xb_bx_stage_find(b, image, st->index);
+    if (named != NULL) {
+        if (xb_bx_named_image(b, named, &st->platform, &st->config, &st->layers, err) < 0)
+            return xb_error_wrap(err, "%s: FROM %s (--build-context)", where, image);
+        json_object_del(st->config, "created");
+        cleanup_free char *ps = xb_platform_format(&st->platform);
+        cleanup_free char *cfg = xb_json_dump(st->config);
+        char cd[XB_DIGEST_LEN];
+        xb_digest_buf(cfg ? cfg : "", cfg ? strlen(cfg) : 0, cd);
+        cleanup_json json_t *kd = json_pack("{s:s,s:s,s:O,s:s}", "image", named, "config", cd,
+                                            "layers", st->layers, "platform", ps);
+        if (kd == NULL || xb_bx_cache_chain(st, "from", kd, err) < 0)
+            return -1;
+    } else if (dep != NULL && (dep->name != NULL && strcasecmp(dep->name, image) == 0)) {
         if (xb_bx_stage_build(b, dep, err) < 0)
             return -1;
         st->config = json_deep_copy(dep->config);
