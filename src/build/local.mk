@@ -12,4 +12,5 @@ src_libxbuild_a_SOURCES += \
 	src/build/cache.h src/build/cache.c src/build/parallel.c src/build/stagepar.c \
 	src/build/annotate.h src/build/annotate.c src/build/namedctx.c
 # the bud/build command
-src_xbuild_SOURCES += src/cli/bud.c
+src_xbuild_SOURCES += src/cli/bud.c src/cli/bud.h src/cli/bud_opts.c \
+	src/cli/bud_flags.c src/cli/bud_flags.h
