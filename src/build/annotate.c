@@ -92,8 +92,7 @@ static int parse(const char *spec, struct ann *a, xb_error_t *err)
     return 0;
 }
 
-int xb_bx_annotations_check(const char *const *specs, size_t n, unsigned *levels,
-                            xb_error_t *err)
+int xb_bx_annotations_check(const char *const *specs, size_t n, unsigned *levels, xb_error_t *err)
 {
     *levels = 0;
     for (size_t i = 0; i < n; i++) {

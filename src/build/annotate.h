@@ -26,8 +26,7 @@ enum {
 
 /* Checks every spec (XB_ERR_USAGE naming the bad one). *levels: the union of the levels
  * they use. */
-int xb_bx_annotations_check(const char *const *specs, size_t n, unsigned *levels,
-                            xb_error_t *err);
+int xb_bx_annotations_check(const char *const *specs, size_t n, unsigned *levels, xb_error_t *err);
 
 /* The annotations of level for platform p (NULL: the non-platform levels) merged into *obj
  * (created when NULL and something applies). */

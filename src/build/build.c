@@ -363,8 +363,8 @@ static int build_platform(xb_bctx_t *b, json_t **desc, char config_digest[XB_DIG
                                    ? json_pack("{s:s}", "module.wasm.image/variant", "compat")
                                    : NULL;
     cleanup_json json_t *dann = NULL;
-    if (xb_bx_annotations_apply(b->o->annotations, b->o->nannotations, XB_ANN_MANIFEST,
-                                &b->target, &ann, err) < 0 ||
+    if (xb_bx_annotations_apply(b->o->annotations, b->o->nannotations, XB_ANN_MANIFEST, &b->target,
+                                &ann, err) < 0 ||
         xb_bx_annotations_apply(b->o->annotations, b->o->nannotations, XB_ANN_MANIFEST_DESC,
                                 &b->target, &dann, err) < 0)
         return -1;
@@ -553,8 +553,8 @@ int xb_build(xb_store_t *s, const xb_build_opts_t *o, xb_build_result_t *res, xb
     }
     if (res->index) {
         json_t *fann = NULL;
-        if (xb_bx_annotations_apply(o->annotations, o->nannotations, XB_ANN_INDEX_DESC, NULL,
-                                    &fann, err) < 0)
+        if (xb_bx_annotations_apply(o->annotations, o->nannotations, XB_ANN_INDEX_DESC, NULL, &fann,
+                                    err) < 0)
             goto out;
         if (fann != NULL)
             json_object_set_new(final, "annotations", fann);

@@ -45,9 +45,9 @@ typedef struct xb_build_opts {
     int pull_policy;            /* XB_PULL_* of build/hooks.h */
     const char *const *secrets; /* --secret specs, NULL-terminated (or NULL) */
     size_t nsecrets;
-    const char *network; /* RUN default network; NULL: "default" */
-    const char *format;  /* "oci" (default) or "docker" */
-    int jobs;            /* platforms built at once; <= 0: the number of CPUs */
+    const char *network;    /* RUN default network; NULL: "default" */
+    const char *format;     /* "oci" (default) or "docker" */
+    int jobs;               /* platforms built at once; <= 0: the number of CPUs */
     const char *const *env; /* --env: "K=V" set, "K-" removed, in the final image's config */
     size_t nenv;
     const char *const *unsetenv; /* --unsetenv K: removed from the final image's config */

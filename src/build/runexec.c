@@ -75,8 +75,11 @@ static json_t *run_opts_key(const xb_run_opts_t *o)
     const struct {
         const char *name;
         const char *const *v;
-    } lists[] = {{"add-host", o->add_hosts}, {"ulimit", o->ulimits}, {"volume", o->volumes},
-                 {"cap-add", o->cap_add},    {"cap-drop", o->cap_drop}};
+    } lists[] = {{"add-host", o->add_hosts},
+                 {"ulimit", o->ulimits},
+                 {"volume", o->volumes},
+                 {"cap-add", o->cap_add},
+                 {"cap-drop", o->cap_drop}};
     for (size_t l = 0; a && l < sizeof lists / sizeof lists[0]; l++)
         for (size_t i = 0; lists[l].v && lists[l].v[i]; i++)
             json_array_append_new(a, json_sprintf("%s=%s", lists[l].name, lists[l].v[i]));

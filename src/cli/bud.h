@@ -39,8 +39,7 @@ int xb_bud_list_push(struct xb_bud_list *l, const char *s);
 
 /* Applies one supported flag (f->id) with its argument (NULL when none). Usage errors name the
  * flag. */
-int xb_bud_apply(struct xb_bud *b, const struct xb_bud_flag *f, const char *arg,
-                 xb_error_t *err);
+int xb_bud_apply(struct xb_bud *b, const struct xb_bud_flag *f, const char *arg, xb_error_t *err);
 
 /* After parsing: the positional argument (CONTEXT directory or Dockerfile), the platform
  * from --arch/--os/--variant, the lists into the option structs, cross-flag checks. */

@@ -5,15 +5,15 @@
 #include "cli/bud_flags.h"
 #include "cli/cli.h"
 
-#define NA no_argument
-#define RA required_argument
-#define OA optional_argument
-#define BH XB_FROM_BUILDAH
-#define BX XB_FROM_BUILDX
+#define NA   no_argument
+#define RA   required_argument
+#define OA   optional_argument
+#define BH   XB_FROM_BUILDAH
+#define BX   XB_FROM_BUILDX
 #define BOTH (XB_FROM_BUILDAH | XB_FROM_BUILDX)
-#define SUP XB_FLAG_SUPPORTED
-#define IGN XB_FLAG_IGNORED
-#define REF XB_FLAG_REFUSED
+#define SUP  XB_FLAG_SUPPORTED
+#define IGN  XB_FLAG_IGNORED
+#define REF  XB_FLAG_REFUSED
 
 /* clang-format off */
 const struct xb_bud_flag xb_bud_flags[] = {

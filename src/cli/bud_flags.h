@@ -77,17 +77,17 @@ enum xb_bud_opt {
 };
 
 struct xb_bud_flag {
-    const char *name;  /* long name, without "--" */
-    char shortopt;     /* 0 or the one-letter form */
-    int arg;           /* no_argument, required_argument or optional_argument */
-    unsigned from;     /* XB_FROM_* bits */
-    int status;        /* XB_FLAG_* */
-    int id;            /* XB_FLAG_SUPPORTED: an O_* value */
-    const char *ok;    /* XB_FLAG_IGNORED: the values accepted, "a|b" ("true" for a bare bool
-                          flag); NULL: any. Other values are refused with note. */
-    bool quiet;        /* XB_FLAG_IGNORED: no note on stderr (xbuild behaves that way anyway) */
+    const char *name;    /* long name, without "--" */
+    char shortopt;       /* 0 or the one-letter form */
+    int arg;             /* no_argument, required_argument or optional_argument */
+    unsigned from;       /* XB_FROM_* bits */
+    int status;          /* XB_FLAG_* */
+    int id;              /* XB_FLAG_SUPPORTED: an O_* value */
+    const char *ok;      /* XB_FLAG_IGNORED: the values accepted, "a|b" ("true" for a bare bool
+                            flag); NULL: any. Other values are refused with note. */
+    bool quiet;          /* XB_FLAG_IGNORED: no note on stderr (xbuild behaves that way anyway) */
     const char *argname; /* for the docs: "VALUE" */
-    const char *note;  /* what xbuild does / why ignored / why refused */
+    const char *note;    /* what xbuild does / why ignored / why refused */
 };
 
 extern const struct xb_bud_flag xb_bud_flags[];

@@ -33,10 +33,10 @@ void xb_bud_init(struct xb_bud *b)
 
 void xb_bud_free(struct xb_bud *b)
 {
-    struct xb_bud_list *all[] = {&b->tags,        &b->bargs,   &b->labels,  &b->secrets,
-                             &b->ncf,         &b->env,     &b->unsetenv, &b->annotations,
-                             &b->contexts,    &b->hosts,   &b->ulimits, &b->volumes,
-                             &b->cap_add,     &b->cap_drop};
+    struct xb_bud_list *all[] = {&b->tags,     &b->bargs,   &b->labels,   &b->secrets,
+                                 &b->ncf,      &b->env,     &b->unsetenv, &b->annotations,
+                                 &b->contexts, &b->hosts,   &b->ulimits,  &b->volumes,
+                                 &b->cap_add,  &b->cap_drop};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         free(all[i]->v);
     for (size_t i = 0; i < b->owned.n; i++)
@@ -69,8 +69,7 @@ static int bad(xb_error_t *err, const struct xb_bud_flag *f, const char *arg, co
     return xb_cli_usage(err, "bud", "--%s %s: %s", f->name, arg ? arg : "", what);
 }
 
-static int set_pull(struct xb_bud *b, const struct xb_bud_flag *f, const char *a,
-                    xb_error_t *err)
+static int set_pull(struct xb_bud *b, const struct xb_bud_flag *f, const char *a, xb_error_t *err)
 {
     if (a == NULL || strcmp(a, "always") == 0)
         b->o.pull_policy = XB_PULL_ALWAYS;
@@ -328,8 +327,7 @@ static int apply_other(struct xb_bud *b, const struct xb_bud_flag *f, const char
     return xb_error_set(err, XB_ERR_INTERNAL, "bud: --%s has no handler", f->name);
 }
 
-int xb_bud_apply(struct xb_bud *b, const struct xb_bud_flag *f, const char *arg,
-                 xb_error_t *err)
+int xb_bud_apply(struct xb_bud *b, const struct xb_bud_flag *f, const char *arg, xb_error_t *err)
 {
     int r = apply_build(b, f, arg, err);
     if (r == 1)
@@ -360,8 +358,10 @@ static int positional(struct xb_bud *b, int nargs, char **args, xb_error_t *err)
     struct stat st;
     if (nargs == 1 && stat(a, &st) == 0 && !S_ISDIR(st.st_mode)) {
         if (b->file_given)
-            return xb_cli_usage(err, "bud", "%s is a file and -f is given: give CONTEXT as a "
-                                "directory", a);
+            return xb_cli_usage(err, "bud",
+                                "%s is a file and -f is given: give CONTEXT as a "
+                                "directory",
+                                a);
         char *copy = strdup(a), *dir = copy ? dirname(copy) : NULL;
         char *ctx = dir ? strdup(dir) : NULL;
         free(copy);
@@ -396,7 +396,8 @@ static int platform_of_parts(struct xb_bud *b, xb_error_t *err)
         b->platform = p;
     }
     if (b->o.all_platforms && b->platform != NULL)
-        return xb_cli_usage(err, "bud", "--all-platforms cannot be combined with --platform/--arch");
+        return xb_cli_usage(err, "bud",
+                            "--all-platforms cannot be combined with --platform/--arch");
     b->o.platforms = b->platform;
     return 0;
 }
@@ -416,8 +417,7 @@ static int run_opts(struct xb_bud *b, xb_error_t *err)
         const char *v = b->volumes.v[i];
         cleanup_free char *host = strndup(v, strcspn(v, ":"));
         if (host == NULL || access(host, F_OK) < 0)
-            return xb_cli_usage(err, "bud", "--volume %s: %s does not exist", v,
-                                host ? host : v);
+            return xb_cli_usage(err, "bud", "--volume %s: %s does not exist", v, host ? host : v);
     }
     b->o.run_opts = &b->run;
     return 0;

@@ -11,14 +11,46 @@
 #include "util/cleanup.h"
 
 static const char *const cap_names[] = {
-    "CHOWN",           "DAC_OVERRIDE",     "DAC_READ_SEARCH", "FOWNER",         "FSETID",
-    "KILL",            "SETGID",           "SETUID",          "SETPCAP",        "LINUX_IMMUTABLE",
-    "NET_BIND_SERVICE", "NET_BROADCAST",   "NET_ADMIN",       "NET_RAW",        "IPC_LOCK",
-    "IPC_OWNER",       "SYS_MODULE",       "SYS_RAWIO",       "SYS_CHROOT",     "SYS_PTRACE",
-    "SYS_PACCT",       "SYS_ADMIN",        "SYS_BOOT",        "SYS_NICE",       "SYS_RESOURCE",
-    "SYS_TIME",        "SYS_TTY_CONFIG",   "MKNOD",           "LEASE",          "AUDIT_WRITE",
-    "AUDIT_CONTROL",   "SETFCAP",          "MAC_OVERRIDE",    "MAC_ADMIN",      "SYSLOG",
-    "WAKE_ALARM",      "BLOCK_SUSPEND",    "AUDIT_READ",      "PERFMON",        "BPF",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "DAC_READ_SEARCH",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "SETGID",
+    "SETUID",
+    "SETPCAP",
+    "LINUX_IMMUTABLE",
+    "NET_BIND_SERVICE",
+    "NET_BROADCAST",
+    "NET_ADMIN",
+    "NET_RAW",
+    "IPC_LOCK",
+    "IPC_OWNER",
+    "SYS_MODULE",
+    "SYS_RAWIO",
+    "SYS_CHROOT",
+    "SYS_PTRACE",
+    "SYS_PACCT",
+    "SYS_ADMIN",
+    "SYS_BOOT",
+    "SYS_NICE",
+    "SYS_RESOURCE",
+    "SYS_TIME",
+    "SYS_TTY_CONFIG",
+    "MKNOD",
+    "LEASE",
+    "AUDIT_WRITE",
+    "AUDIT_CONTROL",
+    "SETFCAP",
+    "MAC_OVERRIDE",
+    "MAC_ADMIN",
+    "SYSLOG",
+    "WAKE_ALARM",
+    "BLOCK_SUSPEND",
+    "AUDIT_READ",
+    "PERFMON",
+    "BPF",
     "CHECKPOINT_RESTORE",
 };
 
@@ -86,14 +118,14 @@ static const struct {
     const char *name;
     int res;
 } ulimit_names[] = {
-    {"core", RLIMIT_CORE},       {"cpu", RLIMIT_CPU},
-    {"data", RLIMIT_DATA},       {"fsize", RLIMIT_FSIZE},
-    {"locks", RLIMIT_LOCKS},     {"memlock", RLIMIT_MEMLOCK},
+    {"core", RLIMIT_CORE},         {"cpu", RLIMIT_CPU},
+    {"data", RLIMIT_DATA},         {"fsize", RLIMIT_FSIZE},
+    {"locks", RLIMIT_LOCKS},       {"memlock", RLIMIT_MEMLOCK},
     {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
-    {"nofile", RLIMIT_NOFILE},   {"nproc", RLIMIT_NPROC},
-    {"rss", RLIMIT_RSS},         {"rtprio", RLIMIT_RTPRIO},
-    {"rttime", RLIMIT_RTTIME},   {"sigpending", RLIMIT_SIGPENDING},
-    {"stack", RLIMIT_STACK},     {"as", RLIMIT_AS},
+    {"nofile", RLIMIT_NOFILE},     {"nproc", RLIMIT_NPROC},
+    {"rss", RLIMIT_RSS},           {"rtprio", RLIMIT_RTPRIO},
+    {"rttime", RLIMIT_RTTIME},     {"sigpending", RLIMIT_SIGPENDING},
+    {"stack", RLIMIT_STACK},       {"as", RLIMIT_AS},
 };
 
 static int parse_limit(const char *s, const char *end, rlim_t *out)
@@ -187,18 +219,17 @@ int xb_run_host_line(const char *spec, char *buf, size_t n, xb_error_t *err)
 
 static bool volume_opt_ok(const char *o, size_t len)
 {
-    static const char *const ok[] = {"ro",     "rw",      "z",       "Z",      "shared",
-                                     "rshared", "slave",  "rslave",  "private", "rprivate",
-                                     "exec",   "noexec",  "suid",    "nosuid", "dev",
-                                     "nodev",  "bind",    "rbind",   "U",      "O"};
+    static const char *const ok[] = {"ro",      "rw",     "z",      "Z",       "shared",
+                                     "rshared", "slave",  "rslave", "private", "rprivate",
+                                     "exec",    "noexec", "suid",   "nosuid",  "dev",
+                                     "nodev",   "bind",   "rbind",  "U",       "O"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         if (strlen(ok[i]) == len && strncmp(o, ok[i], len) == 0)
             return true;
     return false;
 }
 
-int xb_run_volume_parse(const char *spec, char **host, char **ctr, bool *readonly,
-                        xb_error_t *err)
+int xb_run_volume_parse(const char *spec, char **host, char **ctr, bool *readonly, xb_error_t *err)
 {
     *host = *ctr = NULL;
     *readonly = false;

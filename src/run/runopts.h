@@ -45,7 +45,6 @@ bool xb_run_cap_kept(const xb_run_opts_t *o, int cap, bool deflt);
 
 /* A volume spec split: host path, container path (cleaned, relative to the root), read-only.
  * host and ctr are new strings (caller frees). */
-int xb_run_volume_parse(const char *spec, char **host, char **ctr, bool *readonly,
-                        xb_error_t *err);
+int xb_run_volume_parse(const char *spec, char **host, char **ctr, bool *readonly, xb_error_t *err);
 
 #endif
