@@ -44,18 +44,17 @@ static void child(size_t i, const char *dir, const xb_procpool_task_t *t)
 }
 
 /* The parent's side of one finished child. */
-static int reap(size_t i, int status, const char *dir, const xb_procpool_task_t *t,
-                xb_error_t *err)
+static int reap(size_t i, int status, const char *dir, const xb_procpool_task_t *t, xb_error_t *err)
 {
     char name[96] = "task";
     if (t->name)
         t->name(i, t->ud, name, sizeof name);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         if (WIFSIGNALED(status))
-            return xb_error_set(err, XB_ERR_INTERNAL, "%s: build process killed by signal %d",
-                                name, WTERMSIG(status));
-        return xb_error_set(err, XB_ERR_INTERNAL, "%s: build process died (exit status %d)",
-                            name, WEXITSTATUS(status));
+            return xb_error_set(err, XB_ERR_INTERNAL, "%s: build process killed by signal %d", name,
+                                WTERMSIG(status));
+        return xb_error_set(err, XB_ERR_INTERNAL, "%s: build process died (exit status %d)", name,
+                            WEXITSTATUS(status));
     }
     cleanup_free char *path = result_path(dir, i);
     cleanup_json json_t *res = NULL;

@@ -52,3 +52,10 @@ tests_unit_procpool_test_SOURCES = tests/unit/procpool_test.c
 tests_unit_procpool_test_LDADD = $(XB_LIBS)
 TESTS += tests/unit/procpool_test
 UNIT_TESTS += tests/unit/procpool_test
+
+# --- the path cleaner (src/util/path.c) ---
+check_PROGRAMS += tests/unit/path_test
+tests_unit_path_test_SOURCES = tests/unit/path_test.c
+tests_unit_path_test_LDADD = $(XB_LIBS)
+TESTS += tests/unit/path_test
+UNIT_TESTS += tests/unit/path_test
