@@ -83,15 +83,17 @@ int xb_registry_fetch_url(const char *url, const xb_registry_opts_t *opts, int f
     cleanup_free char *op = NULL;
     if (asprintf(&op, "GET %s", url) < 0)
         op = NULL;
-    xb_http_req_t rq = {
-        .method = "GET", .url = url, .op = op ? op : url, .body_fd = -1, .sink = &sink,
-        .follow = true};
+    xb_http_req_t rq = {.method = "GET",
+                        .url = url,
+                        .op = op ? op : url,
+                        .body_fd = -1,
+                        .sink = &sink,
+                        .follow = true};
     cleanup_resp xb_http_resp_t resp = {0};
     int rc = xb_http_do(r, &rq, &resp, err);
     if (rc == 0 && (d.too_big || d.io_failed || !d.hash_ok))
         rc = d.too_big ? xb_error_set(err, XB_ERR_INVALID,
-                                      "%s: larger than the limit of %lld bytes", op,
-                                      (long long)max)
+                                      "%s: larger than the limit of %lld bytes", op, (long long)max)
                        : xb_error_set(err, XB_ERR_IO, "%s: writing the download failed", op);
     if (rc == 0 && (resp.status < 200 || resp.status >= 300))
         rc = xb_http_error(&resp, op ? op : url, err);
