@@ -217,6 +217,7 @@ static int run_build(struct xb_cli *cli, struct xb_bud *b, xb_error_t *err)
         return -1;
     xb_build_result_t res;
     /* FROM pulls use the same credentials, TLS and certificate options as --push */
+    b->o.registry = &b->ropts;
     xb_registry_set_pull_options(&b->ropts);
     int r = xb_build(s, &b->o, &res, err);
     xb_registry_set_pull_options(NULL);
