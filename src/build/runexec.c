@@ -49,6 +49,19 @@ static int stage_lookup(void *ud, const char *ref, json_t **layers, json_t **dif
 {
     xb_bstage_t *st = ud;
     xb_bctx_t *b = st->b;
+    const char *named = xb_bx_named_context(b, ref);
+    if (named != NULL) { /* --build-context: an image (a directory cannot be mounted yet) */
+        cleanup_json json_t *ncfg = NULL;
+        if (strstr(named, "://") == NULL)
+            return xb_error_set(err, XB_ERR_UNSUPPORTED,
+                                "--mount from=%s: the build context %s is a directory; mounting "
+                                "a directory context is not supported yet",
+                                ref, named);
+        if (xb_bx_named_image(b, named, &st->platform, &ncfg, layers, err) < 0)
+            return -1;
+        *diff_ids = json_incref(json_object_get(json_object_get(ncfg, "rootfs"), "diff_ids"));
+        return 0;
+    }
     xb_bstage_t *dep = xb_bx_stage_find(b, ref, st->index);
     if (dep != NULL) {
         if (xb_bx_stage_build(b, dep, err) < 0)

@@ -346,7 +346,8 @@ size_t xb_bx_stage_deps(xb_bctx_t *b, xb_bstage_t *st, xb_bstage_t **out, size_t
     if (b->global_args != NULL &&
         xb_bx_expand_vars(b, b->global_args, from->args[0], &image, &e) >= 0) {
         xb_bstage_t *d = xb_bx_stage_find(b, image, st->index);
-        if (d != NULL && d->name != NULL && strcasecmp(d->name, image) == 0 && n < max)
+        if (d != NULL && d->name != NULL && strcasecmp(d->name, image) == 0 && n < max &&
+            xb_bx_named_context(b, image) == NULL) /* --build-context overrides the stage */
             out[n++] = d;
     }
     xb_error_clear(&e);
@@ -368,7 +369,8 @@ size_t xb_bx_stage_deps(xb_bctx_t *b, xb_bstage_t *st, xb_bstage_t **out, size_t
             vals[nv++] = names[m];
         }
         for (size_t k = 0; k < nv; k++) {
-            if (strchr(vals[k], '$') != NULL)
+            if (strchr(vals[k], '$') != NULL ||
+                (k == 0 && f != NULL && xb_bx_named_context(b, f) != NULL))
                 continue;
             xb_bstage_t *d = xb_bx_stage_find(b, vals[k], st->index);
             bool seen = false;

@@ -86,7 +86,8 @@ const struct xb_bud_flag xb_bud_flags[] = {
     {"provenance", 0, OA, BX, SUP, O_ATTEST_SHORT, NULL, false, "false",
      "only false/0 is accepted: provenance attestations are not produced yet"},
     {"pull", 0, OA, BOTH, SUP, O_PULL, NULL, false, "POLICY",
-     "missing, always, never (bare: always)"},
+     "missing, always, never; newer (as always: the registry is always asked), true "
+     "(xbuild's default, missing), false (missing, as buildah), bare: always"},
     {"push", 0, OA, BX, SUP, O_PUSH, NULL, false, NULL, "push the result to every -t name"},
     {"quiet", 'q', NA, BOTH, SUP, O_QUIET, NULL, false, NULL, "print only the digest"},
     {"sbom", 0, OA, BX, SUP, O_ATTEST_SHORT, NULL, false, "false",

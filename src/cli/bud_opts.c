@@ -75,10 +75,14 @@ static int set_pull(struct xb_bud *b, const struct xb_bud_flag *f, const char *a
         b->o.pull_policy = XB_PULL_ALWAYS;
     else if (strcmp(a, "true") == 0 || strcmp(a, "missing") == 0 || strcmp(a, "ifmissing") == 0)
         b->o.pull_policy = XB_PULL_MISSING;
-    else if (strcmp(a, "never") == 0 || strcmp(a, "false") == 0 || strcmp(a, "ifnewer") == 0)
-        b->o.pull_policy = strcmp(a, "ifnewer") == 0 ? XB_PULL_ALWAYS : XB_PULL_NEVER;
+    else if (strcmp(a, "false") == 0) /* buildah: "only pull the image if not present" */
+        b->o.pull_policy = XB_PULL_MISSING;
+    else if (strcmp(a, "never") == 0)
+        b->o.pull_policy = XB_PULL_NEVER;
+    else if (strcmp(a, "newer") == 0 || strcmp(a, "ifnewer") == 0)
+        b->o.pull_policy = XB_PULL_ALWAYS; /* no "if newer" check: always asks the registry */
     else
-        return bad(err, f, a, "expected missing, always or never");
+        return bad(err, f, a, "expected missing, always, never, newer, true or false");
     return 0;
 }
 

@@ -32,6 +32,7 @@ print(json.dumps([m for m in idx["manifests"] if m.get("annotations", {}).get("o
 PY
 }
 blob() { cat "$XB_ROOT/blobs/sha256/${1#sha256:}"; }
+unlike() { if [[ "$2" == *"$3"* ]]; then fail "$1"; else ok "$1"; fi; }
 
 # --- positional Dockerfile (buildah bud --tag T --override-arch arm64 Dockerfile) ---
 mkdir -p "$T/pos/sub"
@@ -66,7 +67,6 @@ is "--add-host: both entries in RUN's /etc/hosts" "$(layer_cat "${L[n - 4]}" hos
 is "--ulimit nofile=1024:2048: ulimit -n and -Hn in RUN" "$(layer_cat "${L[n - 4]}" ulimit.txt | tr '\n' ' ')" "1024 2048 "
 is "-v: the host file is readable in RUN" "$(layer_cat "${L[n - 3]}" copied)" hostdata
 is "-v: RUN's writes reach the host directory" "$(cat "$T/vol/out")" written
-unlike() { if [[ "$2" == *"$3"* ]]; then fail "$1"; else ok "$1"; fi; }
 l3=$(layer_list "${L[n - 3]}")
 unlike "-v: the volume's files are not in the layer" "$l3" 'mnt/vol/'
 is "-v: the layer holds only the step's own file" "$(printf '%s\n' "$l3" | awk '{print $4}' | tr '\n' ' ')" "copied "
@@ -159,8 +159,13 @@ check "oci-layout://DIR@DIGEST" "$XBUILD" bud -q -t bc2 --build-context extra="$
     --build-context img=docker-image://bb:amd64 --build-context "base=oci-layout://$T/layout@$dg" "$T/bc"
 printf 'FROM bb:amd64 AS stage\nRUN echo from-stage > /s\nFROM scratch\nCOPY --from=stage /s /s\n' >"$T/bc/Dockerfile"
 echo from-context > "$T/extra/s"
-check "a named context overrides a stage of that name" "$XBUILD" bud -q -t bc3 --build-context stage="$T/extra" "$T/bc"
+out=$("$XBUILD" bud -t bc3 --build-context stage="$T/extra" "$T/bc" 2>&1)
+check "a named context overrides a stage of that name" test $? -eq 0
+unlike "... and the stage it overrides is not built" "$out" 'echo from-stage'
 is "... COPY --from took the context's file" "$(layer_cat "$(img_layers bc3 | tail -1)" s)" from-context
+printf 'FROM bb:amd64\nRUN --mount=from=img,target=/img test -x /img/bin/busybox && echo mounted > /m\n' >"$T/bc/Dockerfile"
+check "RUN --mount from=<docker-image:// context>" "$XBUILD" bud -q -t bc4 --build-context img=docker-image://bb:amd64 "$T/bc"
+is "... the image was mounted" "$(layer_cat "$(img_layers bc4 | tail -1)" m)" mounted
 out=$("$XBUILD" bud --build-context x=https://example.com/r.git "$T/bc" 2>&1)
 like "a Git/HTTP context is refused" "$out" 'Git and HTTP contexts are not supported'
 
