@@ -31,7 +31,8 @@ else
     skip "buildah is not installed (apt-get install buildah) to compare with its bud --help"
 fi
 
-# every flag parses: none is unknown, none lacks a handler
+# every flag parses: none is unknown, none lacks a handler (in $T: --logfile x writes ./x)
+cd "$T" || exit 1
 bad=""
 while IFS=$'\t' read -r name short arg tools status okv note; do
     case "$name" in help | flag-table) continue ;; esac
