@@ -194,18 +194,47 @@ int xb_mlist_inspect_remote(const char *ref, const xb_registry_opts_t *o, char *
     return xb_registry_get_manifest(r, xb_reference_object(rp), NULL, raw, len, &mt, dg, err);
 }
 
-int xb_mlist_push(xb_store_t *s, const char *name, const char *dest, const xb_registry_opts_t *o,
-                  char digest[XB_DIGEST_LEN], xb_error_t *err)
+static int push_desc(xb_store_t *s, const json_t *index, const json_t *desc, const char *what,
+                     const char *dest, const xb_registry_opts_t *o, char digest[XB_DIGEST_LEN],
+                     xb_error_t *err)
 {
-    char dg[XB_DIGEST_LEN];
-    if (xb_mlist_load(s, name, NULL, dg, err) < 0)
-        return -err->code;
-    cleanup_json json_t *desc = NULL;
-    if (xb_store_resolve(s, name, &desc, err) < 0)
+    if (xb_mlist_check_platforms(index, what, err) < 0)
         return -err->code;
     xb_registry_opts_t ro;
     map_opts(o, &ro);
     if (xb_registry_push(s, desc, strip_transport(dest), &ro, digest, err) < 0)
-        return xb_error_wrap(err, "pushing %s to %s", name, dest);
+        return xb_error_wrap(err, "pushing %s to %s", what, dest);
     return 0;
+}
+
+int xb_mlist_push(xb_store_t *s, const char *name, const char *dest, const xb_registry_opts_t *o,
+                  char digest[XB_DIGEST_LEN], xb_error_t *err)
+{
+    cleanup_json json_t *index = NULL;
+    if (xb_mlist_load(s, name, &index, NULL, err) < 0)
+        return -err->code;
+    cleanup_json json_t *desc = NULL;
+    if (xb_store_resolve(s, name, &desc, err) < 0)
+        return -err->code;
+    return push_desc(s, index, desc, name, dest, o, digest, err);
+}
+
+int xb_mlist_push_index(xb_store_t *s, const json_t *index, const char *dest,
+                        const xb_registry_opts_t *o, char digest[XB_DIGEST_LEN], xb_error_t *err)
+{
+    if (xb_mlist_validate(index, dest, err) < 0)
+        return -err->code;
+    cleanup_free char *data = xb_json_dump(index);
+    if (data == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    char dg[XB_DIGEST_LEN];
+    if (xb_store_put_blob(s, data, strlen(data), dg, err) < 0)
+        return -err->code;
+    const char *mt = xb_json_str(index, "mediaType");
+    cleanup_json json_t *desc =
+        json_pack("{s:s,s:s,s:I}", "mediaType", mt ? mt : XB_MT_OCI_INDEX, "digest", dg, "size",
+                  (json_int_t)strlen(data));
+    if (desc == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    return push_desc(s, index, desc, "the new index", dest, o, digest, err);
 }

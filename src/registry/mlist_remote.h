@@ -36,4 +36,11 @@ int xb_mlist_inspect_remote(const char *ref, const xb_registry_opts_t *o, char *
 int xb_mlist_push(xb_store_t *s, const char *name, const char *dest, const xb_registry_opts_t *o,
                   char digest[XB_DIGEST_LEN], xb_error_t *err) __attribute__((weak));
 
+/* The same for an index that has no name in the store (`manifest create --push -t DEST SRC...`):
+ * its blob is stored (untagged: prune removes it) and pushed to dest. Both check the platforms
+ * first (xb_mlist_check_platforms): nothing is pushed when one is missing, unknown or listed
+ * twice. */
+int xb_mlist_push_index(xb_store_t *s, const json_t *index, const char *dest,
+                        const xb_registry_opts_t *o, char digest[XB_DIGEST_LEN], xb_error_t *err);
+
 #endif
