@@ -49,7 +49,7 @@ static int set_type(struct xb_bud_output *out, const char *v, const char *spec, 
     static const struct {
         const char *name;
         enum xb_bud_out_type type;
-    } T[] = {{"local", XB_OUT_LOCAL}, {"tar", XB_OUT_TAR},     {"oci", XB_OUT_OCI},
+    } T[] = {{"local", XB_OUT_LOCAL},   {"tar", XB_OUT_TAR},     {"oci", XB_OUT_OCI},
              {"docker", XB_OUT_DOCKER}, {"image", XB_OUT_IMAGE}, {"registry", XB_OUT_IMAGE}};
     for (size_t i = 0; i < sizeof(T) / sizeof(T[0]); i++)
         if (strcmp(v, T[i].name) == 0) {
@@ -91,9 +91,9 @@ static int set_key(struct xb_bud_output *out, char *kv, const char *spec, xb_err
     }
     /* buildx keys with no effect here: the store keeps one format, layers are compressed per
      * --compression, tar/local outputs are not platform-split differently */
-    static const char *const accepted[] = {"oci-mediatypes", "compression", "compression-level",
-                                           "force-compression", "unpack", "store",
-                                           "platform-split", "annotation", NULL};
+    static const char *const accepted[] = {"oci-mediatypes",    "compression", "compression-level",
+                                           "force-compression", "unpack",      "store",
+                                           "platform-split",    "annotation",  NULL};
     for (const char *const *a = accepted; *a; a++)
         if (strcmp(kv, *a) == 0 || strncmp(kv, "annotation.", 11) == 0)
             return 0;
@@ -313,8 +313,8 @@ static int write_docker(xb_store_t *s, const json_t *desc, const struct xb_bud_o
 
 /* type=image: names in the store, pushes. */
 static int write_image(xb_store_t *s, const json_t *desc, const struct xb_bud_output *out,
-                       const char *const *tags, size_t ntags, const xb_registry_opts_t *ro, bool quiet,
-                       json_t *metadata, xb_error_t *err)
+                       const char *const *tags, size_t ntags, const xb_registry_opts_t *ro,
+                       bool quiet, json_t *metadata, xb_error_t *err)
 {
     cleanup_json json_t *names = json_array();
     if (out->name != NULL) {
@@ -327,8 +327,9 @@ static int write_image(xb_store_t *s, const json_t *desc, const struct xb_bud_ou
             json_array_append_new(names, json_string(tags[i]));
     }
     if (json_array_size(names) == 0 && out->push)
-        return xb_cli_usage(err, "bud", "--output type=image,push=true needs name=REGISTRY/REPO "
-                                        "or -t");
+        return xb_cli_usage(err, "bud",
+                            "--output type=image,push=true needs name=REGISTRY/REPO "
+                            "or -t");
     size_t i;
     json_t *n;
     json_array_foreach(names, i, n)
@@ -357,8 +358,8 @@ static int write_image(xb_store_t *s, const json_t *desc, const struct xb_bud_ou
 }
 
 int xb_bud_outputs_write(struct xb_bud_outputs *o, xb_store_t *s, const char *image_name,
-                         const char *const *tags, size_t ntags, const xb_registry_opts_t *ro, bool quiet,
-                         json_t *metadata, xb_error_t *err)
+                         const char *const *tags, size_t ntags, const xb_registry_opts_t *ro,
+                         bool quiet, json_t *metadata, xb_error_t *err)
 {
     if (o->n == 0)
         return 0;

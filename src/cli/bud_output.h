@@ -55,8 +55,8 @@ int xb_bud_outputs_prepare(struct xb_bud_outputs *o, xb_error_t *err);
  * names (the default names of type=image). metadata (may be NULL): "image.name" is added for
  * pushes. ro: registry options for pushes. quiet: no progress lines. */
 int xb_bud_outputs_write(struct xb_bud_outputs *o, xb_store_t *s, const char *image_name,
-                         const char *const *tags, size_t ntags, const xb_registry_opts_t *ro, bool quiet,
-                         json_t *metadata, xb_error_t *err);
+                         const char *const *tags, size_t ntags, const xb_registry_opts_t *ro,
+                         bool quiet, json_t *metadata, xb_error_t *err);
 void xb_bud_outputs_free(struct xb_bud_outputs *o);
 
 #endif

@@ -44,9 +44,9 @@ static const char usage[] =
 /* Options of push that take a value (also those the registry module may add). */
 static bool takes_value(const char *a)
 {
-    static const char *const v[] = {"--digestfile", "--platform", "--format", "--metadata-file",
-                                    "--authfile",   "--creds",    "--cert-dir",
-                                    "--retry",      "--jobs",     NULL};
+    static const char *const v[] = {"--digestfile", "--platform", "--format",   "--metadata-file",
+                                    "--authfile",   "--creds",    "--cert-dir", "--retry",
+                                    "--jobs",       NULL};
     for (size_t i = 0; v[i]; i++)
         if (strcmp(a, v[i]) == 0)
             return true;

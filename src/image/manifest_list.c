@@ -321,13 +321,13 @@ char *xb_mlist_pretty(const json_t *j)
 }
 
 /* GOOS / GOARCH names (the platform vocabulary of OCI, containerd and Docker), plus Wasm's. */
-static const char *const KNOWN_OS[] = {
-    "aix",   "android", "darwin",  "dragonfly", "freebsd", "illumos", "ios",   "js",     "linux",
-    "netbsd", "openbsd", "plan9",  "solaris",   "windows", "zos",     "wasi",  "wasip1", "wasip2",
-    NULL};
+static const char *const KNOWN_OS[] = {"aix",     "android", "darwin",  "dragonfly", "freebsd",
+                                       "illumos", "ios",     "js",      "linux",     "netbsd",
+                                       "openbsd", "plan9",   "solaris", "windows",   "zos",
+                                       "wasi",    "wasip1",  "wasip2",  NULL};
 static const char *const KNOWN_ARCH[] = {
-    "386",   "amd64",   "arm",      "arm64", "loong64", "mips",    "mipsle",  "mips64", "mips64le",
-    "ppc",   "ppc64",   "ppc64le",  "riscv64", "s390x", "sparc64", "wasm",    NULL};
+    "386", "amd64", "arm",     "arm64",   "loong64", "mips",    "mipsle", "mips64", "mips64le",
+    "ppc", "ppc64", "ppc64le", "riscv64", "s390x",   "sparc64", "wasm",   NULL};
 
 static bool known(const char *const *names, const char *v)
 {

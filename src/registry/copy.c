@@ -15,11 +15,11 @@ struct copy {
     xb_registry_t *dst;
     const char *digest;
     const char *op;
-    char *loc;       /* upload session URL (updated after every PATCH) */
-    xb_buf_t chunk;  /* bytes received, not sent yet */
-    int64_t sent;    /* bytes the destination holds */
-    int64_t got;     /* bytes of the current GET attempt */
-    int64_t size;    /* expected, or -1 */
+    char *loc;        /* upload session URL (updated after every PATCH) */
+    xb_buf_t chunk;   /* bytes received, not sent yet */
+    int64_t sent;     /* bytes the destination holds */
+    int64_t got;      /* bytes of the current GET attempt */
+    int64_t size;     /* expected, or -1 */
     xb_sha256_t hash; /* over the bytes sent */
     xb_error_t err;
     bool failed;
@@ -74,7 +74,7 @@ static size_t copy_write(const void *data, size_t len, void *ud)
         return 0;
     }
     int64_t have = c->sent + (int64_t)c->chunk.len; /* bytes already taken */
-    if (start < have) {                              /* a retried GET: skip what we have */
+    if (start < have) {                             /* a retried GET: skip what we have */
         int64_t skip = have - start;
         if (skip >= (int64_t)n)
             return len;
@@ -114,8 +114,8 @@ static int finish(struct copy *c, xb_error_t *err)
     char got[XB_DIGEST_LEN];
     xb_sha256_final(&c->hash, got);
     if (strcmp(got, c->digest) != 0)
-        return xb_error_set(err, XB_ERR_DIGEST, "%s: the source sent content with digest %s",
-                            c->op, got);
+        return xb_error_set(err, XB_ERR_DIGEST, "%s: the source sent content with digest %s", c->op,
+                            got);
     cleanup_free char *url = xb_upload_url_with_digest(c->loc, c->digest);
     if (url == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");

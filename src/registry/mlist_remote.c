@@ -231,9 +231,8 @@ int xb_mlist_push_index(xb_store_t *s, const json_t *index, const char *dest,
     if (xb_store_put_blob(s, data, strlen(data), dg, err) < 0)
         return -err->code;
     const char *mt = xb_json_str(index, "mediaType");
-    cleanup_json json_t *desc =
-        json_pack("{s:s,s:s,s:I}", "mediaType", mt ? mt : XB_MT_OCI_INDEX, "digest", dg, "size",
-                  (json_int_t)strlen(data));
+    cleanup_json json_t *desc = json_pack("{s:s,s:s,s:I}", "mediaType", mt ? mt : XB_MT_OCI_INDEX,
+                                          "digest", dg, "size", (json_int_t)strlen(data));
     if (desc == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     return push_desc(s, index, desc, "the new index", dest, o, digest, err);
