@@ -114,6 +114,26 @@ check "skopeo copy --all of the stitched index" \
 arm=$(for l in "$T"/copy-v1/blobs/sha256/*; do tar -xzOf "$l" arch 2>/dev/null; done)
 like "... the arm64 image was built under emulation" "$arm" aarch64
 
+# --- buildah, when installed and usable here, writes the same entries ---
+# entries FILE: the sorted "digest size mediaType os/arch[/variant]" lines of an index
+entries() { json "$1" '"|".join(sorted("%s %s %s %s/%s%s" % (m["digest"], m["size"], m["mediaType"], m["platform"]["os"], m["platform"]["architecture"], "/"+m["platform"]["variant"] if "variant" in m["platform"] else "") for m in j["manifests"]))'; }
+bh() { buildah --root "$T/bh" --runroot "$T/bhrun" --storage-driver vfs "$@"; }
+if command -v buildah >/dev/null 2>&1 && bh manifest create bl >/dev/null 2>"$T/bh.err"; then
+    bh manifest add --tls-verify=false bl "docker://$REG/ci/app@$DA" >/dev/null 2>>"$T/bh.err" &&
+        bh manifest add --tls-verify=false bl "docker://$REG/ci/app@$DB" >/dev/null 2>>"$T/bh.err" &&
+        bh manifest push --all --tls-verify=false bl "docker://$REG/ci/app:buildah" >/dev/null 2>>"$T/bh.err"
+    rc=$?
+    if [ $rc -eq 0 ]; then
+        skopeo inspect --raw $TLS "docker://$REG/ci/app:buildah" >"$T/bh.json"
+        diag "buildah's index: $(json "$T/bh.json" 'j.get("mediaType")')"
+        is "buildah manifest push lists the same descriptors and platforms" "$(entries "$T/v1.json")" "$(entries "$T/bh.json")"
+    else
+        skip "buildah manifest add/push failed here: $(tail -1 "$T/bh.err")"
+    fi
+else
+    skip "buildah is not installed or cannot create a manifest list here"
+fi
+
 # --- the named form (create/add/push) gives the same index ---
 : >"$PROXY_BYTES"
 check "c: manifest create NAME" xb manifest create app:multi
