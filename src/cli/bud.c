@@ -70,6 +70,11 @@ static const char usage[] =
     "  -D, --disable-compression    uncompressed layers\n"
     "      --format FORMAT          oci (default) or docker (schema2 / manifest list)\n"
     "      --jobs N                 platforms built in parallel\n"
+    "  -o, --output SPEC            export the result (buildx): DIR or type=local,dest=DIR (the\n"
+    "                               files; per platform linux_arm64/... when several),\n"
+    "                               type=tar,dest=FILE|-, type=oci,dest=FILE,\n"
+    "                               type=docker,dest=FILE, type=image[,name=N][,push=true]\n"
+    "                               [,push-by-digest=true], type=registry (repeatable)\n"
     "      --push                   push the result to every -t name (a registry reference;\n"
     "                               an index and its manifests for several platforms)\n"
     "      --load                   accepted: the image is always in the local store\n"
@@ -212,6 +217,8 @@ static int run_build(struct xb_cli *cli, struct xb_bud *b, xb_error_t *err)
 {
     if (!b->quiet)
         b->o.progress = progress;
+    if (xb_bud_outputs_prepare(&b->outs, err) < 0)
+        return -1;
     xb_store_t *s = NULL;
     if (xb_store_open(cli->root, &s, err) < 0)
         return -1;
@@ -225,6 +232,9 @@ static int run_build(struct xb_cli *cli, struct xb_bud *b, xb_error_t *err)
         r = add_to_manifest(s, b, res.name, err);
     if (r >= 0 && b->push)
         r = push_all(s, b, &res, err);
+    if (r >= 0)
+        r = xb_bud_outputs_write(&b->outs, s, res.name, b->tags.v, b->tags.n, &b->ropts, b->quiet,
+                                 res.metadata, err);
     xb_store_close(s);
     if (r >= 0)
         r = write_outputs(b, &res, err);

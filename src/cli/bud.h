@@ -7,6 +7,7 @@
 
 #include "build/build.h"
 #include "cli/bud_flags.h"
+#include "cli/bud_output.h"
 #include "registry/registry.h"
 #include "run/runopts.h"
 #include "util/error.h"
@@ -28,6 +29,7 @@ struct xb_bud {
     struct xb_bud_list owned; /* strings made here (--env K from the environment); freed */
     const char *arch, *os, *variant, *platform;
     const char *iidfile, *metafile, *manifest, *logfile;
+    struct xb_bud_outputs outs; /* -o/--output (cli/bud_output.c) */
     bool quiet, push, help, flag_table, file_given;
 };
 

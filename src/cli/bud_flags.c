@@ -76,6 +76,9 @@ const struct xb_bud_flag xb_bud_flags[] = {
     {"no-cache-filter", 0, RA, BX, SUP, O_NO_CACHE_FILTER, NULL, false, "STAGE",
      "do not use the cache for this stage"},
     {"os", 0, RA, BH, SUP, O_OS, NULL, false, "OS", "target OS"},
+    {"output", 'o', RA, BOTH, SUP, O_OUTPUT, NULL, false, "SPEC",
+     "export (repeatable): DIR or type=local,dest=DIR, type=tar,dest=FILE|-, type=oci, "
+     "type=docker, type=image[,name=N][,push=true][,push-by-digest=true], type=registry"},
     {"override-arch", 0, RA, 0, SUP, O_ARCH, NULL, false, "ARCH",
      "the same as --arch (buildah pull/from spelling)"},
     {"override-os", 0, RA, 0, SUP, O_OS, NULL, false, "OS",
@@ -206,8 +209,6 @@ const struct xb_bud_flag xb_bud_flags[] = {
      "not supported: platforms with OS features (Windows) are not built"},
     {"os-version", 0, RA, BH, REF, O_NONE, NULL, false, "VERSION",
      "not supported: platforms with an OS version (Windows) are not built"},
-    {"output", 'o', RA, BOTH, REF, O_NONE, NULL, false, "type=...",
-     "not supported yet: the image stays in the local store; use xbuild push to export it"},
     {"runtime", 0, RA, BH, REF, O_NONE, NULL, false, "PATH",
      "RUN uses xbuild's built-in sandbox, not an OCI runtime"},
     {"runtime-flag", 0, RA, BH, REF, O_NONE, NULL, false, "FLAG",

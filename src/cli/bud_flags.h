@@ -74,6 +74,7 @@ enum xb_bud_opt {
     O_ATTEST_SHORT, /* --provenance / --sbom: only false */
     O_ATTEST,
     O_LOGFILE,
+    O_OUTPUT,
 };
 
 struct xb_bud_flag {

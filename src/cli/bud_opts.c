@@ -29,6 +29,8 @@ void xb_bud_init(struct xb_bud *b)
     xb_build_opts_init(&b->o);
     xb_registry_opts_t r = XB_REGISTRY_OPTS_INIT;
     b->ropts = r;
+    struct xb_bud_outputs outs = XB_BUD_OUTPUTS_INIT;
+    b->outs = outs;
 }
 
 void xb_bud_free(struct xb_bud *b)
@@ -42,6 +44,7 @@ void xb_bud_free(struct xb_bud *b)
     for (size_t i = 0; i < b->owned.n; i++)
         free((char *)b->owned.v[i]);
     free(b->owned.v);
+    xb_bud_outputs_free(&b->outs);
 }
 
 static int parse_long(const char *s, long long min, long long max, long long *out)
@@ -246,6 +249,8 @@ static int apply_output(struct xb_bud *b, const struct xb_bud_flag *f, const cha
     case O_LOGFILE:
         b->logfile = a;
         return 0;
+    case O_OUTPUT:
+        return xb_bud_output_add(&b->outs, a, err);
     case O_QUIET:
         b->quiet = true;
         return 0;
