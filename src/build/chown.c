@@ -103,8 +103,8 @@ static int read_id_file(xb_store_t *s, const json_t *layers, const char *path, c
 
 /* lenient (BuildKit's owner of WORKDIR's directories): a name missing from the image's files,
  * or files missing, leaves the id as it is (user 0, group the user's) instead of failing. */
-static int resolve(xb_store_t *s, const json_t *layers, const char *spec, bool lenient,
-                   uid_t *uid, gid_t *gid, xb_error_t *err)
+static int resolve(xb_store_t *s, const json_t *layers, const char *spec, bool lenient, uid_t *uid,
+                   gid_t *gid, xb_error_t *err)
 {
     const char *colon = strchr(spec, ':');
     cleanup_free char *user = colon ? strndup(spec, (size_t)(colon - spec)) : strdup(spec);
