@@ -1,8 +1,8 @@
 # integration tests: foundation (each file: tests/integration/foundation-*.sh)
 
 # --- store (src/store/) ---
-TESTS += tests/integration/foundation-store.sh
-EXTRA_DIST += tests/integration/foundation-store.sh
+TESTS += tests/integration/foundation-store.sh tests/integration/foundation-export-oci.sh
+EXTRA_DIST += tests/integration/foundation-store.sh tests/integration/foundation-export-oci.sh
 # --- end store ---
 
 # --- build executor (src/build/, xbuild bud) ---
