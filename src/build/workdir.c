@@ -21,8 +21,8 @@ static int plan(xb_bstage_t *st, const char *abs, xb_centries_t *out, xb_error_t
     cleanup_free char *r = xb_rootfs_resolve(&st->idx, abs, true, &e);
     if (r == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-    if (e != NULL && S_ISDIR(e->mode))
-        return 0;
+    if (r[0] == '\0' || (e != NULL && S_ISDIR(e->mode)))
+        return 0; /* the root (through a symlink to it), or there already */
     uid_t uid = 0;
     gid_t gid = 0;
     const char *user = xb_json_str(xb_image_config_container(st->config), "User");

@@ -476,7 +476,7 @@ static void make_cwd(struct child *c, const char *cwd, uid_t uid, gid_t gid)
             continue;
         char save = *s;
         *s = '\0';
-        if (s > buf + 1 && s[-1] != '/') {
+        if (s > buf && s[-1] != '/') {
             if (mkdir(buf, 0755) == 0) {
                 if (chown(buf, uid, gid) < 0 || chmod(buf, 0755) < 0)
                     FAIL(c, "cannot create WORKDIR %s: %s: %s", cwd, buf, strerror(errno));

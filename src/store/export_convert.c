@@ -92,14 +92,17 @@ static int convert(struct conv *c, const json_t *desc, int depth, json_t **out, 
         }
     } else if (kind == XB_BLOB_MANIFEST) {
         json_t *cfg = json_object_get(doc, "config");
-        json_t *layers = json_object_get(doc, "layers");
-        size_t i;
-        json_t *l;
-        json_array_foreach(layers, i, l)
-        {
-            changed |= retype(l);
-            if (xb_json_str(l, "digest") && add_blob(c, xb_json_str(l, "digest"), "layer", NULL))
-                return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        static const char *const lists[] = {"layers", "blobs"}; /* blobs: artifact manifests */
+        for (size_t k = 0; k < 2; k++) {
+            size_t i;
+            json_t *l;
+            json_array_foreach(json_object_get(doc, lists[k]), i, l)
+            {
+                changed |= retype(l);
+                if (xb_json_str(l, "digest") &&
+                    add_blob(c, xb_json_str(l, "digest"), "layer", NULL) < 0)
+                    return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+            }
         }
         if (json_is_object(cfg)) {
             changed |= retype(cfg);
@@ -166,6 +169,11 @@ int xb_export_plan(xb_store_t *s, const json_t *desc, bool to_oci, xb_export_pla
     if (convert(&c, desc, 0, &plan->desc, err) < 0) {
         xb_export_plan_free(plan);
         return -1;
+    }
+    if (json_equal(plan->desc, desc)) {
+        /* nothing Docker in it: exactly the store's blobs, as the walk lists them */
+        json_decref(plan->blobs);
+        plan->blobs = steal_pointer(&check);
     }
     return 0;
 }
