@@ -6,3 +6,4 @@ include tests/integration/multi.mk
 include tests/integration/wasm.mk
 include tests/integration/perf.mk
 EXTRA_DIST += tests/lib/common.sh tests/lib/tap.h
+include tests/integration/ci.mk
