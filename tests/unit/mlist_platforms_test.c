@@ -11,8 +11,9 @@ static const char D2[] = "sha256:22222222222222222222222222222222222222222222222
 
 static json_t *entry(const char *digest, const char *os, const char *arch, const char *variant)
 {
-    json_t *d = json_pack("{s:s,s:s,s:i}", "mediaType", "application/vnd.oci.image.manifest.v1+json",
-                          "digest", digest, "size", 100);
+    json_t *d =
+        json_pack("{s:s,s:s,s:i}", "mediaType", "application/vnd.oci.image.manifest.v1+json",
+                  "digest", digest, "size", 100);
     if (os != NULL) {
         json_t *p = json_pack("{s:s,s:s}", "os", os, "architecture", arch);
         if (variant != NULL)
@@ -71,7 +72,8 @@ int main(void)
                           "linux", "arm64", "v8");
     json_t *none = entry(D1, NULL, NULL, NULL);
     is_int(xb_mlist_platform_clash(idx, same), -1, "clash: the same digest is no clash");
-    is_int(xb_mlist_platform_clash(idx, other), 1, "clash: another arm64 image clashes with entry 1");
+    is_int(xb_mlist_platform_clash(idx, other), 1,
+           "clash: another arm64 image clashes with entry 1");
     is_int(xb_mlist_platform_clash(idx, none), -1, "clash: no platform, no clash");
     json_decref(idx);
     json_decref(same);
