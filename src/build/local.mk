@@ -1,6 +1,6 @@
 # src/build: the build executor (sources added to src_libxbuild_a_SOURCES)
 src_libxbuild_a_SOURCES += \
-	src/build/hooks.h src/build/build.h src/build/internal.h \
+	src/build/build.h src/build/internal.h \
 	src/build/entries.h src/build/entries.c \
 	src/build/rootfs.h src/build/rootfs.c \
 	src/build/chown.h src/build/chown.c src/build/chmod.h src/build/chmod.c \

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "build/build.h"
-#include "build/hooks.h"
 #include "cli/cli.h"
+#include "cli/registry_flags.h"
 #include "image/platform.h"
 #include "registry/registry.h"
 #include "util/cleanup.h"
@@ -155,6 +155,26 @@ static int parse_long(const char *s, long long min, long long max, long long *ou
     return 0;
 }
 
+/* What the environment sets for a build (docs/environment.md). */
+static int build_env(const struct xb_cli *cli, xb_build_opts_t *o, xb_error_t *err)
+{
+    o->env = cli->env;
+    o->binfmt_dir = cli->binfmt_dir;
+    o->copy_snapshotter = cli->snapshotter != NULL && strcmp(cli->snapshotter, "copy") == 0;
+    if (xb_pgzip_engine_parse(cli->gzip_engine, "XBUILD_GZIP_ENGINE", &o->layer_opts.gzip_engine,
+                              err) < 0)
+        return -1;
+    const char *sde = cli->source_date_epoch;
+    if (o->timestamp < 0 && sde != NULL && sde[0] != '\0') {
+        char *end;
+        long long v = strtoll(sde, &end, 10);
+        if (*end != '\0' || v < 0)
+            return xb_error_set(err, XB_ERR_USAGE, "SOURCE_DATE_EPOCH=%s is not a number", sde);
+        o->timestamp = v;
+    }
+    return 0;
+}
+
 XB_CMD(bud)
 {
     xb_build_opts_t o;
@@ -164,6 +184,7 @@ XB_CMD(bud)
     const char *iidfile = NULL, *metafile = NULL;
     bool quiet = false, do_push = false;
     xb_registry_opts_t ropts = XB_REGISTRY_OPTS_INIT;
+    xb_cli_registry_env(cli, &ropts);
     int ret = -1, c;
     cleanup_free char *pbuf = NULL;
     optind = 0;
@@ -237,8 +258,8 @@ XB_CMD(bud)
         case O_SECRET:
             r = push(&secrets, optarg);
             break;
-        case O_INSTALL_BINFMT: /* read by the run module before a non-native RUN */
-            setenv("XBUILD_INSTALL_BINFMT", "1", 1);
+        case O_INSTALL_BINFMT: /* the run module registers a missing handler before a RUN */
+            o.install_binfmt = true;
             break;
         case O_NETWORK:
             if (strcmp(optarg, "default") != 0 && strcmp(optarg, "none") != 0 &&
@@ -355,14 +376,15 @@ XB_CMD(bud)
     if (!quiet) {
         o.progress = progress;
     }
+    if (build_env(cli, &o, err) < 0)
+        goto out;
     xb_store_t *s = NULL;
     if (xb_store_open(cli->root, &s, err) < 0)
         goto out;
     xb_build_result_t res;
     /* FROM pulls use the same credentials, TLS and certificate options as --push */
-    xb_registry_set_pull_options(&ropts);
+    o.registry = ropts;
     int r = xb_build(s, &o, &res, err);
-    xb_registry_set_pull_options(NULL);
     if (r >= 0 && do_push) {
         json_t *pushed = json_array();
         ropts.quiet = quiet;

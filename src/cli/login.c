@@ -85,6 +85,7 @@ XB_CMD(login)
 {
     (void)cli;
     xb_registry_opts_t o = XB_REGISTRY_OPTS_INIT;
+    xb_cli_registry_env(cli, &o);
     const char *user = NULL, *pass = NULL, *reg = NULL;
     bool pass_stdin = false;
     for (int i = 1; i < argc; i++) {

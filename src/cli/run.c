@@ -118,7 +118,7 @@ XB_CMD(run)
     if (xb_store_resolve(s, image, &desc, err) < 0 ||
         xb_image_load(s, desc, platform ? &want : NULL, &img, err) < 0)
         goto out;
-    if (xb_binfmt_check(&img->platform, install, err) < 0)
+    if (xb_binfmt_check(&img->platform, cli->binfmt_dir, install, err) < 0)
         goto out;
     json_t *cc = json_object_get(img->config, "config");
     json_t *ep = json_object_get(cc, "Entrypoint"), *cmd = json_object_get(cc, "Cmd");
@@ -168,6 +168,10 @@ XB_CMD(run)
     rq.user = user ? user : xb_json_str(cc, "User") ?: "";
     rq.network = network;
     rq.where = image;
+    rq.host_env = cli->env;
+    rq.install_binfmt = install;
+    rq.binfmt_dir = cli->binfmt_dir;
+    rq.copy_snapshotter = cli->snapshotter != NULL && strcmp(cli->snapshotter, "copy") == 0;
     int status = 0;
     if (xb_run_execute(&rq, false, NULL, NULL, &status, err) < 0)
         goto out;

@@ -190,10 +190,8 @@ int xb_registry_open(const xb_reference_t *ref, const xb_registry_opts_t *opts, 
         r->opts.retries = 3;
     if (r->opts.jobs <= 0)
         r->opts.jobs = 4;
-    if (r->opts.chunk_size <= 0) {
-        const char *e = getenv("XBUILD_CHUNK_SIZE");
-        r->opts.chunk_size = e && atoll(e) > 0 ? atoll(e) : 8 * 1024 * 1024;
-    }
+    if (r->opts.chunk_size <= 0)
+        r->opts.chunk_size = 8 * 1024 * 1024;
     r->host = strdup(ref->registry);
     r->api_host = strdup(xb_reference_api_host(ref));
     r->repo = strdup(ref->repository);

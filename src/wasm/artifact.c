@@ -30,10 +30,9 @@ const char *xb_wasm_format_name(int format)
     return format >= 0 && format < 3 ? format_names[format] : "unknown";
 }
 
-void xb_wasm_created_now(char *buf, size_t size)
+void xb_wasm_created_now(const char *sde, char *buf, size_t size)
 {
     time_t t = time(NULL);
-    const char *sde = getenv("SOURCE_DATE_EPOCH");
     if (sde && *sde) {
         char *end;
         long long v = strtoll(sde, &end, 10);
@@ -298,7 +297,7 @@ int xb_wasm_artifact_build(const struct xb_wasm_artifact_opts *opts, const xb_wa
     if (opts->created)
         snprintf(created, sizeof(created), "%s", opts->created);
     else
-        xb_wasm_created_now(created, sizeof(created));
+        xb_wasm_created_now(opts->source_date_epoch, created, sizeof(created));
 
     if (opts->format != XB_WASM_FMT_IMAGE) {
         a.layer.data = (char *)module;
