@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Generates src/lazy/{archive,curl}_syms.c: one forwarding definition per libarchive/libcurl
-function xbuild (and its tests) call, resolved with dlopen/dlsym on first call (src/lazy/lazy.c).
+"""Generates src/lazy/{archive,curl}_syms.c: the library's symbol table (every libarchive/libcurl
+function xbuild and its tests call; xb_lazy_load() checks them all when it loads the library)
+and one forwarding definition per function, resolved with dlsym on first call (src/lazy/lazy.c).
 
 Usage: scripts/gen-lazy.py   (after using a new libarchive/libcurl function; commits the output)
 The function lists are below; the prototypes are read from the installed headers, and the
@@ -140,6 +141,11 @@ def gen(lib):
         lines.append("")
     if missing:
         sys.exit("gen-lazy: no prototype found for " + ", ".join(missing))
+    table = sorted(set(names) | (VARIADIC & used(lib)))
+    lines.append("const char *const xb_lazy_%s_symbols[] = {" % lib)
+    lines += ['    "%s",' % n for n in table]
+    lines.append("    NULL,")
+    lines.append("};")
     return "\n".join(lines)
 
 

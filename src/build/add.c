@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "build/chmod.h"
+#include "lazy/lazy.h"
 #include "util/cleanup.h"
 #include "util/digest.h"
 #include "util/fs.h"
@@ -91,6 +92,8 @@ int xb_add_archive_hook(void *ud, const xb_centry_t *src, const char *destdir, x
 {
     const xb_add_ctx_t *c = ud;
     static size_t seq;
+    if (xb_lazy_load(XB_LAZY_ARCHIVE, err) < 0)
+        return -1;
     if (src->src == NULL || !xb_add_is_archive(src->src))
         return 0;
     cleanup_archive_read struct archive *a = NULL;
@@ -238,6 +241,10 @@ int xb_add_download(const char *url, const char *checksum, const char *tmpdir, i
     if (d.fd < 0)
         return xb_error_errno(err, errno, "creating %s", path);
     if (xb_sha256_init(&d.h, err) < 0) {
+        close(d.fd);
+        return -1;
+    }
+    if (xb_lazy_load(XB_LAZY_CURL, err) < 0) {
         close(d.fd);
         return -1;
     }

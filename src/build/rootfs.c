@@ -13,6 +13,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "lazy/lazy.h"
 #include "snapshot/layers.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -30,6 +31,8 @@ static int open_layer(xb_store_t *s, const json_t *layer, struct archive **out, 
     cleanup_free char *path = xb_store_blob_path(s, digest);
     if (path == NULL || !xb_path_exists(path))
         return xb_error_set(err, XB_ERR_NOT_FOUND, "layer %s is not in the store", digest);
+    if (xb_lazy_load(XB_LAZY_ARCHIVE, err) < 0)
+        return -1;
     struct archive *a = archive_read_new();
     if (a == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");

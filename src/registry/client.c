@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "registry/creds.h"
+#include "lazy/lazy.h"
 #include "registry/internal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -176,6 +177,8 @@ int xb_registry_open(const xb_reference_t *ref, const xb_registry_opts_t *opts, 
                      xb_registry_t **out, xb_error_t *err)
 {
     *out = NULL;
+    if (xb_lazy_load(XB_LAZY_CURL, err) < 0)
+        return -1;
     pthread_once(&curl_once, curl_init_once);
     xb_registry_t *r = calloc(1, sizeof(*r));
     if (r == NULL)

@@ -17,6 +17,7 @@
 
 #include "layer/apply.h"
 #include "layer/inroot.h"
+#include "lazy/lazy.h"
 #include "snapshot/layers.h"
 #include "util/cleanup.h"
 #include "util/digest.h"
@@ -210,7 +211,8 @@ int xb_snapshot_extract_verified(int root, int fd, const char *diff_id, xb_error
     pthread_t th;
     bool started = false;
     int rc = -1;
-    if (!mem || xb_sha256_init(&d.h, err) < 0 || (a = archive_read_new()) == NULL) {
+    if (!mem || xb_lazy_load(XB_LAZY_ARCHIVE, err) < 0 || xb_sha256_init(&d.h, err) < 0 ||
+        (a = archive_read_new()) == NULL) {
         if (err->code == 0)
             xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     } else if (pthread_create(&th, NULL, dec_main, &d) != 0) {

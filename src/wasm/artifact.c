@@ -7,6 +7,7 @@
 #include <time.h>
 #include <zlib.h>
 
+#include "lazy/lazy.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/json.h"
@@ -115,6 +116,8 @@ static la_ssize_t tar_write_cb(struct archive *a, void *ud, const void *data, si
 static int tar_module(const char *name, const void *module, size_t len, time_t mtime, xb_buf_t *out,
                       xb_error_t *err)
 {
+    if (xb_lazy_load(XB_LAZY_ARCHIVE, err) < 0)
+        return -1;
     cleanup_archive_write struct archive *a = archive_write_new();
     cleanup_archive_entry struct archive_entry *e = archive_entry_new();
     if (a == NULL || e == NULL)
