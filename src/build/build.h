@@ -50,11 +50,11 @@ typedef struct xb_build_opts {
     xb_build_progress_fn progress;
     void *progress_ud;
     xb_registry_opts_t registry; /* FROM pulls: --creds, --authfile, --tls-verify, --cert-dir */
-    const char *const *env; /* the caller's environment ("K=V", NULL-terminated, may be NULL):
-                               values of bare --build-arg K and --secret env=V */
-    bool install_binfmt;    /* RUN registers a missing binfmt_misc handler */
-    const char *binfmt_dir; /* NULL: /proc/sys/fs/binfmt_misc */
-    bool copy_snapshotter;  /* RUN never uses overlayfs (and pulls extract no layers) */
+    const char *const *env;      /* the caller's environment ("K=V", NULL-terminated, may be NULL):
+                                    values of bare --build-arg K and --secret env=V */
+    bool install_binfmt;         /* RUN registers a missing binfmt_misc handler */
+    const char *binfmt_dir;      /* NULL: /proc/sys/fs/binfmt_misc */
+    bool copy_snapshotter;       /* RUN never uses overlayfs (and pulls extract no layers) */
 } xb_build_opts_t;
 
 void xb_build_opts_init(xb_build_opts_t *o);

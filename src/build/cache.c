@@ -34,7 +34,7 @@ int xb_bx_cache_chain(xb_bstage_t *st, const char *kind, const json_t *data, xb_
         snprintf(prev, sizeof(prev), "layer:%d:%d:%lld%s", (int)lo->compression, lo->level,
                  (long long)lo->clamp_mtime,
                  lo->compression != XB_COMPRESSION_GZIP ? ""
-                 : lo->gzip_engine == XB_PGZIP_ZLIB              ? ":zlib"
+                 : lo->gzip_engine == XB_PGZIP_ZLIB     ? ":zlib"
                                                         : ":libdeflate");
     }
     xb_sha256_update(&h, prev, strlen(prev) + 1);

@@ -12,10 +12,10 @@
  * environment: commands pass these down in option structs (docs/environment.md lists every
  * variable). */
 struct xb_cli {
-    const char *root; /* --root / XBUILD_ROOT / default; resolved by main, never NULL */
-    bool debug;       /* --debug */
-    const char *const *env; /* the process environment (environ): bare --build-arg K and
-                               --secret env=V values come from here */
+    const char *root;        /* --root / XBUILD_ROOT / default; resolved by main, never NULL */
+    bool debug;              /* --debug */
+    const char *const *env;  /* the process environment (environ): bare --build-arg K and
+                                --secret env=V values come from here */
     const char *binfmt_dir;  /* XBUILD_BINFMT_DIR or NULL (/proc/sys/fs/binfmt_misc) */
     const char *snapshotter; /* XBUILD_SNAPSHOTTER or NULL ("copy": never overlayfs) */
     const char *gzip_engine; /* XBUILD_GZIP_ENGINE or NULL (libdeflate) */

@@ -16,7 +16,8 @@
     "  -q, --quiet           no progress output\n"
 
 struct xb_cli;
-/* Fills what the environment sets in o (XBUILD_CHUNK_SIZE), after XB_REGISTRY_OPTS_INIT. */
+/* Fills what the environment sets in o (XBUILD_CHUNK_SIZE, the environment for auth files),
+ * after XB_REGISTRY_OPTS_INIT. */
 void xb_cli_registry_env(const struct xb_cli *cli, xb_registry_opts_t *o);
 
 /* Consumes argv[*i] (and its value) when it is one of the flags above: returns 1, 0 when it is

@@ -5,12 +5,11 @@
  * Two engines: libdeflate (the default: about 3x zlib's speed at level 6 and smaller output,
  * but it has no preset dictionary, so each block is deflated on its own; its final-block bit is
  * found by inflating the block and cleared), and zlib (each block primed with the previous
- * 32 KiB as dictionary, Z_SYNC_FLUSH / Z_FINISH; `XBUILD_GZIP_ENGINE=zlib` in the CLI). Blocks that look
- * incompressible are stored.
- * The output depends only on the input and the level — never on the thread count (block
- * boundaries are fixed and each block's compression is deterministic). Memory stays bounded:
- * at most 2 * threads + 3 blocks are in flight; the caller's thread writes finished blocks to the
- * sink in order. */
+ * 32 KiB as dictionary, Z_SYNC_FLUSH / Z_FINISH; `XBUILD_GZIP_ENGINE=zlib` in the CLI). Blocks that
+ * look incompressible are stored. The output depends only on the input and the level — never on the
+ * thread count (block boundaries are fixed and each block's compression is deterministic). Memory
+ * stays bounded: at most 2 * threads + 3 blocks are in flight; the caller's thread writes finished
+ * blocks to the sink in order. */
 #ifndef XB_LAYER_PGZIP_H
 #define XB_LAYER_PGZIP_H
 

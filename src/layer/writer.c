@@ -118,8 +118,7 @@ int xb_layer_writer_new(xb_store_t *s, const xb_layer_opts_t *o, xb_layer_writer
     if ((r = xb_sha256_init(&w->tar_hash, err)) < 0)
         return r;
     if ((r = xb_compressor_new(w->opts.compression, w->opts.level, w->opts.threads,
-                                 w->opts.gzip_engine, blob_sink, w,
-                               &w->z, err)) < 0)
+                               w->opts.gzip_engine, blob_sink, w, &w->z, err)) < 0)
         return r;
     if ((r = xb_store_blob_begin(s, &w->blob, err)) < 0)
         return xb_error_wrap(err, "starting layer blob");

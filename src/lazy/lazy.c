@@ -23,7 +23,7 @@ static const struct lib libs[] = {
  * 0x407c0c0a, a JSON array of the libraries the program dlopen()s. `dlopen-notes` and
  * packaging tools read it. */
 #define DLOPEN_JSON                                                                                \
-    "[{\"feature\":\"archive\",\"description\":\"tar layers, contexts and exports\","             \
+    "[{\"feature\":\"archive\",\"description\":\"tar layers, contexts and exports\","              \
     "\"priority\":\"required\",\"soname\":[\"libarchive.so.13\"]},"                                \
     "{\"feature\":\"curl\",\"description\":\"registry transfers and ADD <url>\","                  \
     "\"priority\":\"required\",\"soname\":[\"libcurl.so.4\"]}]"

@@ -230,8 +230,8 @@ int xb_registry_open(const xb_reference_t *ref, const xb_registry_opts_t *opts, 
         }
     }
     /* credentials */
-    if (xb_creds_lookup(r->host, r->repo, r->opts.creds, r->opts.authfile, &r->user, &r->pass,
-                        err) < 0)
+    if (xb_creds_lookup(r->host, r->repo, r->opts.creds, r->opts.authfile, r->opts.env, &r->user,
+                        &r->pass, err) < 0)
         return xb_error_wrap(err, "credentials for %s", r->host);
     /* scheme + challenge */
     bool loopback = xb_reference_host_is_loopback(r->api_host);

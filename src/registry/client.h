@@ -43,13 +43,15 @@ typedef struct xb_registry_opts {
     bool quiet;           /* no progress lines */
     xb_registry_progress_fn progress; /* NULL: one xb_info line per blob */
     void *progress_ud;
-    bool extract_layers; /* pull: also extract each layer for RUN while it downloads
-                            (snapshot/stream.h) */
+    bool extract_layers;    /* pull: also extract each layer for RUN while it downloads
+                               (snapshot/stream.h) */
+    const char *const *env; /* the caller's environment (K=V, may be NULL): where auth files
+                               are looked for (registry/creds.h) */
 } xb_registry_opts_t;
 
 #define XB_REGISTRY_OPTS_INIT                                                                      \
     {                                                                                              \
-        NULL, NULL, NULL, -1, -1, 0, 0, false, NULL, NULL, false                                   \
+        NULL, NULL, NULL, -1, -1, 0, 0, false, NULL, NULL, false, NULL                             \
     }
 
 typedef struct xb_registry xb_registry_t;

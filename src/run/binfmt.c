@@ -360,7 +360,8 @@ int xb_binfmt_check_arch(const char *dir, const xb_arch_t *a, bool install, xb_e
     return 0;
 }
 
-int xb_binfmt_check_name(const char *dir, const char *arch, const char *variant, bool install, xb_error_t *err)
+int xb_binfmt_check_name(const char *dir, const char *arch, const char *variant, bool install,
+                         xb_error_t *err)
 {
     const xb_arch_t *a = xb_arch_find(arch, variant);
     if (a == NULL)

@@ -42,7 +42,8 @@ int xb_binfmt_uninstall(const char *dir, const xb_arch_t *a, xb_error_t *err);
  * registers on the fly. Errors say which arch and which command fixes it. */
 int xb_binfmt_check_arch(const char *dir, const xb_arch_t *a, bool install, xb_error_t *err);
 /* Same with an OCI architecture/variant pair (variant may be NULL). */
-int xb_binfmt_check_name(const char *dir, const char *arch, const char *variant, bool install, xb_error_t *err);
+int xb_binfmt_check_name(const char *dir, const char *arch, const char *variant, bool install,
+                         xb_error_t *err);
 /* ELF inspection: 1 when path is an ELF file with a PT_INTERP program header (dynamically
  * linked), 0 when static, negative on error (not ELF, unreadable). */
 int xb_elf_is_dynamic(const char *path, xb_error_t *err);

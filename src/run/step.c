@@ -154,7 +154,8 @@ static int prepare_mounts(const xb_run_request_t *rq, struct mounts *ms, xb_erro
                 return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
         } else if (m->type == XB_MOUNT_SECRET) {
             bool found;
-            if (xb_secret_lookup(rq->secrets, rq->host_env, m->id, &m->data, &m->len, &found, err) < 0)
+            if (xb_secret_lookup(rq->secrets, rq->host_env, m->id, &m->data, &m->len, &found, err) <
+                0)
                 return -1;
             if (!found) {
                 if (m->required)

@@ -79,12 +79,14 @@ int main(void)
     ok(xb_binfmt_check_arch(dir, xb_arch_parse("arm64"), false, &err) < 0 && err.msg &&
            strstr(err.msg, "lacks the F flag") && strstr(err.msg, "xbuild binfmt --install arm64"),
        "missing F diagnosed with the fix: %s", err.msg ? err.msg : "");
-    ok(xb_binfmt_query(dir, xb_arch_parse("ppc64le"), &st, &err) == 0 && st.registered && !st.enabled,
+    ok(xb_binfmt_query(dir, xb_arch_parse("ppc64le"), &st, &err) == 0 && st.registered &&
+           !st.enabled,
        "disabled entry");
     ok(xb_binfmt_check_arch(dir, xb_arch_parse("ppc64le"), false, &err) < 0 &&
            strstr(err.msg, "disabled"),
        "disabled entry diagnosed");
-    ok(xb_binfmt_query(dir, xb_arch_parse("s390x"), &st, &err) == 0 && !st.registered, "s390x missing");
+    ok(xb_binfmt_query(dir, xb_arch_parse("s390x"), &st, &err) == 0 && !st.registered,
+       "s390x missing");
     ok(xb_binfmt_check_arch(dir, xb_arch_parse("s390x"), false, &err) < 0 &&
            strstr(err.msg, "no binfmt_misc handler for s390x: run 'xbuild binfmt --install s390x' "
                            "or pass --install-binfmt"),

@@ -265,8 +265,7 @@ int main(void)
     /* engine names (the CLI passes XBUILD_GZIP_ENGINE's value) */
     xb_pgzip_engine_t e;
     xb_error_t err = XB_ERROR_INIT;
-    ok(xb_pgzip_engine_parse(NULL, "XBUILD_GZIP_ENGINE", &e, &err) == 0 &&
-           e == XB_PGZIP_LIBDEFLATE,
+    ok(xb_pgzip_engine_parse(NULL, "XBUILD_GZIP_ENGINE", &e, &err) == 0 && e == XB_PGZIP_LIBDEFLATE,
        "default engine: libdeflate");
     ok(xb_pgzip_engine_parse("zlib", "XBUILD_GZIP_ENGINE", &e, &err) == 0 && e == XB_PGZIP_ZLIB,
        "XBUILD_GZIP_ENGINE=zlib");
@@ -276,8 +275,7 @@ int main(void)
     xb_error_clear(&err);
     xb_buf_t o = XB_BUF_INIT;
     xb_pgzip_t *z = NULL;
-    ok(xb_pgzip_new_engine(XB_PGZIP_LIBDEFLATE, 10, 1, sink, &o, &z, &err) < 0,
-       "level 10 refused");
+    ok(xb_pgzip_new_engine(XB_PGZIP_LIBDEFLATE, 10, 1, sink, &o, &z, &err) < 0, "level 10 refused");
     xb_error_clear(&err);
     xb_buf_free(&o);
     free(rnd);

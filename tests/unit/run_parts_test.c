@@ -68,7 +68,8 @@ static void test_mounts(void)
            strcmp(data, "envvalue") == 0,
        "secret from the environment");
     free(data);
-    ok(xb_secret_lookup(specs, env, "c", &data, &len, &found, &err) == 0 && !found, "unknown secret");
+    ok(xb_secret_lookup(specs, env, "c", &data, &len, &found, &err) == 0 && !found,
+       "unknown secret");
     xb_error_clear(&err);
 }
 
