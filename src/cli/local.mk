@@ -1,4 +1,14 @@
-# src/cli: one file per command, linked into the xbuild binary only (the library never prints)
+# src/cli: main's command table and one file per command, linked into the xbuild binary only
+# (the library never prints)
 src_xbuild_SOURCES += \
-	src/cli/cli.h src/cli/commands.c
-include src/cli/manifest.mk
+	src/cli/cli.h src/cli/commands.c src/cli/usage.c \
+	src/cli/bud.c src/cli/parse.c \
+	src/cli/store_util.c src/cli/store_util.h \
+	src/cli/images.c src/cli/inspect.c src/cli/tag.c src/cli/rmi.c \
+	src/cli/prune.c src/cli/fsck.c \
+	src/cli/push.c src/cli/push.h \
+	src/cli/registry_flags.c src/cli/registry_flags.h src/cli/login.c src/cli/pull.c \
+	src/cli/push_docker.c src/cli/progress.c src/cli/progress.h \
+	src/cli/binfmt.c src/cli/run.c \
+	src/cli/push_wasm.c src/cli/pull_wasm.c \
+	src/cli/manifest.c

@@ -96,25 +96,3 @@ CURLUcode curl_url_set(CURLU *a0, CURLUPart a1, const char *a2, unsigned int a3)
     return ((CURLUcode(*)(CURLU * a0, CURLUPart a1, const char *a2, unsigned int a3))
                 xb_lazy_sym(XB_LAZY_CURL, "curl_url_set", &fp))(a0, a1, a2, a3);
 }
-
-const char *const xb_lazy_curl_symbols[] = {
-    "curl_easy_cleanup",
-    "curl_easy_escape",
-    "curl_easy_getinfo",
-    "curl_easy_init",
-    "curl_easy_perform",
-    "curl_easy_setopt",
-    "curl_easy_strerror",
-    "curl_free",
-    "curl_global_init",
-    "curl_share_cleanup",
-    "curl_share_init",
-    "curl_share_setopt",
-    "curl_slist_append",
-    "curl_slist_free_all",
-    "curl_url",
-    "curl_url_cleanup",
-    "curl_url_get",
-    "curl_url_set",
-    NULL,
-};
