@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "build/internal.h"
+#include "store/images.h"
 #include "util/sys.h"
 #include "dockerfile/ignore.h"
 #include "image/image.h"

@@ -14,6 +14,7 @@
 #include "registry/registry.h"
 #include "build/rootfs.h"
 #include "image/image.h"
+#include "store/images.h"
 #include "util/cleanup.h"
 #include "util/json.h"
 #include "util/log.h"

@@ -10,6 +10,7 @@
 #include "image/manifest_list.h"
 #include "image/mediatype.h"
 #include "registry/mlist_remote.h"
+#include "store/images.h"
 #include "store/store.h"
 #include "util/cleanup.h"
 #include "util/fs.h"

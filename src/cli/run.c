@@ -8,6 +8,7 @@
 #include "cli/store_util.h"
 #include "image/image.h"
 #include "run/step.h"
+#include "store/images.h"
 #include "util/cleanup.h"
 #include "util/json.h"
 

@@ -2,6 +2,7 @@
 src_libxbuild_a_SOURCES += \
 	src/store/store.c src/store/store.h src/store/store-internal.h \
 	src/store/refs.c \
+	src/store/images.c src/store/images.h \
 	src/store/walk.c src/store/walk.h src/store/summary.c \
 	src/store/fsck.c \
 	src/store/prune.c
