@@ -41,15 +41,16 @@ typedef struct xb_build_opts {
     bool no_cache;
     const char *const *no_cache_stages; /* --no-cache-filter */
     size_t nno_cache_stages;
-    int pull_policy;            /* XB_PULL_* of registry/client.h */
-    const char *const *secrets; /* --secret specs, NULL-terminated (or NULL) */
+    int pull_policy;                         /* XB_PULL_* of registry/client.h */
+    const struct xb_registry_opts *registry; /* FROM pulls and ADD <url>: credentials, TLS,
+                                                retries; NULL: defaults */
+    const char *const *secrets;              /* --secret specs, NULL-terminated (or NULL) */
     size_t nsecrets;
     const char *network; /* RUN default network; NULL: "default" */
     const char *format;  /* "oci" (default) or "docker" */
     int jobs;            /* platforms built at once; <= 0: the number of CPUs */
     xb_build_progress_fn progress;
     void *progress_ud;
-    xb_registry_opts_t registry; /* FROM pulls: --creds, --authfile, --tls-verify, --cert-dir */
     const char *const *env;      /* the caller's environment ("K=V", NULL-terminated, may be NULL):
                                     values of bare --build-arg K and --secret env=V */
     bool install_binfmt;         /* RUN registers a missing binfmt_misc handler */

@@ -68,7 +68,7 @@ int xb_bx_image_load(xb_bctx_t *b, const char *ref, const xb_platform_t *p, json
         if (policy == XB_PULL_NEVER)
             return xb_error_set(err, XB_ERR_NOT_FOUND, "image %s not found in the local store",
                                 ref);
-        if (xb_registry_pull(b->store, ref, p, policy | pull_flags(b), &b->o->registry, &desc,
+        if (xb_registry_pull(b->store, ref, p, policy | pull_flags(b), b->o->registry, &desc,
                              err) < 0)
             return xb_error_wrap(err, "pulling %s", ref);
     }
@@ -80,7 +80,7 @@ int xb_bx_image_load(xb_bctx_t *b, const char *ref, const xb_platform_t *p, json
             desc = NULL;
             xb_error_t local = XB_ERROR_INIT;
             xb_error_move(&local, err);
-            if (xb_registry_pull(b->store, ref, p, policy | pull_flags(b), &b->o->registry, &desc,
+            if (xb_registry_pull(b->store, ref, p, policy | pull_flags(b), b->o->registry, &desc,
                                  err) < 0 ||
                 xb_image_load(b->store, desc, p, &img, err) < 0) {
                 /* say first why the local image did not do: usually a missing --platform */

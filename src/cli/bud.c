@@ -383,7 +383,7 @@ XB_CMD(bud)
         goto out;
     xb_build_result_t res;
     /* FROM pulls use the same credentials, TLS and certificate options as --push */
-    o.registry = ropts;
+    o.registry = &ropts;
     int r = xb_build(s, &o, &res, err);
     if (r >= 0 && do_push) {
         json_t *pushed = json_array();

@@ -58,9 +58,11 @@ int xb_run_step(const xb_run_request_t *rq, xb_layer_result_t *out, bool *empty,
 int xb_run_execute(const xb_run_request_t *rq, bool commit, xb_layer_result_t *out, bool *empty,
                    int *exit_status, xb_error_t *err);
 
-/* Checks (or with install, registers) the binfmt_misc handler for a platform; native platforms
- * pass. dir: the binfmt_misc mount (NULL: /proc/sys/fs/binfmt_misc). The error names the
- * architecture and the command that fixes it. */
-int xb_binfmt_check(const xb_platform_t *p, const char *dir, bool install, xb_error_t *err);
+/* Checks (or with install, registers) the binfmt_misc handler for a platform; platforms the
+ * kernel runs natively (as probed, see run/archprobe.h; probe_cache may be NULL) pass. dir: the
+ * binfmt_misc mount (NULL: /proc/sys/fs/binfmt_misc). The error names the architecture and the
+ * command that fixes it. */
+int xb_binfmt_check(const xb_platform_t *p, const char *dir, const char *probe_cache, bool install,
+                    xb_error_t *err);
 
 #endif
