@@ -82,9 +82,9 @@ static int copy_content(struct archive *a, const char *tmpdir, size_t seq, int64
                         xb_error_t *err)
 {
     char name[32];
-    snprintf(name, sizeof(name), "f%zu", seq);
+    snprintf(name, sizeof(name), "f%zu-XXXXXX", seq); /* unique however many callers share tmpdir */
     cleanup_free char *path = xb_path_join(tmpdir, name);
-    cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    cleanup_close int fd = path ? mkostemp(path, O_CLOEXEC) : -1;
     if (fd < 0)
         return xb_error_errno(err, errno, "creating %s", path);
     const void *buf;
@@ -189,7 +189,7 @@ int xb_rootfs_apply_layer(xb_centries_t *idx, xb_store_t *s, const json_t *layer
     cleanup_json json_t *pending = json_object(); /* target -> [link paths] (fetch_pending) */
     struct archive_entry *ae;
     int r;
-    static size_t seq;
+    size_t seq = 0;
     int ret = 0;
     while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
         cleanup_free char *p = xb_clean_image_path(archive_entry_pathname(ae));

@@ -94,7 +94,7 @@ int xb_export_copy_blob(xb_store_t *s, const char *digest, const char *dir, xb_e
         return xb_error_errno(err, errno, "create temp file in %s", dir);
     xb_sha256_t h = {NULL};
     int r = xb_sha256_init(&h, err);
-    static char buf[1 << 16];
+    char buf[1 << 16];
     while (r >= 0) {
         ssize_t n = read(in, buf, sizeof buf);
         if (n < 0 && errno == EINTR)

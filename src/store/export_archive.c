@@ -131,7 +131,7 @@ int xb_tar_out_file(struct xb_tar_out *t, const char *name, const char *path, co
     xb_sha256_t h = {NULL};
     if (digest != NULL && xb_sha256_init(&h, err) < 0)
         return -err->code;
-    static char buf[1 << 16];
+    char buf[1 << 16];
     int64_t left = st.st_size;
     int r = 0;
     while (left > 0 && r >= 0) {

@@ -39,7 +39,7 @@ static int decompress_layer(const char *src, const char *out_path, char diffid[X
     if (xb_sha256_init(&h, err) < 0)
         return -err->code;
     if (hr == ARCHIVE_OK) {
-        static char buf[1 << 16];
+        char buf[1 << 16];
         for (;;) {
             la_ssize_t n = archive_read_data(a, buf, sizeof buf);
             if (n < 0) {
