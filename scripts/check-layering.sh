@@ -36,6 +36,7 @@ KNOWN_LOOPS = {
     ("src/build/cache.c", "src/build/stage.c"): "builder split",
     ("src/build/copyexec.c", "src/build/stage.c"): "builder split",
     ("src/build/meta.c", "src/build/stage.c"): "builder split",
+    ("src/build/namedctx.c", "src/build/stage.c"): "builder split",
     ("src/build/runexec.c", "src/build/stage.c"): "builder split",
 }
 

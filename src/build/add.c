@@ -66,7 +66,8 @@ static int spill(struct archive *a, const char *tmpdir, size_t seq, int64_t size
                  xb_error_t *err)
 {
     char name[40];
-    snprintf(name, sizeof(name), "add%zu-XXXXXX", seq); /* unique however many callers share tmpdir */
+    snprintf(name, sizeof(name), "add%zu-XXXXXX",
+             seq); /* unique however many callers share tmpdir */
     cleanup_free char *path = xb_path_join(tmpdir, name);
     cleanup_close int fd = path ? mkostemp(path, O_CLOEXEC) : -1;
     if (fd < 0)

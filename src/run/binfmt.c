@@ -160,8 +160,8 @@ static bool entry_is_better(const struct entry *cand, const struct entry *cur)
     return strchr(cand->flags, 'F') && !strchr(cur->flags, 'F');
 }
 
-int xb_binfmt_query(const char *dir, const xb_arch_t *a, const char *probe_cache, xb_binfmt_status_t *st,
-                    xb_error_t *err)
+int xb_binfmt_query(const char *dir, const xb_arch_t *a, const char *probe_cache,
+                    xb_binfmt_status_t *st, xb_error_t *err)
 {
     memset(st, 0, sizeof *st);
     st->arch = a;
@@ -210,8 +210,8 @@ static bool usable(const xb_binfmt_status_t *st)
     return st->registered && st->enabled && st->fix_binary && st->interp_static;
 }
 
-int xb_binfmt_install(const char *dir, const xb_arch_t *a, const char *probe_cache, const char **what,
-                      xb_error_t *err)
+int xb_binfmt_install(const char *dir, const xb_arch_t *a, const char *probe_cache,
+                      const char **what, xb_error_t *err)
 {
     const char *dummy;
     if (what == NULL)
@@ -318,7 +318,8 @@ int xb_binfmt_uninstall(const char *dir, const xb_arch_t *a, xb_error_t *err)
     return removed;
 }
 
-int xb_binfmt_check_arch(const char *dir, const xb_arch_t *a, const char *probe_cache, bool install, xb_error_t *err)
+int xb_binfmt_check_arch(const char *dir, const xb_arch_t *a, const char *probe_cache, bool install,
+                         xb_error_t *err)
 {
     xb_native_t how = xb_arch_native(a, probe_cache);
     if (how == XB_NATIVE_HOST || how == XB_NATIVE_PROBED)
@@ -371,8 +372,8 @@ int xb_binfmt_check_arch(const char *dir, const xb_arch_t *a, const char *probe_
     return 0;
 }
 
-int xb_binfmt_check_name(const char *dir, const char *arch, const char *variant, const char *probe_cache,
-                         bool install, xb_error_t *err)
+int xb_binfmt_check_name(const char *dir, const char *arch, const char *variant,
+                         const char *probe_cache, bool install, xb_error_t *err)
 {
     const xb_arch_t *a = xb_arch_find(arch, variant);
     if (a == NULL)

@@ -35,12 +35,13 @@ typedef struct xb_run_request {
     const char *context_dir;         /* build context (for bind mounts) */
     xb_stage_lookup_fn stage_lookup; /* from=<stage> for bind mounts */
     void *stage_lookup_ud;
-    const char *const *secrets;        /* id=X,src=F|env=V specs from --secret; NULL-terminated,
-                                          may be NULL */
-    const xb_layer_opts_t *layer_opts; /* compression, timestamp clamp */
-    const char *where;                 /* "Dockerfile:12" for error messages */
-    const char *const *host_env;       /* xbuild's own environment ("K=V", NULL-terminated, may be
-                                          NULL): where --secret env=V values come from */
+    const char *const *secrets;         /* id=X,src=F|env=V specs from --secret; NULL-terminated,
+                                           may be NULL */
+    const xb_layer_opts_t *layer_opts;  /* compression, timestamp clamp */
+    const struct xb_run_opts *run_opts; /* build-wide RUN settings (run/runopts.h), or NULL */
+    const char *where;                  /* "Dockerfile:12" for error messages */
+    const char *const *host_env;        /* xbuild's own environment ("K=V", NULL-terminated, may be
+                                           NULL): where --secret env=V values come from */
     bool install_binfmt;    /* register a missing binfmt_misc handler (--install-binfmt) */
     const char *binfmt_dir; /* binfmt_misc mount; NULL: /proc/sys/fs/binfmt_misc */
     bool copy_snapshotter;  /* never overlayfs: apply layers into a copy (XBUILD_SNAPSHOTTER) */
