@@ -15,6 +15,7 @@
 
 #include "layer/compress.h"
 #include "layer/pgzip.h"
+#include "util/sys.h"
 
 static int count_sink(void *ud, const void *data, size_t len, xb_error_t *err)
 {
@@ -48,14 +49,14 @@ static void report(const char *name, size_t in, size_t out, double secs, double 
            in, out, secs, cpus);
 }
 
-static int run_ours(const char *name, xb_compression_t comp, int level, int threads,
-                    const unsigned char *data, size_t len)
+static int run_ours(const char *name, xb_compression_t comp, xb_pgzip_engine_t engine, int level,
+                    int threads, const unsigned char *data, size_t len)
 {
     size_t out = 0;
     xb_compressor_t *z = NULL;
     xb_error_t err = XB_ERROR_INIT;
     double t0 = now(), c0 = cpu(RUSAGE_SELF);
-    int r = xb_compressor_new(comp, level, threads, count_sink, &out, &z, &err);
+    int r = xb_compressor_new(comp, level, threads, engine, count_sink, &out, &z, &err);
     for (size_t off = 0; r >= 0 && off < len; off += 65536)
         r = xb_compressor_write(z, data + off, len - off < 65536 ? len - off : 65536, &err);
     if (r >= 0)
@@ -140,17 +141,16 @@ int main(int argc, char **argv)
     char name[48];
     /* the default gzip engine (libdeflate), then zlib's (XBUILD_GZIP_ENGINE=zlib) */
     static const char *const engines[] = {"libdeflate", "zlib"};
+    static const xb_pgzip_engine_t engine_ids[] = {XB_PGZIP_LIBDEFLATE, XB_PGZIP_ZLIB};
     for (size_t e = 0; e < 2; e++) {
-        setenv("XBUILD_GZIP_ENGINE", engines[e], 1);
         snprintf(name, sizeof(name), "xbuild gzip/%s 1 thread", engines[e]);
-        rc |= run_ours(name, XB_COMPRESSION_GZIP, level, 1, data, len);
+        rc |= run_ours(name, XB_COMPRESSION_GZIP, engine_ids[e], level, 1, data, len);
         snprintf(name, sizeof(name), "xbuild gzip/%s %d thr", engines[e], cpus);
-        rc |= run_ours(name, XB_COMPRESSION_GZIP, level, cpus, data, len);
+        rc |= run_ours(name, XB_COMPRESSION_GZIP, engine_ids[e], level, cpus, data, len);
     }
-    unsetenv("XBUILD_GZIP_ENGINE");
     rc |= run_pigz(level, cpus, data, len);
     snprintf(name, sizeof(name), "xbuild zstd %d threads", cpus);
-    rc |= run_ours(name, XB_COMPRESSION_ZSTD, -1, cpus, data, len);
+    rc |= run_ours(name, XB_COMPRESSION_ZSTD, XB_PGZIP_LIBDEFLATE, -1, cpus, data, len);
     free(data);
     return rc;
 }

@@ -2,6 +2,7 @@
 # Idempotent setup: installs every build and test dependency from Debian, then builds xbuild.
 #   scripts/bootstrap.sh            install deps, autoreconf, configure, make
 #   XB_CONFIGURE_FLAGS=--enable-sanitizers scripts/bootstrap.sh
+#   XB_CONFIGURE_FLAGS=--enable-werror scripts/bootstrap.sh   (what CI, .ci/run, does)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

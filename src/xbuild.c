@@ -66,7 +66,15 @@ static char *default_root(void)
 
 int main(int argc, char **argv)
 {
-    struct xb_cli cli = {NULL, false};
+    extern char **environ;
+    struct xb_cli cli = {
+        .env = (const char *const *)environ,
+        .binfmt_dir = getenv("XBUILD_BINFMT_DIR"),
+        .snapshotter = getenv("XBUILD_SNAPSHOTTER"),
+        .gzip_engine = getenv("XBUILD_GZIP_ENGINE"),
+        .chunk_size = getenv("XBUILD_CHUNK_SIZE"),
+        .source_date_epoch = getenv("SOURCE_DATE_EPOCH"),
+    };
     cleanup_free char *root = NULL;
     /* Pull global options out of argv wherever they are (before "--" only). */
     int n = 1;
@@ -122,10 +130,6 @@ int main(int argc, char **argv)
     if (cmd == NULL) {
         fprintf(stderr, "xbuild: unknown command '%s' (see 'xbuild --help')\n", argv[1]);
         return 2;
-    }
-    if (cmd->fn == NULL) {
-        fprintf(stderr, "xbuild: command '%s' is not available in this build\n", argv[1]);
-        return 1;
     }
     xb_error_t err = XB_ERROR_INIT;
     int r = cmd->fn(&cli, argc - 1, argv + 1, &err);

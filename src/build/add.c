@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "build/chmod.h"
+#include "lazy/lazy.h"
 #include "registry/fetchurl.h"
 #include "util/cleanup.h"
 #include "util/digest.h"
@@ -65,9 +66,10 @@ static int spill(struct archive *a, const char *tmpdir, size_t seq, int64_t size
                  xb_error_t *err)
 {
     char name[40];
-    snprintf(name, sizeof(name), "add%zu", seq);
+    snprintf(name, sizeof(name), "add%zu-XXXXXX",
+             seq); /* unique however many callers share tmpdir */
     cleanup_free char *path = xb_path_join(tmpdir, name);
-    cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    cleanup_close int fd = path ? mkostemp(path, O_CLOEXEC) : -1;
     if (fd < 0)
         return xb_error_errno(err, errno, "creating %s", path);
     const void *buf;
@@ -90,7 +92,9 @@ int xb_add_archive_hook(void *ud, const xb_centry_t *src, const char *destdir, x
                         xb_error_t *err)
 {
     const xb_add_ctx_t *c = ud;
-    static size_t seq;
+    size_t seq = 0;
+    if (xb_lazy_load(XB_LAZY_ARCHIVE, err) < 0)
+        return -1;
     if (src->src == NULL || !xb_add_is_archive(src->src))
         return 0;
     cleanup_archive_read struct archive *a = NULL;
@@ -203,7 +207,7 @@ static char *url_file_name(const char *url)
 int xb_add_download(const char *url, const char *checksum, const char *tmpdir, int64_t dflt_mtime,
                     const xb_registry_opts_t *ropts, xb_centry_t *e, xb_error_t *err)
 {
-    static size_t seq;
+    size_t seq = 0;
     cleanup_free char *name = url_file_name(url);
     if (name == NULL)
         return xb_error_set(err, XB_ERR_INVALID,
@@ -212,9 +216,9 @@ int xb_add_download(const char *url, const char *checksum, const char *tmpdir, i
         return xb_error_set(err, XB_ERR_INVALID,
                             "ADD --checksum=%s: expected sha256:<64 hex digits>", checksum);
     char fn[40];
-    snprintf(fn, sizeof(fn), "url%zu", seq++);
+    snprintf(fn, sizeof(fn), "url%zu-XXXXXX", seq++); /* unique however many callers share tmpdir */
     cleanup_free char *path = xb_path_join(tmpdir, fn);
-    cleanup_close int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    cleanup_close int fd = path ? mkostemp(path, O_CLOEXEC) : -1;
     if (fd < 0)
         return xb_error_errno(err, errno, "creating %s", path);
     xb_url_download_t got;

@@ -9,8 +9,9 @@
 #include <unistd.h>
 
 #include "build/annotate.h"
-#include "build/hooks.h"
 #include "build/internal.h"
+#include "store/images.h"
+#include "util/sys.h"
 #include "dockerfile/ignore.h"
 #include "image/image.h"
 #include "util/buf.h"
@@ -256,7 +257,7 @@ static int build_args_parse(const xb_build_opts_t *o, json_t *out, xb_error_t *e
             cleanup_free char *name = strndup(a, (size_t)(eq - a));
             json_object_set_new(out, name, json_string(eq + 1));
         } else {
-            const char *v = getenv(a);
+            const char *v = xb_env_lookup(o->host_env, a);
             if (v != NULL)
                 json_object_set_new(out, a, json_string(v));
         }
@@ -534,16 +535,6 @@ int xb_build(xb_store_t *s, const xb_build_opts_t *o, xb_build_result_t *res, xb
     b.o = o;
     b.lopts = o->layer_opts;
     int64_t ts = o->timestamp;
-    if (ts < 0) {
-        const char *sde = getenv("SOURCE_DATE_EPOCH");
-        if (sde != NULL && sde[0] != '\0') {
-            char *end;
-            long long v = strtoll(sde, &end, 10);
-            if (*end != '\0' || v < 0)
-                return xb_error_set(err, XB_ERR_USAGE, "SOURCE_DATE_EPOCH=%s is not a number", sde);
-            ts = v;
-        }
-    }
     b.created = ts >= 0 ? ts : (int64_t)time(NULL);
     b.fixed_time = ts >= 0;
     if (ts >= 0)

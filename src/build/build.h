@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "layer/writer.h"
+#include "registry/client.h"
 #include "store/store.h"
 #include "util/digest.h"
 #include "util/error.h"
@@ -42,8 +43,9 @@ typedef struct xb_build_opts {
     bool no_cache;
     const char *const *no_cache_stages; /* --no-cache-filter */
     size_t nno_cache_stages;
-    int pull_policy;                         /* XB_PULL_* of build/hooks.h */
-    const struct xb_registry_opts *registry; /* ADD <url>: TLS, retries; NULL: defaults */
+    int pull_policy;                         /* XB_PULL_* of registry/client.h */
+    const struct xb_registry_opts *registry; /* FROM pulls and ADD <url>: credentials, TLS,
+                                                retries; NULL: defaults */
     const char *const *secrets;              /* --secret specs, NULL-terminated (or NULL) */
     size_t nsecrets;
     const char *network;    /* RUN default network; NULL: "default" */
@@ -63,6 +65,11 @@ typedef struct xb_build_opts {
     const struct xb_run_opts *run_opts; /* every RUN step's extra settings (run/runopts.h) */
     xb_build_progress_fn progress;
     void *progress_ud;
+    const char *const *host_env; /* the caller's environment ("K=V", NULL-terminated, may be NULL):
+                                    values of bare --build-arg K and --secret env=V */
+    bool install_binfmt;         /* RUN registers a missing binfmt_misc handler */
+    const char *binfmt_dir;      /* NULL: /proc/sys/fs/binfmt_misc */
+    bool copy_snapshotter;       /* RUN never uses overlayfs (and pulls extract no layers) */
 } xb_build_opts_t;
 
 void xb_build_opts_init(xb_build_opts_t *o);

@@ -31,13 +31,10 @@ int xb_bx_cache_chain(xb_bstage_t *st, const char *kind, const json_t *data, xb_
         /* the first link carries what shapes every layer's bytes: a cached layer written with
          * another compression, level, gzip engine or mtime clamp is not this build's layer */
         const xb_layer_opts_t *lo = &st->b->lopts;
-        xb_pgzip_engine_t engine = XB_PGZIP_LIBDEFLATE;
-        cleanup_error xb_error_t e2 = XB_ERROR_INIT; /* a bad name fails at the first layer */
-        (void)xb_pgzip_engine_default(&engine, &e2);
         snprintf(prev, sizeof(prev), "layer:%d:%d:%lld%s", (int)lo->compression, lo->level,
                  (long long)lo->clamp_mtime,
                  lo->compression != XB_COMPRESSION_GZIP ? ""
-                 : engine == XB_PGZIP_ZLIB              ? ":zlib"
+                 : lo->gzip_engine == XB_PGZIP_ZLIB     ? ":zlib"
                                                         : ":libdeflate");
     }
     xb_sha256_update(&h, prev, strlen(prev) + 1);

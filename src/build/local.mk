@@ -1,6 +1,6 @@
 # src/build: the build executor (sources added to src_libxbuild_a_SOURCES)
 src_libxbuild_a_SOURCES += \
-	src/build/hooks.h src/build/build.h src/build/internal.h \
+	src/build/build.h src/build/internal.h \
 	src/build/entries.h src/build/entries.c \
 	src/build/rootfs.h src/build/rootfs.c \
 	src/build/chown.h src/build/chown.c src/build/chmod.h src/build/chmod.c \
@@ -11,6 +11,3 @@ src_libxbuild_a_SOURCES += \
 	src/build/copyexec.c src/build/runexec.c src/build/workdir.c \
 	src/build/cache.h src/build/cache.c src/build/parallel.c \
 	src/build/annotate.h src/build/annotate.c src/build/namedctx.c
-# the bud/build command
-src_xbuild_SOURCES += src/cli/bud.c src/cli/bud.h src/cli/bud_opts.c \
-	src/cli/bud_flags.c src/cli/bud_flags.h

@@ -12,6 +12,7 @@
 #include "build/internal.h"
 #include "image/image.h"
 #include "image/mediatype.h"
+#include "store/images.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/json.h"

@@ -13,6 +13,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "lazy/lazy.h"
 #include "snapshot/layers.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -30,6 +31,8 @@ static int open_layer(xb_store_t *s, const json_t *layer, struct archive **out, 
     cleanup_free char *path = xb_store_blob_path(s, digest);
     if (path == NULL || !xb_path_exists(path))
         return xb_error_set(err, XB_ERR_NOT_FOUND, "layer %s is not in the store", digest);
+    if (xb_lazy_load(XB_LAZY_ARCHIVE, err) < 0)
+        return -1;
     struct archive *a = archive_read_new();
     if (a == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
@@ -79,9 +82,9 @@ static int copy_content(struct archive *a, const char *tmpdir, size_t seq, int64
                         xb_error_t *err)
 {
     char name[32];
-    snprintf(name, sizeof(name), "f%zu", seq);
+    snprintf(name, sizeof(name), "f%zu-XXXXXX", seq); /* unique however many callers share tmpdir */
     cleanup_free char *path = xb_path_join(tmpdir, name);
-    cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    cleanup_close int fd = path ? mkostemp(path, O_CLOEXEC) : -1;
     if (fd < 0)
         return xb_error_errno(err, errno, "creating %s", path);
     const void *buf;
@@ -186,7 +189,7 @@ int xb_rootfs_apply_layer(xb_centries_t *idx, xb_store_t *s, const json_t *layer
     cleanup_json json_t *pending = json_object(); /* target -> [link paths] (fetch_pending) */
     struct archive_entry *ae;
     int r;
-    static size_t seq;
+    size_t seq = 0;
     int ret = 0;
     while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
         cleanup_free char *p = xb_clean_image_path(archive_entry_pathname(ae));

@@ -1,12 +1,12 @@
-/* RUN: hands the step to the run module (weak xb_run_step). */
+/* RUN: hands the step to the run module (xb_run_step). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "build/cache.h"
-#include "build/hooks.h"
 #include "build/internal.h"
 #include "run/runopts.h"
+#include "run/step.h"
 #include "image/image.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -234,10 +234,6 @@ int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
             goto out;
         }
     }
-    if (xb_run_step == NULL) {
-        xb_error_set(err, XB_ERR_UNSUPPORTED, "%s: RUN needs the run module", where);
-        goto out;
-    }
     xb_run_request_t rq;
     memset(&rq, 0, sizeof(rq));
     rq.store = b->store;
@@ -259,6 +255,10 @@ int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
     rq.layer_opts = &b->lopts;
     rq.run_opts = b->o->run_opts;
     rq.where = where;
+    rq.host_env = b->o->host_env;
+    rq.install_binfmt = b->o->install_binfmt;
+    rq.binfmt_dir = b->o->binfmt_dir;
+    rq.copy_snapshotter = b->o->copy_snapshotter;
     xb_layer_result_t res;
     bool empty = false;
     if (xb_run_step(&rq, &res, &empty, err) < 0) {

@@ -10,10 +10,11 @@
 #include <unistd.h>
 
 #include "build/cache.h"
-#include "build/hooks.h"
 #include "build/internal.h"
+#include "registry/registry.h"
 #include "build/rootfs.h"
 #include "image/image.h"
+#include "store/images.h"
 #include "util/cleanup.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -41,6 +42,8 @@ xb_bstage_t *xb_bx_stage_find(xb_bctx_t *b, const char *ref, size_t before)
  * happens while they download. */
 static int pull_flags(const xb_bctx_t *b)
 {
+    if (b->o->copy_snapshotter)
+        return 0;
     for (size_t i = 0; i < b->df->ninstrs; i++)
         if (strcmp(b->df->instrs[i].keyword, "RUN") == 0)
             return XB_PULL_EXTRACT;
@@ -62,22 +65,23 @@ int xb_bx_image_load(xb_bctx_t *b, const char *ref, const xb_platform_t *p, json
             return -1;
         }
         xb_error_clear(&e);
-        if (policy == XB_PULL_NEVER || xb_registry_pull == NULL)
+        if (policy == XB_PULL_NEVER)
             return xb_error_set(err, XB_ERR_NOT_FOUND, "image %s not found in the local store",
                                 ref);
-        if (xb_registry_pull(b->store, ref, p, policy | pull_flags(b), &desc, err) < 0)
+        if (xb_registry_pull(b->store, ref, p, policy | pull_flags(b), b->o->registry, &desc, err) <
+            0)
             return xb_error_wrap(err, "pulling %s", ref);
     }
     cleanup_image xb_image_t *img = NULL;
     if (xb_image_load(b->store, desc, p, &img, err) < 0) {
         /* a local image of another platform: try pulling the right one */
-        if (err->code == XB_ERR_NOT_FOUND && policy == XB_PULL_MISSING &&
-            xb_registry_pull != NULL) {
+        if (err->code == XB_ERR_NOT_FOUND && policy == XB_PULL_MISSING) {
             json_decref(desc);
             desc = NULL;
             xb_error_t local = XB_ERROR_INIT;
             xb_error_move(&local, err);
-            if (xb_registry_pull(b->store, ref, p, policy | pull_flags(b), &desc, err) < 0 ||
+            if (xb_registry_pull(b->store, ref, p, policy | pull_flags(b), b->o->registry, &desc,
+                                 err) < 0 ||
                 xb_image_load(b->store, desc, p, &img, err) < 0) {
                 /* say first why the local image did not do: usually a missing --platform */
                 cleanup_free char *want = xb_platform_format(p);

@@ -44,7 +44,7 @@ static const char *state_of(const xb_binfmt_status_t *st, const char **problem)
     return *problem ? "broken" : "emulated";
 }
 
-static int status(const char *probe_cache, bool json)
+static int status(const char *binfmt_dir, const char *probe_cache, bool json)
 {
     size_t n;
     const xb_arch_t *t = xb_arch_table(&n);
@@ -55,7 +55,7 @@ static int status(const char *probe_cache, bool json)
     for (size_t i = 0; i < n; i++) {
         xb_binfmt_status_t st;
         cleanup_error xb_error_t e = XB_ERROR_INIT;
-        xb_binfmt_query(&t[i], probe_cache, &st, &e);
+        xb_binfmt_query(binfmt_dir, &t[i], probe_cache, &st, &e);
         const char *how = xb_native_describe(st.how);
         const char *problem;
         const char *state = state_of(&st, &problem);
@@ -155,8 +155,8 @@ XB_CMD(binfmt)
         if (i < argc)
             return xb_cli_usage(err, "binfmt", "--status takes no arguments");
         cleanup_error xb_error_t e = XB_ERROR_INIT;
-        (void)xb_binfmt_mount(&e); /* best effort (root only) */
-        return status(probe_cache, json);
+        (void)xb_binfmt_mount(cli->binfmt_dir, &e); /* best effort (root only) */
+        return status(cli->binfmt_dir, probe_cache, json);
     }
     const xb_arch_t *archs[64];
     size_t n;
@@ -168,7 +168,7 @@ XB_CMD(binfmt)
         if (mode == 1) {
             const char *what = NULL;
             cleanup_error xb_error_t e = XB_ERROR_INIT;
-            if (xb_binfmt_install(archs[k], probe_cache, &what, &e) < 0) {
+            if (xb_binfmt_install(cli->binfmt_dir, archs[k], probe_cache, &what, &e) < 0) {
                 fprintf(stderr, "error: %s: %s\n", name, e.msg);
                 failed++;
                 continue;
@@ -180,7 +180,7 @@ XB_CMD(binfmt)
                 continue;
             }
             cleanup_error xb_error_t e = XB_ERROR_INIT;
-            int r = xb_binfmt_uninstall(archs[k], &e);
+            int r = xb_binfmt_uninstall(cli->binfmt_dir, archs[k], &e);
             if (r < 0) {
                 fprintf(stderr, "error: %s: %s\n", name, e.msg);
                 failed++;

@@ -9,13 +9,15 @@
 #include <unistd.h>
 
 #include "build/build.h"
-#include "build/hooks.h"
 #include "cli/bud.h"
 #include "cli/cli.h"
+#include "cli/registry_flags.h"
+#include "layer/pgzip.h"
 #include "image/manifest_list.h"
 #include "image/mediatype.h"
 #include "image/platform.h"
 #include "registry/registry.h"
+#include "store/images.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -213,8 +215,32 @@ static int open_logfile(const char *path, xb_error_t *err)
     return 0;
 }
 
+/* What the environment sets for a build (docs/environment.md). */
+static int build_env(const struct xb_cli *cli, xb_build_opts_t *o, xb_registry_opts_t *ropts,
+                     xb_error_t *err)
+{
+    xb_cli_registry_env(cli, ropts);
+    o->host_env = cli->env;
+    o->binfmt_dir = cli->binfmt_dir;
+    o->copy_snapshotter = cli->snapshotter != NULL && strcmp(cli->snapshotter, "copy") == 0;
+    if (xb_pgzip_engine_parse(cli->gzip_engine, "XBUILD_GZIP_ENGINE", &o->layer_opts.gzip_engine,
+                              err) < 0)
+        return -1;
+    const char *sde = cli->source_date_epoch;
+    if (o->timestamp < 0 && sde != NULL && sde[0] != '\0') {
+        char *end;
+        long long v = strtoll(sde, &end, 10);
+        if (*end != '\0' || v < 0)
+            return xb_error_set(err, XB_ERR_USAGE, "SOURCE_DATE_EPOCH=%s is not a number", sde);
+        o->timestamp = v;
+    }
+    return 0;
+}
+
 static int run_build(struct xb_cli *cli, struct xb_bud *b, xb_error_t *err)
 {
+    if (build_env(cli, &b->o, &b->ropts, err) < 0)
+        return -1;
     if (!b->quiet)
         b->o.progress = progress;
     if (xb_bud_outputs_prepare(&b->outs, err) < 0)
@@ -225,9 +251,7 @@ static int run_build(struct xb_cli *cli, struct xb_bud *b, xb_error_t *err)
     xb_build_result_t res;
     /* FROM pulls use the same credentials, TLS and certificate options as --push */
     b->o.registry = &b->ropts;
-    xb_registry_set_pull_options(&b->ropts);
     int r = xb_build(s, &b->o, &res, err);
-    xb_registry_set_pull_options(NULL);
     if (r >= 0 && b->manifest != NULL)
         r = add_to_manifest(s, b, res.name, err);
     if (r >= 0 && b->push)

@@ -309,8 +309,8 @@ static int apply_other(struct xb_bud *b, const struct xb_bud_flag *f, const char
         return xb_bud_list_push(&b->cap_drop, a);
     case O_SECURITY_OPT:
         return security_opt(b, f, a, err);
-    case O_INSTALL_BINFMT: /* read by the run module before a non-native RUN */
-        setenv("XBUILD_INSTALL_BINFMT", "1", 1);
+    case O_INSTALL_BINFMT: /* the run module registers a missing handler before a RUN */
+        b->o.install_binfmt = true;
         return 0;
     case O_TLS_VERIFY:
         if ((on = parse_bool(a)) < 0)

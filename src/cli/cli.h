@@ -8,16 +8,26 @@
 
 #include "util/error.h"
 
+/* Global options and the environment, resolved once by main. The library never reads the
+ * environment: commands pass these down in option structs (docs/environment.md lists every
+ * variable). */
 struct xb_cli {
-    const char *root; /* --root / XBUILD_ROOT / default; resolved by main, never NULL */
-    bool debug;       /* --debug */
+    const char *root;        /* --root / XBUILD_ROOT / default; resolved by main, never NULL */
+    bool debug;              /* --debug */
+    const char *const *env;  /* the process environment (environ): bare --build-arg K and
+                                --secret env=V values come from here */
+    const char *binfmt_dir;  /* XBUILD_BINFMT_DIR or NULL (/proc/sys/fs/binfmt_misc) */
+    const char *snapshotter; /* XBUILD_SNAPSHOTTER or NULL ("copy": never overlayfs) */
+    const char *gzip_engine; /* XBUILD_GZIP_ENGINE or NULL (libdeflate) */
+    const char *chunk_size;  /* XBUILD_CHUNK_SIZE or NULL (8 MiB push chunks) */
+    const char *source_date_epoch; /* SOURCE_DATE_EPOCH or NULL */
 };
 
 typedef int (*xb_cmd_fn)(struct xb_cli *cli, int argc, char **argv, xb_error_t *err);
 
 struct xb_command {
     const char *name;
-    xb_cmd_fn fn; /* NULL when the command is not linked in (weak symbol) */
+    xb_cmd_fn fn;
     const char *summary;
 };
 

@@ -85,6 +85,7 @@ XB_CMD(login)
 {
     (void)cli;
     xb_registry_opts_t o = XB_REGISTRY_OPTS_INIT;
+    xb_cli_registry_env(cli, &o);
     const char *user = NULL, *pass = NULL, *reg = NULL;
     bool pass_stdin = false;
     for (int i = 1; i < argc; i++) {
@@ -150,7 +151,7 @@ XB_CMD(login)
         rc = xb_registry_check_auth(r, err);
     xb_registry_close(r);
     if (rc >= 0) {
-        cleanup_free char *file = xb_creds_default_authfile(o.authfile);
+        cleanup_free char *file = xb_creds_default_authfile(o.authfile, cli->env);
         if (file == NULL)
             rc = xb_error_set(err, XB_ERR_INVALID, "no auth file location (set --authfile)");
         else
@@ -195,7 +196,7 @@ XB_CMD(logout)
     cleanup_free char *host = NULL;
     if (reg && (host = registry_arg(reg, err)) == NULL)
         return err->code == XB_ERR_USAGE ? xb_cli_usage(err, "logout", "%s", err->msg) : -err->code;
-    cleanup_free char *file = xb_creds_default_authfile(authfile);
+    cleanup_free char *file = xb_creds_default_authfile(authfile, cli->env);
     if (file == NULL)
         return xb_error_set(err, XB_ERR_INVALID, "no auth file location (set --authfile)");
     int rc = xb_creds_remove(file, host, err);

@@ -10,6 +10,7 @@
 #include "image/manifest_list.h"
 #include "image/mediatype.h"
 #include "registry/mlist_remote.h"
+#include "store/images.h"
 #include "store/store.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -479,6 +480,7 @@ XB_CMD(manifest)
 
     struct mopts o = {0};
     o.remote = (xb_registry_opts_t)XB_REGISTRY_OPTS_INIT;
+    xb_cli_registry_env(cli, &o.remote);
     /* registry flags first (shared with pull/push), the rest through getopt */
     cleanup_free char **av = calloc((size_t)argc + 1, sizeof(char *));
     if (av == NULL)

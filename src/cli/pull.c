@@ -26,6 +26,7 @@ static const char usage[] =
 XB_CMD(pull)
 {
     xb_registry_opts_t o = XB_REGISTRY_OPTS_INIT;
+    xb_cli_registry_env(cli, &o);
     const char *platform = NULL, *ref = NULL, *v = NULL;
     int policy = XB_PULL_ALWAYS;
     for (int i = 1; i < argc; i++) {

@@ -23,6 +23,7 @@ XB_CMD(pull_wasm)
 {
     const char *ref = NULL, *out = NULL;
     xb_registry_opts_t ro = XB_REGISTRY_OPTS_INIT;
+    xb_cli_registry_env(cli, &ro);
     int r;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

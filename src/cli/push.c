@@ -1,4 +1,4 @@
-/* xbuild push: export an image to a local transport, or (registry module) to docker://. */
+/* xbuild push: export an image to a local transport, or to docker:// (push_docker.c). */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,10 +11,6 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/json.h"
-
-__attribute__((weak)) int xb_cli_push_docker(struct xb_cli *cli, const char *image,
-                                             const char *dest, int argc, char **argv,
-                                             xb_error_t *err);
 
 static const char usage[] =
     "Usage: xbuild push [OPTIONS] IMAGE [DEST]\n"
@@ -94,12 +90,8 @@ XB_CMD(push)
         pos[1] = implied;
         npos = 2;
     }
-    if (npos == 2 && strncmp(pos[1], "docker://", 9) == 0) {
-        if (xb_cli_push_docker == NULL)
-            return xb_error_set(err, XB_ERR_UNSUPPORTED,
-                                "docker:// needs the registry module (not in this build)");
+    if (npos == 2 && strncmp(pos[1], "docker://", 9) == 0)
         return xb_cli_push_docker(cli, pos[0], pos[1], argc, argv, err);
-    }
 
     static const struct option opts[] = {{"digestfile", required_argument, NULL, 'd'},
                                          {"platform", required_argument, NULL, 'p'},

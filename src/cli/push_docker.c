@@ -17,6 +17,7 @@ int xb_cli_push_docker(struct xb_cli *cli, const char *image, const char *dest, 
                        char **argv, xb_error_t *err)
 {
     xb_registry_opts_t o = XB_REGISTRY_OPTS_INIT;
+    xb_cli_registry_env(cli, &o);
     const char *digestfile = NULL, *metafile = NULL, *v = NULL;
     bool rest = false, by_digest = false;
     for (int i = 1; i < argc; i++) {

@@ -32,6 +32,7 @@ XB_CMD(push_wasm)
     int format = XB_WASM_FMT_WASM_TO_OCI;
     cleanup_json json_t *ann = json_object();
     xb_registry_opts_t ro = XB_REGISTRY_OPTS_INIT;
+    xb_cli_registry_env(cli, &ro);
     int r;
 
     if (ann == NULL)
@@ -81,7 +82,7 @@ XB_CMD(push_wasm)
     if (strncmp(ref, "docker://", 9) == 0)
         ref += 9;
 
-    struct xb_wasm_push_opts po = {format, ann, &ro};
+    struct xb_wasm_push_opts po = {format, ann, &ro, cli->source_date_epoch};
     struct xb_wasm_push_result res;
     if (xb_wasm_push(module, ref, &po, &res, err) < 0)
         return -err->code;

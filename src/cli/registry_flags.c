@@ -84,3 +84,11 @@ int xb_cli_registry_flag(xb_registry_opts_t *o, int argc, char **argv, int *i, c
     }
     return 0;
 }
+
+void xb_cli_registry_env(const struct xb_cli *cli, xb_registry_opts_t *o)
+{
+    o->env = cli->env;
+    long long v = cli->chunk_size ? atoll(cli->chunk_size) : 0;
+    if (v > 0)
+        o->chunk_size = v;
+}

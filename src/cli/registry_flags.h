@@ -15,6 +15,11 @@
     "  --jobs N              parallel blob transfers (default 4)\n"                                \
     "  -q, --quiet           no progress output\n"
 
+struct xb_cli;
+/* Fills what the environment sets in o (XBUILD_CHUNK_SIZE, the environment for auth files),
+ * after XB_REGISTRY_OPTS_INIT. */
+void xb_cli_registry_env(const struct xb_cli *cli, xb_registry_opts_t *o);
+
 /* Consumes argv[*i] (and its value) when it is one of the flags above: returns 1, 0 when it is
  * not one, negative (usage error) on a bad value. */
 int xb_cli_registry_flag(xb_registry_opts_t *o, int argc, char **argv, int *i, const char *cmd,

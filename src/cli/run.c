@@ -9,6 +9,7 @@
 #include "image/image.h"
 #include "run/archprobe.h"
 #include "run/step.h"
+#include "store/images.h"
 #include "util/cleanup.h"
 #include "util/json.h"
 
@@ -121,7 +122,7 @@ XB_CMD(run)
         xb_image_load(s, desc, platform ? &want : NULL, &img, err) < 0)
         goto out;
     probe_cache = xb_store_path(s, XB_ARCH_PROBE_CACHE);
-    if (xb_binfmt_check(&img->platform, probe_cache, install, err) < 0)
+    if (xb_binfmt_check(&img->platform, cli->binfmt_dir, probe_cache, install, err) < 0)
         goto out;
     json_t *cc = json_object_get(img->config, "config");
     json_t *ep = json_object_get(cc, "Entrypoint"), *cmd = json_object_get(cc, "Cmd");
@@ -171,6 +172,10 @@ XB_CMD(run)
     rq.user = user ? user : xb_json_str(cc, "User") ?: "";
     rq.network = network;
     rq.where = image;
+    rq.host_env = cli->env;
+    rq.install_binfmt = install;
+    rq.binfmt_dir = cli->binfmt_dir;
+    rq.copy_snapshotter = cli->snapshotter != NULL && strcmp(cli->snapshotter, "copy") == 0;
     int status = 0;
     if (xb_run_execute(&rq, false, NULL, NULL, &status, err) < 0)
         goto out;

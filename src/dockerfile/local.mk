@@ -6,5 +6,3 @@ src_libxbuild_a_SOURCES += \
 	src/dockerfile/expand.c src/dockerfile/expand.h \
 	src/dockerfile/vars.c src/dockerfile/vars.h \
 	src/dockerfile/ignore.c src/dockerfile/ignore.h
-# the `xbuild parse` command (linked into the binary only)
-src_xbuild_SOURCES += src/cli/parse.c

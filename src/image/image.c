@@ -302,60 +302,6 @@ int xb_image_config_platform(const json_t *config, xb_platform_t *p, xb_error_t 
     return xb_platform_from_json(config, p, err);
 }
 
-static int put_json(xb_store_t *s, const json_t *j, char digest[XB_DIGEST_LEN], int64_t *size,
-                    xb_error_t *err)
-{
-    cleanup_free char *data = xb_json_dump(j);
-    if (data == NULL)
-        return OOM(err);
-    size_t len = strlen(data);
-    int r = xb_store_put_blob(s, data, len, digest, err);
-    if (r < 0)
-        return r;
-    if (size)
-        *size = (int64_t)len;
-    return 0;
-}
-
-int xb_image_commit(xb_store_t *s, const json_t *config, const json_t *layers,
-                    const char *manifest_media_type, const json_t *annotations,
-                    char manifest_digest[XB_DIGEST_LEN], int64_t *size,
-                    char config_digest[XB_DIGEST_LEN], xb_error_t *err)
-{
-    const char *mmt = manifest_media_type ? manifest_media_type : XB_MT_OCI_MANIFEST;
-    bool docker = strcmp(mmt, XB_MT_DOCKER_MANIFEST) == 0;
-    char cdig[XB_DIGEST_LEN];
-    int64_t csize = 0;
-    int r;
-
-    if (!docker && strcmp(mmt, XB_MT_OCI_MANIFEST) != 0)
-        return xb_error_set(err, XB_ERR_UNSUPPORTED, "unsupported manifest media type '%s'", mmt);
-    if (!json_is_array(layers))
-        return xb_error_set(err, XB_ERR_INVALID, "layers is not an array");
-    for (size_t i = 0; i < json_array_size(layers); i++)
-        if ((r = xb_descriptor_check(json_array_get(layers, i), "layer", err)) < 0)
-            return r;
-    if ((r = put_json(s, config, cdig, &csize, err)) < 0)
-        return xb_error_wrap(err, "writing image config");
-
-    cleanup_json json_t *m = json_object();
-    json_t *cdesc =
-        xb_descriptor_new(docker ? XB_MT_DOCKER_CONFIG : XB_MT_OCI_CONFIG, cdig, csize, NULL, NULL);
-    if (m == NULL || cdesc == NULL || json_object_set_new(m, "schemaVersion", json_integer(2)) ||
-        json_object_set_new(m, "mediaType", json_string(mmt)) ||
-        json_object_set_new(m, "config", cdesc) ||
-        json_object_set_new(m, "layers", json_deep_copy(layers)))
-        return OOM(err);
-    if (annotations && json_object_size(annotations) > 0 &&
-        json_object_set_new(m, "annotations", json_deep_copy(annotations)) < 0)
-        return OOM(err);
-    if ((r = put_json(s, m, manifest_digest, size, err)) < 0)
-        return xb_error_wrap(err, "writing image manifest");
-    if (config_digest)
-        memcpy(config_digest, cdig, XB_DIGEST_LEN);
-    return 0;
-}
-
 void xb_image_free(xb_image_t *img)
 {
     if (img == NULL)

@@ -10,7 +10,6 @@
 
 #include "image/mediatype.h"
 #include "image/platform.h"
-#include "store/store.h"
 #include "util/digest.h"
 #include "util/error.h"
 
@@ -65,17 +64,6 @@ int xb_image_config_set_healthcheck(json_t *config, const json_t *hc, xb_error_t
 /* Platform from the config's architecture/os/variant. */
 int xb_image_config_platform(const json_t *config, xb_platform_t *p, xb_error_t *err);
 
-/* --- manifests --- */
-/* Writes config (media type by manifest type: OCI or Docker config) and the manifest
- * {"schemaVersion":2,"mediaType","config","layers"[,"annotations"]} into the store.
- * manifest_media_type: XB_MT_OCI_MANIFEST or XB_MT_DOCKER_MANIFEST (NULL: OCI). layers: array of
- * layer descriptors (copied). The manifest's digest and size are returned; config_digest may be
- * NULL. Builds the descriptor with xb_descriptor_new(manifest_media_type, digest, size, ...). */
-int xb_image_commit(xb_store_t *s, const json_t *config, const json_t *layers,
-                    const char *manifest_media_type, const json_t *annotations,
-                    char manifest_digest[XB_DIGEST_LEN], int64_t *size,
-                    char config_digest[XB_DIGEST_LEN], xb_error_t *err);
-
 /* A loaded single-platform image. All members owned by the struct. */
 typedef struct xb_image {
     json_t *manifest;
@@ -89,12 +77,6 @@ typedef struct xb_image {
     xb_platform_t platform;           /* from the config */
 } xb_image_t;
 
-/* Loads the image a descriptor names from the store. For an index/manifest list the entry for
- * want is chosen (xb_index_select); want NULL: the host platform, else the only entry. A
- * manifest's config platform is checked against want when want != NULL (XB_ERR_NOT_FOUND
- * when it does not match). Caller frees *out with xb_image_free(). */
-int xb_image_load(xb_store_t *s, const json_t *descriptor, const xb_platform_t *want,
-                  xb_image_t **out, xb_error_t *err);
 void xb_image_free(xb_image_t *img);
 /* Layer descriptors (borrowed from img->manifest). */
 const json_t *xb_image_layers(const xb_image_t *img);
@@ -123,8 +105,5 @@ int xb_index_select(const json_t *index, const xb_platform_t *want, const json_t
                     xb_error_t *err);
 /* "linux/amd64, linux/arm64" of the entries; caller frees. */
 char *xb_index_platforms_string(const json_t *index);
-/* Writes the index blob (compact, ordered); returns digest and size. */
-int xb_index_commit(xb_store_t *s, const json_t *index, char digest[XB_DIGEST_LEN], int64_t *size,
-                    xb_error_t *err);
 
 #endif

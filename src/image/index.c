@@ -8,8 +8,7 @@
 #include "util/cleanup.h"
 #include "util/json.h"
 
-#define OOM(err)        xb_error_set(err, XB_ERR_INTERNAL, "out of memory")
-#define MAX_INDEX_DEPTH 4
+#define OOM(err) xb_error_set(err, XB_ERR_INTERNAL, "out of memory")
 
 json_t *xb_index_new(const char *media_type)
 {
@@ -179,103 +178,5 @@ int xb_index_select(const json_t *index, const xb_platform_t *want, const json_t
                             ws ? ws : "?", have ? have : "?");
     }
     *desc = best;
-    return 0;
-}
-
-int xb_index_commit(xb_store_t *s, const json_t *index, char digest[XB_DIGEST_LEN], int64_t *size,
-                    xb_error_t *err)
-{
-    cleanup_free char *data = xb_json_dump(index);
-    if (data == NULL)
-        return OOM(err);
-    size_t len = strlen(data);
-    int r = xb_store_put_blob(s, data, len, digest, err);
-    if (r < 0)
-        return xb_error_wrap(err, "writing image index");
-    if (size)
-        *size = (int64_t)len;
-    return 0;
-}
-
-int xb_image_load(xb_store_t *s, const json_t *descriptor, const xb_platform_t *want,
-                  xb_image_t **out, xb_error_t *err)
-{
-    cleanup_json json_t *desc = json_deep_copy(descriptor);
-    cleanup_json json_t *index = NULL;
-    char index_digest[XB_DIGEST_LEN] = "";
-    int r;
-
-    *out = NULL;
-    if (desc == NULL)
-        return OOM(err);
-    for (int depth = 0;; depth++) {
-        if ((r = xb_descriptor_check(desc, "image", err)) < 0)
-            return r;
-        const char *mt = xb_json_str(desc, "mediaType");
-        const char *dg = xb_json_str(desc, "digest");
-        if (xb_mt_is_manifest(mt))
-            break;
-        if (!xb_mt_is_index(mt))
-            return xb_error_set(err, XB_ERR_UNSUPPORTED, "%s: unsupported media type '%s'", dg, mt);
-        if (depth >= MAX_INDEX_DEPTH)
-            return xb_error_set(err, XB_ERR_INVALID, "%s: indexes nested too deeply", dg);
-        json_t *idx = NULL;
-        if ((r = xb_store_read_json(s, dg, &idx, err)) < 0)
-            return xb_error_wrap(err, "reading index %s", dg);
-        json_decref(index);
-        index = idx;
-        snprintf(index_digest, sizeof(index_digest), "%s", dg);
-        const json_t *sel = NULL;
-        if ((r = xb_index_select(index, want, &sel, err)) < 0)
-            return xb_error_wrap(err, "image %s", dg);
-        json_t *next = json_deep_copy(sel);
-        if (next == NULL)
-            return OOM(err);
-        json_decref(desc);
-        desc = next;
-    }
-
-    cleanup_image xb_image_t *img = calloc(1, sizeof(*img));
-    if (img == NULL)
-        return OOM(err);
-    const char *mdg = xb_json_str(desc, "digest");
-    snprintf(img->manifest_digest, sizeof(img->manifest_digest), "%s", mdg);
-    snprintf(img->index_digest, sizeof(img->index_digest), "%s", index_digest);
-    img->manifest_size = xb_json_int(desc, "size", 0);
-    img->manifest_media_type = strdup(xb_json_str(desc, "mediaType"));
-    if (img->manifest_media_type == NULL)
-        return OOM(err);
-    if ((r = xb_store_read_json(s, mdg, &img->manifest, err)) < 0)
-        return xb_error_wrap(err, "reading manifest %s", mdg);
-    json_t *cdesc = json_object_get(img->manifest, "config");
-    json_t *layers = json_object_get(img->manifest, "layers");
-    if ((r = xb_descriptor_check(cdesc, "manifest config", err)) < 0)
-        return xb_error_wrap(err, "manifest %s", mdg);
-    if (!json_is_array(layers))
-        return xb_error_set(err, XB_ERR_PARSE, "manifest %s: no layers array", mdg);
-    for (size_t i = 0; i < json_array_size(layers); i++)
-        if ((r = xb_descriptor_check(json_array_get(layers, i), "layer", err)) < 0)
-            return xb_error_wrap(err, "manifest %s", mdg);
-    const char *cdg = xb_json_str(cdesc, "digest");
-    snprintf(img->config_digest, sizeof(img->config_digest), "%s", cdg);
-    if ((r = xb_store_read_json(s, cdg, &img->config, err)) < 0)
-        return xb_error_wrap(err, "reading config %s of manifest %s", cdg, mdg);
-    if (!json_is_object(img->config))
-        return xb_error_set(err, XB_ERR_PARSE, "config %s is not an object", cdg);
-    if (xb_platform_from_json(img->config, &img->platform, NULL) < 0) {
-        /* artifacts (e.g. Wasm) may lack a platform in the config: take the index entry's */
-        json_t *pj = json_object_get(desc, "platform");
-        if (pj != NULL && (r = xb_platform_from_json(pj, &img->platform, err)) < 0)
-            return xb_error_wrap(err, "manifest %s", mdg);
-    }
-    if (want != NULL && img->platform.arch != NULL &&
-        !xb_platform_compatible(want, &img->platform)) {
-        cleanup_free char *ws = xb_platform_format(want);
-        cleanup_free char *hs = xb_platform_format(&img->platform);
-        return xb_error_set(err, XB_ERR_NOT_FOUND, "image %s is for platform %s, not %s", mdg,
-                            hs ? hs : "?", ws ? ws : "?");
-    }
-    img->index = steal_pointer(&index);
-    *out = steal_pointer(&img);
     return 0;
 }

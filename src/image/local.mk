@@ -1,9 +1,8 @@
-# src/image: sources of this module are added to src_libxbuild_a_SOURCES
-# platforms, config/manifest/index model (owner: layer helper)
+# src/image: references, platforms, media types, the config/manifest/index model and JSON
 src_libxbuild_a_SOURCES += \
 	src/image/mediatype.c src/image/mediatype.h \
 	src/image/platform.c src/image/platform.h \
+	src/image/reference.c src/image/reference.h \
 	src/image/image.c src/image/image.h \
-	src/image/index.c
-# image indexes under edit for `xbuild manifest` (owner: manifest helper)
-src_libxbuild_a_SOURCES += src/image/manifest_list.c src/image/manifest_list.h
+	src/image/index.c \
+	src/image/manifest_list.c src/image/manifest_list.h

@@ -43,55 +43,6 @@ int xb_mlist_validate(const json_t *index, const char *what, xb_error_t *err)
     return 0;
 }
 
-int xb_mlist_load(xb_store_t *s, const char *name, json_t **index, char digest[XB_DIGEST_LEN],
-                  xb_error_t *err)
-{
-    cleanup_json json_t *desc = NULL;
-    if (xb_store_resolve(s, name, &desc, err) < 0)
-        return -err->code;
-    const char *mt = xb_json_str(desc, "mediaType");
-    const char *dg = xb_json_str(desc, "digest");
-    if (!xb_mt_is_index(mt))
-        return xb_error_set(err, XB_ERR_INVALID, "%s is an image (%s), not an image index", name,
-                            mt ? mt : "no mediaType");
-    if (dg == NULL || !xb_digest_valid(dg))
-        return xb_error_set(err, XB_ERR_PARSE, "%s: stored descriptor has no valid digest", name);
-    cleanup_json json_t *j = NULL;
-    if (xb_store_read_json(s, dg, &j, err) < 0)
-        return xb_error_wrap(err, "reading index %s", name);
-    if (xb_mlist_validate(j, name, err) < 0)
-        return -err->code;
-    if (digest != NULL)
-        snprintf(digest, XB_DIGEST_LEN, "%s", dg);
-    if (index != NULL)
-        *index = steal_pointer(&j);
-    return 0;
-}
-
-int xb_mlist_save(xb_store_t *s, const char *name, const json_t *index, char digest[XB_DIGEST_LEN],
-                  xb_error_t *err)
-{
-    if (xb_mlist_validate(index, name, err) < 0)
-        return -err->code;
-    cleanup_free char *data = xb_json_dump(index);
-    if (data == NULL)
-        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-    char dg[XB_DIGEST_LEN];
-    size_t len = strlen(data);
-    if (xb_store_put_blob(s, data, len, dg, err) < 0)
-        return xb_error_wrap(err, "storing index %s", name);
-    const char *mt = xb_json_str(index, "mediaType");
-    cleanup_json json_t *desc = json_pack("{s:s,s:s,s:I}", "mediaType", mt ? mt : XB_MT_OCI_INDEX,
-                                          "digest", dg, "size", (json_int_t)len);
-    if (desc == NULL)
-        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-    if (xb_store_ref_set(s, name, desc, err) < 0)
-        return xb_error_wrap(err, "tagging index %s", name);
-    if (digest != NULL)
-        snprintf(digest, XB_DIGEST_LEN, "%s", dg);
-    return 0;
-}
-
 /* Accepts "sha256:<hex>", "<hex>" (both possibly shortened to >= 12 hex digits). */
 static bool digest_matches(const char *full, const char *want)
 {
@@ -242,77 +193,6 @@ json_t *xb_mlist_platform_from_config(const json_t *config)
     if (json_is_array(f) && json_array_size(f) > 0)
         json_object_set_new(p, "os.features", json_deep_copy(f));
     return p;
-}
-
-int xb_mlist_describe_image(xb_store_t *s, const json_t *mdesc, json_t **out, xb_error_t *err)
-{
-    const char *dg = xb_json_str(mdesc, "digest");
-    if (dg == NULL || !xb_digest_valid(dg))
-        return xb_error_set(err, XB_ERR_INVALID, "image descriptor without a valid digest");
-    cleanup_free char *raw = NULL;
-    size_t len = 0;
-    if (xb_store_read_blob(s, dg, XB_JSON_MAX, &raw, &len, err) < 0)
-        return xb_error_wrap(err, "reading manifest %s", dg);
-    cleanup_json json_t *m = NULL;
-    if (xb_json_parse(raw, len, dg, &m, err) < 0)
-        return -err->code;
-    const char *mt = xb_json_str(m, "mediaType");
-    if (mt == NULL)
-        mt = xb_json_str(mdesc, "mediaType");
-    if (mt == NULL && json_is_array(json_object_get(m, "layers")))
-        mt = XB_MT_OCI_MANIFEST;
-    if (!xb_mt_is_manifest(mt))
-        return xb_error_set(err, XB_ERR_UNSUPPORTED, "%s: %s is not an image manifest", dg,
-                            mt ? mt : "unknown mediaType");
-    json_t *d = json_pack("{s:s,s:s,s:I}", "mediaType", mt, "digest", dg, "size", (json_int_t)len);
-    if (d == NULL)
-        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-    const char *cdg = xb_json_str(json_object_get(m, "config"), "digest");
-    cleanup_json json_t *cfg = NULL;
-    if (cdg != NULL && xb_digest_valid(cdg) && xb_store_has_blob(s, cdg) &&
-        xb_store_read_json(s, cdg, &cfg, err) == 0) {
-        json_t *p = xb_mlist_platform_from_config(cfg);
-        if (p != NULL)
-            json_object_set_new(d, "platform", p);
-    }
-    xb_error_clear(err);
-    /* an existing platform on the input descriptor wins (it was chosen from an index) */
-    json_t *given = json_object_get(mdesc, "platform");
-    if (json_is_object(given))
-        json_object_set(d, "platform", given);
-    *out = d;
-    return 0;
-}
-
-int xb_mlist_children_of(xb_store_t *s, const json_t *desc, bool all, const xb_platform_t *want,
-                         json_t **children, xb_error_t *err)
-{
-    const char *mt = xb_json_str(desc, "mediaType");
-    const char *dg = xb_json_str(desc, "digest");
-    cleanup_json json_t *out = json_array();
-    if (!xb_mt_is_index(mt)) {
-        json_t *d = NULL;
-        if (xb_mlist_describe_image(s, desc, &d, err) < 0)
-            return -err->code;
-        json_array_append_new(out, d);
-        *children = steal_pointer(&out);
-        return 0;
-    }
-    cleanup_json json_t *idx = NULL;
-    if (dg == NULL || xb_store_read_json(s, dg, &idx, err) < 0)
-        return xb_error_wrap(err, "reading index %s", dg ? dg : "(no digest)");
-    if (xb_mlist_validate(idx, dg, err) < 0)
-        return -err->code;
-    if (all) {
-        json_array_extend(out, json_object_get(idx, "manifests"));
-    } else {
-        const json_t *c = NULL;
-        if (xb_index_select(idx, want, &c, err) < 0)
-            return xb_error_wrap(err, "index %s (use --all to add every image)", dg);
-        json_array_append(out, (json_t *)c);
-    }
-    *children = steal_pointer(&out);
-    return 0;
 }
 
 char *xb_mlist_pretty(const json_t *j)

@@ -15,7 +15,6 @@
 
 #include "image/image.h"
 #include "image/platform.h"
-#include "store/store.h"
 #include "util/digest.h"
 #include "util/error.h"
 
@@ -34,15 +33,6 @@ struct xb_mlist_entry_opts {
  * digest, a non-negative size and a mediaType. what names the source in errors. */
 int xb_mlist_validate(const json_t *index, const char *what, xb_error_t *err);
 
-/* Loads the index tagged name. *index is the parsed index, *digest its blob digest (either
- * may be NULL). XB_ERR_NOT_FOUND when no such name, XB_ERR_INVALID when name is an image
- * rather than an index. Caller json_decref()s. */
-int xb_mlist_load(xb_store_t *s, const char *name, json_t **index, char digest[XB_DIGEST_LEN],
-                  xb_error_t *err);
-/* Writes the index blob and tags it name (replacing the previous one). */
-int xb_mlist_save(xb_store_t *s, const char *name, const json_t *index, char digest[XB_DIGEST_LEN],
-                  xb_error_t *err);
-
 /* Adds descriptor (copied) as a child; an entry with the same digest or the same platform is
  * replaced (re-adding a rebuilt platform replaces the old build). */
 int xb_mlist_put(json_t *index, const json_t *descriptor, xb_error_t *err);
@@ -60,17 +50,6 @@ int xb_mlist_annotate_index(json_t *index, const char *const *annotations, xb_er
 /* The platform object ({"architecture","os",["variant"],["os.version"],["os.features"]}) an
  * image config declares; NULL when it names no architecture/os. Caller json_decref()s. */
 json_t *xb_mlist_platform_from_config(const json_t *config);
-
-/* Turns a stored image (manifest) descriptor into an index child descriptor: mediaType,
- * digest, size, and the platform from its config. Caller json_decref()s *out. */
-int xb_mlist_describe_image(xb_store_t *s, const json_t *manifest_desc, json_t **out,
-                            xb_error_t *err);
-
-/* The children of a stored image to add to an index: for a manifest, one descriptor; for an
- * index, all of its children when all is true, else the one child matching want (host
- * platform when want is NULL). *children is a new array; caller json_decref()s. */
-int xb_mlist_children_of(xb_store_t *s, const json_t *desc, bool all, const xb_platform_t *want,
-                         json_t **children, xb_error_t *err);
 
 /* Checks an index before it is pushed: every entry has a platform whose os and architecture
  * are known (GOOS/GOARCH names, and wasi/wasip1/wasip2 + wasm), and no two entries have the same

@@ -16,6 +16,7 @@
 
 #include "layer/apply.h"
 #include "layer/inroot.h"
+#include "lazy/lazy.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 
@@ -460,6 +461,8 @@ int xb_layer_apply_archive(int dirfd, struct archive *a, enum xb_apply_mode mode
 int xb_layer_apply_fd(int dirfd, int fd, enum xb_apply_mode mode, xb_apply_stats_t *stats,
                       xb_error_t *err)
 {
+    if (xb_lazy_load(XB_LAZY_ARCHIVE, err) < 0)
+        return -1;
     cleanup_archive_read struct archive *a = archive_read_new();
     if (a == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");

@@ -2,6 +2,7 @@
 #include "layer/compress.h"
 
 #include "layer/pgzip.h"
+#include "util/sys.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,14 +20,8 @@ struct xb_compressor {
     unsigned char *out;
 };
 
-int xb_cpu_count(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : (n > 256 ? 256 : (int)n);
-}
-
-int xb_compressor_new(xb_compression_t c, int level, int threads, xb_sink_fn sink, void *userdata,
-                      xb_compressor_t **out, xb_error_t *err)
+int xb_compressor_new(xb_compression_t c, int level, int threads, xb_pgzip_engine_t engine,
+                      xb_sink_fn sink, void *userdata, xb_compressor_t **out, xb_error_t *err)
 {
     xb_compressor_t *z = calloc(1, sizeof(*z));
     *out = NULL;
@@ -45,7 +40,7 @@ int xb_compressor_new(xb_compression_t c, int level, int threads, xb_sink_fn sin
     case XB_COMPRESSION_NONE:
         break;
     case XB_COMPRESSION_GZIP: {
-        int r = xb_pgzip_new(level, threads, sink, userdata, &z->pg, err);
+        int r = xb_pgzip_new_engine(engine, level, threads, sink, userdata, &z->pg, err);
         if (r < 0) {
             xb_compressor_free(z);
             return r;

@@ -1,6 +1,7 @@
 /* Parallel gzip: fixed blocks deflated on worker threads (libdeflate, or zlib with the previous
  * 32 KiB as dictionary), joined into one member; combined CRC. */
 #include "layer/pgzip.h"
+#include "util/sys.h"
 
 #include <libdeflate.h>
 #include <pthread.h>
@@ -297,26 +298,17 @@ static void *worker(void *arg)
     return NULL;
 }
 
-int xb_pgzip_engine_default(xb_pgzip_engine_t *engine, xb_error_t *err)
+int xb_pgzip_engine_parse(const char *e, const char *what, xb_pgzip_engine_t *engine,
+                          xb_error_t *err)
 {
-    const char *e = getenv("XBUILD_GZIP_ENGINE");
     if (e == NULL || *e == '\0' || strcmp(e, "libdeflate") == 0)
         *engine = XB_PGZIP_LIBDEFLATE;
     else if (strcmp(e, "zlib") == 0)
         *engine = XB_PGZIP_ZLIB;
     else
-        return xb_error_set(err, XB_ERR_INVALID,
-                            "XBUILD_GZIP_ENGINE=%s: unknown gzip engine (libdeflate, zlib)", e);
+        return xb_error_set(err, XB_ERR_INVALID, "%s=%s: unknown gzip engine (libdeflate, zlib)",
+                            what, e);
     return 0;
-}
-
-int xb_pgzip_new(int level, int threads, xb_sink_fn sink, void *userdata, xb_pgzip_t **out,
-                 xb_error_t *err)
-{
-    xb_pgzip_engine_t engine;
-    if (xb_pgzip_engine_default(&engine, err) < 0)
-        return -1;
-    return xb_pgzip_new_engine(engine, level, threads, sink, userdata, out, err);
 }
 
 int xb_pgzip_new_engine(xb_pgzip_engine_t engine, int level, int threads, xb_sink_fn sink,

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "layer/compress.h"
+#include "lazy/lazy.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/path.h"
@@ -117,11 +118,13 @@ int xb_layer_writer_new(xb_store_t *s, const xb_layer_opts_t *o, xb_layer_writer
     w->opts = o ? *o : defaults;
     if ((r = xb_sha256_init(&w->tar_hash, err)) < 0)
         return r;
-    if ((r = xb_compressor_new(w->opts.compression, w->opts.level, w->opts.threads, blob_sink, w,
-                               &w->z, err)) < 0)
+    if ((r = xb_compressor_new(w->opts.compression, w->opts.level, w->opts.threads,
+                               w->opts.gzip_engine, blob_sink, w, &w->z, err)) < 0)
         return r;
     if ((r = xb_store_blob_begin(s, &w->blob, err)) < 0)
         return xb_error_wrap(err, "starting layer blob");
+    if ((r = xb_lazy_load(XB_LAZY_ARCHIVE, err)) < 0)
+        return r;
     w->a = archive_write_new();
     if (w->a == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "layer/pgzip.h"
 #include "store/store.h"
 #include "util/digest.h"
 #include "util/error.h"
@@ -36,12 +37,13 @@ typedef struct xb_layer_opts {
     int level;           /* -1: default (gzip 6, zstd 3); gzip 0..9, zstd 1..22 (0: 3) */
     int threads;         /* compression threads; 0 = all online cores */
     int64_t clamp_mtime; /* -1: none; else an entry mtime > clamp_mtime becomes clamp_mtime */
+    xb_pgzip_engine_t gzip_engine; /* libdeflate (default) or zlib: gzip's bytes differ */
 } xb_layer_opts_t;
 
-/* compression GZIP, level -1, threads 0, clamp_mtime -1 */
+/* compression GZIP, level -1, threads 0, clamp_mtime -1, libdeflate */
 #define XB_LAYER_OPTS_INIT                                                                         \
     {                                                                                              \
-        XB_COMPRESSION_GZIP, -1, 0, -1                                                             \
+        XB_COMPRESSION_GZIP, -1, 0, -1, XB_PGZIP_LIBDEFLATE                                        \
     }
 
 typedef struct xb_layer_result {

@@ -3,52 +3,92 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdbool.h>
-#include <stdlib.h>
+#include <stdint.h>
 #include <stdio.h>
-#include <string.h>
-#include <unistd.h>
+#include <stdlib.h>
 
-static const char *const sonames[] = {
-    [XB_LAZY_ARCHIVE] = "libarchive.so.13",
-    [XB_LAZY_CURL] = "libcurl.so.4",
+struct lib {
+    const char *soname;
+    const char *package; /* Debian */
+    const char *const *symbols;
 };
-static void *handles[sizeof(sonames) / sizeof(sonames[0])];
+
+static const struct lib libs[] = {
+    [XB_LAZY_ARCHIVE] = {"libarchive.so.13", "libarchive13", xb_lazy_archive_symbols},
+    [XB_LAZY_CURL] = {"libcurl.so.4", "libcurl4", xb_lazy_curl_symbols},
+};
+#define NLIBS (sizeof(libs) / sizeof(libs[0]))
+
+/* The .note.dlopen ELF note (https://systemd.io/ELF_DLOPEN_METADATA/): owner "FDO", type
+ * 0x407c0c0a, a JSON array of the libraries the program dlopen()s. `dlopen-notes` and
+ * packaging tools read it. */
+#define DLOPEN_JSON                                                                                \
+    "[{\"feature\":\"archive\",\"description\":\"tar layers, contexts and exports\","              \
+    "\"priority\":\"required\",\"soname\":[\"libarchive.so.13\"]},"                                \
+    "{\"feature\":\"curl\",\"description\":\"registry transfers and ADD <url>\","                  \
+    "\"priority\":\"required\",\"soname\":[\"libcurl.so.4\"]}]"
+__attribute__((used, section(".note.dlopen"), aligned(4))) static const struct {
+    uint32_t n_namesz, n_descsz, n_type;
+    char name[4];
+    __attribute__((aligned(4))) char desc[sizeof(DLOPEN_JSON)];
+} dlopen_note = {4, sizeof(DLOPEN_JSON), 0x407c0c0a, "FDO", DLOPEN_JSON};
+
+/* Load state, set once under the lock: a pure function of the installed libraries. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static void *handles[NLIBS];
+static bool tried[NLIBS];
+static char failure[NLIBS][512];
+
+static void load_locked(enum xb_lazy_lib lib)
+{
+    const struct lib *l = &libs[lib];
+    tried[lib] = true;
+    void *h = dlopen(l->soname, RTLD_NOW | RTLD_LOCAL);
+    if (h == NULL) {
+        const char *why = dlerror();
+        snprintf(failure[lib], sizeof failure[lib], "%s", why ? why : "unknown error");
+        return;
+    }
+    for (const char *const *s = l->symbols; *s != NULL; s++) {
+        (void)dlerror();
+        if (dlsym(h, *s) == NULL) {
+            snprintf(failure[lib], sizeof failure[lib], "it has no function %s (version too old?)",
+                     *s);
+            dlclose(h);
+            return;
+        }
+    }
+    handles[lib] = h;
+}
+
+int xb_lazy_load(enum xb_lazy_lib lib, xb_error_t *err)
+{
+    pthread_mutex_lock(&lock);
+    if (!tried[lib])
+        load_locked(lib);
+    bool ok = handles[lib] != NULL;
+    pthread_mutex_unlock(&lock);
+    if (ok)
+        return 0;
+    return xb_error_set(err, XB_ERR_UNSUPPORTED,
+                        "%s cannot be loaded: %s; install the Debian package %s "
+                        "(apt-get install %s)",
+                        libs[lib].soname, failure[lib], libs[lib].package, libs[lib].package);
+}
 
 void *xb_lazy_sym(enum xb_lazy_lib lib, const char *name, void **slot)
 {
     void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
     if (f != NULL)
         return f;
-    const char *why = NULL;
+    xb_error_t e = XB_ERROR_INIT;
+    if (xb_lazy_load(lib, &e) < 0)
+        abort(); /* a call site without xb_lazy_load(): a bug, see lazy.h */
     pthread_mutex_lock(&lock);
-    if (handles[lib] == NULL) {
-        /* Debian's libcurl needs librtmp, which needs GnuTLS, whose constructor initializes it
-         * (about 0.8 MB resident) though xbuild never speaks RTMP. GnuTLS skips that when
-         * GNUTLS_NO_IMPLICIT_INIT=1; set only while loading, so children (credential helpers)
-         * never inherit it. */
-        bool set = lib == XB_LAZY_CURL && getenv("GNUTLS_NO_IMPLICIT_INIT") == NULL;
-        if (set)
-            setenv("GNUTLS_NO_IMPLICIT_INIT", "1", 1);
-        handles[lib] = dlopen(sonames[lib], RTLD_NOW | RTLD_LOCAL);
-        if (set)
-            unsetenv("GNUTLS_NO_IMPLICIT_INIT");
-    }
-    if (handles[lib] == NULL)
-        why = dlerror();
-    else if ((f = dlsym(handles[lib], name)) == NULL)
-        why = dlerror();
+    f = dlsym(handles[lib], name);
     pthread_mutex_unlock(&lock);
-    if (f == NULL) {
-        /* the one place library code writes and exits: like the dynamic linker, there is no
-         * caller to return to (the call site expects the library function's result) */
-        char msg[512];
-        int n = snprintf(msg, sizeof(msg), "xbuild: cannot load %s from %s: %s\n", name,
-                         sonames[lib], why ? why : "unknown error");
-        if (n > 0 && write(STDERR_FILENO, msg, strnlen(msg, sizeof(msg))) < 0)
-            n = 0;
-        _exit(127);
-    }
+    if (f == NULL)
+        abort(); /* not in the table checked at load: regenerate with scripts/gen-lazy.py */
     __atomic_store_n(slot, f, __ATOMIC_RELEASE);
     return f;
 }

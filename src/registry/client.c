@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "registry/creds.h"
+#include "lazy/lazy.h"
 #include "registry/internal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -190,6 +191,8 @@ int xb_registry_client_new(const char *host, const xb_registry_opts_t *opts, xb_
                            xb_error_t *err)
 {
     *out = NULL;
+    if (xb_lazy_load(XB_LAZY_CURL, err) < 0)
+        return -1;
     pthread_once(&curl_once, curl_init_once);
     xb_registry_t *r = calloc(1, sizeof(*r));
     if (r == NULL)
@@ -204,10 +207,8 @@ int xb_registry_client_new(const char *host, const xb_registry_opts_t *opts, xb_
         r->opts.retries = 3;
     if (r->opts.jobs <= 0)
         r->opts.jobs = 4;
-    if (r->opts.chunk_size <= 0) {
-        const char *e = getenv("XBUILD_CHUNK_SIZE");
-        r->opts.chunk_size = e && atoll(e) > 0 ? atoll(e) : 8 * 1024 * 1024;
-    }
+    if (r->opts.chunk_size <= 0)
+        r->opts.chunk_size = 8 * 1024 * 1024;
     if ((r->host = strdup(host)) == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     r->share = curl_share_init();
@@ -243,8 +244,8 @@ int xb_registry_open(const xb_reference_t *ref, const xb_registry_opts_t *opts, 
     if (!r->api_host || !r->repo || !r->name || !r->scope)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     /* credentials */
-    if (xb_creds_lookup(r->host, r->repo, r->opts.creds, r->opts.authfile, &r->user, &r->pass,
-                        err) < 0)
+    if (xb_creds_lookup(r->host, r->repo, r->opts.creds, r->opts.authfile, r->opts.env, &r->user,
+                        &r->pass, err) < 0)
         return xb_error_wrap(err, "credentials for %s", r->host);
     /* scheme + challenge */
     bool loopback = xb_reference_host_is_loopback(r->api_host);

@@ -18,9 +18,10 @@
 #include "util/digest.h"
 #include "util/error.h"
 
-/* Pull policy for xb_registry_pull (FROM and --pull): XB_PULL_MISSING / XB_PULL_ALWAYS /
- * XB_PULL_NEVER, defined with the executor's hook declarations in build/hooks.h. */
-#include "build/hooks.h"
+/* Pull policy (FROM, --pull, xb_registry_pull*): XB_PULL_MISSING uses a complete local image,
+ * XB_PULL_ALWAYS pulls, XB_PULL_NEVER only looks locally; xb_registry_pull also takes
+ * | XB_PULL_EXTRACT (a RUN will use the image: extract its layers while they download). */
+enum { XB_PULL_MISSING = 0, XB_PULL_ALWAYS = 1, XB_PULL_NEVER = 2, XB_PULL_EXTRACT = 0x100 };
 
 /* Blob progress for bars on a terminal. state: XB_PROGRESS_*; done/total in bytes (total -1 when
  * unknown). Called from transfer threads (the callee serialises); when set, pull/push print no
@@ -38,17 +39,19 @@ typedef struct xb_registry_opts {
     int retries;          /* extra attempts after a transient failure; < 0: default 3 */
     int jobs;             /* parallel blob transfers; <= 0: default 4 */
     int64_t chunk_size;   /* push: blobs larger than this go up in PATCH chunks of this size;
-                             <= 0: default 8 MiB (env XBUILD_CHUNK_SIZE overrides) */
+                             <= 0: default 8 MiB (the CLI sets XBUILD_CHUNK_SIZE's) */
     bool quiet;           /* no progress lines */
     xb_registry_progress_fn progress; /* NULL: one xb_info line per blob */
     void *progress_ud;
-    bool extract_layers; /* pull: also extract each layer for RUN while it downloads
-                            (snapshot/stream.h) */
+    bool extract_layers;    /* pull: also extract each layer for RUN while it downloads
+                               (snapshot/stream.h) */
+    const char *const *env; /* the caller's environment (K=V, may be NULL): where auth files
+                               are looked for (registry/creds.h) */
 } xb_registry_opts_t;
 
 #define XB_REGISTRY_OPTS_INIT                                                                      \
     {                                                                                              \
-        NULL, NULL, NULL, -1, -1, 0, 0, false, NULL, NULL, false                                   \
+        NULL, NULL, NULL, -1, -1, 0, 0, false, NULL, NULL, false, NULL                             \
     }
 
 typedef struct xb_registry xb_registry_t;

@@ -15,6 +15,7 @@
 #include "registry/internal.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
+#include "util/sys.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -234,13 +235,13 @@ static int lookup_file(const char *path, const char *registry, const char *repos
     return 0;
 }
 
-static char *home_docker_config(void)
+static char *home_docker_config(const char *const *env)
 {
-    const char *dc = getenv("DOCKER_CONFIG");
+    const char *dc = xb_env_lookup(env, "DOCKER_CONFIG");
     char *p = NULL;
     if (dc && *dc)
         return xb_path_join(dc, "config.json");
-    const char *home = getenv("HOME");
+    const char *home = xb_env_lookup(env, "HOME");
     if (home == NULL || *home == '\0')
         return NULL;
     if (asprintf(&p, "%s/.docker/config.json", home) < 0)
@@ -248,9 +249,9 @@ static char *home_docker_config(void)
     return p;
 }
 
-static char *xdg_authfile(void)
+static char *xdg_authfile(const char *const *env)
 {
-    const char *x = getenv("XDG_RUNTIME_DIR");
+    const char *x = xb_env_lookup(env, "XDG_RUNTIME_DIR");
     char *p = NULL;
     if (x == NULL || *x == '\0')
         return NULL;
@@ -260,7 +261,8 @@ static char *xdg_authfile(void)
 }
 
 int xb_creds_lookup(const char *registry, const char *repository, const char *creds,
-                    const char *authfile, char **user, char **pass, xb_error_t *err)
+                    const char *authfile, const char *const *environ_, char **user, char **pass,
+                    xb_error_t *err)
 {
     *user = *pass = NULL;
     if (creds && *creds) {
@@ -268,9 +270,9 @@ int xb_creds_lookup(const char *registry, const char *repository, const char *cr
             return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
         return 1;
     }
-    const char *env = getenv("REGISTRY_AUTH_FILE");
-    cleanup_free char *xdg = xdg_authfile();
-    cleanup_free char *docker = home_docker_config();
+    const char *env = xb_env_lookup(environ_, "REGISTRY_AUTH_FILE");
+    cleanup_free char *xdg = xdg_authfile(environ_);
+    cleanup_free char *docker = home_docker_config(environ_);
     const char *files[] = {authfile, env && *env ? env : NULL, xdg, docker};
     for (size_t i = 0; i < 4; i++) {
         if (files[i] == NULL)
@@ -284,15 +286,15 @@ int xb_creds_lookup(const char *registry, const char *repository, const char *cr
     return 0;
 }
 
-char *xb_creds_default_authfile(const char *authfile)
+char *xb_creds_default_authfile(const char *authfile, const char *const *environ_)
 {
     if (authfile && *authfile)
         return strdup(authfile);
-    const char *env = getenv("REGISTRY_AUTH_FILE");
+    const char *env = xb_env_lookup(environ_, "REGISTRY_AUTH_FILE");
     if (env && *env)
         return strdup(env);
-    char *x = xdg_authfile();
-    return x ? x : home_docker_config();
+    char *x = xdg_authfile(environ_);
+    return x ? x : home_docker_config(environ_);
 }
 
 static int load_or_new(const char *path, json_t **out, xb_error_t *err)

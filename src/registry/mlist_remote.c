@@ -11,6 +11,7 @@
 #include "registry/internal.h"
 #include "registry/mlist_remote.h"
 #include "registry/registry.h"
+#include "store/images.h"
 #include "store/remote.h"
 #include "util/cleanup.h"
 #include "util/json.h"

@@ -34,7 +34,7 @@ int xb_mlist_inspect_remote(const char *ref, const xb_registry_opts_t *o, char *
  * (by digest, unless dest has it), then the index itself under dest's tag (or by digest when
  * dest has none). digest: the index digest. */
 int xb_mlist_push(xb_store_t *s, const char *name, const char *dest, const xb_registry_opts_t *o,
-                  char digest[XB_DIGEST_LEN], xb_error_t *err) __attribute__((weak));
+                  char digest[XB_DIGEST_LEN], xb_error_t *err);
 
 /* The same for an index that has no name in the store (`manifest create --push -t DEST SRC...`):
  * its blob is stored (untagged: prune removes it) and pushed to dest. Both check the platforms

@@ -218,18 +218,11 @@ int xb_registry_pull_image(xb_store_t *s, const char *refstr, const char *platfo
     return xb_registry_pull_platform(s, refstr, &p, policy, opts, descriptor, err);
 }
 
-static xb_registry_opts_t pull_opts = XB_REGISTRY_OPTS_INIT;
-
-void xb_registry_set_pull_options(const xb_registry_opts_t *o)
+int xb_registry_pull(xb_store_t *s, const char *ref, const struct xb_platform *p, int pull_policy,
+                     const xb_registry_opts_t *opts, json_t **descriptor, xb_error_t *err)
 {
     xb_registry_opts_t dflt = XB_REGISTRY_OPTS_INIT;
-    pull_opts = o ? *o : dflt;
-}
-
-int xb_registry_pull(xb_store_t *s, const char *ref, const struct xb_platform *p, int pull_policy,
-                     json_t **descriptor, xb_error_t *err)
-{
-    xb_registry_opts_t o = pull_opts;
+    xb_registry_opts_t o = opts ? *opts : dflt;
     if (xb_log_level() < XB_LOG_INFO)
         o.quiet = true;
     if (pull_policy & XB_PULL_EXTRACT)

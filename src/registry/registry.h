@@ -4,7 +4,6 @@
 
 #include <jansson.h>
 
-#include "build/hooks.h"
 #include "registry/client.h"
 #include "store/store.h"
 #include "util/digest.h"
@@ -29,14 +28,11 @@ int xb_registry_pull_platform(xb_store_t *s, const char *ref, const struct xb_pl
                               int policy, const xb_registry_opts_t *opts, json_t **descriptor,
                               xb_error_t *err);
 
-/* Options xb_registry_pull (FROM) uses from now on, e.g. bud's --creds/--authfile/--tls-verify/
- * --cert-dir; NULL restores the defaults. o is copied, its strings are borrowed (they must live
- * until the build ends). Not thread-safe against running pulls: call before the build. */
-void xb_registry_set_pull_options(const xb_registry_opts_t *o);
-
-/* The build executor's hook (build/hooks.h): the same with default options. */
+/* FROM of a build: pulls ref for p (NULL: this machine) with opts (NULL: defaults; e.g. bud's
+ * --creds/--authfile/--tls-verify/--cert-dir). pull_policy: XB_PULL_* | XB_PULL_EXTRACT.
+ * quiet when the log level is below info. *descriptor: caller json_decref()s. */
 int xb_registry_pull(xb_store_t *s, const char *ref, const struct xb_platform *p, int pull_policy,
-                     json_t **descriptor, xb_error_t *err);
+                     const xb_registry_opts_t *opts, json_t **descriptor, xb_error_t *err);
 
 /* Pushes the image of descriptor (an index or a manifest from the store) to ref: blobs the
  * registry has are skipped (HEAD), blobs pulled from another repository of the same registry

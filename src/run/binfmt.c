@@ -19,15 +19,14 @@
 
 #define MAGIC_MAX 128
 
-const char *xb_binfmt_dir(void)
+const char *xb_binfmt_dir(const char *dir)
 {
-    const char *d = getenv("XBUILD_BINFMT_DIR");
-    return d && *d ? d : "/proc/sys/fs/binfmt_misc";
+    return dir && *dir ? dir : "/proc/sys/fs/binfmt_misc";
 }
 
-int xb_binfmt_mount(xb_error_t *err)
+int xb_binfmt_mount(const char *dir, xb_error_t *err)
 {
-    const char *dir = xb_binfmt_dir();
+    dir = xb_binfmt_dir(dir);
     cleanup_free char *reg = xb_path_join(dir, "register");
     if (access(reg, F_OK) == 0)
         return 0;
@@ -161,14 +160,14 @@ static bool entry_is_better(const struct entry *cand, const struct entry *cur)
     return strchr(cand->flags, 'F') && !strchr(cur->flags, 'F');
 }
 
-int xb_binfmt_query(const xb_arch_t *a, const char *probe_cache, xb_binfmt_status_t *st,
-                    xb_error_t *err)
+int xb_binfmt_query(const char *dir, const xb_arch_t *a, const char *probe_cache,
+                    xb_binfmt_status_t *st, xb_error_t *err)
 {
     memset(st, 0, sizeof *st);
     st->arch = a;
     st->how = xb_arch_native(a, probe_cache);
     st->native = st->how == XB_NATIVE_HOST || st->how == XB_NATIVE_PROBED;
-    const char *dir = xb_binfmt_dir();
+    dir = xb_binfmt_dir(dir);
     cleanup_dir DIR *d = opendir(dir);
     if (d == NULL)
         return 0; /* not mounted: nothing registered that we can see */
@@ -211,8 +210,8 @@ static bool usable(const xb_binfmt_status_t *st)
     return st->registered && st->enabled && st->fix_binary && st->interp_static;
 }
 
-int xb_binfmt_install(const xb_arch_t *a, const char *probe_cache, const char **what,
-                      xb_error_t *err)
+int xb_binfmt_install(const char *dir, const xb_arch_t *a, const char *probe_cache,
+                      const char **what, xb_error_t *err)
 {
     const char *dummy;
     if (what == NULL)
@@ -221,10 +220,10 @@ int xb_binfmt_install(const xb_arch_t *a, const char *probe_cache, const char **
         *what = "native, nothing to register";
         return 0;
     }
-    if (xb_binfmt_mount(err) < 0)
+    if (xb_binfmt_mount(dir, err) < 0)
         return -1;
     xb_binfmt_status_t st;
-    if (xb_binfmt_query(a, probe_cache, &st, err) < 0)
+    if (xb_binfmt_query(dir, a, probe_cache, &st, err) < 0)
         return -1;
     if (usable(&st)) {
         *what = "already registered";
@@ -251,7 +250,7 @@ int xb_binfmt_install(const xb_arch_t *a, const char *probe_cache, const char **
                             interp, dyn > 0 ? "dynamically linked" : "not a usable ELF file");
     char name[64];
     snprintf(name, sizeof name, "qemu-%s", a->qemu);
-    const char *dir = xb_binfmt_dir();
+    dir = xb_binfmt_dir(dir);
     cleanup_free char *own = xb_path_join(dir, name);
     if (access(own, F_OK) == 0) {
         /* our name, but broken (no F, disabled, dynamic or missing interpreter): replace */
@@ -290,9 +289,9 @@ int xb_binfmt_install(const xb_arch_t *a, const char *probe_cache, const char **
     return 1;
 }
 
-int xb_binfmt_uninstall(const xb_arch_t *a, xb_error_t *err)
+int xb_binfmt_uninstall(const char *dir, const xb_arch_t *a, xb_error_t *err)
 {
-    const char *dir = xb_binfmt_dir();
+    dir = xb_binfmt_dir(dir);
     cleanup_dir DIR *d = opendir(dir);
     if (d == NULL)
         return 0;
@@ -319,21 +318,22 @@ int xb_binfmt_uninstall(const xb_arch_t *a, xb_error_t *err)
     return removed;
 }
 
-int xb_binfmt_check_arch(const xb_arch_t *a, const char *probe_cache, bool install, xb_error_t *err)
+int xb_binfmt_check_arch(const char *dir, const xb_arch_t *a, const char *probe_cache, bool install,
+                         xb_error_t *err)
 {
     xb_native_t how = xb_arch_native(a, probe_cache);
     if (how == XB_NATIVE_HOST || how == XB_NATIVE_PROBED)
         return 0;
     const char *n = xb_arch_name(a);
     if (install) {
-        if (xb_binfmt_install(a, probe_cache, NULL, err) < 0)
+        if (xb_binfmt_install(dir, a, probe_cache, NULL, err) < 0)
             return xb_error_wrap(err, "registering a binfmt_misc handler for %s", n);
         return 0;
     }
     cleanup_error xb_error_t e2 = XB_ERROR_INIT;
-    (void)xb_binfmt_mount(&e2); /* best effort: only to see what is registered */
+    (void)xb_binfmt_mount(dir, &e2); /* best effort: only to see what is registered */
     xb_binfmt_status_t st;
-    if (xb_binfmt_query(a, probe_cache, &st, err) < 0)
+    if (xb_binfmt_query(dir, a, probe_cache, &st, err) < 0)
         return -1;
     if (!st.registered)
         return xb_error_set(err, XB_ERR_UNSUPPORTED,
@@ -372,13 +372,13 @@ int xb_binfmt_check_arch(const xb_arch_t *a, const char *probe_cache, bool insta
     return 0;
 }
 
-int xb_binfmt_check_name(const char *arch, const char *variant, const char *probe_cache,
-                         bool install, xb_error_t *err)
+int xb_binfmt_check_name(const char *dir, const char *arch, const char *variant,
+                         const char *probe_cache, bool install, xb_error_t *err)
 {
     const xb_arch_t *a = xb_arch_find(arch, variant);
     if (a == NULL)
         return xb_error_set(err, XB_ERR_UNSUPPORTED, "unsupported architecture %s%s%s",
                             arch ? arch : "?", variant && *variant ? "/" : "",
                             variant ? variant : "");
-    return xb_binfmt_check_arch(a, probe_cache, install, err);
+    return xb_binfmt_check_arch(dir, a, probe_cache, install, err);
 }

@@ -26,29 +26,31 @@ typedef struct xb_binfmt_status {
     int other_entries;  /* further matching entries (e.g. a second registration) */
 } xb_binfmt_status_t;
 
-/* The binfmt_misc directory (XBUILD_BINFMT_DIR overrides /proc/sys/fs/binfmt_misc). */
-const char *xb_binfmt_dir(void);
+/* Every function takes dir, the binfmt_misc directory: NULL or "" is /proc/sys/fs/binfmt_misc
+ * (the CLI passes XBUILD_BINFMT_DIR, which tests point at a stand-in). */
+/* dir, or the default when it is NULL or "". Borrowed. */
+const char *xb_binfmt_dir(const char *dir);
 /* Mounts binfmt_misc when it is not mounted yet. */
-int xb_binfmt_mount(xb_error_t *err);
+int xb_binfmt_mount(const char *dir, xb_error_t *err);
 /* Fills *st for one architecture (never fails for a missing registration). probe_cache, in
  * every call here: the per-boot answers of the native probe (see run/archprobe.h), or NULL. */
-int xb_binfmt_query(const xb_arch_t *a, const char *probe_cache, xb_binfmt_status_t *st,
-                    xb_error_t *err);
+int xb_binfmt_query(const char *dir, const xb_arch_t *a, const char *probe_cache,
+                    xb_binfmt_status_t *st, xb_error_t *err);
 /* Registers qemu for a (no-op for an arch the kernel runs natively, as probed, or a working F
  * registration). Uses Debian's
  * /usr/libexec/qemu-binfmt/<qemu>-binfmt-P with flags POCF, else /usr/bin/qemu-<qemu>-static
  * with OCF. *what (may be NULL) receives a static description of what was done. */
-int xb_binfmt_install(const xb_arch_t *a, const char *probe_cache, const char **what,
-                      xb_error_t *err);
+int xb_binfmt_install(const char *dir, const xb_arch_t *a, const char *probe_cache,
+                      const char **what, xb_error_t *err);
 /* Removes every registration matching a's magic. Returns the number removed. */
-int xb_binfmt_uninstall(const xb_arch_t *a, xb_error_t *err);
+int xb_binfmt_uninstall(const char *dir, const xb_arch_t *a, xb_error_t *err);
 /* Checks that binaries of a run here (natively or via a usable F registration); with install
  * registers on the fly. Errors say which arch and which command fixes it. */
-int xb_binfmt_check_arch(const xb_arch_t *a, const char *probe_cache, bool install,
+int xb_binfmt_check_arch(const char *dir, const xb_arch_t *a, const char *probe_cache, bool install,
                          xb_error_t *err);
 /* Same with an OCI architecture/variant pair (variant may be NULL). */
-int xb_binfmt_check_name(const char *arch, const char *variant, const char *probe_cache,
-                         bool install, xb_error_t *err);
+int xb_binfmt_check_name(const char *dir, const char *arch, const char *variant,
+                         const char *probe_cache, bool install, xb_error_t *err);
 /* ELF inspection: 1 when path is an ELF file with a PT_INTERP program header (dynamically
  * linked), 0 when static, negative on error (not ELF, unreadable). */
 int xb_elf_is_dynamic(const char *path, xb_error_t *err);

@@ -9,4 +9,3 @@ src_libxbuild_a_SOURCES += \
 	src/run/sandbox.c src/run/sandbox.h src/run/sandbox-internal.h \
 	src/run/sandbox_child.c \
 	src/run/step.c src/run/step.h
-src_xbuild_SOURCES += src/cli/binfmt.c src/cli/run.c

@@ -7,6 +7,7 @@
 
 #include "layer/inroot.h"
 #include "run/mounts.h"
+#include "util/sys.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 
@@ -208,8 +209,8 @@ static char *spec_get(const char *spec, const char *key)
     return NULL;
 }
 
-int xb_secret_lookup(const char *const *specs, const char *id, char **data, size_t *len,
-                     bool *found, xb_error_t *err)
+int xb_secret_lookup(const char *const *specs, const char *const *environ_, const char *id,
+                     char **data, size_t *len, bool *found, xb_error_t *err)
 {
     *found = false;
     *data = NULL;
@@ -228,7 +229,7 @@ int xb_secret_lookup(const char *const *specs, const char *id, char **data, size
                 return xb_error_wrap(err, "secret '%s'", id);
             return 0;
         }
-        const char *v = getenv(env ? env : id);
+        const char *v = xb_env_lookup(environ_, env ? env : id);
         if (v == NULL)
             return xb_error_set(err, XB_ERR_NOT_FOUND,
                                 "secret '%s': environment variable %s is not set", id,

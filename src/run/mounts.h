@@ -37,9 +37,10 @@ int xb_run_mount_parse(const char *spec, xb_run_mount_t *m, xb_error_t *err);
 void xb_run_mount_clear(xb_run_mount_t *m);
 
 /* Finds the secret id in specs ("id=X,src=FILE" or "id=X,env=VAR"; "src"/"source" and "type"
- * are accepted) and reads its value (max 1 MiB). *found false when no spec has that id.
+ * are accepted) and reads its value (max 1 MiB); env=VAR is looked up in env ("K=V" array,
+ * the caller's environment; NULL: none). *found false when no spec has that id.
  * *data: caller frees (and should wipe). */
-int xb_secret_lookup(const char *const *specs, const char *id, char **data, size_t *len,
-                     bool *found, xb_error_t *err);
+int xb_secret_lookup(const char *const *specs, const char *const *env, const char *id, char **data,
+                     size_t *len, bool *found, xb_error_t *err);
 
 #endif

@@ -261,9 +261,6 @@ bool xb_sandbox_overlay_supported(const char *dir)
     static int cached = -1;
     if (cached >= 0)
         return cached == 1;
-    const char *env = getenv("XBUILD_SNAPSHOTTER");
-    if (env && strcmp(env, "copy") == 0)
-        return false;
     char base[PATH_MAX];
     snprintf(base, sizeof base, "%s/ovl-probe-XXXXXX", dir);
     if (mkdtemp(base) == NULL)

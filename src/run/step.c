@@ -32,13 +32,14 @@ static bool needs_linux32(const xb_platform_t *p, const char *probe_cache)
     return xb_arch_native(xb_arch_find(p->arch, p->variant), probe_cache) == XB_NATIVE_PROBED;
 }
 
-int xb_binfmt_check(const xb_platform_t *p, const char *probe_cache, bool install, xb_error_t *err)
+int xb_binfmt_check(const xb_platform_t *p, const char *dir, const char *probe_cache, bool install,
+                    xb_error_t *err)
 {
     if (p == NULL || p->arch == NULL)
         return 0;
     if (p->os && strcmp(p->os, "linux") != 0)
         return xb_error_set(err, XB_ERR_UNSUPPORTED, "cannot run binaries for os '%s'", p->os);
-    return xb_binfmt_check_name(p->arch, p->variant, probe_cache, install, err);
+    return xb_binfmt_check_name(dir, p->arch, p->variant, probe_cache, install, err);
 }
 
 static char *argv_string(char *const *argv)
@@ -174,7 +175,8 @@ static int prepare_mounts(const xb_run_request_t *rq, struct mounts *ms, xb_erro
                 return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
         } else if (m->type == XB_MOUNT_SECRET) {
             bool found;
-            if (xb_secret_lookup(rq->secrets, m->id, &m->data, &m->len, &found, err) < 0)
+            if (xb_secret_lookup(rq->secrets, rq->host_env, m->id, &m->data, &m->len, &found, err) <
+                0)
                 return -1;
             if (!found) {
                 if (m->required)
@@ -231,10 +233,8 @@ int xb_run_execute(const xb_run_request_t *rq, bool commit, xb_layer_result_t *o
     const char *where = rq->where ? rq->where : "RUN";
     if (empty)
         *empty = false;
-    /* XBUILD_INSTALL_BINFMT=1 (bud/run --install-binfmt) registers missing handlers */
-    const char *inst = getenv("XBUILD_INSTALL_BINFMT");
     cleanup_free char *probe_cache = xb_store_path(rq->store, XB_ARCH_PROBE_CACHE);
-    if (xb_binfmt_check(rq->platform, probe_cache, inst && strcmp(inst, "1") == 0, err) < 0)
+    if (xb_binfmt_check(rq->platform, rq->binfmt_dir, probe_cache, rq->install_binfmt, err) < 0)
         return xb_error_wrap(err, "%s", where);
     struct mounts ms = {NULL, 0};
     cleanup_free char *work = NULL, *state = NULL, *upper = NULL, *wdir = NULL, *root = NULL;
@@ -244,7 +244,7 @@ int xb_run_execute(const xb_run_request_t *rq, bool commit, xb_layer_result_t *o
     int r = xb_store_mkdtemp(rq->store, "run", &work, err);
     if (r < 0)
         goto out;
-    bool overlay = xb_sandbox_overlay_supported(work);
+    bool overlay = !rq->copy_snapshotter && xb_sandbox_overlay_supported(work);
     if ((r = mk(work, "state", 0700, &state, err)) < 0 ||
         (r = xb_mkdir_p(layers_dir, 0700, err)) < 0)
         goto out;
@@ -352,8 +352,7 @@ out:
     return 0;
 }
 
-int xb_run_step(const xb_run_request_t *rq, struct xb_layer_result *out, bool *empty,
-                xb_error_t *err)
+int xb_run_step(const xb_run_request_t *rq, xb_layer_result_t *out, bool *empty, xb_error_t *err)
 {
     return xb_run_execute(rq, true, out, empty, NULL, err);
 }

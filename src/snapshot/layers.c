@@ -12,7 +12,7 @@
 #include "layer/apply.h"
 #include "layer/inroot.h"
 #include "snapshot/layers.h"
-#include "snapshot/stream.h"
+#include "snapshot/extract.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/digest.h"

@@ -14,13 +14,9 @@
 
 typedef struct xb_snapshot_stream xb_snapshot_stream_t;
 
-/* Applies the layer read from fd (gzip, zstd or plain tar, by its magic) in overlay form onto
- * the directory root, digesting the tar stream: the diffID must be diff_id (XB_ERR_DIGEST
- * otherwise; the caller discards the directory). */
-int xb_snapshot_extract_verified(int root, int fd, const char *diff_id, xb_error_t *err);
-
 /* Starts extracting the layer with this diffID. *out is NULL (and 0 returned) when the layer
- * is already extracted or when streaming is disabled (XBUILD_SNAPSHOTTER=copy). */
+ * is already extracted. (The copy snapshotter asks for no streaming: the registry pull sets
+ * extract_layers only when RUN steps will use overlay lowerdirs.) */
 int xb_snapshot_stream_begin(xb_store_t *s, const char *diff_id, xb_snapshot_stream_t **out,
                              xb_error_t *err);
 /* Feeds the next bytes of the blob (as stored: compressed). Never fails: when the extraction

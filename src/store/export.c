@@ -1,4 +1,5 @@
-/* Exports: destination parsing, blob copying, the oci: (layout directory) transport. */
+/* Exports: destination parsing, blob copying, the oci: (layout directory) transport and the
+ * index entry the archives share. The dispatcher is export_dest.c. */
 #include "store/export.h"
 
 #include <errno.h>
@@ -94,7 +95,7 @@ int xb_export_copy_blob(xb_store_t *s, const char *digest, const char *dir, xb_e
         return xb_error_errno(err, errno, "create temp file in %s", dir);
     xb_sha256_t h = {NULL};
     int r = xb_sha256_init(&h, err);
-    static char buf[1 << 16];
+    char buf[1 << 16];
     while (r >= 0) {
         ssize_t n = read(in, buf, sizeof buf);
         if (n < 0 && errno == EINTR)
@@ -242,28 +243,4 @@ int xb_export_oci_dir(xb_store_t *s, const xb_export_plan_t *plan, const char *d
     if (update_layout_index(dir, entry, tag, err) < 0)
         return xb_error_wrap(err, "oci:%s", dir);
     return 0;
-}
-
-int xb_export(xb_store_t *s, const json_t *desc, const char *dest,
-              const struct xb_export_opts *opts, char digest_out[XB_DIGEST_LEN], xb_error_t *err)
-{
-    enum xb_export_transport t;
-    cleanup_free char *path = NULL;
-    cleanup_free char *tag = NULL;
-    if (xb_export_parse_dest(dest, &t, &path, &tag, err) < 0)
-        return -err->code;
-    struct xb_export_opts none = {NULL, NULL, false};
-    if (opts == NULL)
-        opts = &none;
-    if (t == XB_EXPORT_DOCKER_ARCHIVE)
-        return xb_export_docker_archive(s, desc, path, tag, opts, digest_out, err);
-    xb_export_plan_t plan;
-    if (xb_export_plan(s, desc, !opts->keep_docker, &plan, err) < 0)
-        return -err->code;
-    int r = t == XB_EXPORT_OCI_DIR ? xb_export_oci_dir(s, &plan, path, tag, err)
-                                   : xb_export_oci_archive(s, &plan, path, tag, err);
-    if (r >= 0 && digest_out != NULL)
-        snprintf(digest_out, XB_DIGEST_LEN, "%s", xb_json_str(plan.desc, "digest"));
-    xb_export_plan_free(&plan);
-    return r;
 }

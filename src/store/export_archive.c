@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "store/export.h"
+#include "lazy/lazy.h"
 #include "store/walk.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -31,6 +32,10 @@ int xb_tar_out_open(struct xb_tar_out *t, const char *file, xb_error_t *err)
         t->tmp = NULL;
         xb_tar_out_abort(t);
         return xb_error_errno(err, e, "create %s.tmp-*", file);
+    }
+    if (xb_lazy_load(XB_LAZY_ARCHIVE, err) < 0) {
+        xb_tar_out_abort(t);
+        return -1;
     }
     t->a = archive_write_new();
     if (t->a == NULL || archive_write_set_format_pax_restricted(t->a) != ARCHIVE_OK ||
@@ -126,7 +131,7 @@ int xb_tar_out_file(struct xb_tar_out *t, const char *name, const char *path, co
     xb_sha256_t h = {NULL};
     if (digest != NULL && xb_sha256_init(&h, err) < 0)
         return -err->code;
-    static char buf[1 << 16];
+    char buf[1 << 16];
     int64_t left = st.st_size;
     int r = 0;
     while (left > 0 && r >= 0) {

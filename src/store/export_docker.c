@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "store/export.h"
+#include "lazy/lazy.h"
 #include "store/walk.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -20,6 +21,8 @@
 static int decompress_layer(const char *src, const char *out_path, char diffid[XB_DIGEST_LEN],
                             xb_error_t *err)
 {
+    if (xb_lazy_load(XB_LAZY_ARCHIVE, err) < 0)
+        return -1;
     cleanup_archive_read struct archive *a = archive_read_new();
     if (a == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
@@ -36,7 +39,7 @@ static int decompress_layer(const char *src, const char *out_path, char diffid[X
     if (xb_sha256_init(&h, err) < 0)
         return -err->code;
     if (hr == ARCHIVE_OK) {
-        static char buf[1 << 16];
+        char buf[1 << 16];
         for (;;) {
             la_ssize_t n = archive_read_data(a, buf, sizeof buf);
             if (n < 0) {

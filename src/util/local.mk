@@ -9,4 +9,5 @@ src_libxbuild_a_SOURCES += \
 	src/util/json.c src/util/json.h \
 	src/util/path.c src/util/path.h \
 	src/util/procpool.c src/util/procpool.h \
-	src/util/log.c src/util/log.h
+	src/util/log.c src/util/log.h \
+	src/util/sys.c src/util/sys.h

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <zlib.h>
 
+#include "lazy/lazy.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/json.h"
@@ -30,10 +31,9 @@ const char *xb_wasm_format_name(int format)
     return format >= 0 && format < 3 ? format_names[format] : "unknown";
 }
 
-void xb_wasm_created_now(char *buf, size_t size)
+void xb_wasm_created_now(const char *sde, char *buf, size_t size)
 {
     time_t t = time(NULL);
-    const char *sde = getenv("SOURCE_DATE_EPOCH");
     if (sde && *sde) {
         char *end;
         long long v = strtoll(sde, &end, 10);
@@ -116,6 +116,8 @@ static la_ssize_t tar_write_cb(struct archive *a, void *ud, const void *data, si
 static int tar_module(const char *name, const void *module, size_t len, time_t mtime, xb_buf_t *out,
                       xb_error_t *err)
 {
+    if (xb_lazy_load(XB_LAZY_ARCHIVE, err) < 0)
+        return -1;
     cleanup_archive_write struct archive *a = archive_write_new();
     cleanup_archive_entry struct archive_entry *e = archive_entry_new();
     if (a == NULL || e == NULL)
@@ -298,7 +300,7 @@ int xb_wasm_artifact_build(const struct xb_wasm_artifact_opts *opts, const xb_wa
     if (opts->created)
         snprintf(created, sizeof(created), "%s", opts->created);
     else
-        xb_wasm_created_now(created, sizeof(created));
+        xb_wasm_created_now(opts->source_date_epoch, created, sizeof(created));
 
     if (opts->format != XB_WASM_FMT_IMAGE) {
         a.layer.data = (char *)module;

@@ -65,8 +65,9 @@ struct xb_wasm_artifact_opts {
     int format;                /* enum xb_wasm_format */
     const char *filename;      /* the module's file name (no directory): layer title, path */
     const json_t *annotations; /* manifest annotations (string values) or NULL; borrowed */
-    /* RFC 3339 creation time; NULL: $SOURCE_DATE_EPOCH when set, else now. */
+    /* RFC 3339 creation time; NULL: source_date_epoch when set, else now. */
     const char *created;
+    const char *source_date_epoch; /* Unix seconds as text (SOURCE_DATE_EPOCH's value) or NULL */
 };
 
 /* Builds the artifact for module (len bytes, already inspected into info). On success *out
@@ -76,7 +77,8 @@ int xb_wasm_artifact_build(const struct xb_wasm_artifact_opts *opts, const xb_wa
                            xb_error_t *err);
 void xb_wasm_artifact_free(xb_wasm_artifact_t *a);
 
-/* "created" timestamp per the rules above into buf (at least 32 bytes). */
-void xb_wasm_created_now(char *buf, size_t size);
+/* "created" timestamp per the rules above into buf (at least 32 bytes): source_date_epoch
+ * (Unix seconds as text; NULL, empty or not a number: now). */
+void xb_wasm_created_now(const char *source_date_epoch, char *buf, size_t size);
 
 #endif

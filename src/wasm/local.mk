@@ -6,6 +6,3 @@ src_libxbuild_a_SOURCES += \
 	src/wasm/select.c src/wasm/select.h
 src_libxbuild_a_SOURCES += \
 	src/wasm/push.c src/wasm/pull.c src/wasm/transfer.h
-# the commands (CLI layer, linked into the binary only)
-src_xbuild_SOURCES += \
-	src/cli/push_wasm.c src/cli/pull_wasm.c

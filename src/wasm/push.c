@@ -52,7 +52,8 @@ int xb_wasm_push(const char *module_path, const char *ref, const struct xb_wasm_
     pathcopy = strdup(module_path);
     if (pathcopy == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-    struct xb_wasm_artifact_opts ao = {opts->format, basename(pathcopy), opts->annotations, NULL};
+    struct xb_wasm_artifact_opts ao = {opts->format, basename(pathcopy), opts->annotations, NULL,
+                                       opts->source_date_epoch};
     if (xb_wasm_artifact_build(&ao, &info, module, len, &a, err) < 0)
         return -err->code;
     res->module_size = len;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lazy/lazy.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/json.h"
@@ -194,6 +195,8 @@ static bool ends_with(const char *s, const char *suffix)
 int xb_wasm_extract_from_layer(const void *blob, size_t len, const char *path, const char *what,
                                char **out, size_t *out_len, bool *found, xb_error_t *err)
 {
+    if (xb_lazy_load(XB_LAZY_ARCHIVE, err) < 0)
+        return -1;
     cleanup_archive_read struct archive *a = archive_read_new();
     cleanup_free char *data = NULL;
     cleanup_free char *name = NULL;

@@ -16,6 +16,7 @@ struct xb_wasm_push_opts {
     int format;                /* enum xb_wasm_format */
     const json_t *annotations; /* manifest annotations or NULL; borrowed */
     const xb_registry_opts_t *registry;
+    const char *source_date_epoch; /* SOURCE_DATE_EPOCH's value (the CLI's) or NULL: created */
 };
 
 struct xb_wasm_push_result {

@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* every inspected module must also build into each format */
         for (int f = XB_WASM_FMT_WASM_TO_OCI; f <= XB_WASM_FMT_IMAGE; f++) {
             xb_wasm_artifact_t a;
-            struct xb_wasm_artifact_opts o = {f, "fuzz.wasm", NULL, "2024-01-01T00:00:00Z"};
+            struct xb_wasm_artifact_opts o = {f, "fuzz.wasm", NULL, "2024-01-01T00:00:00Z", NULL};
             if (xb_wasm_artifact_build(&o, &info, data, size, &a, &err) == 0)
                 xb_wasm_artifact_free(&a);
             else

@@ -33,3 +33,7 @@ EXTRA_DIST += tests/integration/foundation-readme.sh scripts/gen-command-referen
 # --- lazy loading of libarchive/libcurl (src/lazy/)
 TESTS += tests/integration/foundation-lazy.sh
 EXTRA_DIST += tests/integration/foundation-lazy.sh scripts/gen-lazy.py
+
+# --- layering: includes one way, no two-file loops, local.mk per folder (scripts/check-layering.sh)
+TESTS += tests/integration/foundation-layering.sh
+EXTRA_DIST += tests/integration/foundation-layering.sh scripts/check-layering.sh

@@ -31,11 +31,60 @@ check() {
     local out
     if out=$("$@" 2>&1); then ok "$d"; else fail "$d"; printf '%s\n' "$out" | sed 's/^/#   /' | tail -20; fi
 }
-# check_fails "description" command... -> ok when the command fails
+# A crash is never the expected failure: exit status >= 126 (126/127: not executable / not
+# found, 128+N: killed by signal N) or a sanitizer report (ASan/UBSan/LSan exit 1 by default).
+# _crashed STATUS OUTPUT -> prints why and returns 0 when the command crashed.
+_crashed() {
+    if [ "$1" -ge 126 ]; then
+        if [ "$1" -gt 128 ]; then echo "killed by signal $(($1 - 128)) ($(kill -l $(($1 - 128)) 2>/dev/null))"; else echo "exit status $1"; fi
+        return 0
+    fi
+    if printf '%s' "$2" | grep -Eq 'ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error: |^SUMMARY: UndefinedBehaviorSanitizer'; then
+        echo "sanitizer report"
+        return 0
+    fi
+    return 1
+}
+# check_fails "description" command... -> ok when the command fails cleanly (status 1..125, no
+# crash); a success or a crash fails the test
 check_fails() {
     local d=$1; shift
-    local out
-    if out=$("$@" 2>&1); then fail "$d (unexpectedly succeeded)"; printf '%s\n' "$out" | sed 's/^/#   /' | tail -20; else ok "$d"; fi
+    local out rc=0 why
+    out=$("$@" 2>&1) || rc=$?
+    if [ "$rc" -eq 0 ]; then
+        fail "$d (unexpectedly succeeded)"; printf '%s\n' "$out" | sed 's/^/#   /' | tail -20
+    elif why=$(_crashed "$rc" "$out"); then
+        fail "$d (crashed: $why)"; printf '%s\n' "$out" | sed 's/^/#   /' | tail -20
+    else
+        ok "$d"
+    fi
+}
+# check_status N "description" command... -> ok when the command exits with status N exactly
+check_status() {
+    local want=$1 d=$2; shift 2
+    local out rc=0
+    out=$("$@" 2>&1) || rc=$?
+    if [ "$rc" -eq "$want" ] && ! { [ "$want" -lt 126 ] && _crashed "$rc" "$out" >/dev/null; }; then
+        ok "$d"
+    else
+        fail "$d (exit status $rc, want $want)"; printf '%s\n' "$out" | sed 's/^/#   /' | tail -20
+    fi
+}
+# check_fails_like "description" REGEX command... -> ok when the command fails cleanly and its
+# output (stdout+stderr) matches REGEX (grep -E)
+check_fails_like() {
+    local d=$1 re=$2; shift 2
+    local out rc=0 why
+    out=$("$@" 2>&1) || rc=$?
+    if [ "$rc" -eq 0 ]; then
+        fail "$d (unexpectedly succeeded)"; printf '%s\n' "$out" | sed 's/^/#   /' | tail -20
+    elif why=$(_crashed "$rc" "$out"); then
+        fail "$d (crashed: $why)"; printf '%s\n' "$out" | sed 's/^/#   /' | tail -20
+    elif ! printf '%s' "$out" | grep -Eq -- "$re"; then
+        fail "$d (message)"; printf '%s\n' "$out" | sed 's/^/#   /' | tail -20; echo "#   expected to match: $re"
+    else
+        ok "$d"
+    fi
 }
 # is "description" got want
 is() {

@@ -94,7 +94,6 @@ int main(void)
     char dir[] = "/tmp/xb-binfmt-XXXXXX";
     if (mkdtemp(dir) == NULL)
         return 1;
-    setenv("XBUILD_BINFMT_DIR", dir, 1);
     char p[128];
     snprintf(p, sizeof p, "%s/register", dir);
     fclose(fopen(p, "w"));
@@ -113,27 +112,27 @@ int main(void)
           f);
     fclose(f);
     xb_binfmt_status_t st;
-    ok(xb_binfmt_query(xb_arch_parse("arm64"), NULL, &st, &err) == 0 && st.registered &&
+    ok(xb_binfmt_query(dir, xb_arch_parse("arm64"), NULL, &st, &err) == 0 && st.registered &&
            strcmp(st.name, "other-name") == 0 && !st.fix_binary,
        "entry of another name found by its magic, F missing");
-    ok(xb_binfmt_check_arch(xb_arch_parse("arm64"), NULL, false, &err) < 0 && err.msg &&
+    ok(xb_binfmt_check_arch(dir, xb_arch_parse("arm64"), NULL, false, &err) < 0 && err.msg &&
            strstr(err.msg, "lacks the F flag") && strstr(err.msg, "xbuild binfmt --install arm64"),
        "missing F diagnosed with the fix: %s", err.msg ? err.msg : "");
-    ok(xb_binfmt_query(xb_arch_parse("ppc64le"), NULL, &st, &err) == 0 && st.registered &&
+    ok(xb_binfmt_query(dir, xb_arch_parse("ppc64le"), NULL, &st, &err) == 0 && st.registered &&
            !st.enabled,
        "disabled entry");
-    ok(xb_binfmt_check_arch(xb_arch_parse("ppc64le"), NULL, false, &err) < 0 &&
+    ok(xb_binfmt_check_arch(dir, xb_arch_parse("ppc64le"), NULL, false, &err) < 0 &&
            strstr(err.msg, "disabled"),
        "disabled entry diagnosed");
-    ok(xb_binfmt_query(xb_arch_parse("s390x"), NULL, &st, &err) == 0 && !st.registered,
+    ok(xb_binfmt_query(dir, xb_arch_parse("s390x"), NULL, &st, &err) == 0 && !st.registered,
        "s390x missing");
-    ok(xb_binfmt_check_arch(xb_arch_parse("s390x"), NULL, false, &err) < 0 &&
+    ok(xb_binfmt_check_arch(dir, xb_arch_parse("s390x"), NULL, false, &err) < 0 &&
            strstr(err.msg, "no binfmt_misc handler for s390x: run 'xbuild binfmt --install s390x' "
                            "or pass --install-binfmt"),
        "missing handler: actionable message");
-    ok(xb_binfmt_query(xb_arch_parse("arm/v7"), NULL, &st, &err) == 0 && !st.registered,
+    ok(xb_binfmt_query(dir, xb_arch_parse("arm/v7"), NULL, &st, &err) == 0 && !st.registered,
        "arm64 entry does not claim arm/v7");
-    ok(xb_binfmt_check_arch(xb_arch_parse("amd64"), NULL, false, &err) == 0, "native passes");
+    ok(xb_binfmt_check_arch(dir, xb_arch_parse("amd64"), NULL, false, &err) == 0, "native passes");
     xb_error_clear(&err);
     xb_rm_rf(dir, &err);
     xb_error_clear(&err);

@@ -5,6 +5,7 @@
 
 #include "../lib/tap.h"
 #include "image/image.h"
+#include "store/images.h"
 #include "store/store.h"
 #include "util/cleanup.h"
 #include "util/json.h"

@@ -8,6 +8,7 @@
 #include "../lib/tap.h"
 #include "image/image.h"
 #include "image/manifest_list.h"
+#include "store/images.h"
 #include "store/store.h"
 #include "util/cleanup.h"
 #include "util/fs.h"

@@ -91,10 +91,12 @@ static void creds(const char *dir)
     unsetenv("XDG_RUNTIME_DIR");
     unsetenv("DOCKER_CONFIG");
     char *u = NULL, *p = NULL;
-    is_int(xb_creds_lookup("reg.example.com", "a/b", NULL, NULL, &u, &p, &err), 0,
-           "no files: no credentials");
-    is_int(xb_creds_lookup("reg.example.com", "a/b", "me:pw:with:colons", NULL, &u, &p, &err), 1,
-           "--creds");
+    is_int(xb_creds_lookup("reg.example.com", "a/b", NULL, NULL, (const char *const *)environ, &u,
+                           &p, &err),
+           0, "no files: no credentials");
+    is_int(xb_creds_lookup("reg.example.com", "a/b", "me:pw:with:colons", NULL,
+                           (const char *const *)environ, &u, &p, &err),
+           1, "--creds");
     is_str(u, "me", "--creds user");
     is_str(p, "pw:with:colons", "--creds password keeps colons");
     free(u), free(p);
@@ -104,34 +106,42 @@ static void creds(const char *dir)
     write_file(cfg, "{\"auths\":{\"https://index.docker.io/v1/\":{\"auth\":\"aHViOmh1YnB3\"},"
                     "\"http://reg.example.com:5000/v2/\":{\"auth\":\"dTE6cDE=\"},"
                     "\"reg.example.com:5000/team\":{\"auth\":\"dGVhbTp0cHc=\"}}}");
-    is_int(xb_creds_lookup("docker.io", "library/alpine", NULL, NULL, &u, &p, &err), 1,
-           "docker.io from https://index.docker.io/v1/");
+    is_int(xb_creds_lookup("docker.io", "library/alpine", NULL, NULL, (const char *const *)environ,
+                           &u, &p, &err),
+           1, "docker.io from https://index.docker.io/v1/");
     is_str(u, "hub", "hub user");
     free(u), free(p);
-    is_int(xb_creds_lookup("reg.example.com:5000", "x/y", NULL, NULL, &u, &p, &err), 1,
-           "key with scheme and /v2/");
+    is_int(xb_creds_lookup("reg.example.com:5000", "x/y", NULL, NULL, (const char *const *)environ,
+                           &u, &p, &err),
+           1, "key with scheme and /v2/");
     is_str(u, "u1", "host entry");
     free(u), free(p);
-    is_int(xb_creds_lookup("reg.example.com:5000", "team/app", NULL, NULL, &u, &p, &err), 1,
-           "namespace entry");
+    is_int(xb_creds_lookup("reg.example.com:5000", "team/app", NULL, NULL,
+                           (const char *const *)environ, &u, &p, &err),
+           1, "namespace entry");
     is_str(u, "team", "the more specific host/namespace entry wins");
     free(u), free(p);
     /* REGISTRY_AUTH_FILE before the docker config, --authfile before both */
     write_file(a, "{\"auths\":{\"reg.example.com:5000\":{\"auth\":\"ZW52OmVwdw==\"}}}");
     write_file(b, "{\"auths\":{\"reg.example.com:5000\":{\"auth\":\"ZmlsZTpmcHc=\"}}}");
     setenv("REGISTRY_AUTH_FILE", a, 1);
-    is_int(xb_creds_lookup("reg.example.com:5000", "x/y", NULL, NULL, &u, &p, &err), 1, "env");
+    is_int(xb_creds_lookup("reg.example.com:5000", "x/y", NULL, NULL, (const char *const *)environ,
+                           &u, &p, &err),
+           1, "env");
     is_str(u, "env", "REGISTRY_AUTH_FILE before ~/.docker/config.json");
     free(u), free(p);
-    is_int(xb_creds_lookup("reg.example.com:5000", "x/y", NULL, b, &u, &p, &err), 1, "authfile");
+    is_int(xb_creds_lookup("reg.example.com:5000", "x/y", NULL, b, (const char *const *)environ, &u,
+                           &p, &err),
+           1, "authfile");
     is_str(u, "file", "--authfile first");
     free(u), free(p);
-    ok(xb_creds_lookup("reg.example.com:5000", "x/y", NULL, "/nonexistent/auth.json", &u, &p,
-                       &err) < 0,
+    ok(xb_creds_lookup("reg.example.com:5000", "x/y", NULL, "/nonexistent/auth.json",
+                       (const char *const *)environ, &u, &p, &err) < 0,
        "a missing --authfile is an error");
     xb_error_clear(&err);
     write_file(a, "{\"auths\":{\"reg.example.com:5000\":{\"auth\":\"!!notbase64\"}}}");
-    ok(xb_creds_lookup("reg.example.com:5000", "x/y", NULL, NULL, &u, &p, &err) < 0,
+    ok(xb_creds_lookup("reg.example.com:5000", "x/y", NULL, NULL, (const char *const *)environ, &u,
+                       &p, &err) < 0,
        "malformed auth entry is an error");
     ok(err.msg && strstr(err.msg, "notbase64") == NULL, "... that does not echo the entry");
     xb_error_clear(&err);
@@ -144,7 +154,8 @@ static void creds(const char *dir)
     ok(xb_creds_store(a, "r.io", "nu", "npw", &err) == 0, "store");
     struct stat sb;
     ok(stat(a, &sb) == 0 && (sb.st_mode & 0777) == 0600, "stored file is 0600");
-    is_int(xb_creds_lookup("r.io", NULL, NULL, a, &u, &p, &err), 1, "stored credentials found");
+    is_int(xb_creds_lookup("r.io", NULL, NULL, a, (const char *const *)environ, &u, &p, &err), 1,
+           "stored credentials found");
     is_str(p, "npw", "stored password");
     free(u), free(p);
     char *data = NULL;
@@ -156,18 +167,20 @@ static void creds(const char *dir)
     ok(xb_creds_store(st, "q.io", "a", "b", &err) == 0, "store creates directories");
     is_int(xb_creds_remove(a, "r.io", &err), 1, "remove");
     is_int(xb_creds_remove(a, "r.io", &err), 0, "remove again: nothing");
-    is_int(xb_creds_lookup("r.io", NULL, NULL, a, &u, &p, &err), 0, "gone after remove");
+    is_int(xb_creds_lookup("r.io", NULL, NULL, a, (const char *const *)environ, &u, &p, &err), 0,
+           "gone after remove");
     xb_creds_store(a, "s1.io", "a", "b", &err);
     xb_creds_store(a, "s2.io", "a", "b", &err);
     is_int(xb_creds_remove(a, NULL, &err), 1, "remove all");
-    is_int(xb_creds_lookup("s2.io", NULL, NULL, a, &u, &p, &err), 0, "all gone");
-    char *def = xb_creds_default_authfile(NULL);
+    is_int(xb_creds_lookup("s2.io", NULL, NULL, a, (const char *const *)environ, &u, &p, &err), 0,
+           "all gone");
+    char *def = xb_creds_default_authfile(NULL, (const char *const *)environ);
     char want[700];
     snprintf(want, sizeof(want), "%s/.docker/config.json", home);
     is_str(def, want, "default auth file without XDG_RUNTIME_DIR");
     free(def);
     setenv("XDG_RUNTIME_DIR", "/run/user/1", 1);
-    def = xb_creds_default_authfile(NULL);
+    def = xb_creds_default_authfile(NULL, (const char *const *)environ);
     is_str(def, "/run/user/1/containers/auth.json", "default auth file with XDG_RUNTIME_DIR");
     free(def);
     xb_error_clear(&err);

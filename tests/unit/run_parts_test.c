@@ -55,20 +55,21 @@ static void test_mounts(void)
     fclose(f);
     char spec1[400];
     snprintf(spec1, sizeof spec1, "id=a,src=%s", path);
-    setenv("XB_TEST_SECRET", "envvalue", 1);
+    const char *env[] = {"XB_TEST_SECRETX=no", "XB_TEST_SECRET=envvalue", NULL};
     const char *specs[] = {spec1, "id=b,env=XB_TEST_SECRET", NULL};
     char *data;
     size_t len;
     bool found;
-    ok(xb_secret_lookup(specs, "a", &data, &len, &found, &err) == 0 && found && len == 9 &&
+    ok(xb_secret_lookup(specs, env, "a", &data, &len, &found, &err) == 0 && found && len == 9 &&
            memcmp(data, "filevalue", 9) == 0,
        "secret from a file");
     free(data);
-    ok(xb_secret_lookup(specs, "b", &data, &len, &found, &err) == 0 && found &&
+    ok(xb_secret_lookup(specs, env, "b", &data, &len, &found, &err) == 0 && found &&
            strcmp(data, "envvalue") == 0,
        "secret from the environment");
     free(data);
-    ok(xb_secret_lookup(specs, "c", &data, &len, &found, &err) == 0 && !found, "unknown secret");
+    ok(xb_secret_lookup(specs, env, "c", &data, &len, &found, &err) == 0 && !found,
+       "unknown secret");
     xb_error_clear(&err);
 }
 

@@ -68,7 +68,7 @@ static int build(int format, const void *mod, size_t len, const json_t *ann, xb_
     xb_wasm_info_t info = XB_WASM_INFO_INIT;
     int r = xb_wasm_inspect(mod, len, "m.wasm", &info, &err);
     if (r == 0) {
-        struct xb_wasm_artifact_opts o = {format, "hello.wasm", ann, CREATED};
+        struct xb_wasm_artifact_opts o = {format, "hello.wasm", ann, CREATED, NULL};
         r = xb_wasm_artifact_build(&o, &info, mod, len, a, &err);
     }
     if (r < 0)
@@ -312,7 +312,7 @@ static void test_refusals(void)
     xb_error_clear(&err);
     xb_wasm_artifact_t a;
     xb_wasm_info_t info = XB_WASM_INFO_INIT;
-    struct xb_wasm_artifact_opts o = {XB_WASM_FMT_IMAGE, "../x.wasm", NULL, CREATED};
+    struct xb_wasm_artifact_opts o = {XB_WASM_FMT_IMAGE, "../x.wasm", NULL, CREATED, NULL};
     ok(xb_wasm_artifact_build(&o, &info, core_mod, sizeof(core_mod), &a, &err) < 0,
        "file name with a slash refused");
     xb_error_clear(&err);
