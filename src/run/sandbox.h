@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "run/mounts.h"
+#include "run/policy.h"
 #include "util/error.h"
 
 typedef struct xb_sandbox {
@@ -32,9 +33,12 @@ typedef struct xb_sandbox {
     bool linux32; /* 32-bit personality (386 on amd64): uname -m says i686, as in Docker */
     xb_run_mount_t *mounts;
     size_t nmounts;
+    const xb_sandbox_policy_t *policy; /* NULL = the default policy (run/policy.h) */
 } xb_sandbox_t;
 
-/* Runs argv in the sandbox with stdout/stderr inherited (stdin /dev/null). *status: exit code
+/* Runs argv in the sandbox, in a new session without a controlling terminal; its stdout and
+ * stderr are pipes that this call copies to the caller's fd 1 and 2 (stdin /dev/null; a pty
+ * and/or stdin relay with policy->tty / interactive). *status: exit code
  * of the command (128+N when killed by signal N). Setup failures (mounts, user, exec) are
  * errors (XB_ERR_RUN) with the reason; SIGINT/SIGTERM/SIGHUP while it runs kill the whole PID
  * namespace and return XB_ERR_INTERRUPTED. */
