@@ -7,6 +7,7 @@
  *   struct xb_platform     = xb_platform_t     (image/platform.h)
  *   struct xb_layer_opts   = xb_layer_opts_t   (layer/writer.h)
  *   struct xb_layer_result = xb_layer_result_t (layer/writer.h)
+ *   struct xb_sandbox_policy = xb_sandbox_policy_t (run/policy.h)
  */
 #ifndef XB_BUILD_HOOKS_H
 #define XB_BUILD_HOOKS_H
@@ -20,6 +21,7 @@
 struct xb_platform;
 struct xb_layer_opts;
 struct xb_layer_result;
+struct xb_sandbox_policy;
 
 /* Looks up an earlier stage (name or index) or an image for RUN --mount=from=X.
  * On success *layers (array of layer descriptors) and *diff_ids (array of strings) are new
@@ -48,6 +50,8 @@ typedef struct xb_run_request {
     const char *const *secrets; /* id=X,src=F|env=V specs from --secret; NULL-terminated,
                                    may be NULL */
     const struct xb_layer_opts *layer_opts; /* compression, timestamp clamp */
+    const struct xb_sandbox_policy *policy; /* capabilities, seccomp, devices (run/policy.h);
+                                               NULL = the default hardened policy */
     const char *where;                      /* "Dockerfile:12" for error messages */
 } xb_run_request_t;
 

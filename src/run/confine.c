@@ -108,6 +108,11 @@ int xb_sandbox_landlock_abi(void)
     return abi < 0 ? 0 : (int)abi;
 }
 
+bool xb_sandbox_write_guard_available(void)
+{
+    return xb_sandbox_landlock_abi() > 0;
+}
+
 int xb_sandbox_landlock_confine(char *msg, size_t len)
 {
     int abi = xb_sandbox_landlock_abi();

@@ -104,9 +104,14 @@ int xb_device_parse(const char *spec, xb_device_t *d, xb_error_t *err)
     if (ctr && ctr[0] != '/')
         return xb_error_set(err, XB_ERR_INVALID,
                             "--device %s: the container path must be absolute", spec);
+    if (perms && strchr(perms, 'w') == NULL)
+        return xb_error_set(err, XB_ERR_UNSUPPORTED,
+                            "--device %s: a read-only device needs a device cgroup, which xbuild "
+                            "does not manage (a read-only mount does not stop writes to a device "
+                            "node): pass rw or rwm",
+                            spec);
     d->host = strdup(host);
     d->target = xb_inroot_clean_clamp(ctr ? ctr : host);
-    d->write = perms == NULL || strchr(perms, 'w') != NULL;
     if (d->host == NULL || d->target == NULL || *d->target == '\0') {
         xb_device_clear(d);
         return xb_error_set(err, XB_ERR_INVALID, "--device %s: invalid container path", spec);

@@ -17,7 +17,6 @@
 typedef struct xb_device {
     char *host;   /* absolute host path of a character or block device node (owned) */
     char *target; /* cleaned path inside the container, relative to its root (owned) */
-    bool write;   /* 'w' given: bound read-write, else read-only */
 } xb_device_t;
 
 /* A host directory or file bind-mounted into the sandbox (-v HOST:CTR[:ro]); writes reach
@@ -50,8 +49,8 @@ uint64_t xb_sandbox_policy_caps(const xb_sandbox_policy_t *p, bool host_network)
 /* Capability name ("NET_RAW", "CAP_NET_RAW", "net_raw", or "ALL") -> mask. */
 int xb_sandbox_cap_parse(const char *name, uint64_t *mask, xb_error_t *err);
 
-/* Parses --device HOST[:CTR][:PERMS] (PERMS from r, w, m; default rwm): HOST must be a device
- * node. *d owns its strings afterwards (xb_device_clear). */
+/* Parses --device HOST[:CTR][:PERMS] (PERMS from r, w, m; default rwm; without w it is refused:
+ * only a device cgroup could enforce it): HOST must be a device node. *d owns its strings afterwards (xb_device_clear). */
 int xb_device_parse(const char *spec, xb_device_t *d, xb_error_t *err);
 void xb_device_clear(xb_device_t *d);
 

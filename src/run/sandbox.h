@@ -49,6 +49,10 @@ int xb_sandbox_run(const xb_sandbox_t *sb, int *status, xb_error_t *err);
  * directories' mtimes when nothing else changed them. */
 int xb_sandbox_cleanup_stubs(const char *state_dir, const char *tree, xb_error_t *err);
 
+/* Whether the kernel has Landlock, which keeps a step from writing any file outside its tree
+ * (e.g. the host's emulator behind /proc/PID/exe). */
+bool xb_sandbox_write_guard_available(void);
+
 /* Probes (once per process) whether overlayfs mounts work under dir (a store tmp dir). */
 bool xb_sandbox_overlay_supported(const char *dir);
 

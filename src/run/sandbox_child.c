@@ -259,7 +259,7 @@ static void mount_fs(struct child *c, const char *rel, const char *type, unsigne
 }
 
 /* The --device nodes: the host's node bind-mounted (a bind keeps the host devtmpfs's mount
- * flags, so it is the one usable node on the nodev /dev), read-only without 'w'. */
+ * flags, so it is the one usable node on the nodev /dev). */
 static void bind_devices(struct child *c)
 {
     const xb_sandbox_policy_t *p = c->sb->policy;
@@ -274,8 +274,6 @@ static void bind_devices(struct child *c)
             FAIL(c, "--device %s: cannot bind it onto /%s: %s", d->host, d->target,
                  strerror(errno));
         close(t);
-        if (!d->write)
-            remount_ro(c, d->target, MS_NOSUID);
         close(s);
     }
 }
@@ -487,7 +485,7 @@ static void confine(struct child *c)
 {
     char msg[256];
     const xb_sandbox_policy_t *p = c->sb->policy;
-    if (xb_sandbox_landlock_confine(msg, sizeof msg) < 0)
+    if (!c->privileged && xb_sandbox_landlock_confine(msg, sizeof msg) < 0)
         FAIL(c, "%s", msg);
     if (!c->privileged && !(p && p->seccomp_unconfined) &&
         xb_sandbox_seccomp_load(msg, sizeof msg) < 0)

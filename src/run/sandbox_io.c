@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -36,7 +37,11 @@ int xb_sandbox_io_open(xb_sandbox_io_t *io, const xb_sandbox_policy_t *p, xb_err
             return xb_error_errno(err, errno, "socketpair");
         return 0;
     }
-    if (pipe2(io->out, O_CLOEXEC) < 0 || pipe2(io->err, O_CLOEXEC) < 0 ||
+    /* stdout and stderr on the same file (a terminal, one log): one pipe keeps their order */
+    struct stat so, se;
+    bool same = fstat(1, &so) == 0 && fstat(2, &se) == 0 && so.st_dev == se.st_dev &&
+                so.st_ino == se.st_ino;
+    if (pipe2(io->out, O_CLOEXEC) < 0 || (!same && pipe2(io->err, O_CLOEXEC) < 0) ||
         (io->interactive && pipe2(io->in, O_CLOEXEC) < 0)) {
         int e = errno;
         xb_sandbox_io_close(io);
@@ -53,9 +58,14 @@ void xb_sandbox_io_child(xb_sandbox_io_t *io)
         return;
     }
     dup2(io->out[1], 1);
-    dup2(io->err[1], 2);
+    dup2(io->err[1] >= 0 ? io->err[1] : io->out[1], 2);
     if (io->interactive)
         dup2(io->in[0], 0);
+    /* xbuild's ends (and the originals) must not stay open in here: the command would never
+     * see the end of its stdin */
+    close_pair(io->out);
+    close_pair(io->err);
+    close_pair(io->in);
 }
 
 void xb_sandbox_io_parent(xb_sandbox_io_t *io)
