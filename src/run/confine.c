@@ -23,16 +23,58 @@
 /* Docker's and Podman's default profile refuse these (most need a capability the step does
  * not have anyway; the filter also covers --cap-add and the i386/x32 ABIs). ptrace stays
  * allowed (strace in a build; the PID namespace bounds it), as in Docker on Linux >= 4.8. */
-static const char *const blocked[] = {
-    "acct", "add_key", "bpf", "clock_adjtime", "clock_settime", "create_module",
-    "delete_module", "finit_module", "fsconfig", "fsmount", "fsopen", "fspick",
-    "get_kernel_syms", "init_module", "io_uring_enter", "io_uring_register", "io_uring_setup",
-    "ioperm", "iopl", "kexec_file_load", "kexec_load", "keyctl", "lookup_dcookie", "mount",
-    "mount_setattr", "move_mount", "nfsservctl", "open_by_handle_at", "open_tree",
-    "perf_event_open", "pivot_root", "query_module", "quotactl", "quotactl_fd", "reboot",
-    "request_key", "setns", "settimeofday", "stime", "swapoff", "swapon", "_sysctl", "sysfs",
-    "syslog", "umount", "umount2", "uselib", "userfaultfd", "ustat", "vhangup", "vm86",
-    "vm86old"};
+static const char *const blocked[] = {"acct",
+                                      "add_key",
+                                      "bpf",
+                                      "clock_adjtime",
+                                      "clock_settime",
+                                      "create_module",
+                                      "delete_module",
+                                      "finit_module",
+                                      "fsconfig",
+                                      "fsmount",
+                                      "fsopen",
+                                      "fspick",
+                                      "get_kernel_syms",
+                                      "init_module",
+                                      "io_uring_enter",
+                                      "io_uring_register",
+                                      "io_uring_setup",
+                                      "ioperm",
+                                      "iopl",
+                                      "kexec_file_load",
+                                      "kexec_load",
+                                      "keyctl",
+                                      "lookup_dcookie",
+                                      "mount",
+                                      "mount_setattr",
+                                      "move_mount",
+                                      "nfsservctl",
+                                      "open_by_handle_at",
+                                      "open_tree",
+                                      "perf_event_open",
+                                      "pivot_root",
+                                      "query_module",
+                                      "quotactl",
+                                      "quotactl_fd",
+                                      "reboot",
+                                      "request_key",
+                                      "setns",
+                                      "settimeofday",
+                                      "stime",
+                                      "swapoff",
+                                      "swapon",
+                                      "_sysctl",
+                                      "sysfs",
+                                      "syslog",
+                                      "umount",
+                                      "umount2",
+                                      "uselib",
+                                      "userfaultfd",
+                                      "ustat",
+                                      "vhangup",
+                                      "vm86",
+                                      "vm86old"};
 
 static int rule(scmp_filter_ctx ctx, uint32_t action, const char *name, unsigned n,
                 const struct scmp_arg_cmp *cmp, char *msg, size_t len)
@@ -40,8 +82,8 @@ static int rule(scmp_filter_ctx ctx, uint32_t action, const char *name, unsigned
     int nr = seccomp_syscall_resolve_name(name);
     if (nr == __NR_SCMP_ERROR)
         return 0; /* not a system call on any of the filter's architectures */
-    int r = n ? seccomp_rule_add_array(ctx, action, nr, n, cmp)
-              : seccomp_rule_add(ctx, action, nr, 0);
+    int r =
+        n ? seccomp_rule_add_array(ctx, action, nr, n, cmp) : seccomp_rule_add(ctx, action, nr, 0);
     if (r < 0 && r != -EDOM) { /* -EDOM: not on one of the architectures */
         snprintf(msg, len, "seccomp rule for %s: %s", name, strerror(-r));
         return -1;
@@ -134,9 +176,9 @@ int xb_sandbox_landlock_confine(char *msg, size_t len)
     }
     struct landlock_path_beneath_attr pb = {.allowed_access = fs, .parent_fd = -1};
     pb.parent_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    int r = pb.parent_fd < 0 ? -1
-                             : (int)syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH,
-                                            &pb, 0);
+    int r = pb.parent_fd < 0
+                ? -1
+                : (int)syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH, &pb, 0);
     if (r == 0)
         r = (int)syscall(SYS_landlock_restrict_self, rs, 0);
     int e = errno;

@@ -10,7 +10,7 @@
 #include "run/policy.h"
 #include "util/cleanup.h"
 
-#define CAP(n) (UINT64_C(1) << (n))
+#define CAP(n)          (UINT64_C(1) << (n))
 #define CAP_NET_RAW_BIT 13
 #define CAP_LAST_BIT    40 /* CAP_CHECKPOINT_RESTORE (Linux 5.9) */
 
@@ -19,16 +19,47 @@
 static const uint64_t default_caps = CAP(0) | CAP(1) | CAP(3) | CAP(4) | CAP(5) | CAP(6) | CAP(7) |
                                      CAP(8) | CAP(10) | CAP(13) | CAP(18) | CAP(29) | CAP(31);
 
-static const char *const cap_names[] = {
-    "CHOWN",          "DAC_OVERRIDE",    "DAC_READ_SEARCH", "FOWNER",       "FSETID",
-    "KILL",           "SETGID",          "SETUID",          "SETPCAP",      "LINUX_IMMUTABLE",
-    "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN",       "NET_RAW",      "IPC_LOCK",
-    "IPC_OWNER",      "SYS_MODULE",      "SYS_RAWIO",       "SYS_CHROOT",   "SYS_PTRACE",
-    "SYS_PACCT",      "SYS_ADMIN",       "SYS_BOOT",        "SYS_NICE",     "SYS_RESOURCE",
-    "SYS_TIME",       "SYS_TTY_CONFIG",  "MKNOD",           "LEASE",        "AUDIT_WRITE",
-    "AUDIT_CONTROL",  "SETFCAP",         "MAC_OVERRIDE",    "MAC_ADMIN",    "SYSLOG",
-    "WAKE_ALARM",     "BLOCK_SUSPEND",   "AUDIT_READ",      "PERFMON",      "BPF",
-    "CHECKPOINT_RESTORE"};
+static const char *const cap_names[] = {"CHOWN",
+                                        "DAC_OVERRIDE",
+                                        "DAC_READ_SEARCH",
+                                        "FOWNER",
+                                        "FSETID",
+                                        "KILL",
+                                        "SETGID",
+                                        "SETUID",
+                                        "SETPCAP",
+                                        "LINUX_IMMUTABLE",
+                                        "NET_BIND_SERVICE",
+                                        "NET_BROADCAST",
+                                        "NET_ADMIN",
+                                        "NET_RAW",
+                                        "IPC_LOCK",
+                                        "IPC_OWNER",
+                                        "SYS_MODULE",
+                                        "SYS_RAWIO",
+                                        "SYS_CHROOT",
+                                        "SYS_PTRACE",
+                                        "SYS_PACCT",
+                                        "SYS_ADMIN",
+                                        "SYS_BOOT",
+                                        "SYS_NICE",
+                                        "SYS_RESOURCE",
+                                        "SYS_TIME",
+                                        "SYS_TTY_CONFIG",
+                                        "MKNOD",
+                                        "LEASE",
+                                        "AUDIT_WRITE",
+                                        "AUDIT_CONTROL",
+                                        "SETFCAP",
+                                        "MAC_OVERRIDE",
+                                        "MAC_ADMIN",
+                                        "SYSLOG",
+                                        "WAKE_ALARM",
+                                        "BLOCK_SUSPEND",
+                                        "AUDIT_READ",
+                                        "PERFMON",
+                                        "BPF",
+                                        "CHECKPOINT_RESTORE"};
 
 uint64_t xb_sandbox_policy_caps(const xb_sandbox_policy_t *p, bool host_network)
 {
@@ -102,8 +133,8 @@ int xb_device_parse(const char *spec, xb_device_t *d, xb_error_t *err)
         return xb_error_set(err, XB_ERR_INVALID, "--device %s: %s is not a device node", spec,
                             host);
     if (ctr && ctr[0] != '/')
-        return xb_error_set(err, XB_ERR_INVALID,
-                            "--device %s: the container path must be absolute", spec);
+        return xb_error_set(err, XB_ERR_INVALID, "--device %s: the container path must be absolute",
+                            spec);
     if (perms && strchr(perms, 'w') == NULL)
         return xb_error_set(err, XB_ERR_UNSUPPORTED,
                             "--device %s: a read-only device needs a device cgroup, which xbuild "

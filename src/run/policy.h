@@ -50,7 +50,8 @@ uint64_t xb_sandbox_policy_caps(const xb_sandbox_policy_t *p, bool host_network)
 int xb_sandbox_cap_parse(const char *name, uint64_t *mask, xb_error_t *err);
 
 /* Parses --device HOST[:CTR][:PERMS] (PERMS from r, w, m; default rwm; without w it is refused:
- * only a device cgroup could enforce it): HOST must be a device node. *d owns its strings afterwards (xb_device_clear). */
+ * only a device cgroup could enforce it): HOST must be a device node. *d owns its strings
+ * afterwards (xb_device_clear). */
 int xb_device_parse(const char *spec, xb_device_t *d, xb_error_t *err);
 void xb_device_clear(xb_device_t *d);
 

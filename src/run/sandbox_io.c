@@ -88,8 +88,8 @@ static int recv_master(int sock)
 {
     char cbuf[CMSG_SPACE(sizeof(int))], b;
     struct iovec iov = {&b, 1};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-                        .msg_controllen = sizeof cbuf};
+    struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
     if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) <= 0)
         return -1;
     struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
@@ -206,8 +206,8 @@ int xb_sandbox_pty_open(int sock, char *msg, size_t len)
     char cbuf[CMSG_SPACE(sizeof(int))], b = 't';
     memset(cbuf, 0, sizeof cbuf);
     struct iovec iov = {&b, 1};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-                        .msg_controllen = sizeof cbuf};
+    struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
     struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;

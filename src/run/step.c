@@ -267,9 +267,9 @@ int xb_run_execute(const xb_run_request_t *rq, bool commit, xb_layer_result_t *o
         .nmounts = ms.n,
         .policy = rq->policy,
     };
-    const xb_arch_t *arch =
-        rq->platform && rq->platform->arch ? xb_arch_find(rq->platform->arch, rq->platform->variant)
-                                           : NULL;
+    const xb_arch_t *arch = rq->platform && rq->platform->arch
+                                ? xb_arch_find(rq->platform->arch, rq->platform->variant)
+                                : NULL;
     if (arch && !xb_arch_is_native(arch) && !xb_sandbox_write_guard_available())
         xb_warn("%s: this kernel has no Landlock: the emulated step is not kept from writing "
                 "to the host's qemu binary through /proc/PID/exe (docs/design/run.md)",
