@@ -105,7 +105,7 @@ if bb_image arm64 bb:arm64 linux/arm64 2>/dev/null && "$XBUILD" run bb:arm64 tru
     like "... and with --cap-add SYS_ADMIN natively too" "$("$XBUILD" run --cap-add SYS_ADMIN bb:amd64 busybox swapoff /nonexistent 2>&1)" 'Operation not permitted'
     # Without ETXTBSY in the way: a copy of qemu (never the real binary) that a host process
     # holds open in the step's PID namespace, reopened for writing through /proc/PID/fd, and
-    # a host directory through /proc/PID/cwd. Landlock refuses both.
+    # a host directory through /proc/PID/cwd. Landlock refuses both (the old sandbox did not).
     cp "$(command -v qemu-aarch64-static)" "$T/qemu-copy"
     sum=$(sha256sum <"$T/qemu-copy")
     mkdir -p "$T/hostcwd"
@@ -129,7 +129,10 @@ if bb_image arm64 bb:arm64 linux/arm64 2>/dev/null && "$XBUILD" run bb:arm64 tru
         sleep 0.1
     done
     if [ -n "$sb" ]; then
-        (cd "$T/hostcwd" && exec nsenter -t "$sb" -p -- bash -c "exec 7<'$T/qemu-copy'; exec -a XBHOLDER sleep 15") &
+        # no capabilities, so the step's root may look into it (ptrace access: its permitted
+        # set must be a subset of the step's)
+        (cd "$T/hostcwd" && exec nsenter -t "$sb" -p -- setpriv --bounding-set=-all --inh-caps=-all \
+            bash -c "exec 7<'$T/qemu-copy'; exec -a XBHOLDER sleep 15") &
         holder=$!
         wait "$runner"
         kill "$holder" 2>/dev/null; pkill -f '^XBHOLDER' 2>/dev/null
