@@ -22,6 +22,7 @@ struct xb_platform;
 struct xb_layer_opts;
 struct xb_layer_result;
 struct xb_sandbox_policy;
+struct xb_run_opts;
 
 /* Looks up an earlier stage (name or index) or an image for RUN --mount=from=X.
  * On success *layers (array of layer descriptors) and *diff_ids (array of strings) are new
@@ -52,6 +53,7 @@ typedef struct xb_run_request {
     const struct xb_layer_opts *layer_opts; /* compression, timestamp clamp */
     const struct xb_sandbox_policy *policy; /* capabilities, seccomp, devices (run/policy.h);
                                                NULL = the default hardened policy */
+    const struct xb_run_opts *run_opts;     /* build-wide RUN settings (run/runopts.h), or NULL */
     const char *where;                      /* "Dockerfile:12" for error messages */
 } xb_run_request_t;
 

@@ -13,6 +13,7 @@
 
 #include "run/mounts.h"
 #include "run/policy.h"
+#include "run/runopts.h"
 #include "util/error.h"
 
 typedef struct xb_sandbox {
@@ -34,6 +35,8 @@ typedef struct xb_sandbox {
     xb_run_mount_t *mounts;
     size_t nmounts;
     const xb_sandbox_policy_t *policy; /* NULL = the default policy (run/policy.h) */
+    const struct xb_run_opts *opts;    /* --add-host, --ulimit, --cap-*, --security-opt; may be NULL
+                                          (run/runopts.h; volumes arrive as mounts) */
 } xb_sandbox_t;
 
 /* Runs argv in the sandbox, in a new session without a controlling terminal; its stdout and

@@ -472,7 +472,7 @@ static void drop_caps(struct child *c)
 {
     uint64_t keep = xb_sandbox_policy_caps(c->sb->policy, !c->sb->network_none);
     for (int cap = 0; cap <= 63; cap++) {
-        if (keep & (UINT64_C(1) << cap))
+        if (xb_run_cap_kept(c->sb->opts, cap, (keep & (UINT64_C(1) << cap)) != 0))
             continue;
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
             FAIL(c, "cannot drop capability %d: %s", cap, strerror(errno));
@@ -487,8 +487,9 @@ static void confine(struct child *c)
     const xb_sandbox_policy_t *p = c->sb->policy;
     if (!c->privileged && xb_sandbox_landlock_confine(msg, sizeof msg) < 0)
         FAIL(c, "%s", msg);
-    if (!c->privileged && !(p && p->seccomp_unconfined) &&
-        xb_sandbox_seccomp_load(msg, sizeof msg) < 0)
+    bool unconfined =
+        (p && p->seccomp_unconfined) || (c->sb->opts && c->sb->opts->seccomp_unconfined);
+    if (!c->privileged && !unconfined && xb_sandbox_seccomp_load(msg, sizeof msg) < 0)
         FAIL(c, "%s", msg);
     if (p && p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         FAIL(c, "cannot set no_new_privs: %s", strerror(errno));
@@ -507,6 +508,23 @@ static void own_session(struct child *c, int slave)
         FAIL(c, "cannot attach the pty: %s", strerror(errno));
     if (slave > 2)
         close(slave);
+}
+
+/* --ulimit and --security-opt no-new-privileges, for the command only. */
+static void apply_limits(struct child *c)
+{
+    const xb_run_opts_t *o = c->sb->opts;
+    for (size_t i = 0; o && o->ulimits && o->ulimits[i]; i++) {
+        int res;
+        struct rlimit rl;
+        xb_error_t e = XB_ERROR_INIT;
+        if (xb_run_ulimit_parse(o->ulimits[i], &res, &rl, &e) < 0)
+            FAIL(c, "%s", e.msg);
+        if (setrlimit(res, &rl) < 0)
+            FAIL(c, "--ulimit %s: %s", o->ulimits[i], strerror(errno));
+    }
+    if (o && o->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        FAIL(c, "no-new-privileges: %s", strerror(errno));
 }
 
 static void loopback_up(void)
@@ -653,6 +671,7 @@ void xb_sandbox_child(const xb_sandbox_t *sb, int errfd, int ptysock)
         own_session(c, slave);
         drop_caps(c);
         confine(c);
+        apply_limits(c);
         if (setgroups(u.ngroups, u.groups) < 0 || setgid(u.gid) < 0 || setuid(u.uid) < 0)
             FAIL(c, "cannot switch to user '%s': %s", sb->user, strerror(errno));
         if (chdir(cwd) < 0)
