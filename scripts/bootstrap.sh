@@ -5,8 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# apt runs as root: directly when we are root (sudo need not be installed), else through sudo;
+# the build itself runs as the caller.
 SUDO=
-[ "$(id -u)" -eq 0 ] || SUDO=sudo
+[ "$(id -u)" -eq 0 ] || SUDO="$(pwd)/scripts/as-root"
 . scripts/apt.sh
 
 BUILD_DEPS=(build-essential autoconf automake libtool pkg-config

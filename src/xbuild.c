@@ -1,5 +1,6 @@
 /* xbuild: main. Resolves global options, dispatches to a command, prints the final error and
  * maps it to the exit code (0 ok, 1 failure, 2 usage). */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/log.h"
 
 static const char usage_head[] =
@@ -100,6 +102,18 @@ int main(int argc, char **argv)
     if (cli.root == NULL) {
         root = default_root();
         cli.root = root ? root : "/var/lib/xbuild";
+    }
+    /* One absolute store root for every command: the sandbox mounts below it after chdir and
+     * pivot_root, where a relative path means something else. */
+    cleanup_free char *abs_root = NULL;
+    if (cli.root[0] != '/') {
+        cleanup_free char *cwd = getcwd(NULL, 0);
+        if (cwd == NULL || (abs_root = xb_path_join(cwd, cli.root)) == NULL) {
+            fprintf(stderr, "xbuild: cannot make the store root '%s' absolute: %s\n", cli.root,
+                    cwd == NULL ? strerror(errno) : "out of memory");
+            return 1;
+        }
+        cli.root = abs_root;
     }
     signal(SIGPIPE, SIG_IGN);
     xb_log_set_handler(log_to_stderr, NULL, cli.debug ? XB_LOG_DEBUG : XB_LOG_INFO);

@@ -101,8 +101,10 @@ static int read_id_file(xb_store_t *s, const json_t *layers, const char *path, c
     return 0;
 }
 
-int xb_chown_resolve(xb_store_t *s, const json_t *layers, const char *spec, uid_t *uid, gid_t *gid,
-                     xb_error_t *err)
+/* lenient (BuildKit's owner of WORKDIR's directories): a name missing from the image's files,
+ * or files missing, leaves the id as it is (user 0, group the user's) instead of failing. */
+static int resolve(xb_store_t *s, const json_t *layers, const char *spec, bool lenient, uid_t *uid,
+                   gid_t *gid, xb_error_t *err)
 {
     const char *colon = strchr(spec, ':');
     cleanup_free char *user = colon ? strndup(spec, (size_t)(colon - spec)) : strdup(spec);
@@ -116,6 +118,8 @@ int xb_chown_resolve(xb_store_t *s, const json_t *layers, const char *spec, uid_
         return xb_error_set(err, XB_ERR_INVALID, "--chown=%s: empty group", spec);
     cleanup_free char *passwd = NULL;
     cleanup_free char *grp = NULL;
+    *uid = 0;
+    *gid = 0;
     bool user_num = parse_id(user, strlen(user), &v);
     if (user_num) {
         *uid = (uid_t)v;
@@ -123,15 +127,21 @@ int xb_chown_resolve(xb_store_t *s, const json_t *layers, const char *spec, uid_
     } else {
         if (read_id_file(s, layers, "/etc/passwd", &passwd, err) < 0)
             return -1;
-        if (passwd == NULL)
+        if (passwd == NULL && !lenient)
             return xb_error_set(err, XB_ERR_NOT_FOUND,
                                 "--chown=%s: the image has no /etc/passwd to look up user %s", spec,
                                 user);
         gid_t pg = 0;
-        if (xb_passwd_lookup(passwd, user, uid, &pg, err) < 0)
-            return xb_error_wrap(err, "--chown=%s", spec);
-        /* Docker: a user name without group uses the user's numeric UID as GID? BuildKit uses
-         * the user's primary group from /etc/passwd; we follow BuildKit. */
+        xb_error_t e = XB_ERROR_INIT;
+        if (xb_passwd_lookup(passwd, user, uid, &pg, &e) < 0) {
+            if (!lenient) {
+                xb_error_move(err, &e);
+                return xb_error_wrap(err, "--chown=%s", spec);
+            }
+            xb_error_clear(&e);
+            *uid = 0;
+        }
+        /* a user name without group: the user's primary group from /etc/passwd (BuildKit) */
         *gid = pg;
     }
     if (group == NULL)
@@ -142,11 +152,32 @@ int xb_chown_resolve(xb_store_t *s, const json_t *layers, const char *spec, uid_
     }
     if (read_id_file(s, layers, "/etc/group", &grp, err) < 0)
         return -1;
-    if (grp == NULL)
+    if (grp == NULL && !lenient)
         return xb_error_set(err, XB_ERR_NOT_FOUND,
                             "--chown=%s: the image has no /etc/group to look up group %s", spec,
                             group);
-    if (xb_group_lookup(grp, group, gid, err) < 0)
-        return xb_error_wrap(err, "--chown=%s", spec);
+    gid_t g = 0;
+    xb_error_t e = XB_ERROR_INIT;
+    if (xb_group_lookup(grp, group, &g, &e) < 0) {
+        if (!lenient) {
+            xb_error_move(err, &e);
+            return xb_error_wrap(err, "--chown=%s", spec);
+        }
+        xb_error_clear(&e);
+        return 0;
+    }
+    *gid = g;
     return 0;
+}
+
+int xb_chown_resolve(xb_store_t *s, const json_t *layers, const char *spec, uid_t *uid, gid_t *gid,
+                     xb_error_t *err)
+{
+    return resolve(s, layers, spec, false, uid, gid, err);
+}
+
+int xb_chown_resolve_lenient(xb_store_t *s, const json_t *layers, const char *spec, uid_t *uid,
+                             gid_t *gid, xb_error_t *err)
+{
+    return resolve(s, layers, spec, true, uid, gid, err);
 }

@@ -20,4 +20,10 @@ int xb_group_lookup(const char *group, const char *name, gid_t *gid, xb_error_t 
 int xb_chown_resolve(xb_store_t *s, const json_t *layers, const char *spec, uid_t *uid, gid_t *gid,
                      xb_error_t *err);
 
+/* The same with BuildKit's rules for the owner of the directories WORKDIR creates (the USER):
+ * a name the image does not list (or no /etc/passwd, /etc/group) is not an error: an unknown
+ * user becomes 0 (group 0), an unknown group leaves the user's group. */
+int xb_chown_resolve_lenient(xb_store_t *s, const json_t *layers, const char *spec, uid_t *uid,
+                             gid_t *gid, xb_error_t *err);
+
 #endif

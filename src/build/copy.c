@@ -167,6 +167,25 @@ static int copy_dir(const xb_copy_req_t *rq, const char *srcdir, const char *des
     return 0;
 }
 
+/* A directory the instruction creates (the destination or a missing parent), as BuildKit's
+ * MkdirAll does: mode 0755, or the numeric --chmod; owner the --chown user, else 0:0 (a symbolic
+ * --chmod does not apply to it). */
+static int put_created_dir(const xb_copy_req_t *rq, const char *path, int64_t mtime,
+                           xb_centries_t *out, xb_error_t *err)
+{
+    xb_centry_t d = {0};
+    d.path = strdup(path);
+    d.mode = S_IFDIR | (rq->chmod ? (rq->perm & 07777) : 0755);
+    d.mtime = mtime;
+    if (rq->chown) {
+        d.uid = rq->uid;
+        d.gid = rq->gid;
+    }
+    if (d.path == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    return put(out, &d, err);
+}
+
 static int dest_parents(const xb_copy_req_t *rq, xb_centries_t *out, const char *destdir,
                         xb_error_t *err)
 {
@@ -200,15 +219,7 @@ static int dest_parents(const xb_copy_req_t *rq, xb_centries_t *out, const char 
                                     "%s: cannot copy to /%s: /%s is not a directory in the image",
                                     rq->instr, destdir, k);
         }
-        xb_centry_t e = {0};
-        e.path = strdup(k);
-        e.mode = S_IFDIR | 0755;
-        e.mtime = rq->dir_mtime;
-        if (rq->chown && strcmp(k, destdir) == 0) {
-            e.uid = rq->uid;
-            e.gid = rq->gid;
-        }
-        if (e.path == NULL || put(out, &e, err) < 0)
+        if (put_created_dir(rq, k, rq->dir_mtime, out, err) < 0)
             return -1;
     }
     return 0;
@@ -401,11 +412,15 @@ int xb_copy_plan(const xb_copy_req_t *rq, xb_centries_t *out, xb_error_t *err)
                 return xb_error_set(err, XB_ERR_INVALID,
                                     "%s: cannot copy directory %s onto the file /%s", rq->instr,
                                     p[0] ? p : ".", destpath);
-            /* the destination directory itself takes the source directory's metadata when it
-             * is created here */
+            /* the destination directory, created here, is made as a missing parent (BuildKit:
+             * owner and mode of the instruction, not of the source directory), with the
+             * source directory's mtime */
             if (destpath[0] != '\0' && (de == NULL || !S_ISDIR(de->mode)) && e != NULL &&
                 xb_centries_get(out, destpath) == NULL) {
-                if (emit(rq, e, destpath, out, err) < 0)
+                int64_t mt = e->mtime;
+                if (rq->clamp_mtime >= 0 && mt > rq->clamp_mtime)
+                    mt = rq->clamp_mtime;
+                if (put_created_dir(rq, destpath, mt, out, err) < 0)
                     return -1;
             }
             if (copy_dir(rq, p, destpath, out, err) < 0)
@@ -449,15 +464,7 @@ int xb_copy_plan(const xb_copy_req_t *rq, xb_centries_t *out, xb_error_t *err)
     }
     if (dest_isdir && destpath[0] != '\0' && (de == NULL || !S_ISDIR(de->mode)) &&
         xb_centries_get(out, destpath) == NULL) {
-        xb_centry_t d = {0};
-        d.path = strdup(destpath);
-        d.mode = S_IFDIR | 0755;
-        d.mtime = rq->dir_mtime;
-        if (rq->chown) {
-            d.uid = rq->uid;
-            d.gid = rq->gid;
-        }
-        if (d.path == NULL || put(out, &d, err) < 0)
+        if (put_created_dir(rq, destpath, rq->dir_mtime, out, err) < 0)
             return -1;
     }
     if (dest_parents(rq, out, destpath, err) < 0)

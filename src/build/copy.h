@@ -2,7 +2,8 @@
  * and downloads) and a destination into the entries of one layer, with Docker's rules:
  * directory sources copy their contents, globs, trailing-slash destinations, several sources
  * need a directory destination, relative destinations against WORKDIR, --chown/--chmod,
- * --exclude, parent directories created (0755) when the image lacks them; names of one source
+ * --exclude, parent directories created when the image lacks them (0755 or the numeric --chmod,
+ * owned by the --chown user, as BuildKit); names of one source
  * inode (xb_centry_t dev:ino) become one file plus hard links to it. */
 #ifndef XB_BUILD_COPY_H
 #define XB_BUILD_COPY_H

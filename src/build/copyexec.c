@@ -389,9 +389,15 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
         xb_centries_free(&out);
         xb_centries_init(&out);
     }
-    if (xb_bx_stage_index(st, err) < 0)
-        goto out;
-    rq.image = &st->idx;
+    /* COPY --link (without --chmod, as BuildKit's merge): the copy is made on an empty root, so
+     * the missing directories of the destination are all in the layer with the instruction's
+     * owner and mode, and the image's own entries (symlinks on the way, existing directories)
+     * play no part. */
+    if (!(xb_df_flag_bool(in, "link", false) && chmod == NULL)) {
+        if (xb_bx_stage_index(st, err) < 0)
+            goto out;
+        rq.image = &st->idx;
+    }
     if (xb_copy_plan(&rq, &out, err) < 0) {
         xb_error_wrap(err, "%s", where);
         goto out;

@@ -126,6 +126,9 @@ int xb_bx_stage_index(xb_bstage_t *st, xb_error_t *err);
 /* Appends a layer to the stage: descriptor, diff_id and history. */
 int xb_bx_add_layer(xb_bstage_t *st, const xb_layer_result_t *res, const char *created_by,
                     xb_error_t *err);
+/* WORKDIR abs: creates its missing directories (0755, owned by the USER) in a layer with
+ * history created_by and records it in the cache: 1 layer added, 0 nothing to create. */
+int xb_bx_workdir_mkdir(xb_bstage_t *st, const char *abs, const char *created_by, xb_error_t *err);
 /* History entry for a metadata instruction. */
 int xb_bx_add_history(xb_bstage_t *st, const char *created_by, xb_error_t *err);
 

@@ -8,7 +8,7 @@ src_libxbuild_a_SOURCES += \
 	src/build/copy.h src/build/copy.c \
 	src/build/add.h src/build/add.c src/build/git.h src/build/git.c \
 	src/build/build.c src/build/stage.c src/build/meta.c src/build/vars.c \
-	src/build/copyexec.c src/build/runexec.c \
+	src/build/copyexec.c src/build/runexec.c src/build/workdir.c \
 	src/build/cache.h src/build/cache.c src/build/parallel.c \
 	src/build/annotate.h src/build/annotate.c src/build/namedctx.c
 # the bud/build command

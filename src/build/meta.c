@@ -343,6 +343,15 @@ int xb_bx_meta(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
         return -1;
     if (xb_bx_cache_get(st, &hit, err) > 0)
         return xb_bx_cache_apply(st, hit, err);
+    if (strcmp(k, "WORKDIR") == 0) {
+        cleanup_free char *by = NULL;
+        if (asprintf(&by, "/bin/sh -c #(nop) %s", in->original) < 0)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        const char *wd = xb_json_str(xb_image_config_container(st->config), "WorkingDir");
+        int made = xb_bx_workdir_mkdir(st, wd ? wd : "/", by, err);
+        if (made != 0)
+            return made < 0 ? xb_error_wrap(err, "WORKDIR") : 0;
+    }
     if (history(st, in, err) < 0)
         return -1;
     xb_bx_cache_put(st, NULL, NULL);

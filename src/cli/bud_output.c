@@ -307,7 +307,7 @@ static int write_docker(xb_store_t *s, const json_t *desc, const struct xb_bud_o
                                 json_array_size(ms));
         platform = xb_platform_json_format(json_object_get(json_array_get(ms, 0), "platform"));
     }
-    struct xb_export_opts eo = {platform, image_name};
+    struct xb_export_opts eo = {platform, image_name, false};
     return xb_export_docker_archive(s, desc, out->dest, out->name, &eo, NULL, err);
 }
 
@@ -376,9 +376,16 @@ int xb_bud_outputs_write(struct xb_bud_outputs *o, xb_store_t *s, const char *im
         case XB_OUT_TAR:
             rc = write_tar(s, desc, out->dest, o->stdout_fd, err);
             break;
-        case XB_OUT_OCI:
-            rc = xb_export_oci_archive(s, desc, out->dest, out->name, err);
+        case XB_OUT_OCI: {
+            /* OCI media types, as BuildKit's type=oci (a --format docker build is converted) */
+            xb_export_plan_t plan;
+            rc = xb_export_plan(s, desc, true, &plan, err);
+            if (rc >= 0) {
+                rc = xb_export_oci_archive(s, &plan, out->dest, out->name, err);
+                xb_export_plan_free(&plan);
+            }
             break;
+        }
         case XB_OUT_DOCKER:
             rc = write_docker(s, desc, out, image_name, err);
             break;

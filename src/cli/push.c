@@ -35,7 +35,10 @@ static const char usage[] =
     "  --by-digest      docker://: push untagged, as REGISTRY/REPO@DIGEST (buildx's\n"
     "                   push-by-digest=true); DEST names no tag\n"
     "  --platform P     docker-archive of an index: the platform to export (default: host)\n"
-    "  --format oci|docker  accepted for compatibility (local transports keep the format)\n"
+    "  --format oci|docker  oci: and oci-archive: write OCI media types (a docker-format\n"
+    "                   image is converted as by skopeo copy --format oci: new manifest\n"
+    "                   digests, same config and layer blobs); --format docker keeps\n"
+    "                   Docker's (docker://: accepted, the image is pushed as it is)\n"
     "  -q, --quiet      print nothing on success\n"
     "  -h, --help       this text\n"
     "docker:// also takes the registry options of 'xbuild pull': --creds, --authfile,\n"
@@ -105,7 +108,7 @@ XB_CMD(push)
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *digestfile = NULL, *platform = NULL;
-    bool quiet = false;
+    bool quiet = false, keep_docker = false;
     int c;
     optind = 0;
     opterr = 0;
@@ -122,6 +125,7 @@ XB_CMD(push)
                 strcmp(optarg, "v2s2") != 0)
                 return xb_cli_usage(err, "push", "--format must be oci or docker, not '%s'",
                                     optarg);
+            keep_docker = strcmp(optarg, "oci") != 0;
             break;
         case 'q':
             quiet = true;
@@ -155,7 +159,7 @@ XB_CMD(push)
     char digest[XB_DIGEST_LEN] = "";
     int r = xb_store_resolve(s, image, &desc, err);
     if (r >= 0) {
-        struct xb_export_opts o = {plat, xb_store_ref_name(desc)};
+        struct xb_export_opts o = {plat, xb_store_ref_name(desc), keep_docker};
         r = xb_export(s, desc, dest, &o, digest, err);
     }
     xb_store_close(s);

@@ -119,13 +119,15 @@ done:
     return 0;
 }
 
-/* Strips a trailing escape char (and blanks after it): true when the line continues. */
+/* Strips a trailing escape char (and blanks after it): true when the line continues. As
+ * BuildKit's line continuation rule (`([^E])E[ \t]*$|^E[ \t]*$`), an escape char preceded by
+ * another one (`a\\`, even `a\\\`) is no continuation: the line ends there, as written. */
 static bool trim_continuation(const char *s, size_t *len, char escape)
 {
     size_t l = *len;
     while (l > 0 && (s[l - 1] == ' ' || s[l - 1] == '\t'))
         l--;
-    if (l > 0 && s[l - 1] == escape) {
+    if (l > 0 && s[l - 1] == escape && (l == 1 || s[l - 2] != escape)) {
         *len = l - 1;
         return true;
     }

@@ -542,6 +542,33 @@ static void loopback_up(void)
     close(s);
 }
 
+/* A working directory missing from the image is created (and kept in the layer) as BuildKit's
+ * executor does: the missing components 0755, owned by the user the command runs as; existing
+ * ones are left alone. Runs after pivot_root, so the path resolves inside the root. */
+static void make_cwd(struct child *c, const char *cwd, uid_t uid, gid_t gid)
+{
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", cwd) >= (int)sizeof buf)
+        FAIL(c, "WORKDIR %s: path too long", cwd);
+    for (char *s = buf + 1;; s++) {
+        if (*s != '/' && *s != '\0')
+            continue;
+        char save = *s;
+        *s = '\0';
+        if (s > buf && s[-1] != '/') {
+            if (mkdir(buf, 0755) == 0) {
+                if (chown(buf, uid, gid) < 0 || chmod(buf, 0755) < 0)
+                    FAIL(c, "cannot create WORKDIR %s: %s: %s", cwd, buf, strerror(errno));
+            } else if (errno != EEXIST) {
+                FAIL(c, "cannot create WORKDIR %s: %s: %s", cwd, buf, strerror(errno));
+            }
+        }
+        *s = save;
+        if (save == '\0')
+            break;
+    }
+}
+
 static char **make_env(char *const *env, const char *home)
 {
     size_t n = 0;
@@ -628,11 +655,6 @@ void xb_sandbox_child(const xb_sandbox_t *sb, int errfd, int ptysock)
     }
     setup_user_mounts(c);
     bind_volumes(c);
-    /* WORKDIR: created (and kept in the layer, as with Docker) inside the root */
-    cleanup_free char *wd = xb_inroot_clean_clamp(sb->cwd && *sb->cwd ? sb->cwd : "/");
-    if (wd && *wd)
-        close(target_ex(c, wd, true, false, false));
-
     if (chdir(sb->rootfs) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
         umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
         FAIL(c, "pivot_root: %s", strerror(errno));
@@ -656,6 +678,7 @@ void xb_sandbox_child(const xb_sandbox_t *sb, int errfd, int ptysock)
     if (xb_user_resolve(sb->user, "/etc/passwd", "/etc/group", &u, &e) < 0)
         FAIL(c, "%s", e.msg);
     const char *cwd = sb->cwd && *sb->cwd ? sb->cwd : "/";
+    make_cwd(c, cwd, u.uid, u.gid);
     char **env = make_env(sb->env, u.home);
     int nul = sb->policy && sb->policy->interactive ? -1 : open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (nul >= 0) {

@@ -12,6 +12,7 @@
 
 #include "store/walk.h"
 #include "util/cleanup.h"
+#include "util/digest.h"
 #include "util/fs.h"
 #include "util/json.h"
 
@@ -202,25 +203,40 @@ static int update_layout_index(const char *dir, const json_t *entry, const char 
     return r;
 }
 
-int xb_export_oci_dir(xb_store_t *s, const json_t *desc, const char *dir, const char *tag,
+/* Writes a rewritten blob (plan "data") to "<dir>/<hex>" unless a file with its content is
+ * there. */
+static int put_data_blob(const char *dir, const char *digest, const char *data, xb_error_t *err)
+{
+    cleanup_free char *dst = xb_path_join(dir, xb_digest_hex(digest));
+    char have[XB_DIGEST_LEN] = "";
+    xb_error_t e = XB_ERROR_INIT;
+    if (xb_path_exists(dst) && xb_digest_file(dst, have, &e) == 0 && strcmp(have, digest) == 0)
+        return 0;
+    xb_error_clear(&e);
+    if (xb_write_file_atomic(dst, data, strlen(data), 0644, err) < 0)
+        return -1;
+    return xb_fsync_parent(dst, err);
+}
+
+int xb_export_oci_dir(xb_store_t *s, const xb_export_plan_t *plan, const char *dir, const char *tag,
                       xb_error_t *err)
 {
     cleanup_free char *bdir = xb_path_join(dir, "blobs/sha256");
     if (xb_mkdir_p(bdir, 0755, err) < 0 ||
         write_if_missing(dir, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", err) < 0)
         return xb_error_wrap(err, "oci:%s", dir);
-    cleanup_json json_t *blobs = NULL;
-    if (xb_store_image_blobs(s, desc, &blobs, err) < 0)
-        return -err->code;
     size_t i;
     json_t *b;
-    json_array_foreach(blobs, i, b)
+    json_array_foreach(plan->blobs, i, b)
     {
         /* children first: a manifest is written only once everything it names is there */
-        if (xb_export_copy_blob(s, xb_json_str(b, "digest"), bdir, err) < 0)
+        const char *d = xb_json_str(b, "digest");
+        const char *data = xb_json_str(b, "data");
+        int r = data ? put_data_blob(bdir, d, data, err) : xb_export_copy_blob(s, d, bdir, err);
+        if (r < 0)
             return xb_error_wrap(err, "oci:%s", dir);
     }
-    cleanup_json json_t *entry = export_entry(desc, tag);
+    cleanup_json json_t *entry = export_entry(plan->desc, tag);
     if (entry == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     if (update_layout_index(dir, entry, tag, err) < 0)
@@ -236,21 +252,18 @@ int xb_export(xb_store_t *s, const json_t *desc, const char *dest,
     cleanup_free char *tag = NULL;
     if (xb_export_parse_dest(dest, &t, &path, &tag, err) < 0)
         return -err->code;
-    struct xb_export_opts none = {NULL, NULL};
+    struct xb_export_opts none = {NULL, NULL, false};
     if (opts == NULL)
         opts = &none;
-    int r;
-    switch (t) {
-    case XB_EXPORT_OCI_DIR:
-        r = xb_export_oci_dir(s, desc, path, tag, err);
-        break;
-    case XB_EXPORT_OCI_ARCHIVE:
-        r = xb_export_oci_archive(s, desc, path, tag, err);
-        break;
-    default:
+    if (t == XB_EXPORT_DOCKER_ARCHIVE)
         return xb_export_docker_archive(s, desc, path, tag, opts, digest_out, err);
-    }
+    xb_export_plan_t plan;
+    if (xb_export_plan(s, desc, !opts->keep_docker, &plan, err) < 0)
+        return -err->code;
+    int r = t == XB_EXPORT_OCI_DIR ? xb_export_oci_dir(s, &plan, path, tag, err)
+                                   : xb_export_oci_archive(s, &plan, path, tag, err);
     if (r >= 0 && digest_out != NULL)
-        snprintf(digest_out, XB_DIGEST_LEN, "%s", xb_json_str(desc, "digest"));
+        snprintf(digest_out, XB_DIGEST_LEN, "%s", xb_json_str(plan.desc, "digest"));
+    xb_export_plan_free(&plan);
     return r;
 }

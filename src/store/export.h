@@ -12,6 +12,7 @@
 #define XB_STORE_EXPORT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "store/store.h"
 #include "util/error.h"
@@ -25,7 +26,24 @@ enum xb_export_transport {
 struct xb_export_opts {
     const char *platform; /* docker-archive from an index: "os/arch[/variant]"; NULL = host */
     const char *src_name; /* the image's own name: default tag of docker-archive RepoTags */
+    bool keep_docker;     /* oci:/oci-archive: keep Docker schema2 media types (push --format
+                             docker); by default they are rewritten to OCI ones */
 };
+
+/* What an oci:/oci-archive: export writes. With to_oci, Docker schema2 media types become OCI
+ * ones as `skopeo copy --format oci` does: manifest list -> index, manifest, config and layer
+ * descriptors retyped (foreign layers -> nondistributable), so the manifests and indexes that
+ * change are rewritten (new digests) while config and layer blobs keep their bytes; images
+ * already OCI are exported unchanged. */
+typedef struct xb_export_plan {
+    json_t *desc;  /* the descriptor for index.json (ref.name annotation as in the store) */
+    json_t *blobs; /* children first: {"digest", "kind", "data": the rewritten JSON text, absent
+                      when the store blob is copied as it is} */
+} xb_export_plan_t;
+/* Fills plan (freed with xb_export_plan_free, also on failure). */
+int xb_export_plan(xb_store_t *s, const json_t *desc, bool to_oci, xb_export_plan_t *plan,
+                   xb_error_t *err);
+void xb_export_plan_free(xb_export_plan_t *plan);
 
 /* Splits "transport:path[:tag]". *path and *tag (NULL when absent) are malloc'd; caller frees.
  * An unknown transport is XB_ERR_USAGE naming the supported ones ("docker://" is not handled
@@ -39,10 +57,10 @@ int xb_export_parse_dest(const char *dest, enum xb_export_transport *transport, 
 int xb_export(xb_store_t *s, const json_t *desc, const char *dest,
               const struct xb_export_opts *opts, char digest_out[XB_DIGEST_LEN], xb_error_t *err);
 
-int xb_export_oci_dir(xb_store_t *s, const json_t *desc, const char *dir, const char *tag,
+int xb_export_oci_dir(xb_store_t *s, const xb_export_plan_t *plan, const char *dir, const char *tag,
                       xb_error_t *err);
-int xb_export_oci_archive(xb_store_t *s, const json_t *desc, const char *file, const char *tag,
-                          xb_error_t *err);
+int xb_export_oci_archive(xb_store_t *s, const xb_export_plan_t *plan, const char *file,
+                          const char *tag, xb_error_t *err);
 /* One platform's image (from an index: opts->platform or the host's). tag NULL: RepoTags from
  * opts->src_name when it is a name:tag, else none. */
 int xb_export_docker_archive(xb_store_t *s, const json_t *desc, const char *file, const char *tag,

@@ -174,13 +174,10 @@ int xb_tar_out_commit(struct xb_tar_out *t, xb_error_t *err)
     return r;
 }
 
-int xb_export_oci_archive(xb_store_t *s, const json_t *desc, const char *file, const char *tag,
-                          xb_error_t *err)
+int xb_export_oci_archive(xb_store_t *s, const xb_export_plan_t *plan, const char *file,
+                          const char *tag, xb_error_t *err)
 {
-    cleanup_json json_t *blobs = NULL;
-    if (xb_store_image_blobs(s, desc, &blobs, err) < 0)
-        return -err->code;
-    cleanup_json json_t *entry = xb_export_index_entry(desc, tag);
+    cleanup_json json_t *entry = xb_export_index_entry(plan->desc, tag);
     cleanup_json json_t *index = json_pack("{s:i,s:s,s:[O]}", "schemaVersion", 2, "mediaType",
                                            XB_MT_OCI_INDEX, "manifests", entry);
     cleanup_free char *ij = index ? json_dumps(index, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
@@ -197,14 +194,19 @@ int xb_export_oci_archive(xb_store_t *s, const json_t *desc, const char *file, c
         r = xb_tar_out_dir(&t, "blobs/sha256", err);
     size_t i;
     json_t *b;
-    json_array_foreach(blobs, i, b)
+    json_array_foreach(plan->blobs, i, b)
     {
         if (r < 0)
             break;
         const char *d = xb_json_str(b, "digest");
-        cleanup_free char *src = xb_store_blob_path(s, d);
+        const char *data = xb_json_str(b, "data");
         char name[96];
         snprintf(name, sizeof name, "blobs/sha256/%s", xb_digest_hex(d));
+        if (data != NULL) {
+            r = xb_tar_out_data(&t, name, data, strlen(data), err);
+            continue;
+        }
+        cleanup_free char *src = xb_store_blob_path(s, d);
         r = xb_tar_out_file(&t, name, src, d, err);
     }
     if (r >= 0)

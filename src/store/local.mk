@@ -7,7 +7,7 @@ src_libxbuild_a_SOURCES += \
 	src/store/prune.c
 src_libxbuild_a_SOURCES += \
 	src/store/export.c src/store/export.h \
-	src/store/export_archive.c \
+	src/store/export_archive.c src/store/export_convert.c \
 	src/store/export_docker.c
 # store commands (linked into the xbuild binary)
 src_xbuild_SOURCES += \

@@ -1,8 +1,8 @@
 # integration tests: foundation (each file: tests/integration/foundation-*.sh)
 
 # --- store (src/store/) ---
-TESTS += tests/integration/foundation-store.sh
-EXTRA_DIST += tests/integration/foundation-store.sh
+TESTS += tests/integration/foundation-store.sh tests/integration/foundation-export-oci.sh
+EXTRA_DIST += tests/integration/foundation-store.sh tests/integration/foundation-export-oci.sh
 # --- end store ---
 
 # --- build executor (src/build/, xbuild bud) ---
@@ -15,7 +15,8 @@ XB_BUILD_TESTS = \
 	tests/integration/foundation-build-examples.sh \
 	tests/integration/foundation-build-heredoc.sh \
 	tests/integration/foundation-build-links.sh \
-	tests/integration/foundation-build-git.sh
+	tests/integration/foundation-build-git.sh \
+	tests/integration/foundation-build-dirs.sh
 TESTS += $(XB_BUILD_TESTS)
 EXTRA_DIST += $(XB_BUILD_TESTS)
 # --- end build executor ---

@@ -35,7 +35,7 @@ DF
 out=$("$XBUILD" bud --platform linux/arm64 --secret "id=tok,src=$T/secret.txt" --timestamp 1700000000 -t lay "$C" 2>&1)
 check "build with RUN steps succeeds" test $? -eq 0 || printf '%s\n' "$out" | tail -5 | sed 's/^/#   /'
 mapfile -t L < <(img_layers lay)
-is "one layer per RUN that changed something (+ base)" "${#L[@]}" 9
+is "one layer per RUN that changed something, one for WORKDIR's new dirs (+ base)" "${#L[@]}" 10
 l2=$(layer_list "${L[2]}")
 like "deletion became a whiteout" "$l2" '^f 0000 0:0 \.wh\.del$'
 like "rm -rf + mkdir became an opaque dir" "$l2" 'd/\.wh\.\.wh\.\.opq'
@@ -47,10 +47,11 @@ like "sticky dir" "$l2" '^d 1777 0:0 sticky/?$'
 like "fifo" "$l2" '^p [0-7]+ 0:0 fifo$'
 like "USER name: uid/gid/groups" "$(layer_cat "${L[3]}" tmp/id.txt)" 'uid=1000\(builder\) gid=1000\(builder\) groups=.*10\(wheel\)'
 is "USER uid:gid" "$(layer_cat "${L[4]}" tmp/uid)/$(layer_cat "${L[4]}" tmp/gid)" "1000/10"
-is "WORKDIR created and used" "$(layer_cat "${L[5]}" pwd)" "/work/dir"
+like "WORKDIR's directories in a layer of their own (BuildKit)" "$(layer_list "${L[5]}")" '^d 0?755 0:0 work/dir/?$'
+is "WORKDIR created and used" "$(layer_cat "${L[6]}" pwd)" "/work/dir"
 like "tmpfs step left no layer (history only)" "$("$XBUILD" inspect lay)" 'scratch/t.*no layer'
-is "bind mount from the context, read-only" "$(layer_cat "${L[7]}" copied)" "ctxfile"
-is "--network=none: only lo" "$(layer_cat "${L[8]}" ifaces)" 1
+is "bind mount from the context, read-only" "$(layer_cat "${L[8]}" copied)" "ctxfile"
+is "--network=none: only lo" "$(layer_cat "${L[9]}" ifaces)" 1
 # nothing of the sandbox's own mounts or the secret in any layer
 bad=""
 for l in "${L[@]:1}"; do
@@ -86,7 +87,7 @@ fi
 # cache mount persists between builds of the same platform
 "$XBUILD" bud -q --no-cache --platform linux/arm64 --secret "id=tok,src=$T/secret.txt" -t lay2 "$C" >/dev/null 2>&1
 mapfile -t L2 < <(img_layers lay2)
-is "cache mount content persisted" "$(layer_cat "${L2[6]}" count | wc -l)" 2
+is "cache mount content persisted" "$(layer_cat "${L2[7]}" count | wc -l)" 2
 # failing RUN: line and exit code
 mkdir -p "$T/bad"
 printf 'FROM bb:arm64\nRUN true\nRUN echo out; exit 7\n' >"$T/bad/Dockerfile"

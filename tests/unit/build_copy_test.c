@@ -187,9 +187,10 @@ int main(void)
     const char *s2[] = {"dir"};
     ok(plan(s2, 1, "/d", "/", NULL, &out, &err) == 0, "directory source");
     is_str(dump(&out),
-           "d:40750:0:0 d/keep.bin:100644:0:0 d/ln:120777:0:0 d/sub:40755:0:0 "
+           "d:40755:0:0 d/keep.bin:100644:0:0 d/ln:120777:0:0 d/sub:40755:0:0 "
            "d/sub/f.txt:100644:0:0",
-           "contents copied, dir metadata onto the new dest, symlink kept");
+           "contents copied, the new dest made as BuildKit's (0755, not the source dir's 0750), "
+           "symlink kept");
     xb_centries_free(&out);
 
     const char *s3[] = {"*.txt"};
@@ -229,6 +230,17 @@ int main(void)
     ok(plan(s7, 1, "/usr/bin/", "/", &ex, &out, &err) == 0, "../ clamped, --chown, --chmod");
     is_str(dump(&out), "usr/bin/run.sh:100700:1000:50", "owner and mode applied");
     xb_centries_free(&out);
+    ok(plan(s7, 1, "/new/sub/", "/", &ex, &out, &err) == 0, "--chown, --chmod, missing parents");
+    is_str(dump(&out), "new:40700:1000:50 new/sub:40700:1000:50 new/sub/run.sh:100700:1000:50",
+           "created parents take the --chown owner and the numeric --chmod (BuildKit)");
+    xb_centries_free(&out);
+    ex.chmod = false;
+    ex.chmod_sym = "u=rwx";
+    ok(plan(s7, 1, "/new/", "/", &ex, &out, &err) == 0, "symbolic --chmod, missing parent");
+    is_str(dump(&out), "new:40755:1000:50 new/run.sh:100755:1000:50",
+           "a symbolic --chmod leaves created parents 0755");
+    xb_centries_free(&out);
+    ex.chmod_sym = NULL;
 
     memset(&ex, 0, sizeof(ex));
     ex.exclude = excl_txt;
@@ -322,6 +334,10 @@ int main(void)
        "numeric user alone: gid = uid");
     ok(xb_chown_resolve(NULL, NULL, "someone", &u, &g, &err) < 0, "name without /etc/passwd");
     xb_error_clear(&err);
+    ok(xb_chown_resolve_lenient(NULL, NULL, "someone:staff", &u, &g, &err) == 0 && u == 0 && g == 0,
+       "lenient (WORKDIR's USER): unknown names are 0, not an error");
+    ok(xb_chown_resolve_lenient(NULL, NULL, "7:nogroup", &u, &g, &err) == 0 && u == 7 && g == 7,
+       "lenient: an unknown group keeps the user's");
 
     /* --chmod */
     bool octal = false;
