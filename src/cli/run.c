@@ -1,5 +1,6 @@
 /* xbuild run: run a command in an image (emulated when needed) with a throwaway rootfs. */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "cli/store_util.h"
 #include "image/image.h"
 #include "run/archprobe.h"
+#include "run/policy.h"
 #include "run/step.h"
 #include "store/images.h"
 #include "util/cleanup.h"
@@ -26,6 +28,18 @@ static const char usage[] =
     "  -w, --workdir DIR   working directory\n"
     "      --entrypoint E  replace the Entrypoint (\"\" clears it)\n"
     "      --install-binfmt  register the qemu binfmt_misc handler when missing\n"
+    "      --device HOST[:CTR][:rwm]  make the host device node HOST visible as CTR\n"
+    "                      (default: same path; without w it is read-only; repeatable)\n"
+    "  -v, --volume HOST:CTR[:ro]  bind-mount a host file or directory (writes reach the\n"
+    "                      host unless :ro; repeatable)\n"
+    "      --privileged    all capabilities, no seccomp filter, writable /sys and /proc/sys,\n"
+    "                      /dev without nodev (host devices still only with --device)\n"
+    "      --cap-add CAP   add a capability (e.g. NET_ADMIN, ALL; repeatable)\n"
+    "      --cap-drop CAP  drop a capability (repeatable)\n"
+    "      --security-opt OPT  seccomp=unconfined or no-new-privileges\n"
+    "  -t, --tty           give the command a new pseudo-terminal (never xbuild's own)\n"
+    "  -i, --interactive   pass xbuild's stdin to the command (else it reads /dev/null)\n"
+    "      --rm            accepted for podman compatibility (the rootfs is always discarded)\n"
     "  -h, --help          this text\n";
 
 static int append(char ***v, size_t *n, const char *s)
@@ -51,6 +65,62 @@ static int set_env(char ***v, size_t *n, const char *kv)
     return append(v, n, kv);
 }
 
+static void policy_free(xb_sandbox_policy_t *p)
+{
+    xb_sandbox_policy_clear(p);
+}
+#define cleanup_policy __attribute__((cleanup(policy_free)))
+
+/* --device, -v, --cap-add, --cap-drop, --security-opt into p */
+static int policy_option(xb_sandbox_policy_t *p, int opt, const char *arg, xb_error_t *err)
+{
+    uint64_t cap;
+    switch (opt) {
+    case 'D': {
+        xb_device_t *nv = realloc(p->devices, (p->ndevices + 1) * sizeof *nv);
+        if (nv == NULL)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        p->devices = nv;
+        if (xb_device_parse(arg, &nv[p->ndevices], err) < 0)
+            return -1;
+        p->ndevices++;
+        return 0;
+    }
+    case 'v': {
+        xb_volume_t *nv = realloc(p->volumes, (p->nvolumes + 1) * sizeof *nv);
+        if (nv == NULL)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        p->volumes = nv;
+        if (xb_volume_parse(arg, &nv[p->nvolumes], err) < 0)
+            return -1;
+        p->nvolumes++;
+        return 0;
+    }
+    case 'A':
+    case 'X':
+        if (xb_sandbox_cap_parse(arg, &cap, err) < 0)
+            return -1;
+        if (opt == 'A')
+            p->cap_add |= cap;
+        else
+            p->cap_drop |= cap;
+        return 0;
+    default:
+        if (strcmp(arg, "seccomp=unconfined") == 0)
+            p->seccomp_unconfined = true;
+        else if (strcmp(arg, "no-new-privileges") == 0 ||
+                 strcmp(arg, "no-new-privileges=true") == 0 ||
+                 strcmp(arg, "no-new-privileges:true") == 0)
+            p->no_new_privs = true;
+        else
+            return xb_error_set(err, XB_ERR_INVALID,
+                                "--security-opt %s is not supported (seccomp=unconfined, "
+                                "no-new-privileges)",
+                                arg);
+        return 0;
+    }
+}
+
 XB_CMD(run)
 {
     static const struct option opts[] = {{"platform", required_argument, NULL, 'p'},
@@ -60,6 +130,15 @@ XB_CMD(run)
                                          {"workdir", required_argument, NULL, 'w'},
                                          {"entrypoint", required_argument, NULL, 'E'},
                                          {"install-binfmt", no_argument, NULL, 'I'},
+                                         {"device", required_argument, NULL, 'D'},
+                                         {"volume", required_argument, NULL, 'v'},
+                                         {"privileged", no_argument, NULL, 'P'},
+                                         {"cap-add", required_argument, NULL, 'A'},
+                                         {"cap-drop", required_argument, NULL, 'X'},
+                                         {"security-opt", required_argument, NULL, 'S'},
+                                         {"tty", no_argument, NULL, 't'},
+                                         {"interactive", no_argument, NULL, 'i'},
+                                         {"rm", no_argument, NULL, 'R'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *platform = NULL, *network = NULL, *user = NULL, *workdir = NULL, *entrypoint = NULL;
@@ -69,8 +148,29 @@ XB_CMD(run)
     int c;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+e:u:w:h", opts, NULL)) != -1) {
+    cleanup_policy xb_sandbox_policy_t pol;
+    memset(&pol, 0, sizeof pol);
+    while ((c = getopt_long(argc, argv, "+e:u:w:hv:ti", opts, NULL)) != -1) {
         switch (c) {
+        case 'D':
+        case 'v':
+        case 'A':
+        case 'X':
+        case 'S':
+            if (policy_option(&pol, c, optarg, err) < 0)
+                return xb_cli_usage(err, "run", "%s", err->msg);
+            break;
+        case 'P':
+            pol.privileged = true;
+            break;
+        case 't':
+            pol.tty = true;
+            break;
+        case 'i':
+            pol.interactive = true;
+            break;
+        case 'R':
+            break;
         case 'p':
             platform = optarg;
             break;
@@ -176,6 +276,7 @@ XB_CMD(run)
     rq.install_binfmt = install;
     rq.binfmt_dir = cli->binfmt_dir;
     rq.copy_snapshotter = cli->snapshotter != NULL && strcmp(cli->snapshotter, "copy") == 0;
+    rq.policy = &pol;
     int status = 0;
     if (xb_run_execute(&rq, false, NULL, NULL, &status, err) < 0)
         goto out;

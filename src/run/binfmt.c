@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -210,6 +212,49 @@ static bool usable(const xb_binfmt_status_t *st)
     return st->registered && st->enabled && st->fix_binary && st->interp_static;
 }
 
+/* Writes line to reg from a child in its own mount namespace where interp (the file a symlink
+ * leads to) is covered by a read-only bind mount of itself. With F the kernel opens the
+ * interpreter now and keeps that open file, and with it the read-only mount, for good: every
+ * emulated process's /proc/PID/exe then leads through a read-only mount, so not even root in a
+ * RUN step can write, truncate, chmod or chown the host's qemu through it (EROFS).
+ * Returns 0 or an errno. */
+static int register_readonly(const char *reg, const char *interp, const char *line, size_t n)
+{
+    int st[2];
+    if (pipe2(st, O_CLOEXEC) < 0)
+        return errno;
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(st[0]);
+        close(st[1]);
+        return e;
+    }
+    if (pid == 0) {
+        close(st[0]);
+        int e = 0;
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+            mount(interp, interp, NULL, MS_BIND, NULL) < 0 ||
+            mount(NULL, interp, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NODEV | MS_NOSUID,
+                  NULL) < 0)
+            e = errno;
+        int fd = e ? -1 : open(reg, O_WRONLY | O_CLOEXEC);
+        if (!e && (fd < 0 || write(fd, line, n) != (ssize_t)n))
+            e = errno;
+        if (write(st[1], &e, sizeof e) != sizeof e)
+            _exit(1);
+        _exit(0);
+    }
+    close(st[1]);
+    int e = EIO;
+    if (read(st[0], &e, sizeof e) != sizeof e)
+        e = EIO;
+    close(st[0]);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    return e;
+}
+
 int xb_binfmt_install(const char *dir, const xb_arch_t *a, const char *probe_cache,
                       const char **what, xb_error_t *err)
 {
@@ -277,13 +322,9 @@ int xb_binfmt_install(const char *dir, const xb_arch_t *a, const char *probe_cac
     if (n < 0)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     cleanup_free char *reg = xb_path_join(dir, "register");
-    int fd = open(reg, O_WRONLY | O_CLOEXEC);
-    ssize_t w = fd >= 0 ? write(fd, line, (size_t)n) : -1;
-    int e = errno;
-    if (fd >= 0)
-        close(fd);
+    int e = register_readonly(reg, interp, line, (size_t)n);
     free(line);
-    if (w != n)
+    if (e != 0)
         return xb_error_errno(err, e, "cannot register %s with %s", name, reg);
     xb_info("binfmt: %s -> %s (flags %s)", xb_arch_name(a), interp, flags);
     return 1;

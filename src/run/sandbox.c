@@ -81,15 +81,61 @@ static int prepare_state(const xb_sandbox_t *sb, xb_error_t *err)
     return 0;
 }
 
+static void report(int fd, const char *what)
+{
+    char msg[256];
+    int n = snprintf(msg, sizeof msg, "%s: %s", what, strerror(errno));
+    if (write(fd, msg, (size_t)n) < 0)
+        _exit(XB_SANDBOX_SETUP_FAILED);
+}
+
+/* The forked child: new namespaces, then the sandbox's init (never returns). */
+static void __attribute__((noreturn))
+spawn(const xb_sandbox_t *sb, xb_sandbox_io_t *io, int errfd, pid_t parent)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(XB_SANDBOX_SETUP_FAILED);
+    /* nothing in the sandbox may open this process's /proc entries (exe is xbuild) */
+    prctl(PR_SET_DUMPABLE, 0);
+    xb_sandbox_io_child(io);
+    int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
+    if (sb->network_none)
+        flags |= CLONE_NEWNET;
+    if (unshare(flags) < 0) {
+        report(errfd, "cannot create namespaces (needs root)");
+        _exit(XB_SANDBOX_SETUP_FAILED);
+    }
+    pid_t p1 = fork();
+    if (p1 < 0)
+        _exit(XB_SANDBOX_SETUP_FAILED);
+    if (p1 == 0)
+        xb_sandbox_child(sb, errfd, io->tty ? io->sock[1] : -1);
+    close(errfd);
+    int st;
+    while (waitpid(p1, &st, 0) < 0)
+        if (errno != EINTR)
+            _exit(XB_SANDBOX_SETUP_FAILED);
+    _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+}
+
 int xb_sandbox_run(const xb_sandbox_t *sb, int *status, xb_error_t *err)
 {
     if (sb->argv == NULL || sb->argv[0] == NULL)
         return xb_error_set(err, XB_ERR_INVALID, "nothing to run");
     if (prepare_state(sb, err) < 0)
         return -1;
+    xb_sandbox_io_t io;
+    if (xb_sandbox_io_open(&io, sb->policy, err) < 0)
+        return -1;
     int errp[2];
-    if (pipe2(errp, O_CLOEXEC) < 0)
+    if (pipe2(errp, O_CLOEXEC) < 0) {
+        xb_sandbox_io_close(&io);
         return xb_error_errno(err, errno, "pipe");
+    }
     sigset_t block, old;
     sigemptyset(&block);
     sigaddset(&block, SIGINT);
@@ -105,48 +151,27 @@ int xb_sandbox_run(const xb_sandbox_t *sb, int *status, xb_error_t *err)
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         close(errp[0]);
         close(errp[1]);
+        xb_sandbox_io_close(&io);
         return xb_error_errno(err, e, "fork");
     }
     if (pid == 0) {
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(XB_SANDBOX_SETUP_FAILED);
         close(errp[0]);
-        int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
-        if (sb->network_none)
-            flags |= CLONE_NEWNET;
-        if (unshare(flags) < 0) {
-            char msg[256];
-            int n = snprintf(msg, sizeof msg, "cannot create namespaces (needs root): %s",
-                             strerror(errno));
-            if (write(errp[1], msg, (size_t)n) < 0)
-                _exit(XB_SANDBOX_SETUP_FAILED);
-            _exit(XB_SANDBOX_SETUP_FAILED);
-        }
-        pid_t p1 = fork();
-        if (p1 < 0)
-            _exit(XB_SANDBOX_SETUP_FAILED);
-        if (p1 == 0)
-            xb_sandbox_child(sb, errp[1]);
-        close(errp[1]);
-        int st;
-        while (waitpid(p1, &st, 0) < 0)
-            if (errno != EINTR)
-                _exit(XB_SANDBOX_SETUP_FAILED);
-        _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+        spawn(sb, &io, errp[1], parent);
     }
     close(errp[1]);
+    xb_sandbox_io_parent(&io);
     int st = 0, sig = 0;
+    bool streams = true;
     for (;;) {
+        /* relay output while waiting; poll's timeout paces the signal and exit checks */
+        if (streams)
+            streams = xb_sandbox_io_pump(&io, 100) != 0;
         pid_t w = waitpid(pid, &st, WNOHANG);
         if (w == pid)
             break;
         if (w < 0 && errno != EINTR)
             break;
-        struct timespec ts = {0, 100 * 1000 * 1000};
+        struct timespec ts = {0, streams ? 0 : 100 * 1000 * 1000};
         siginfo_t si;
         int s = sigtimedwait(&block, &si, &ts);
         if (s > 0) {
@@ -157,6 +182,12 @@ int xb_sandbox_run(const xb_sandbox_t *sb, int *status, xb_error_t *err)
             break;
         }
     }
+    /* the namespace is gone: what is left in the pipes is the command's last output */
+    if (!sig)
+        while (streams && (streams = xb_sandbox_io_pump(&io, 1000) != 0))
+            if (io.master < 0 && io.out[0] < 0 && io.err[0] < 0)
+                break;
+    xb_sandbox_io_close(&io);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     char msg[1100];
     ssize_t n = read(errp[0], msg, sizeof msg - 1);

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "run/mounts.h"
+#include "run/policy.h"
 #include "run/runopts.h"
 #include "util/error.h"
 
@@ -33,11 +34,14 @@ typedef struct xb_sandbox {
     bool linux32; /* 32-bit personality (386 on amd64): uname -m says i686, as in Docker */
     xb_run_mount_t *mounts;
     size_t nmounts;
-    const struct xb_run_opts *opts; /* --add-host, --ulimit, --cap-*, --security-opt; may be NULL
-                                       (run/runopts.h; volumes arrive as mounts) */
+    const xb_sandbox_policy_t *policy; /* NULL = the default policy (run/policy.h) */
+    const struct xb_run_opts *opts;    /* --add-host, --ulimit, --cap-*, --security-opt; may be NULL
+                                          (run/runopts.h; volumes arrive as mounts) */
 } xb_sandbox_t;
 
-/* Runs argv in the sandbox with stdout/stderr inherited (stdin /dev/null). *status: exit code
+/* Runs argv in the sandbox, in a new session without a controlling terminal; its stdout and
+ * stderr are pipes that this call copies to the caller's fd 1 and 2 (stdin /dev/null; a pty
+ * and/or stdin relay with policy->tty / interactive). *status: exit code
  * of the command (128+N when killed by signal N). Setup failures (mounts, user, exec) are
  * errors (XB_ERR_RUN) with the reason; SIGINT/SIGTERM/SIGHUP while it runs kill the whole PID
  * namespace and return XB_ERR_INTERRUPTED. */
@@ -47,6 +51,10 @@ int xb_sandbox_run(const xb_sandbox_t *sb, int *status, xb_error_t *err);
  * overlay upper dir or the copied rootfs) when they are still empty, and restores their parent
  * directories' mtimes when nothing else changed them. */
 int xb_sandbox_cleanup_stubs(const char *state_dir, const char *tree, xb_error_t *err);
+
+/* Whether the kernel has Landlock, which keeps a step from writing any file outside its tree
+ * (e.g. the host's emulator behind /proc/PID/exe). */
+bool xb_sandbox_write_guard_available(void);
 
 /* Probes (once per process) whether overlayfs mounts work under dir (a store tmp dir). */
 bool xb_sandbox_overlay_supported(const char *dir);

@@ -7,6 +7,7 @@
 #include <net/if.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,8 @@ extern char **environ;
 struct child {
     const xb_sandbox_t *sb;
     int errfd;
+    bool privileged;
+    unsigned long nodev; /* MS_NODEV, or 0 with --privileged */
     int rootfd;
     char rootpath[PATH_MAX];
     FILE *stubs;
@@ -195,14 +198,20 @@ static int target(struct child *c, const char *rel, bool dir, bool optional)
     return target_ex(c, rel, dir, optional, true);
 }
 
-static void remount_ro(struct child *c, const char *rel, unsigned long flags)
+/* Sets the flags of the bind mount at rel (looked up again: an fd opened before the mount
+ * names what is under it). */
+static void remount(struct child *c, const char *rel, unsigned long flags, const char *what)
 {
     int fd = xb_inroot_open(c->rootfd, rel, O_PATH, 0);
     char p[64];
-    if (fd < 0 ||
-        mount(NULL, fdpath(fd, p), NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | flags, NULL) < 0)
-        FAIL(c, "cannot make /%s read-only: %s", rel, strerror(fd < 0 ? -fd : errno));
+    if (fd < 0 || mount(NULL, fdpath(fd, p), NULL, MS_REMOUNT | MS_BIND | flags, NULL) < 0)
+        FAIL(c, "cannot make /%s %s: %s", rel, what, strerror(fd < 0 ? -fd : errno));
     close(fd);
+}
+
+static void remount_ro(struct child *c, const char *rel, unsigned long flags)
+{
+    remount(c, rel, MS_RDONLY | flags, "read-only");
 }
 
 static void bind_fd(struct child *c, int src, const char *rel, bool readonly)
@@ -215,8 +224,9 @@ static void bind_fd(struct child *c, int src, const char *rel, bool readonly)
     if (mount(fdpath(src, p1), fdpath(t, p2), NULL, MS_BIND | MS_REC, NULL) < 0)
         FAIL(c, "cannot bind-mount onto /%s: %s", rel, strerror(errno));
     close(t);
-    if (readonly)
-        remount_ro(c, rel, MS_NOSUID | MS_NODEV);
+    /* device nodes in a bind source (a cache dir, the context, a host volume) stay inert */
+    remount(c, rel, MS_NOSUID | MS_NODEV | (readonly ? MS_RDONLY : 0),
+            readonly ? "nodev and read-only" : "nodev");
 }
 
 static void bind_host(struct child *c, const char *host, const char *rel, bool optional)
@@ -248,9 +258,46 @@ static void mount_fs(struct child *c, const char *rel, const char *type, unsigne
     close(t);
 }
 
+/* The --device nodes: the host's node bind-mounted (a bind keeps the host devtmpfs's mount
+ * flags, so it is the one usable node on the nodev /dev). */
+static void bind_devices(struct child *c)
+{
+    const xb_sandbox_policy_t *p = c->sb->policy;
+    for (size_t i = 0; p && i < p->ndevices; i++) {
+        const xb_device_t *d = &p->devices[i];
+        int s = open(d->host, O_PATH | O_CLOEXEC);
+        if (s < 0)
+            FAIL(c, "--device %s: %s", d->host, strerror(errno));
+        int t = target(c, d->target, false, false);
+        char p1[64], p2[64];
+        if (mount(fdpath(s, p1), fdpath(t, p2), NULL, MS_BIND, NULL) < 0)
+            FAIL(c, "--device %s: cannot bind it onto /%s: %s", d->host, d->target,
+                 strerror(errno));
+        close(t);
+        close(s);
+    }
+}
+
+/* Host volumes (-v HOST:CTR[:ro]): writes reach the host. */
+static void bind_volumes(struct child *c)
+{
+    const xb_sandbox_policy_t *p = c->sb->policy;
+    for (size_t i = 0; p && i < p->nvolumes; i++) {
+        const xb_volume_t *v = &p->volumes[i];
+        int s = open(v->host, O_PATH | O_CLOEXEC);
+        if (s < 0)
+            FAIL(c, "-v %s: %s", v->host, strerror(errno));
+        bind_fd(c, s, v->target, v->readonly);
+        close(s);
+    }
+}
+
+/* /dev: a nodev tmpfs with the host's null, zero, full, random, urandom and tty (the generic
+ * "controlling terminal" node) bind-mounted, a new devpts instance and a /dev/shm. */
 static void setup_dev(struct child *c)
 {
-    mount_fs(c, "dev", "tmpfs", MS_NOSUID | MS_NOEXEC | MS_STRICTATIME, "mode=755,size=65536k");
+    mount_fs(c, "dev", "tmpfs", MS_NOSUID | MS_NOEXEC | MS_STRICTATIME | c->nodev,
+             "mode=755,size=65536k");
     int dev = xb_inroot_open(c->rootfd, "dev", O_PATH | O_DIRECTORY, 0);
     if (dev < 0)
         FAIL(c, "cannot open /dev: %s", strerror(-dev));
@@ -335,7 +382,7 @@ static void setup_user_mounts(struct child *c)
                 mkdir(mp, 0700);
                 snprintf(opts, sizeof opts, "lowerdir=%s%s%s/empty", m->lowerdir,
                          *m->lowerdir ? ":" : "", sb->state_dir);
-                if (mount("overlay", mp, "overlay", MS_RDONLY, opts) < 0)
+                if (mount("overlay", mp, "overlay", MS_RDONLY | MS_NODEV | MS_NOSUID, opts) < 0)
                     FAIL(c, "cannot mount stage '%s' for /%s: %s", m->from, m->target,
                          strerror(errno));
                 int sroot = open(mp, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -355,7 +402,7 @@ static void setup_user_mounts(struct child *c)
                          up, wk);
                 int t = target(c, m->target, true, false);
                 char tp[64];
-                if (xb_sandbox_mount_overlay(fdpath(t, tp), 0, opts) == 0) {
+                if (xb_sandbox_mount_overlay(fdpath(t, tp), MS_NODEV | MS_NOSUID, opts) == 0) {
                     close(t);
                     break;
                 }
@@ -419,33 +466,48 @@ static void harden_proc(struct child *c)
         close(null);
 }
 
-/* The command keeps Docker's default capabilities; the rest leave the bounding set (root's
- * exec then gets only these). */
+/* The command keeps the policy's capabilities (run/policy.h); the rest leave the bounding set
+ * (root's exec then gets only these). */
 static void drop_caps(struct child *c)
 {
-    static const int keep[] = {0 /* CHOWN */,
-                               1 /* DAC_OVERRIDE */,
-                               3 /* FOWNER */,
-                               4 /* FSETID */,
-                               5 /* KILL */,
-                               6 /* SETGID */,
-                               7 /* SETUID */,
-                               8 /* SETPCAP */,
-                               10 /* NET_BIND_SERVICE */,
-                               13 /* NET_RAW */,
-                               18 /* SYS_CHROOT */,
-                               27 /* MKNOD */,
-                               29 /* AUDIT_WRITE */,
-                               31 /* SETFCAP */};
+    uint64_t keep = xb_sandbox_policy_caps(c->sb->policy, !c->sb->network_none);
     for (int cap = 0; cap <= 63; cap++) {
-        bool k = false;
-        for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
-            k |= keep[i] == cap;
-        if (xb_run_cap_kept(c->sb->opts, cap, k))
+        if (xb_run_cap_kept(c->sb->opts, cap, (keep & (UINT64_C(1) << cap)) != 0))
             continue;
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
             FAIL(c, "cannot drop capability %d: %s", cap, strerror(errno));
     }
+}
+
+/* Landlock (writes outside the sandbox's tree), seccomp, no_new_privs: the last steps before
+ * the command's user is set. */
+static void confine(struct child *c)
+{
+    char msg[256];
+    const xb_sandbox_policy_t *p = c->sb->policy;
+    if (!c->privileged && xb_sandbox_landlock_confine(msg, sizeof msg) < 0)
+        FAIL(c, "%s", msg);
+    bool unconfined =
+        (p && p->seccomp_unconfined) || (c->sb->opts && c->sb->opts->seccomp_unconfined);
+    if (!c->privileged && !unconfined && xb_sandbox_seccomp_load(msg, sizeof msg) < 0)
+        FAIL(c, "%s", msg);
+    if (p && p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        FAIL(c, "cannot set no_new_privs: %s", strerror(errno));
+}
+
+/* The command's session: a new one, without a controlling terminal, or with the sandbox's own
+ * pty (slave >= 0) as its terminal and 0/1/2. */
+static void own_session(struct child *c, int slave)
+{
+    if (setsid() < 0)
+        FAIL(c, "setsid: %s", strerror(errno));
+    if (slave < 0)
+        return;
+    if (dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0 ||
+        ioctl(0, TIOCSCTTY, 0) < 0)
+        FAIL(c, "cannot attach the pty: %s", strerror(errno));
+    if (slave > 2)
+        close(slave);
 }
 
 /* --ulimit and --security-opt no-new-privileges, for the command only. */
@@ -529,9 +591,10 @@ static char **make_env(char *const *env, const char *home)
     return e;
 }
 
-void xb_sandbox_child(const xb_sandbox_t *sb, int errfd)
+void xb_sandbox_child(const xb_sandbox_t *sb, int errfd, int ptysock)
 {
-    struct child cc = {sb, errfd, -1, "", NULL};
+    bool priv = sb->policy && sb->policy->privileged;
+    struct child cc = {sb, errfd, priv, priv ? 0 : MS_NODEV, -1, "", NULL};
     struct child *c = &cc;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -552,12 +615,13 @@ void xb_sandbox_child(const xb_sandbox_t *sb, int errfd)
             FAIL(c, "too many layers for one overlay mount (%d bytes of options)", n);
         size_t base = strlen(opts);
         snprintf(opts + base, sizeof opts - base, ",index=off,redirect_dir=off,metacopy=off");
-        if (xb_sandbox_mount_overlay(sb->rootfs, 0, opts) < 0) {
+        if (xb_sandbox_mount_overlay(sb->rootfs, c->nodev, opts) < 0) {
             opts[base] = '\0';
-            if (xb_sandbox_mount_overlay(sb->rootfs, 0, opts) < 0)
+            if (xb_sandbox_mount_overlay(sb->rootfs, c->nodev, opts) < 0)
                 FAIL(c, "cannot mount the overlay rootfs: %s", strerror(errno));
         }
-    } else if (mount(sb->rootfs, sb->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) {
+    } else if (mount(sb->rootfs, sb->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+               mount(NULL, sb->rootfs, NULL, MS_REMOUNT | MS_BIND | c->nodev, NULL) < 0) {
         FAIL(c, "cannot bind the rootfs: %s", strerror(errno));
     }
     c->rootfd = open(sb->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -569,14 +633,17 @@ void xb_sandbox_child(const xb_sandbox_t *sb, int errfd)
     c->rootpath[rl] = '\0';
 
     mount_fs(c, "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-    harden_proc(c);
+    if (!c->privileged)
+        harden_proc(c);
     setup_dev(c);
+    bind_devices(c);
     int t = target(c, "sys", true, false);
-    if (mount("sysfs", fdpath(t, p), "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) <
-        0) {
+    unsigned long ro = c->privileged ? 0 : MS_RDONLY;
+    if (mount("sysfs", fdpath(t, p), "sysfs", ro | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
         if (mount("/sys", fdpath(t, p), NULL, MS_BIND | MS_REC, NULL) < 0)
             FAIL(c, "cannot mount /sys: %s", strerror(errno));
-        remount_ro(c, "sys", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+        if (!c->privileged)
+            remount_ro(c, "sys", MS_NOSUID | MS_NODEV | MS_NOEXEC);
     }
     close(t);
     static const char *const files[] = {"resolv.conf", "hosts", "hostname"};
@@ -587,6 +654,7 @@ void xb_sandbox_child(const xb_sandbox_t *sb, int errfd)
         bind_host(c, host, rel, true);
     }
     setup_user_mounts(c);
+    bind_volumes(c);
     if (chdir(sb->rootfs) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
         umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
         FAIL(c, "pivot_root: %s", strerror(errno));
@@ -598,6 +666,12 @@ void xb_sandbox_child(const xb_sandbox_t *sb, int errfd)
         FAIL(c, "sethostname: %s", strerror(errno));
     if (sb->network_none)
         loopback_up();
+    int slave = -1;
+    if (ptysock >= 0) {
+        char msg[256];
+        if ((slave = xb_sandbox_pty_open(ptysock, msg, sizeof msg)) < 0)
+            FAIL(c, "%s", msg);
+    }
 
     xb_user_t u;
     xb_error_t e = XB_ERROR_INIT;
@@ -606,7 +680,7 @@ void xb_sandbox_child(const xb_sandbox_t *sb, int errfd)
     const char *cwd = sb->cwd && *sb->cwd ? sb->cwd : "/";
     make_cwd(c, cwd, u.uid, u.gid);
     char **env = make_env(sb->env, u.home);
-    int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int nul = sb->policy && sb->policy->interactive ? -1 : open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (nul >= 0) {
         dup2(nul, 0);
         close(nul);
@@ -617,7 +691,9 @@ void xb_sandbox_child(const xb_sandbox_t *sb, int errfd)
     if (pid < 0)
         FAIL(c, "fork: %s", strerror(errno));
     if (pid == 0) {
+        own_session(c, slave);
         drop_caps(c);
+        confine(c);
         apply_limits(c);
         if (setgroups(u.ngroups, u.groups) < 0 || setgid(u.gid) < 0 || setuid(u.uid) < 0)
             FAIL(c, "cannot switch to user '%s': %s", sb->user, strerror(errno));
@@ -630,6 +706,8 @@ void xb_sandbox_child(const xb_sandbox_t *sb, int errfd)
         execvp(sb->argv[0], sb->argv);
         fail(c, XB_SANDBOX_EXEC_FAILED, "exec %s: %s", sb->argv[0], strerror(errno));
     }
+    if (slave >= 0)
+        close(slave);
     /* PID 1: reap everything, report the command's status */
     int code = XB_SANDBOX_SETUP_FAILED;
     for (;;) {

@@ -10,6 +10,7 @@
 
 #include "layer/apply.h"
 #include "layer/inroot.h"
+#include "run/arch.h"
 #include "run/binfmt.h"
 #include "run/sandbox.h"
 #include "run/step.h"
@@ -292,8 +293,16 @@ int xb_run_execute(const xb_run_request_t *rq, bool commit, xb_layer_result_t *o
         .linux32 = needs_linux32(rq->platform, probe_cache),
         .mounts = ms.v,
         .nmounts = ms.n,
+        .policy = rq->policy,
         .opts = rq->run_opts,
     };
+    const xb_arch_t *arch = rq->platform && rq->platform->arch
+                                ? xb_arch_find(rq->platform->arch, rq->platform->variant)
+                                : NULL;
+    if (arch && !xb_arch_is_native(arch, probe_cache) && !xb_sandbox_write_guard_available())
+        xb_warn("%s: this kernel has no Landlock: the emulated step is not kept from writing "
+                "to the host's qemu binary through /proc/PID/exe (docs/design/run.md)",
+                where);
     if (rq->network && *rq->network && strcmp(rq->network, "none") != 0 &&
         strcmp(rq->network, "host") != 0 && strcmp(rq->network, "default") != 0) {
         r = xb_error_set(err, XB_ERR_UNSUPPORTED, "--network=%s is not supported (none, host)",

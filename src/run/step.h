@@ -38,6 +38,8 @@ typedef struct xb_run_request {
     const char *const *secrets;         /* id=X,src=F|env=V specs from --secret; NULL-terminated,
                                            may be NULL */
     const xb_layer_opts_t *layer_opts;  /* compression, timestamp clamp */
+    const struct xb_sandbox_policy *policy; /* capabilities, seccomp, devices (run/policy.h);
+                                               NULL = the default hardened policy */
     const struct xb_run_opts *run_opts; /* build-wide RUN settings (run/runopts.h), or NULL */
     const char *where;                  /* "Dockerfile:12" for error messages */
     const char *const *host_env;        /* xbuild's own environment ("K=V", NULL-terminated, may be

@@ -71,12 +71,13 @@ l3=$(layer_list "${L[n - 3]}")
 unlike "-v: the volume's files are not in the layer" "$l3" 'mnt/vol/'
 is "-v: the layer holds only the step's own file" "$(printf '%s\n' "$l3" | awk '{print $4}' | tr '\n' ' ')" "copied "
 is "-v ...:ro is read-only in RUN" "$(layer_cat "${L[n - 2]}" ro.txt | tr '\n' ' ')" "read-only rodata "
+# the sandbox's default set: Docker's minus MKNOD, minus NET_RAW on the host network
 is "--cap-drop CHOWN --cap-add SYS_ADMIN: RUN's bounding set" \
-    "$(layer_cat "${L[n - 1]}" status.txt | awk '/CapBnd/{print $2}')" 00000000a82425fa
+    "$(layer_cat "${L[n - 1]}" status.txt | awk '/CapBnd/{print $2}')" 00000000a02405fa
 is "--security-opt no-new-privileges" "$(layer_cat "${L[n - 1]}" status.txt | awk '/NoNewPrivs/{print $2}')" 1
 "$XBUILD" bud -q -t runflags2 -v "$T/vol:/mnt/vol" --volume "$T/rovol:/ro:ro" "$T/c" >"$T/out" 2>&1
-is "without the flags: Docker's default bounding set (the flags are in the cache key)" \
-    "$(layer_cat "$(img_layers runflags2 | tail -1)" status.txt | awk '/CapBnd/{print $2}')" 00000000a80425fb
+is "without the flags: the sandbox's default bounding set (the flags are in the cache key)" \
+    "$(layer_cat "$(img_layers runflags2 | tail -1)" status.txt | awk '/CapBnd/{print $2}')" 00000000a00405fb
 out=$("$XBUILD" bud --ulimit nofile=10:5 "$T/c" 2>&1)
 is "--ulimit soft above hard: exit 2" $? 2
 like "... says so" "$out" 'soft limit is above the hard limit'

@@ -40,8 +40,17 @@ if bb_image mips64el bb:mips64 linux/mips64le 2>/dev/null; then
     is "run --install-binfmt registers on the fly" "$("$XBUILD" run --install-binfmt --platform linux/mips64le bb:mips64 uname -m 2>/dev/null)" mips64
     # argv[0] preserved (busybox applet through a symlink needs P)
     is "argv[0] preserved for busybox applets" "$("$XBUILD" run --platform linux/mips64le bb:mips64 sh -c 'echo ok')" ok
+    # xbuild registers with F through a read-only bind mount of the interpreter: an emulated
+    # process's /proc/PID/exe leads through it. An O_TRUNC open checks the mount before the
+    # file's busy state, so this never modifies qemu (ETXTBSY stops a writable one first).
+    out=$("$XBUILD" run --platform linux/mips64le bb:mips64 sh -c 'sleep 20 & p=$!; sleep 1
+        (exec 3>/proc/$p/exe) 2>&1; (exec 3>/proc/./self/exe) 2>&1; kill $p' 2>&1)
+    like "qemu registered by xbuild is on a read-only mount for RUN: /proc/PID/exe" "$out" "/proc/[0-9]+/exe: Read-only file system"
+    like "... and /proc/self/exe (past qemu's own interception)" "$out" "/proc/./self/exe: Read-only file system"
 else
-    skip "no busybox-static:mips64el (4 checks)"
+    skip "no busybox-static:mips64el (6 checks)"
+    skip "no busybox-static:mips64el"
+    skip "no busybox-static:mips64el"
 fi
 
 # foreign registrations: loong64 without F, then with a dynamically linked interpreter

@@ -15,7 +15,9 @@ is "UTS namespace keeps the host hostname" "$(hostname)" "$(hostname)"
 is "only fds 0-2 reach the command (no host fd leaks)" "$(R sh -c 'ls /proc/self/fd' 9</etc/passwd | tr '\n' ' ')" "0 1 2 3 "
 like "/sys is read-only" "$(R sh -c 'touch /sys/x 2>&1; grep " /sys " /proc/mounts')" 'sysfs /sys sysfs ro'
 is "/dev has the minimal nodes" "$(R sh -c 'for d in null zero full random urandom tty; do test -c /dev/$d && echo -n y; done')" yyyyyy
-is "Docker's default capability set (no CAP_SYS_ADMIN)" "$(R sh -c 'grep CapBnd /proc/self/status' | awk '{print $2}')" 00000000a80425fb
+# Docker's default set minus CAP_MKNOD, and minus CAP_NET_RAW on the host network
+is "Docker's default capabilities minus MKNOD and NET_RAW (host network)" "$(R sh -c 'grep CapBnd /proc/self/status' | awk '{print $2}')" 00000000a00405fb
+is "... with --network=none CAP_NET_RAW stays" "$("$XBUILD" run --network=none bb:amd64 sh -c 'grep CapBnd /proc/self/status' | awk '{print $2}')" 00000000a00425fb
 like "/proc/sys is read-only" "$(R sh -c 'echo 1 > /proc/sys/kernel/panic_on_oops' 2>&1)" 'Read-only file system'
 is "/dev/shm is a tmpfs" "$(R sh -c 'grep -c " /dev/shm tmpfs" /proc/mounts')" 1
 is "exit status propagates" "$(R sh -c 'exit 5'; echo $?)" 5

@@ -1,5 +1,6 @@
 # unit tests: run
-RUN_UTESTS = tests/unit/layer_apply_test tests/unit/arch_test tests/unit/run_parts_test
+RUN_UTESTS = tests/unit/layer_apply_test tests/unit/arch_test tests/unit/run_parts_test \
+	tests/unit/run_policy_test
 check_PROGRAMS += $(RUN_UTESTS)
 tests_unit_layer_apply_test_SOURCES = tests/unit/layer_apply_test.c
 tests_unit_layer_apply_test_LDADD = $(XB_LIBS)
@@ -7,6 +8,8 @@ tests_unit_arch_test_SOURCES = tests/unit/arch_test.c
 tests_unit_arch_test_LDADD = $(XB_LIBS)
 tests_unit_run_parts_test_SOURCES = tests/unit/run_parts_test.c
 tests_unit_run_parts_test_LDADD = $(XB_LIBS)
+tests_unit_run_policy_test_SOURCES = tests/unit/run_policy_test.c
+tests_unit_run_policy_test_LDADD = $(XB_LIBS)
 TESTS += $(RUN_UTESTS)
 UNIT_TESTS += $(RUN_UTESTS)
 
