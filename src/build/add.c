@@ -17,7 +17,7 @@
 #include "util/digest.h"
 #include "util/fs.h"
 
-static int open_archive(const char *path, struct archive **out)
+static int open_archive(int fd, struct archive **out)
 {
     struct archive *a = archive_read_new();
     if (a == NULL)
@@ -28,7 +28,7 @@ static int open_archive(const char *path, struct archive **out)
     archive_read_support_filter_zstd(a);
     archive_read_support_filter_lzma(a);
     archive_read_support_format_tar(a);
-    if (archive_read_open_filename(a, path, 64 * 1024) != ARCHIVE_OK) {
+    if (archive_read_open_fd(a, fd, 64 * 1024) != ARCHIVE_OK) {
         archive_read_free(a);
         return -1;
     }
@@ -36,13 +36,13 @@ static int open_archive(const char *path, struct archive **out)
     return 0;
 }
 
-bool xb_add_is_archive(const char *path)
+bool xb_add_is_archive(int fd)
 {
     cleanup_archive_read struct archive *a = NULL;
     struct stat st;
-    if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
         return false;
-    if (open_archive(path, &a) < 0)
+    if (open_archive(fd, &a) < 0)
         return false;
     struct archive_entry *ae;
     int r = archive_read_next_header(a, &ae);
@@ -91,10 +91,18 @@ int xb_add_archive_hook(void *ud, const xb_centry_t *src, const char *destdir, x
 {
     const xb_add_ctx_t *c = ud;
     static size_t seq;
-    if (src->src == NULL || !xb_add_is_archive(src->src))
+    if (src->src == NULL)
+        return 0;
+    cleanup_close int fd = xb_centry_open(src, err);
+    if (fd < 0)
+        return -1;
+    bool is = xb_add_is_archive(fd);
+    if (lseek(fd, 0, SEEK_SET) < 0)
+        return xb_error_errno(err, errno, "cannot read %s", src->path);
+    if (!is)
         return 0;
     cleanup_archive_read struct archive *a = NULL;
-    if (open_archive(src->src, &a) < 0)
+    if (open_archive(fd, &a) < 0)
         return xb_error_set(err, XB_ERR_IO, "cannot open archive %s", src->path);
     struct archive_entry *ae;
     int r;

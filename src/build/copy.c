@@ -111,6 +111,7 @@ static int emit(const xb_copy_req_t *rq, const xb_centry_t *s, const char *dst, 
     e.len = s->len;
     e.link = s->link && !s->hardlink ? strdup(s->link) : NULL;
     e.src = s->src ? strdup(s->src) : NULL;
+    e.src_rel = s->src_rel;
     if (s->data != NULL) {
         e.data = malloc(s->len + 1);
         if (e.data != NULL) {

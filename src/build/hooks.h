@@ -43,6 +43,9 @@ typedef struct xb_run_request {
                                         NULL-terminated, may be NULL */
     const char *network;             /* NULL/"default", "none", "host" */
     const char *context_dir;         /* build context (for bind mounts) */
+    const char *context_mask;        /* NULL, or a directory of overlay whiteouts (char 0/0) at
+                                        the context's .dockerignore'd paths, laid over
+                                        context_dir so a bind mount shows what COPY sees */
     xb_stage_lookup_fn stage_lookup; /* from=<stage> for bind mounts */
     void *stage_lookup_ud;
     const char *const *secrets; /* id=X,src=F|env=V specs from --secret; NULL-terminated,

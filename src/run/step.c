@@ -113,6 +113,26 @@ static int prepare_cache(const xb_run_request_t *rq, xb_run_mount_t *m, xb_error
     return 0;
 }
 
+/* Appends s to b with overlayfs' lowerdir escapes (":", "," and "\\"). */
+static void put_escaped(xb_buf_t *b, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == ':' || *s == ',' || *s == '\\')
+            xb_buf_putc(b, '\\');
+        xb_buf_putc(b, *s);
+    }
+}
+
+/* "mask:context": the lowerdir of the filtered context. Caller frees. */
+static char *context_lower(const xb_run_request_t *rq, const char *ctx)
+{
+    xb_buf_t b = XB_BUF_INIT;
+    put_escaped(&b, rq->context_mask);
+    xb_buf_putc(&b, ':');
+    put_escaped(&b, ctx);
+    return xb_buf_steal(&b);
+}
+
 static int prepare_mounts(const xb_run_request_t *rq, struct mounts *ms, xb_error_t *err)
 {
     size_t n = 0;
@@ -151,6 +171,9 @@ static int prepare_mounts(const xb_run_request_t *rq, struct mounts *ms, xb_erro
             m->src_root = realpath(rq->context_dir, NULL);
             m->src_rel = strdup(m->source);
             if (m->src_root == NULL || m->src_rel == NULL)
+                return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+            /* the .dockerignore'd paths hidden: an overlay of the whiteouts over the context */
+            if (rq->context_mask != NULL && (m->lowerdir = context_lower(rq, m->src_root)) == NULL)
                 return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
         } else if (m->type == XB_MOUNT_SECRET) {
             bool found;

@@ -15,7 +15,8 @@ XB_BUILD_TESTS = \
 	tests/integration/foundation-build-examples.sh \
 	tests/integration/foundation-build-heredoc.sh \
 	tests/integration/foundation-build-links.sh \
-	tests/integration/foundation-build-git.sh
+	tests/integration/foundation-build-git.sh \
+	tests/integration/foundation-build-hostile.sh
 TESTS += $(XB_BUILD_TESTS)
 EXTRA_DIST += $(XB_BUILD_TESTS)
 # --- end build executor ---
