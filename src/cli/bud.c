@@ -8,6 +8,7 @@
 #include "build/hooks.h"
 #include "cli/cli.h"
 #include "image/platform.h"
+#include "image/reference.h"
 #include "registry/registry.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -48,7 +49,9 @@ static const char usage[] =
     "      --push                   push the result to every -t name (a registry reference;\n"
     "                               an index and its manifests for several platforms)\n"
     "      --tls-verify[=BOOL]      verify TLS for pulls and --push (false allows HTTP)\n"
-    "      --creds USER[:PASS]      credentials for FROM pulls and --push\n"
+    "      --creds USER[:PASS]      credentials for the registries of the -t names only\n"
+    "                               (--push, and FROM pulls from those registries); other\n"
+    "                               FROM registries use the auth file / credential helpers\n"
     "      --authfile FILE          auth file for FROM pulls and --push\n"
     "      --cert-dir DIR           TLS certificates for pulls and --push\n"
     "      --layers, --rm, --force-rm   accepted for buildah compatibility\n";
@@ -164,6 +167,7 @@ XB_CMD(bud)
     const char *iidfile = NULL, *metafile = NULL;
     bool quiet = false, do_push = false;
     xb_registry_opts_t ropts = XB_REGISTRY_OPTS_INIT;
+    cleanup_strv char **creds_for = NULL;
     int ret = -1, c;
     cleanup_free char *pbuf = NULL;
     optind = 0;
@@ -340,6 +344,22 @@ XB_CMD(bud)
     if (o.all_platforms && platform != NULL) {
         xb_cli_usage(err, "bud", "--all-platforms cannot be combined with --platform/--arch");
         goto out;
+    }
+    /* --creds go only to the registries the -t names are on, never to a third-party FROM */
+    if (ropts.creds != NULL) {
+        creds_for = calloc(tags.n + 1, sizeof(char *));
+        if (creds_for == NULL)
+            goto out;
+        for (size_t i = 0, k = 0; i < tags.n; i++) {
+            xb_reference_t *ref = NULL;
+            xb_error_t e2 = XB_ERROR_INIT;
+            if (xb_reference_parse(tags.v[i], &ref, &e2) == 0 &&
+                (creds_for[k] = strdup(ref->registry)) != NULL)
+                k++;
+            xb_reference_free(ref);
+            xb_error_clear(&e2);
+        }
+        ropts.creds_for = (const char *const *)creds_for;
     }
     o.platforms = platform;
     o.tags = tags.v;
