@@ -4,6 +4,7 @@
 #include <archive_entry.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "build/chmod.h"
+#include "layer/apply.h"
 #include "util/cleanup.h"
 #include "util/digest.h"
 #include "util/fs.h"
@@ -107,9 +109,21 @@ int xb_add_archive_hook(void *ud, const xb_centry_t *src, const char *destdir, x
     struct archive_entry *ae;
     int r;
     size_t count = 0;
+    uint64_t total = 0, max = c->max_size ? c->max_size : XB_LAYER_MAX_SIZE_DEFAULT;
     while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
         if (++count > XB_ADD_ARCHIVE_MAX_ENTRIES)
             return xb_error_set(err, XB_ERR_INVALID, "archive %s has too many entries", src->path);
+        if (archive_entry_filetype(ae) == AE_IFREG && archive_entry_hardlink(ae) == NULL &&
+            archive_entry_size(ae) > 0) {
+            uint64_t sz = (uint64_t)archive_entry_size(ae);
+            if (sz > max || total > max - sz) {
+                char what[PATH_MAX + 16];
+                snprintf(what, sizeof what, "archive %s", src->path);
+                const char *nm = archive_entry_pathname(ae);
+                return xb_layer_too_big(what, nm ? nm : "?", sz, max, err);
+            }
+            total += sz;
+        }
         cleanup_free char *clean = xb_clean_image_path(archive_entry_pathname(ae));
         if (clean == NULL)
             return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");

@@ -22,6 +22,7 @@ typedef struct xb_add_ctx {
     mode_t perm;
     const char *chmod_sym; /* symbolic --chmod or NULL */
     int64_t clamp_mtime;   /* >= 0: clamp */
+    uint64_t max_size;     /* an archive's file sizes added up; 0: XB_LAYER_MAX_SIZE_DEFAULT */
 } xb_add_ctx_t;
 
 /* True when the regular file open at fd is a tar archive (possibly compressed); reads from

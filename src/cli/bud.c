@@ -7,6 +7,7 @@
 #include "build/build.h"
 #include "build/hooks.h"
 #include "cli/cli.h"
+#include "cli/store_util.h"
 #include "image/platform.h"
 #include "image/reference.h"
 #include "registry/registry.h"
@@ -54,6 +55,9 @@ static const char usage[] =
     "                               FROM registries use the auth file / credential helpers\n"
     "      --authfile FILE          auth file for FROM pulls and --push\n"
     "      --cert-dir DIR           TLS certificates for pulls and --push\n"
+    "      --max-layer-size SIZE    refuse a layer whose files add up to more (FROM, COPY\n"
+    "                               --from, ADD archives; default 64G, sparse files count in\n"
+    "                               full; env XBUILD_MAX_LAYER_SIZE)\n"
     "      --layers, --rm, --force-rm   accepted for buildah compatibility\n";
 
 enum {
@@ -85,6 +89,7 @@ enum {
     O_CERT_DIR,
     O_INSTALL_BINFMT,
     O_HELP,
+    O_MAX_LAYER,
 };
 
 static const struct option longopts[] = {
@@ -120,6 +125,7 @@ static const struct option longopts[] = {
     {"authfile", required_argument, NULL, O_AUTHFILE},
     {"cert-dir", required_argument, NULL, O_CERT_DIR},
     {"install-binfmt", no_argument, NULL, O_INSTALL_BINFMT},
+    {"max-layer-size", required_argument, NULL, O_MAX_LAYER},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -168,6 +174,7 @@ XB_CMD(bud)
     bool quiet = false, do_push = false;
     xb_registry_opts_t ropts = XB_REGISTRY_OPTS_INIT;
     cleanup_strv char **creds_for = NULL;
+    const char *max_layer = NULL;
     int ret = -1, c;
     cleanup_free char *pbuf = NULL;
     optind = 0;
@@ -310,6 +317,9 @@ XB_CMD(bud)
         case O_HELP:
             ret = xb_cli_help(usage);
             goto out;
+        case O_MAX_LAYER:
+            max_layer = optarg;
+            break;
         default:
             xb_cli_usage(err, "bud", "unknown or incomplete option %s", argv[optind - 1]);
             goto out;
@@ -378,6 +388,10 @@ XB_CMD(bud)
     xb_store_t *s = NULL;
     if (xb_store_open(cli->root, &s, err) < 0)
         goto out;
+    if (xb_cli_max_layer_size("bud", max_layer, s, err) < 0) {
+        xb_store_close(s);
+        goto out;
+    }
     xb_build_result_t res;
     /* FROM pulls use the same credentials, TLS and certificate options as --push */
     xb_registry_set_pull_options(&ropts);

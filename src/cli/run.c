@@ -24,6 +24,8 @@ static const char usage[] =
     "  -w, --workdir DIR   working directory\n"
     "      --entrypoint E  replace the Entrypoint (\"\" clears it)\n"
     "      --install-binfmt  register the qemu binfmt_misc handler when missing\n"
+    "      --max-layer-size SIZE  refuse a layer whose files add up to more (default 64G;\n"
+    "                      env XBUILD_MAX_LAYER_SIZE)\n"
     "  -h, --help          this text\n";
 
 static int append(char ***v, size_t *n, const char *s)
@@ -58,10 +60,12 @@ XB_CMD(run)
                                          {"workdir", required_argument, NULL, 'w'},
                                          {"entrypoint", required_argument, NULL, 'E'},
                                          {"install-binfmt", no_argument, NULL, 'I'},
+                                         {"max-layer-size", required_argument, NULL, 'L'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *platform = NULL, *network = NULL, *user = NULL, *workdir = NULL, *entrypoint = NULL;
     bool install = false;
+    const char *max_layer = NULL;
     cleanup_strv char **extra_env = NULL;
     size_t nextra = 0;
     int c;
@@ -87,6 +91,9 @@ XB_CMD(run)
         case 'I':
             install = true;
             break;
+        case 'L':
+            max_layer = optarg;
+            break;
         case 'e':
             if (append(&extra_env, &nextra, optarg) < 0)
                 return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
@@ -110,6 +117,10 @@ XB_CMD(run)
     xb_store_t *s = NULL;
     if (xb_cli_open_store(cli, &s, err) < 0)
         return -err->code;
+    if (max_layer != NULL && xb_cli_max_layer_size("run", max_layer, s, err) < 0) {
+        xb_store_close(s);
+        return -err->code;
+    }
     int ret = -1;
     cleanup_json json_t *desc = NULL;
     xb_image_t *img = NULL;

@@ -200,8 +200,9 @@ static int apply_all(const xb_run_request_t *rq, const char *rootfs, xb_error_t 
         cleanup_free char *blob = d ? xb_store_blob_path(rq->store, d) : NULL;
         if (blob == NULL)
             return xb_error_set(err, XB_ERR_INVALID, "layer %zu has no valid digest", i);
-        if (xb_layer_apply_path(rootfs, blob, XB_APPLY_MERGED, NULL, err) < 0)
-            return -1;
+        if (xb_layer_apply_path(rootfs, blob, XB_APPLY_MERGED, xb_store_max_layer_size(rq->store),
+                                NULL, err) < 0)
+            return xb_error_wrap(err, "layer %s", d);
     }
     return 0;
 }

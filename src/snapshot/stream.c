@@ -29,8 +29,9 @@ struct xb_snapshot_stream {
     int pipe_w, pipe_r, root;
     pthread_t thread;
     bool started, broken;
-    xb_error_t err; /* the thread's */
-    int rc;         /* the thread's result */
+    xb_error_t err;    /* the thread's */
+    int rc;            /* the thread's result */
+    uint64_t max_size; /* the store's layer size limit */
 };
 
 /* --- the pipe, decompressed (gzip, zstd or plain tar) and digested on the way to libarchive:
@@ -198,7 +199,8 @@ static la_ssize_t dec_read(struct archive *a, void *ud, const void **buf)
     return n;
 }
 
-int xb_snapshot_extract_verified(int root, int fd, const char *diff_id, xb_error_t *err)
+int xb_snapshot_extract_verified(int root, int fd, const char *diff_id, uint64_t max_size,
+                                 xb_error_t *err)
 {
     struct dec d = {.fd = fd};
     pthread_mutex_init(&d.mu, NULL);
@@ -223,7 +225,7 @@ int xb_snapshot_extract_verified(int root, int fd, const char *diff_id, xb_error
         if (ar < 0)
             xb_error_set(err, XB_ERR_PARSE, "layer: %s", archive_error_string(a));
         else
-            ar = xb_layer_apply_archive(root, a, XB_APPLY_OVERLAY, NULL, err);
+            ar = xb_layer_apply_archive(root, a, XB_APPLY_OVERLAY, max_size, NULL, err);
         /* the rest of the stream (tar padding after the end marker) still counts for the
          * diffID: the decompressing thread goes on to the end of the input on its own */
         pthread_mutex_lock(&d.mu);
@@ -266,7 +268,8 @@ int xb_snapshot_extract_verified(int root, int fd, const char *diff_id, xb_error
 static void *extract_main(void *ud)
 {
     xb_snapshot_stream_t *st = ud;
-    st->rc = xb_snapshot_extract_verified(st->root, st->pipe_r, st->diff_id, &st->err);
+    st->rc =
+        xb_snapshot_extract_verified(st->root, st->pipe_r, st->diff_id, st->max_size, &st->err);
     /* read to the end whatever is left (a failed stream): the writer never blocks on a full pipe
      * nobody reads */
     char buf[65536];
@@ -317,6 +320,7 @@ int xb_snapshot_stream_begin(xb_store_t *s, const char *diff_id, xb_snapshot_str
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     st->pipe_w = st->pipe_r = st->root = -1;
     snprintf(st->diff_id, sizeof st->diff_id, "%s", diff_id);
+    st->max_size = xb_store_max_layer_size(s);
     st->final = xb_path_join(dir, diff_id + 7);
     if (st->final == NULL) {
         stream_free(st);

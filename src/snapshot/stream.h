@@ -16,8 +16,9 @@ typedef struct xb_snapshot_stream xb_snapshot_stream_t;
 
 /* Applies the layer read from fd (gzip, zstd or plain tar, by its magic) in overlay form onto
  * the directory root, digesting the tar stream: the diffID must be diff_id (XB_ERR_DIGEST
- * otherwise; the caller discards the directory). */
-int xb_snapshot_extract_verified(int root, int fd, const char *diff_id, xb_error_t *err);
+ * otherwise; the caller discards the directory). max_size: xb_layer_apply_archive's. */
+int xb_snapshot_extract_verified(int root, int fd, const char *diff_id, uint64_t max_size,
+                                 xb_error_t *err);
 
 /* Starts extracting the layer with this diffID. *out is NULL (and 0 returned) when the layer
  * is already extracted or when streaming is disabled (XBUILD_SNAPSHOTTER=copy). */

@@ -80,7 +80,7 @@ static int tb_apply(const char *dir, enum xb_apply_mode mode, char **msg)
     archive_read_open_memory(r, buf, used);
     xb_error_t err = XB_ERROR_INIT;
     int root = xb_inroot_open_root(dir, &err);
-    int ret = xb_layer_apply_archive(root, r, mode, NULL, &err);
+    int ret = xb_layer_apply_archive(root, r, mode, 0, NULL, &err);
     close(root);
     archive_read_free(r);
     if (msg)
@@ -312,7 +312,7 @@ static void test_hostile(void)
     archive_read_open_memory(r, buf, used);
     xb_error_t err = XB_ERROR_INIT;
     int root = xb_inroot_open_root(P("h"), &err);
-    ok(xb_layer_apply_archive(root, r, XB_APPLY_MERGED, NULL, &err) < 0, "garbage refused");
+    ok(xb_layer_apply_archive(root, r, XB_APPLY_MERGED, 0, NULL, &err) < 0, "garbage refused");
     close(root);
     archive_read_free(r);
     xb_error_clear(&err);
@@ -332,7 +332,7 @@ static void test_gzip_file(void)
     archive_write_free(a);
     xb_error_t err = XB_ERROR_INIT;
     xb_apply_stats_t stt;
-    is_int(xb_layer_apply_path(P("g"), P("layer.tar.gz"), XB_APPLY_MERGED, &stt, &err), 0,
+    is_int(xb_layer_apply_path(P("g"), P("layer.tar.gz"), XB_APPLY_MERGED, 0, &stt, &err), 0,
            "gzip layer from a file");
     is_str(slurp(P("g/z/file")), "gz", "gzip content");
     is_int(stt.entries, 1, "stats count entries");
