@@ -394,6 +394,7 @@ XB_CMD(bud)
     }
     xb_build_result_t res;
     /* FROM pulls use the same credentials, TLS and certificate options as --push */
+    o.registry = &ropts;
     xb_registry_set_pull_options(&ropts);
     int r = xb_build(s, &o, &res, err);
     xb_registry_set_pull_options(NULL);

@@ -49,6 +49,12 @@ struct xb_registry {
     pthread_mutex_t share_lock[CURL_LOCK_DATA_LAST];
 };
 
+/* A client for host (TLS material from opts' cert_dir or containers-certs.d, retries,
+ * shared connections) that is not yet bound to a repository, a base URL or credentials.
+ * xb_registry_open builds on it; caller frees with xb_registry_close(). */
+int xb_registry_client_new(const char *host, const xb_registry_opts_t *opts, xb_registry_t **out,
+                           xb_error_t *err);
+
 /* Body sink for 2xx responses; reset is called before a retry re-sends the request. */
 typedef struct xb_http_sink {
     size_t (*write)(const void *data, size_t len, void *ud); /* returns len, or 0 to abort */
@@ -83,6 +89,7 @@ typedef struct xb_http_resp {
     char *docker_digest;
     char *range;
     char *www_auth;
+    int64_t last_modified;  /* Last-Modified as Unix seconds, -1 when absent */
     int64_t content_length; /* -1 when unknown */
     long retry_after;       /* seconds, -1 when absent */
     char *url;              /* URL the response came from (after redirects) */
