@@ -23,6 +23,7 @@ struct scan {
     bool descend_ignored;
     xb_centries_t *idx;
     int depth;
+    bool procfd; /* /proc/self/fd is there: xattrs are read through the directory's fd */
 };
 
 struct xctx {
@@ -81,7 +82,7 @@ static int add_entry(struct scan *sc, int dfd, const char *name, const char *rel
     struct xctx xc = {&e, host};
     char at[PATH_MAX + 32]; /* through the scanned directory's fd, not the host path */
     snprintf(at, sizeof at, "/proc/self/fd/%d/%s", dfd, name);
-    if (xb_xattrs_each(at, host, add_xattr, &xc, err) < 0) {
+    if (xb_xattrs_each(sc->procfd ? at : host, host, add_xattr, &xc, err) < 0) {
         xb_centry_clear(&e);
         return -1;
     }
@@ -145,7 +146,7 @@ static int scan_dir(struct scan *sc, int dfd, const char *rel, const char *host,
 int xb_context_scan(const char *dir, xb_ignore_fn ignored, void *ud, bool descend_ignored,
                     xb_centries_t *idx, xb_error_t *err)
 {
-    struct scan sc = {ignored, ud, descend_ignored, idx, 0};
+    struct scan sc = {ignored, ud, descend_ignored, idx, 0, access("/proc/self/fd", X_OK) == 0};
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return xb_error_errno(err, errno, "build context %s", dir);
