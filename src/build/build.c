@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "build/annotate.h"
 #include "build/hooks.h"
 #include "build/internal.h"
 #include "dockerfile/ignore.h"
@@ -274,6 +275,46 @@ static xb_bstage_t *find_target(xb_bctx_t *b, const char *target)
 }
 
 /* Builds the target for one platform; fills desc (manifest descriptor with platform). */
+/* Removes NAME from the config's Env (--unsetenv, --env NAME-). */
+static void unset_env(json_t *config, const char *name, size_t len)
+{
+    json_t *env = json_object_get(xb_image_config_container(config), "Env");
+    for (size_t i = json_array_size(env); i-- > 0;) {
+        const char *e = json_string_value(json_array_get(env, i));
+        if (e && strncmp(e, name, len) == 0 && e[len] == '=')
+            json_array_remove(env, i);
+    }
+}
+
+/* What the command line adds to the final image only: --label, --env, --unsetenv. */
+static int final_config(xb_bctx_t *b, json_t *config, xb_error_t *err)
+{
+    for (size_t i = 0; i < b->o->nlabels; i++) {
+        const char *l = b->o->labels[i];
+        const char *eq = strchr(l, '=');
+        cleanup_free char *k = eq ? strndup(l, (size_t)(eq - l)) : strdup(l);
+        if (xb_image_config_set_label(config, k, eq ? eq + 1 : "", err) < 0)
+            return -1;
+    }
+    for (size_t i = 0; i < b->o->nenv; i++) {
+        const char *e = b->o->env[i];
+        const char *eq = strchr(e, '=');
+        size_t len = eq ? (size_t)(eq - e) : strlen(e);
+        if (eq == NULL && len > 1 && e[len - 1] == '-') {
+            unset_env(config, e, len - 1);
+            continue;
+        }
+        if (eq == NULL || len == 0)
+            return xb_error_set(err, XB_ERR_USAGE, "--env %s: expected NAME=VALUE or NAME-", e);
+        cleanup_free char *k = strndup(e, len);
+        if (k == NULL || xb_image_config_set_env(config, k, eq + 1, err) < 0)
+            return -1;
+    }
+    for (size_t i = 0; i < b->o->nunsetenv; i++)
+        unset_env(config, b->o->unsetenv[i], strlen(b->o->unsetenv[i]));
+    return 0;
+}
+
 static int build_platform(xb_bctx_t *b, json_t **desc, char config_digest[XB_DIGEST_LEN],
                           xb_error_t *err)
 {
@@ -288,14 +329,9 @@ static int build_platform(xb_bctx_t *b, json_t **desc, char config_digest[XB_DIG
         return -1;
     if (xb_bx_stage_build(b, st, err) < 0)
         return -1;
-    /* --label, created, commit */
-    for (size_t i = 0; i < b->o->nlabels; i++) {
-        const char *l = b->o->labels[i];
-        const char *eq = strchr(l, '=');
-        cleanup_free char *k = eq ? strndup(l, (size_t)(eq - l)) : strdup(l);
-        if (xb_image_config_set_label(st->config, k, eq ? eq + 1 : "", err) < 0)
-            return -1;
-    }
+    /* --label, --env, --unsetenv, created, commit */
+    if (final_config(b, st->config, err) < 0)
+        return -1;
     json_t *hist = json_object_get(st->config, "history");
     json_t *last = json_array_get(hist, json_array_size(hist) - 1);
     if (!b->fixed_time && b->cache_misses == 0 && b->cache_hits > 0 &&
@@ -329,10 +365,16 @@ static int build_platform(xb_bctx_t *b, json_t **desc, char config_digest[XB_DIG
     cleanup_json json_t *ann = b->target.arch && strcmp(b->target.arch, "wasm") == 0
                                    ? json_pack("{s:s}", "module.wasm.image/variant", "compat")
                                    : NULL;
+    cleanup_json json_t *dann = NULL;
+    if (xb_bx_annotations_apply(b->o->annotations, b->o->nannotations, XB_ANN_MANIFEST, &b->target,
+                                &ann, err) < 0 ||
+        xb_bx_annotations_apply(b->o->annotations, b->o->nannotations, XB_ANN_MANIFEST_DESC,
+                                &b->target, &dann, err) < 0)
+        return -1;
     if (xb_image_commit(b->store, st->config, st->layers, mt, ann, digest, &size, config_digest,
                         err) < 0)
         return -1;
-    *desc = xb_descriptor_new(mt, digest, size, &b->target, NULL);
+    *desc = xb_descriptor_new(mt, digest, size, &b->target, dann);
     if (*desc == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     return 0;
@@ -405,6 +447,84 @@ int xb_bx_build_one(xb_bctx_t *b, const xb_platform_t *p, bool several, json_t *
     return r;
 }
 
+/* Options checked before anything is built: --annotation, --build-context. */
+static int check_opts(const xb_build_opts_t *o, size_t nplats, xb_error_t *err)
+{
+    unsigned levels = 0;
+    if (xb_bx_annotations_check(o->annotations, o->nannotations, &levels, err) < 0)
+        return -1;
+    if (nplats == 1 && (levels & (XB_ANN_INDEX | XB_ANN_INDEX_DESC)))
+        return xb_error_set(err, XB_ERR_USAGE,
+                            "--annotation index:/index-descriptor: a single-platform build "
+                            "writes no index (build several platforms, or annotate the "
+                            "manifest)");
+    return xb_bx_named_contexts_check(o, err);
+}
+
+/* Sets obj's "annotations" to the --annotation values of level (when there are any). */
+static int annotate(const xb_build_opts_t *o, unsigned level, json_t *obj, xb_error_t *err)
+{
+    json_t *ann = NULL;
+    if (xb_bx_annotations_apply(o->annotations, o->nannotations, level, NULL, &ann, err) < 0)
+        return -1;
+    if (ann != NULL)
+        json_object_set_new(obj, "annotations", ann);
+    return 0;
+}
+
+/* Several platforms: their descriptors in an index (or manifest list), stored; *final its
+ * descriptor (new reference). */
+static int commit_index(xb_store_t *s, const xb_build_opts_t *o, json_t *descs, json_t **final,
+                        xb_error_t *err)
+{
+    bool docker = o->format != NULL && strcmp(o->format, "docker") == 0;
+    const char *mt = docker ? XB_MT_DOCKER_MANIFEST_LIST : XB_MT_OCI_INDEX;
+    cleanup_json json_t *index = xb_index_new(mt);
+    size_t i;
+    json_t *d;
+    json_array_foreach(descs, i, d)
+    {
+        if (xb_index_add(index, d, err) < 0)
+            return -1;
+    }
+    if (annotate(o, XB_ANN_INDEX, index, err) < 0)
+        return -1;
+    char idig[XB_DIGEST_LEN];
+    int64_t isize;
+    if (xb_index_commit(s, index, idig, &isize, err) < 0)
+        return -1;
+    *final = xb_descriptor_new(mt, idig, isize, NULL, NULL);
+    return *final ? 0 : xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+}
+
+/* res->metadata (--metadata-file): BuildKit's keys for the result. */
+static void fill_metadata(const xb_build_opts_t *o, json_t *final, json_t *descs,
+                          xb_build_result_t *res)
+{
+    res->metadata =
+        json_pack("{s:s,s:s}", "containerimage.digest", res->digest,
+                  "containerimage.descriptor.mediaType", xb_json_str(final, "mediaType"));
+    if (res->metadata != NULL && res->config_digest[0] != '\0')
+        json_object_set_new(res->metadata, "containerimage.config.digest",
+                            json_string(res->config_digest));
+    if (res->metadata != NULL && res->name != NULL)
+        json_object_set_new(res->metadata, "image.name", json_string(res->name));
+    if (res->metadata != NULL) {
+        json_object_set(res->metadata, "containerimage.descriptor", final);
+        json_t *names = json_array();
+        for (size_t i = 0; i < o->ntags; i++) {
+            cleanup_free char *n = xb_store_normalize_name(o->tags[i]);
+            if (n != NULL)
+                json_array_append_new(names, json_string(n));
+        }
+        if (o->ntags == 0 && res->name != NULL)
+            json_array_append_new(names, json_string(res->name));
+        json_object_set_new(res->metadata, "image.names", names);
+        if (res->index)
+            json_object_set(res->metadata, "manifests", descs);
+    }
+}
+
 int xb_build(xb_store_t *s, const xb_build_opts_t *o, xb_build_result_t *res, xb_error_t *err)
 {
     memset(res, 0, sizeof(*res));
@@ -459,6 +579,8 @@ int xb_build(xb_store_t *s, const xb_build_opts_t *o, xb_build_result_t *res, xb
             goto out;
         nplats = 1;
     }
+    if (check_opts(o, nplats, err) < 0)
+        goto out;
     if (xb_store_mkdtemp(s, "build", &b.tmpdir, err) < 0)
         goto out;
     int jobs = o->jobs > 0 ? o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -477,24 +599,12 @@ int xb_build(xb_store_t *s, const xb_build_opts_t *o, xb_build_result_t *res, xb
         final = json_incref(json_array_get(descs, 0));
         memcpy(res->config_digest, config_digest, XB_DIGEST_LEN);
     } else {
-        bool docker = o->format != NULL && strcmp(o->format, "docker") == 0;
-        cleanup_json json_t *index =
-            xb_index_new(docker ? XB_MT_DOCKER_MANIFEST_LIST : XB_MT_OCI_INDEX);
-        size_t i;
-        json_t *d;
-        json_array_foreach(descs, i, d)
-        {
-            if (xb_index_add(index, d, err) < 0)
-                goto out;
-        }
-        char idig[XB_DIGEST_LEN];
-        int64_t isize;
-        if (xb_index_commit(s, index, idig, &isize, err) < 0)
+        if (commit_index(s, o, descs, &final, err) < 0)
             goto out;
-        final = xb_descriptor_new(docker ? XB_MT_DOCKER_MANIFEST_LIST : XB_MT_OCI_INDEX, idig,
-                                  isize, NULL, NULL);
         res->index = true;
     }
+    if (res->index && annotate(o, XB_ANN_INDEX_DESC, final, err) < 0)
+        goto out;
     memcpy(res->digest, xb_json_str(final, "digest"), XB_DIGEST_LEN);
     /* descriptors stored in index.json carry no platform for a single manifest reference */
     json_object_del(final, "platform");
@@ -512,28 +622,7 @@ int xb_build(xb_store_t *s, const xb_build_opts_t *o, xb_build_result_t *res, xb
         if (res->name == NULL)
             res->name = strdup(name);
     }
-    res->metadata =
-        json_pack("{s:s,s:s}", "containerimage.digest", res->digest,
-                  "containerimage.descriptor.mediaType", xb_json_str(final, "mediaType"));
-    if (res->metadata != NULL && res->config_digest[0] != '\0')
-        json_object_set_new(res->metadata, "containerimage.config.digest",
-                            json_string(res->config_digest));
-    if (res->metadata != NULL && res->name != NULL)
-        json_object_set_new(res->metadata, "image.name", json_string(res->name));
-    if (res->metadata != NULL) {
-        json_object_set(res->metadata, "containerimage.descriptor", final);
-        json_t *names = json_array();
-        for (size_t i = 0; i < o->ntags; i++) {
-            cleanup_free char *n = xb_store_normalize_name(o->tags[i]);
-            if (n != NULL)
-                json_array_append_new(names, json_string(n));
-        }
-        if (o->ntags == 0 && res->name != NULL)
-            json_array_append_new(names, json_string(res->name));
-        json_object_set_new(res->metadata, "image.names", names);
-        if (res->index)
-            json_object_set(res->metadata, "manifests", descs);
-    }
+    fill_metadata(o, final, descs, res);
     ret = 0;
 out:
     ctx_free(&b);

@@ -23,6 +23,8 @@
 /* Progress lines for the CLI ("STEP 2/5: COPY a /b", ...); the library never prints. */
 typedef void (*xb_build_progress_fn)(void *ud, const char *line);
 
+struct xb_run_opts;
+
 typedef struct xb_build_opts {
     const char *context_dir; /* required */
     const char *dockerfile;  /* NULL: CONTEXT/Dockerfile, else CONTEXT/Containerfile */
@@ -44,9 +46,21 @@ typedef struct xb_build_opts {
     const struct xb_registry_opts *registry; /* ADD <url>: TLS, retries; NULL: defaults */
     const char *const *secrets;              /* --secret specs, NULL-terminated (or NULL) */
     size_t nsecrets;
-    const char *network; /* RUN default network; NULL: "default" */
-    const char *format;  /* "oci" (default) or "docker" */
-    int jobs;            /* platforms built at once; <= 0: the number of CPUs */
+    const char *network;    /* RUN default network; NULL: "default" */
+    const char *format;     /* "oci" (default) or "docker" */
+    int jobs;               /* platforms built at once; <= 0: the number of CPUs */
+    const char *const *env; /* --env: "K=V" set, "K-" removed, in the final image's config */
+    size_t nenv;
+    const char *const *unsetenv; /* --unsetenv K: removed from the final image's config */
+    size_t nunsetenv;
+    const char *const *annotations; /* --annotation "[TYPE[,TYPE][[os/arch]]:]K=V", TYPE one of
+                                       manifest (default), index, manifest-descriptor,
+                                       index-descriptor (build/annotate.c) */
+    size_t nannotations;
+    const char *const *contexts; /* --build-context "NAME=DIR", "NAME=docker-image://REF",
+                                    "NAME=oci-layout://DIR[:TAG|@sha256:HEX]" (build/namedctx.c) */
+    size_t ncontexts;
+    const struct xb_run_opts *run_opts; /* every RUN step's extra settings (run/runopts.h) */
     xb_build_progress_fn progress;
     void *progress_ud;
 } xb_build_opts_t;

@@ -234,10 +234,23 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
         if (xb_bx_expand(st, from, &f, err) < 0)
             goto out;
         from_context = false;
-        xb_bstage_t *dep = xb_bx_stage_find(b, f, st->index);
+        const char *named = xb_bx_named_context(b, f);
+        xb_bstage_t *dep = named ? NULL : xb_bx_stage_find(b, f, st->index);
         json_t *layers = NULL;
         cleanup_json json_t *img_layers = NULL;
-        if (dep != NULL) {
+        if (named != NULL && strstr(named, "://") == NULL) {
+            /* a directory: its files, as the build context's (no .dockerignore) */
+            if (xb_context_scan(named, NULL, NULL, false, &fromidx, err) < 0)
+                goto out;
+            tree = &fromidx;
+        } else if (named != NULL) {
+            cleanup_json json_t *cfg = NULL;
+            if (xb_bx_named_image(b, named, &st->platform, &cfg, &img_layers, err) < 0) {
+                xb_error_wrap(err, "%s: %s --from=%s (--build-context)", where, instr, f);
+                goto out;
+            }
+            layers = img_layers;
+        } else if (dep != NULL) {
             if (xb_bx_stage_build(b, dep, err) < 0)
                 goto out;
             layers = dep->layers;
@@ -257,10 +270,13 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
             }
             layers = img_layers;
         }
-        cleanup_free char *prefix = common_prefix(srcs, nsrcs);
-        if (prefix == NULL || xb_rootfs_build(&fromidx, b->store, layers, prefix, work, err) < 0)
-            goto out;
-        tree = &fromidx;
+        if (tree == NULL) {
+            cleanup_free char *prefix = common_prefix(srcs, nsrcs);
+            if (prefix == NULL ||
+                xb_rootfs_build(&fromidx, b->store, layers, prefix, work, err) < 0)
+                goto out;
+            tree = &fromidx;
+        }
     } else if (nsrcs > 0) {
         if (xb_bx_context_index(b, err) < 0)
             goto out;

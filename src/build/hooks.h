@@ -20,6 +20,7 @@
 struct xb_platform;
 struct xb_layer_opts;
 struct xb_layer_result;
+struct xb_run_opts;
 
 /* Looks up an earlier stage (name or index) or an image for RUN --mount=from=X.
  * On success *layers (array of layer descriptors) and *diff_ids (array of strings) are new
@@ -51,6 +52,7 @@ typedef struct xb_run_request {
     const char *const *secrets; /* id=X,src=F|env=V specs from --secret; NULL-terminated,
                                    may be NULL */
     const struct xb_layer_opts *layer_opts; /* compression, timestamp clamp */
+    const struct xb_run_opts *run_opts;     /* build-wide RUN settings (run/runopts.h), or NULL */
     const char *where;                      /* "Dockerfile:12" for error messages */
 } xb_run_request_t;
 

@@ -102,6 +102,16 @@ xb_bstage_t *xb_bx_stage_find(xb_bctx_t *b, const char *ref, size_t before);
 int xb_bx_image_load(xb_bctx_t *b, const char *ref, const xb_platform_t *p, json_t **config,
                      json_t **layers, xb_error_t *err);
 
+/* --build-context (build/namedctx.c). Checks the specs' shape (usage errors). */
+int xb_bx_named_contexts_check(const xb_build_opts_t *o, xb_error_t *err);
+/* The VALUE of --build-context NAME=VALUE for name (case-insensitive; the last wins), or NULL;
+ * borrowed from the options. */
+const char *xb_bx_named_context(const xb_bctx_t *b, const char *name);
+/* The image a named context's value names (docker-image://, oci-layout://) for platform p:
+ * config and layers as xb_bx_image_load; XB_ERR_UNSUPPORTED for a directory. */
+int xb_bx_named_image(xb_bctx_t *b, const char *value, const xb_platform_t *p, json_t **config,
+                      json_t **layers, xb_error_t *err);
+
 /* "Dockerfile:12" */
 const char *xb_bx_where(xb_bctx_t *b, const xb_df_instr_t *in, char buf[], size_t n);
 

@@ -9,6 +9,8 @@ src_libxbuild_a_SOURCES += \
 	src/build/add.h src/build/add.c src/build/git.h src/build/git.c \
 	src/build/build.c src/build/stage.c src/build/meta.c src/build/vars.c \
 	src/build/copyexec.c src/build/runexec.c \
-	src/build/cache.h src/build/cache.c src/build/parallel.c
+	src/build/cache.h src/build/cache.c src/build/parallel.c \
+	src/build/annotate.h src/build/annotate.c src/build/namedctx.c
 # the bud/build command
-src_xbuild_SOURCES += src/cli/bud.c
+src_xbuild_SOURCES += src/cli/bud.c src/cli/bud.h src/cli/bud_opts.c \
+	src/cli/bud_flags.c src/cli/bud_flags.h

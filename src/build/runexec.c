@@ -8,6 +8,7 @@
 #include "build/context.h"
 #include "build/hooks.h"
 #include "build/internal.h"
+#include "run/runopts.h"
 #include "image/image.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -51,6 +52,19 @@ static int stage_lookup(void *ud, const char *ref, json_t **layers, json_t **dif
 {
     xb_bstage_t *st = ud;
     xb_bctx_t *b = st->b;
+    const char *named = xb_bx_named_context(b, ref);
+    if (named != NULL) { /* --build-context: an image (a directory cannot be mounted yet) */
+        cleanup_json json_t *ncfg = NULL;
+        if (strstr(named, "://") == NULL)
+            return xb_error_set(err, XB_ERR_UNSUPPORTED,
+                                "--mount from=%s: the build context %s is a directory; mounting "
+                                "a directory context is not supported yet",
+                                ref, named);
+        if (xb_bx_named_image(b, named, &st->platform, &ncfg, layers, err) < 0)
+            return -1;
+        *diff_ids = json_incref(json_object_get(json_object_get(ncfg, "rootfs"), "diff_ids"));
+        return 0;
+    }
     xb_bstage_t *dep = xb_bx_stage_find(b, ref, st->index);
     if (dep != NULL) {
         if (xb_bx_stage_build(b, dep, err) < 0)
@@ -85,6 +99,35 @@ static int context_mask(xb_bctx_t *b, xb_error_t *err)
     if (n > 0)
         b->ctx_mask = steal_pointer(&dir);
     return 0;
+}
+
+/* The command line's RUN settings in the step's cache key (NULL when there are none, so keys
+ * of builds without them stay as they were). */
+static json_t *run_opts_key(const xb_run_opts_t *o)
+{
+    if (o == NULL)
+        return NULL;
+    json_t *a = json_array();
+    const struct {
+        const char *name;
+        const char *const *v;
+    } lists[] = {{"add-host", o->add_hosts},
+                 {"ulimit", o->ulimits},
+                 {"volume", o->volumes},
+                 {"cap-add", o->cap_add},
+                 {"cap-drop", o->cap_drop}};
+    for (size_t l = 0; a && l < sizeof lists / sizeof lists[0]; l++)
+        for (size_t i = 0; lists[l].v && lists[l].v[i]; i++)
+            json_array_append_new(a, json_sprintf("%s=%s", lists[l].name, lists[l].v[i]));
+    if (a && o->no_new_privileges)
+        json_array_append_new(a, json_string("no-new-privileges"));
+    if (a && o->seccomp_unconfined)
+        json_array_append_new(a, json_string("seccomp=unconfined"));
+    if (json_array_size(a) == 0) {
+        json_decref(a);
+        return NULL;
+    }
+    return a;
 }
 
 int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
@@ -205,6 +248,9 @@ int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
             json_pack("{s:O,s:O,s:s,s:s,s:O,s:s?}", "argv", argv, "env", envj, "workdir",
                       wd && wd[0] ? wd : "/", "user", user ? user : "", "mounts", ms, "network",
                       net ? net : b->o->network);
+        json_t *ro = run_opts_key(b->o->run_opts);
+        if (kd != NULL && ro != NULL)
+            json_object_set_new(kd, "run-opts", ro);
         cleanup_json json_t *hit = NULL;
         if (kd == NULL || xb_bx_cache_chain(st, "run", kd, err) < 0)
             goto out;
@@ -239,6 +285,7 @@ int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
     rq.stage_lookup = stage_lookup;
     rq.stage_lookup_ud = st;
     rq.layer_opts = &b->lopts;
+    rq.run_opts = b->o->run_opts;
     rq.where = where;
     xb_layer_result_t res;
     bool empty = false;

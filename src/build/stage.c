@@ -238,8 +238,21 @@ static int do_from(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
     }
     if (image[0] == '\0')
         return xb_error_set(err, XB_ERR_INVALID, "%s: FROM: empty image name", where);
-    xb_bstage_t *dep = xb_bx_stage_find(b, image, st->index);
-    if (dep != NULL && (dep->name != NULL && strcasecmp(dep->name, image) == 0)) {
+    const char *named = xb_bx_named_context(b, image);
+    xb_bstage_t *dep = named ? NULL : xb_bx_stage_find(b, image, st->index);
+    if (named != NULL) {
+        if (xb_bx_named_image(b, named, &st->platform, &st->config, &st->layers, err) < 0)
+            return xb_error_wrap(err, "%s: FROM %s (--build-context)", where, image);
+        json_object_del(st->config, "created");
+        cleanup_free char *ps = xb_platform_format(&st->platform);
+        cleanup_free char *cfg = xb_json_dump(st->config);
+        char cd[XB_DIGEST_LEN];
+        xb_digest_buf(cfg ? cfg : "", cfg ? strlen(cfg) : 0, cd);
+        cleanup_json json_t *kd = json_pack("{s:s,s:s,s:O,s:s}", "image", named, "config", cd,
+                                            "layers", st->layers, "platform", ps);
+        if (kd == NULL || xb_bx_cache_chain(st, "from", kd, err) < 0)
+            return -1;
+    } else if (dep != NULL && (dep->name != NULL && strcasecmp(dep->name, image) == 0)) {
         if (xb_bx_stage_build(b, dep, err) < 0)
             return -1;
         st->config = json_deep_copy(dep->config);
@@ -333,7 +346,8 @@ size_t xb_bx_stage_deps(xb_bctx_t *b, xb_bstage_t *st, xb_bstage_t **out, size_t
     if (b->global_args != NULL &&
         xb_bx_expand_vars(b, b->global_args, from->args[0], &image, &e) >= 0) {
         xb_bstage_t *d = xb_bx_stage_find(b, image, st->index);
-        if (d != NULL && d->name != NULL && strcasecmp(d->name, image) == 0 && n < max)
+        if (d != NULL && d->name != NULL && strcasecmp(d->name, image) == 0 && n < max &&
+            xb_bx_named_context(b, image) == NULL) /* --build-context overrides the stage */
             out[n++] = d;
     }
     xb_error_clear(&e);
@@ -355,7 +369,8 @@ size_t xb_bx_stage_deps(xb_bctx_t *b, xb_bstage_t *st, xb_bstage_t **out, size_t
             vals[nv++] = names[m];
         }
         for (size_t k = 0; k < nv; k++) {
-            if (strchr(vals[k], '$') != NULL)
+            if (strchr(vals[k], '$') != NULL ||
+                (k == 0 && f != NULL && xb_bx_named_context(b, f) != NULL))
                 continue;
             xb_bstage_t *d = xb_bx_stage_find(b, vals[k], st->index);
             bool seen = false;

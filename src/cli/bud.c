@@ -1,25 +1,32 @@
-/* xbuild bud / build: build an image from a Dockerfile (buildah-compatible flags). */
-#include <getopt.h>
+/* xbuild bud / build: build an image from a Dockerfile, with the flags of buildah bud and
+ * docker buildx build (cli/bud_flags.c says which are supported, ignored or refused). */
+#include <errno.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "build/build.h"
 #include "build/hooks.h"
+#include "cli/bud.h"
 #include "cli/cli.h"
 #include "cli/store_util.h"
+#include "image/manifest_list.h"
+#include "image/mediatype.h"
 #include "image/platform.h"
-#include "image/reference.h"
 #include "registry/registry.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/json.h"
 
 static const char usage[] =
-    "Usage: xbuild bud [OPTIONS] [CONTEXT]\n"
-    "       xbuild build [OPTIONS] [CONTEXT]\n"
+    "Usage: xbuild bud [OPTIONS] [CONTEXT | DOCKERFILE]\n"
+    "       xbuild build [OPTIONS] [CONTEXT | DOCKERFILE]\n"
     "\n"
-    "Build an image from a Dockerfile. CONTEXT defaults to the current directory.\n"
+    "Build an image from a Dockerfile. CONTEXT defaults to the current directory; a file\n"
+    "given instead is the Dockerfile, and its directory the context (as buildah).\n"
     "Prints the steps, then the image digest (with -q only the digest).\n"
     "\n"
     "  -f, --file FILE              Dockerfile (default: CONTEXT/Dockerfile or Containerfile;\n"
@@ -27,28 +34,51 @@ static const char usage[] =
     "  -t, --tag NAME               name the image (repeatable); without -t the image is kept\n"
     "                               as localhost/xbuild-<digest prefix>:latest\n"
     "      --build-arg K=V          set a build argument (K alone: value from the environment)\n"
+    "      --build-context NAME=V   named context for FROM NAME / COPY --from=NAME: a DIR,\n"
+    "                               docker-image://REF or oci-layout://DIR[:TAG|@DIGEST]\n"
     "      --target STAGE           build up to this stage\n"
     "      --platform P[,P...]      target platform(s), e.g. linux/arm64,linux/arm/v7\n"
     "      --arch A, --os O, --variant V   target platform by parts\n"
+    "                               (--override-arch/--override-os: the same)\n"
     "      --all-platforms          every platform the base image (an index) offers\n"
     "      --timestamp N            created time and mtime clamp (Unix seconds);\n"
     "                               SOURCE_DATE_EPOCH is used when not given\n"
     "      --label K=V              add a label to the image (repeatable)\n"
+    "      --env K=V                add an environment variable to the image (K-: remove it)\n"
+    "      --unsetenv K             remove an environment variable from the image\n"
+    "      --annotation [TYPE:]K=V  OCI annotation; TYPE: manifest (default), index,\n"
+    "                               manifest-descriptor, index-descriptor, manifest[os/arch]\n"
     "      --iidfile FILE           write the image digest to FILE\n"
     "      --metadata-file FILE     write build metadata (JSON) to FILE\n"
+    "      --manifest LIST          add the image to the local index LIST (created if missing)\n"
     "  -q, --quiet                  print only the digest\n"
+    "      --progress MODE          auto, plain, tty (the steps) or quiet (as -q)\n"
+    "      --logfile FILE           write the output to FILE\n"
     "      --no-cache               do not use the build cache\n"
     "      --no-cache-filter STAGE  do not use the cache for this stage (repeatable)\n"
     "      --pull[=POLICY]          missing (default), always, never (bare: always)\n"
     "      --secret id=ID,src=F|env=V   secret for RUN --mount=type=secret (repeatable)\n"
     "      --network MODE           default network for RUN: default, none, host\n"
+    "      --add-host HOST:IP       add a line to /etc/hosts of every RUN (repeatable)\n"
+    "      --ulimit TYPE=SOFT[:HARD]   resource limit of every RUN, e.g. nofile=1024:2048\n"
+    "  -v, --volume HOST:CTR[:ro]   bind HOST into every RUN (not stored in layers)\n"
+    "      --cap-add CAP, --cap-drop CAP   RUN's capabilities (ALL for every one)\n"
+    "      --security-opt OPT       no-new-privileges, seccomp=unconfined,\n"
+    "                               apparmor=unconfined, label=disable\n"
     "      --install-binfmt         register missing qemu binfmt_misc handlers for RUN\n"
     "      --compression ALGO       layer compression: gzip (default), zstd, none\n"
     "      --compression-level N    compression level\n"
+    "  -D, --disable-compression    uncompressed layers\n"
     "      --format FORMAT          oci (default) or docker (schema2 / manifest list)\n"
     "      --jobs N                 platforms built in parallel\n"
+    "  -o, --output SPEC            export the result (buildx): DIR or type=local,dest=DIR (the\n"
+    "                               files; per platform linux_arm64/... when several),\n"
+    "                               type=tar,dest=FILE|-, type=oci,dest=FILE,\n"
+    "                               type=docker,dest=FILE, type=image[,name=N][,push=true]\n"
+    "                               [,push-by-digest=true], type=registry (repeatable)\n"
     "      --push                   push the result to every -t name (a registry reference;\n"
     "                               an index and its manifests for several platforms)\n"
+    "      --load                   accepted: the image is always in the local store\n"
     "      --tls-verify[=BOOL]      verify TLS for pulls and --push (false allows HTTP)\n"
     "      --creds USER[:PASS]      credentials for the registries of the -t names only\n"
     "                               (--push, and FROM pulls from those registries); other\n"
@@ -58,94 +88,10 @@ static const char usage[] =
     "      --max-layer-size SIZE    refuse a layer whose files add up to more (FROM, COPY\n"
     "                               --from, ADD archives; default 64G, sparse files count in\n"
     "                               full; env XBUILD_MAX_LAYER_SIZE)\n"
-    "      --layers, --rm, --force-rm   accepted for buildah compatibility\n";
-
-enum {
-    O_BUILD_ARG = 256,
-    O_TARGET,
-    O_PLATFORM,
-    O_ARCH,
-    O_OS,
-    O_VARIANT,
-    O_TIMESTAMP,
-    O_LABEL,
-    O_IIDFILE,
-    O_METADATA,
-    O_NO_CACHE,
-    O_NO_CACHE_FILTER,
-    O_PULL,
-    O_SECRET,
-    O_NETWORK,
-    O_COMPRESSION,
-    O_COMPRESSION_LEVEL,
-    O_FORMAT,
-    O_JOBS,
-    O_COMPAT,
-    O_PUSH,
-    O_ALL_PLATFORMS,
-    O_TLS_VERIFY,
-    O_CREDS,
-    O_AUTHFILE,
-    O_CERT_DIR,
-    O_INSTALL_BINFMT,
-    O_HELP,
-    O_MAX_LAYER,
-};
-
-static const struct option longopts[] = {
-    {"file", required_argument, NULL, 'f'},
-    {"tag", required_argument, NULL, 't'},
-    {"build-arg", required_argument, NULL, O_BUILD_ARG},
-    {"target", required_argument, NULL, O_TARGET},
-    {"platform", required_argument, NULL, O_PLATFORM},
-    {"arch", required_argument, NULL, O_ARCH},
-    {"os", required_argument, NULL, O_OS},
-    {"variant", required_argument, NULL, O_VARIANT},
-    {"timestamp", required_argument, NULL, O_TIMESTAMP},
-    {"label", required_argument, NULL, O_LABEL},
-    {"iidfile", required_argument, NULL, O_IIDFILE},
-    {"metadata-file", required_argument, NULL, O_METADATA},
-    {"quiet", no_argument, NULL, 'q'},
-    {"no-cache", no_argument, NULL, O_NO_CACHE},
-    {"no-cache-filter", required_argument, NULL, O_NO_CACHE_FILTER},
-    {"pull", optional_argument, NULL, O_PULL},
-    {"secret", required_argument, NULL, O_SECRET},
-    {"network", required_argument, NULL, O_NETWORK},
-    {"compression", required_argument, NULL, O_COMPRESSION},
-    {"compression-level", required_argument, NULL, O_COMPRESSION_LEVEL},
-    {"format", required_argument, NULL, O_FORMAT},
-    {"jobs", required_argument, NULL, O_JOBS},
-    {"layers", optional_argument, NULL, O_COMPAT},
-    {"rm", optional_argument, NULL, O_COMPAT},
-    {"force-rm", optional_argument, NULL, O_COMPAT},
-    {"push", no_argument, NULL, O_PUSH},
-    {"all-platforms", no_argument, NULL, O_ALL_PLATFORMS},
-    {"tls-verify", optional_argument, NULL, O_TLS_VERIFY},
-    {"creds", required_argument, NULL, O_CREDS},
-    {"authfile", required_argument, NULL, O_AUTHFILE},
-    {"cert-dir", required_argument, NULL, O_CERT_DIR},
-    {"install-binfmt", no_argument, NULL, O_INSTALL_BINFMT},
-    {"max-layer-size", required_argument, NULL, O_MAX_LAYER},
-    {"help", no_argument, NULL, O_HELP},
-    {NULL, 0, NULL, 0},
-};
-
-/* A growable NULL-terminated list of borrowed strings. */
-struct list {
-    const char **v;
-    size_t n;
-};
-
-static int push(struct list *l, const char *s)
-{
-    const char **nv = realloc(l->v, (l->n + 2) * sizeof(*nv));
-    if (nv == NULL)
-        return -1;
-    l->v = nv;
-    l->v[l->n++] = s;
-    l->v[l->n] = NULL;
-    return 0;
-}
+    "      --flag-table             list every buildah bud / buildx build flag and what\n"
+    "                               xbuild does with it (docs/flags.md)\n"
+    "Other buildah and buildx flags are accepted where ignoring them is harmless, and\n"
+    "refused with the reason otherwise (--flag-table).\n";
 
 static void progress(void *ud, const char *line)
 {
@@ -154,305 +100,176 @@ static void progress(void *ud, const char *line)
     fflush(stdout);
 }
 
-static int parse_long(const char *s, long long min, long long max, long long *out)
+/* Parses argv into b; the positional arguments are left at argv[optind..]. */
+static int parse_flags(struct xb_bud *b, int argc, char **argv, xb_error_t *err)
 {
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    if (s[0] == '\0' || *end != '\0' || v < min || v > max)
+    struct xb_bud_getopt g;
+    if (xb_bud_getopt_init(&g, err) < 0)
         return -1;
-    *out = v;
+    char shortopts[sizeof g.shortopts + 1];
+    snprintf(shortopts, sizeof shortopts, ":%s", g.shortopts);
+    int c, r = 0;
+    optind = 0;
+    opterr = 0;
+    while (r >= 0 && (c = getopt_long(argc, argv, shortopts, g.longopts, NULL)) != -1) {
+        const struct xb_bud_flag *f = c == ':' || c == '?' ? NULL : xb_bud_flag_of(c);
+        if (c == ':')
+            r = xb_cli_usage(err, "bud", "%s needs a value", argv[optind - 1]);
+        else if (f == NULL)
+            r = xb_cli_usage(err, "bud", "unknown option %s", argv[optind - 1]);
+        else if (f->status != XB_FLAG_SUPPORTED)
+            r = xb_bud_flag_unsupported(f, optarg, b->quiet, err);
+        else
+            r = xb_bud_apply(b, f, optarg, err);
+    }
+    xb_bud_getopt_free(&g);
+    return r < 0 ? r : 0;
+}
+
+/* --manifest LIST: the built image(s) join the local index LIST (created when missing, as an
+ * OCI index or, with --format docker, a Docker manifest list), as `xbuild manifest add`. */
+static int add_to_manifest(xb_store_t *s, const struct xb_bud *b, const char *image,
+                           xb_error_t *err)
+{
+    cleanup_json json_t *index = NULL, *desc = NULL, *children = NULL;
+    cleanup_error xb_error_t e = XB_ERROR_INIT;
+    if (xb_mlist_load(s, b->manifest, &index, NULL, &e) < 0) {
+        if (e.code != XB_ERR_NOT_FOUND) {
+            xb_error_move(err, &e);
+            return xb_error_wrap(err, "--manifest %s", b->manifest);
+        }
+        bool docker = b->o.format != NULL && strcmp(b->o.format, "docker") == 0;
+        index = xb_index_new(docker ? XB_MT_DOCKER_MANIFEST_LIST : XB_MT_OCI_INDEX);
+    }
+    if (xb_store_resolve(s, image, &desc, err) < 0 ||
+        xb_mlist_children_of(s, desc, true, NULL, &children, err) < 0)
+        return xb_error_wrap(err, "--manifest %s", b->manifest);
+    size_t i;
+    json_t *ch;
+    json_array_foreach(children, i, ch)
+    {
+        if (xb_mlist_put(index, ch, err) < 0)
+            return xb_error_wrap(err, "--manifest %s", b->manifest);
+    }
+    char dg[XB_DIGEST_LEN];
+    if (xb_mlist_save(s, b->manifest, index, dg, err) < 0)
+        return xb_error_wrap(err, "--manifest %s", b->manifest);
+    if (!b->quiet)
+        printf("manifest %s: %s\n", b->manifest, dg);
     return 0;
+}
+
+static int push_all(xb_store_t *s, struct xb_bud *b, xb_build_result_t *res, xb_error_t *err)
+{
+    json_t *pushed = json_array();
+    b->ropts.quiet = b->quiet;
+    int r = 0;
+    for (size_t i = 0; i < b->tags.n && r >= 0; i++) {
+        cleanup_json json_t *desc = NULL;
+        char pd[XB_DIGEST_LEN];
+        cleanup_free char *name = xb_store_normalize_name(b->tags.v[i]);
+        r = xb_store_resolve(s, name ? name : b->tags.v[i], &desc, err);
+        if (r >= 0)
+            r = xb_registry_push(s, desc, b->tags.v[i], &b->ropts, pd, err);
+        if (r < 0)
+            xb_error_wrap(err, "pushing %s", b->tags.v[i]);
+        else {
+            if (!b->quiet)
+                printf("pushed %s@%s\n", b->tags.v[i], pd);
+            json_array_append_new(pushed, json_string(b->tags.v[i]));
+        }
+    }
+    if (res->metadata != NULL)
+        json_object_set_new(res->metadata, "pushed", pushed);
+    else
+        json_decref(pushed);
+    return r;
+}
+
+static int write_outputs(const struct xb_bud *b, const xb_build_result_t *res, xb_error_t *err)
+{
+    if (!b->quiet) {
+        if (res->name != NULL)
+            printf("COMMIT %s\n", res->name);
+        printf("--> %.12s\n", xb_digest_hex(res->digest));
+    }
+    printf("%s\n", res->digest);
+    fflush(stdout);
+    if (b->iidfile != NULL &&
+        xb_write_file_atomic(b->iidfile, res->digest, strlen(res->digest), 0644, err) < 0)
+        return -1;
+    if (b->metafile != NULL && res->metadata != NULL) {
+        cleanup_free char *m = json_dumps(res->metadata, JSON_INDENT(2) | JSON_SORT_KEYS);
+        if (m == NULL || xb_write_file_atomic(b->metafile, m, strlen(m), 0644, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* --logfile: stdout and stderr go to FILE from here on (buildah truncates it). */
+static int open_logfile(const char *path, xb_error_t *err)
+{
+    fflush(stdout);
+    fflush(stderr);
+    if (freopen(path, "w", stdout) == NULL)
+        return xb_error_errno(err, errno, "--logfile %s", path);
+    if (dup2(fileno(stdout), STDERR_FILENO) < 0)
+        return xb_error_errno(err, errno, "--logfile %s", path);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    return 0;
+}
+
+static int run_build(struct xb_cli *cli, struct xb_bud *b, xb_error_t *err)
+{
+    if (!b->quiet)
+        b->o.progress = progress;
+    if (xb_bud_outputs_prepare(&b->outs, err) < 0)
+        return -1;
+    xb_store_t *s = NULL;
+    if (xb_store_open(cli->root, &s, err) < 0)
+        return -1;
+    if (xb_cli_max_layer_size("bud", b->max_layer, s, err) < 0) {
+        xb_store_close(s);
+        return -1;
+    }
+    xb_build_result_t res;
+    /* FROM pulls use the same credentials, TLS and certificate options as --push */
+    b->o.registry = &b->ropts;
+    xb_registry_set_pull_options(&b->ropts);
+    int r = xb_build(s, &b->o, &res, err);
+    xb_registry_set_pull_options(NULL);
+    if (r >= 0 && b->manifest != NULL)
+        r = add_to_manifest(s, b, res.name, err);
+    if (r >= 0 && b->push)
+        r = push_all(s, b, &res, err);
+    if (r >= 0)
+        r = xb_bud_outputs_write(&b->outs, s, res.name, b->tags.v, b->tags.n, &b->ropts, b->quiet,
+                                 res.metadata, err);
+    xb_store_close(s);
+    if (r >= 0)
+        r = write_outputs(b, &res, err);
+    if (res.name != NULL || res.metadata != NULL)
+        xb_build_result_free(&res);
+    return r;
 }
 
 XB_CMD(bud)
 {
-    xb_build_opts_t o;
-    xb_build_opts_init(&o);
-    struct list tags = {0}, bargs = {0}, labels = {0}, secrets = {0}, ncf = {0};
-    const char *arch = NULL, *os = NULL, *variant = NULL, *platform = NULL;
-    const char *iidfile = NULL, *metafile = NULL;
-    bool quiet = false, do_push = false;
-    xb_registry_opts_t ropts = XB_REGISTRY_OPTS_INIT;
-    cleanup_strv char **creds_for = NULL;
-    const char *max_layer = NULL;
-    int ret = -1, c;
-    cleanup_free char *pbuf = NULL;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+f:t:q", longopts, NULL)) != -1) {
-        long long v;
-        int r = 0;
-        switch (c) {
-        case 'f':
-            o.dockerfile = optarg;
-            break;
-        case 't':
-            r = push(&tags, optarg);
-            break;
-        case O_BUILD_ARG:
-            r = push(&bargs, optarg);
-            break;
-        case O_TARGET:
-            o.target = optarg;
-            break;
-        case O_PLATFORM:
-            platform = optarg;
-            break;
-        case O_ARCH:
-            arch = optarg;
-            break;
-        case O_OS:
-            os = optarg;
-            break;
-        case O_VARIANT:
-            variant = optarg;
-            break;
-        case O_TIMESTAMP:
-            if (parse_long(optarg, 0, (long long)1 << 40, &v) < 0) {
-                xb_cli_usage(err, "bud", "--timestamp %s: expected Unix seconds", optarg);
-                goto out;
-            }
-            o.timestamp = v;
-            break;
-        case O_LABEL:
-            r = push(&labels, optarg);
-            break;
-        case O_IIDFILE:
-            iidfile = optarg;
-            break;
-        case O_METADATA:
-            metafile = optarg;
-            break;
-        case 'q':
-            quiet = true;
-            break;
-        case O_NO_CACHE:
-            o.no_cache = true;
-            break;
-        case O_NO_CACHE_FILTER:
-            r = push(&ncf, optarg);
-            break;
-        case O_PULL:
-            if (optarg == NULL || strcmp(optarg, "always") == 0 || strcmp(optarg, "true") == 0)
-                o.pull_policy =
-                    optarg && strcmp(optarg, "true") == 0 ? XB_PULL_MISSING : XB_PULL_ALWAYS;
-            else if (strcmp(optarg, "missing") == 0 || strcmp(optarg, "ifmissing") == 0)
-                o.pull_policy = XB_PULL_MISSING;
-            else if (strcmp(optarg, "never") == 0 || strcmp(optarg, "false") == 0)
-                o.pull_policy = XB_PULL_NEVER;
-            else {
-                xb_cli_usage(err, "bud", "--pull=%s: expected missing, always or never", optarg);
-                goto out;
-            }
-            break;
-        case O_SECRET:
-            r = push(&secrets, optarg);
-            break;
-        case O_INSTALL_BINFMT: /* read by the run module before a non-native RUN */
-            setenv("XBUILD_INSTALL_BINFMT", "1", 1);
-            break;
-        case O_NETWORK:
-            if (strcmp(optarg, "default") != 0 && strcmp(optarg, "none") != 0 &&
-                strcmp(optarg, "host") != 0) {
-                xb_cli_usage(err, "bud", "--network %s: expected default, none or host", optarg);
-                goto out;
-            }
-            o.network = optarg;
-            break;
-        case O_COMPRESSION:
-            if (xb_compression_parse(optarg, &o.layer_opts.compression, err) < 0) {
-                xb_error_wrap(err, "bud: --compression");
-                err->code = XB_ERR_USAGE;
-                goto out;
-            }
-            break;
-        case O_COMPRESSION_LEVEL:
-            if (parse_long(optarg, 0, 22, &v) < 0) {
-                xb_cli_usage(err, "bud", "--compression-level %s: expected 0..22", optarg);
-                goto out;
-            }
-            o.layer_opts.level = (int)v;
-            break;
-        case O_FORMAT:
-            if (strcmp(optarg, "oci") != 0 && strcmp(optarg, "docker") != 0) {
-                xb_cli_usage(err, "bud", "--format %s: expected oci or docker", optarg);
-                goto out;
-            }
-            o.format = optarg;
-            break;
-        case O_JOBS:
-            if (parse_long(optarg, 0, 64, &v) < 0) {
-                xb_cli_usage(err, "bud", "--jobs %s: expected a number", optarg);
-                goto out;
-            }
-            o.jobs = (int)v;
-            break;
-        case O_COMPAT:
-            break;
-        case O_PUSH:
-            do_push = true;
-            break;
-        case O_ALL_PLATFORMS:
-            o.all_platforms = true;
-            break;
-        case O_TLS_VERIFY:
-            if (optarg == NULL || strcmp(optarg, "true") == 0)
-                ropts.tls_verify = 1;
-            else if (strcmp(optarg, "false") == 0)
-                ropts.tls_verify = 0;
-            else {
-                xb_cli_usage(err, "bud", "--tls-verify=%s: expected true or false", optarg);
-                goto out;
-            }
-            break;
-        case O_CREDS:
-            ropts.creds = optarg;
-            break;
-        case O_AUTHFILE:
-            ropts.authfile = optarg;
-            break;
-        case O_CERT_DIR:
-            ropts.cert_dir = optarg;
-            break;
-        case O_HELP:
-            ret = xb_cli_help(usage);
-            goto out;
-        case O_MAX_LAYER:
-            max_layer = optarg;
-            break;
-        default:
-            xb_cli_usage(err, "bud", "unknown or incomplete option %s", argv[optind - 1]);
-            goto out;
-        }
-        if (r < 0) {
-            xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-            goto out;
-        }
-    }
-    if (argc - optind > 1) {
-        xb_cli_usage(err, "bud", "too many arguments (one CONTEXT directory)");
-        goto out;
-    }
-    o.context_dir = optind < argc ? argv[optind] : ".";
-    if (do_push && tags.n == 0) {
-        xb_cli_usage(err, "bud", "--push needs at least one -t REGISTRY/REPO[:TAG]");
-        goto out;
-    }
-    if (platform != NULL && (arch || os || variant)) {
-        xb_cli_usage(err, "bud", "--platform cannot be combined with --arch/--os/--variant");
-        goto out;
-    }
-    if (arch || os || variant) {
-        cleanup_platform xb_platform_t host = XB_PLATFORM_INIT;
-        if (xb_platform_host(&host, err) < 0)
-            goto out;
-        if (asprintf(&pbuf, "%s/%s%s%s", os ? os : "linux", arch ? arch : host.arch,
-                     variant ? "/" : "", variant ? variant : "") < 0)
-            goto out;
-        platform = pbuf;
-    }
-    if (o.all_platforms && platform != NULL) {
-        xb_cli_usage(err, "bud", "--all-platforms cannot be combined with --platform/--arch");
-        goto out;
-    }
-    /* --creds go only to the registries the -t names are on, never to a third-party FROM */
-    if (ropts.creds != NULL) {
-        creds_for = calloc(tags.n + 1, sizeof(char *));
-        if (creds_for == NULL)
-            goto out;
-        for (size_t i = 0, k = 0; i < tags.n; i++) {
-            xb_reference_t *ref = NULL;
-            xb_error_t e2 = XB_ERROR_INIT;
-            if (xb_reference_parse(tags.v[i], &ref, &e2) == 0 &&
-                (creds_for[k] = strdup(ref->registry)) != NULL)
-                k++;
-            xb_reference_free(ref);
-            xb_error_clear(&e2);
-        }
-        ropts.creds_for = (const char *const *)creds_for;
-    }
-    o.platforms = platform;
-    o.tags = tags.v;
-    o.ntags = tags.n;
-    o.build_args = bargs.v;
-    o.nbuild_args = bargs.n;
-    o.labels = labels.v;
-    o.nlabels = labels.n;
-    o.secrets = secrets.v;
-    o.nsecrets = secrets.n;
-    o.no_cache_stages = ncf.v;
-    o.nno_cache_stages = ncf.n;
-    if (!quiet) {
-        o.progress = progress;
-    }
-    xb_store_t *s = NULL;
-    if (xb_store_open(cli->root, &s, err) < 0)
-        goto out;
-    if (xb_cli_max_layer_size("bud", max_layer, s, err) < 0) {
-        xb_store_close(s);
-        goto out;
-    }
-    xb_build_result_t res;
-    /* FROM pulls use the same credentials, TLS and certificate options as --push */
-    o.registry = &ropts;
-    xb_registry_set_pull_options(&ropts);
-    int r = xb_build(s, &o, &res, err);
-    xb_registry_set_pull_options(NULL);
-    if (r >= 0 && do_push) {
-        json_t *pushed = json_array();
-        ropts.quiet = quiet;
-        for (size_t i = 0; i < tags.n && r >= 0; i++) {
-            cleanup_json json_t *desc = NULL;
-            char pd[XB_DIGEST_LEN];
-            cleanup_free char *name = xb_store_normalize_name(tags.v[i]);
-            r = xb_store_resolve(s, name ? name : tags.v[i], &desc, err);
-            if (r >= 0)
-                r = xb_registry_push(s, desc, tags.v[i], &ropts, pd, err);
-            if (r < 0)
-                xb_error_wrap(err, "pushing %s", tags.v[i]);
-            else {
-                if (!quiet)
-                    printf("pushed %s@%s\n", tags.v[i], pd);
-                json_array_append_new(pushed, json_string(tags.v[i]));
-            }
-        }
-        if (res.metadata != NULL)
-            json_object_set_new(res.metadata, "pushed", pushed);
+    struct xb_bud b;
+    xb_bud_init(&b);
+    int ret = parse_flags(&b, argc, argv, err);
+    if (ret >= 0 && b.help)
+        ret = xb_cli_help(usage);
+    else if (ret >= 0 && b.flag_table)
+        xb_bud_flags_print(stdout);
+    else if (ret >= 0)
+        ret = xb_bud_finish(&b, argc - optind, argv + optind, err);
+    if (ret >= 0 && !b.help && !b.flag_table) {
+        if (b.logfile != NULL && open_logfile(b.logfile, err) < 0)
+            ret = -1;
         else
-            json_decref(pushed);
+            ret = run_build(cli, &b, err);
     }
-    xb_store_close(s);
-    if (r < 0) {
-        if (res.name != NULL || res.metadata != NULL)
-            xb_build_result_free(&res);
-        goto out;
-    }
-    if (!quiet) {
-        if (res.name != NULL)
-            printf("COMMIT %s\n", res.name);
-        printf("--> %.12s\n", xb_digest_hex(res.digest));
-    }
-    printf("%s\n", res.digest);
-    fflush(stdout);
-    if (iidfile != NULL &&
-        xb_write_file_atomic(iidfile, res.digest, strlen(res.digest), 0644, err) < 0) {
-        xb_build_result_free(&res);
-        goto out;
-    }
-    if (metafile != NULL && res.metadata != NULL) {
-        cleanup_free char *m = json_dumps(res.metadata, JSON_INDENT(2) | JSON_SORT_KEYS);
-        if (m == NULL || xb_write_file_atomic(metafile, m, strlen(m), 0644, err) < 0) {
-            xb_build_result_free(&res);
-            goto out;
-        }
-    }
-    xb_build_result_free(&res);
-    ret = 0;
-out:
-    free(tags.v);
-    free(bargs.v);
-    free(labels.v);
-    free(secrets.v);
-    free(ncf.v);
-    return ret;
+    xb_bud_free(&b);
+    return ret < 0 ? -1 : 0;
 }

@@ -136,6 +136,14 @@ void xb_auth_free_tokens(xb_registry_t *r);
 /* Standard base64 of a string; caller frees. */
 char *xb_registry_b64(const char *s);
 
+/* --- upload.c --- */
+/* POST /v2/<repo>/blobs/uploads/: *loc the absolute session URL (caller frees). */
+int xb_upload_session(xb_registry_t *r, const char *op, char **loc, xb_error_t *err);
+/* loc with "digest=<digest>" added to its query; caller frees (NULL: out of memory). */
+char *xb_upload_url_with_digest(const char *loc, const char *digest);
+/* "0-1234" (a Range header) -> 1235, the bytes the registry holds; -1 when absent/malformed. */
+int64_t xb_upload_range_next(const char *range);
+
 /* --- parallel.c --- */
 typedef int (*xb_parallel_fn)(size_t i, void *ud, xb_error_t *err);
 /* Runs fn for 0..n-1 on up to jobs threads (the caller's included); stops at the first

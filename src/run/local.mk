@@ -4,6 +4,7 @@ src_libxbuild_a_SOURCES += \
 	src/run/archprobe.c src/run/archprobe.h \
 	src/run/binfmt.c src/run/binfmt.h \
 	src/run/mounts.c src/run/mounts.h \
+	src/run/runopts.c src/run/runopts.h \
 	src/run/user.c src/run/user.h \
 	src/run/sandbox.c src/run/sandbox.h src/run/sandbox-internal.h \
 	src/run/sandbox_child.c \

@@ -64,6 +64,15 @@ static int prepare_state(const xb_sandbox_t *sb, xb_error_t *err)
     int fd = open(hp, O_WRONLY | O_APPEND | O_CLOEXEC);
     if (fd >= 0) {
         xb_write_all(fd, line, (size_t)n, &e2);
+        /* --add-host: after the host's entries, as buildah writes them */
+        for (size_t i = 0; sb->opts && sb->opts->add_hosts && sb->opts->add_hosts[i]; i++) {
+            char hl2[512];
+            if (xb_run_host_line(sb->opts->add_hosts[i], hl2, sizeof hl2, err) < 0 ||
+                xb_write_all(fd, hl2, strlen(hl2), err) < 0) {
+                close(fd);
+                return -1;
+            }
+        }
         close(fd);
     }
     if ((mkdir(empty, 0755) < 0 && errno != EEXIST) ||

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "run/mounts.h"
+#include "run/runopts.h"
 #include "util/error.h"
 
 typedef struct xb_sandbox {
@@ -32,6 +33,8 @@ typedef struct xb_sandbox {
     bool linux32; /* 32-bit personality (386 on amd64): uname -m says i686, as in Docker */
     xb_run_mount_t *mounts;
     size_t nmounts;
+    const struct xb_run_opts *opts; /* --add-host, --ulimit, --cap-*, --security-opt; may be NULL
+                                       (run/runopts.h; volumes arrive as mounts) */
 } xb_sandbox_t;
 
 /* Runs argv in the sandbox with stdout/stderr inherited (stdin /dev/null). *status: exit code

@@ -442,11 +442,28 @@ static void drop_caps(struct child *c)
         bool k = false;
         for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
             k |= keep[i] == cap;
-        if (k)
+        if (xb_run_cap_kept(c->sb->opts, cap, k))
             continue;
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
             FAIL(c, "cannot drop capability %d: %s", cap, strerror(errno));
     }
+}
+
+/* --ulimit and --security-opt no-new-privileges, for the command only. */
+static void apply_limits(struct child *c)
+{
+    const xb_run_opts_t *o = c->sb->opts;
+    for (size_t i = 0; o && o->ulimits && o->ulimits[i]; i++) {
+        int res;
+        struct rlimit rl;
+        xb_error_t e = XB_ERROR_INIT;
+        if (xb_run_ulimit_parse(o->ulimits[i], &res, &rl, &e) < 0)
+            FAIL(c, "%s", e.msg);
+        if (setrlimit(res, &rl) < 0)
+            FAIL(c, "--ulimit %s: %s", o->ulimits[i], strerror(errno));
+    }
+    if (o && o->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        FAIL(c, "no-new-privileges: %s", strerror(errno));
 }
 
 static void loopback_up(void)
@@ -579,6 +596,7 @@ void xb_sandbox_child(const xb_sandbox_t *sb, int errfd)
         FAIL(c, "fork: %s", strerror(errno));
     if (pid == 0) {
         drop_caps(c);
+        apply_limits(c);
         if (setgroups(u.ngroups, u.groups) < 0 || setgid(u.gid) < 0 || setuid(u.uid) < 0)
             FAIL(c, "cannot switch to user '%s': %s", sb->user, strerror(errno));
         if (chdir(cwd) < 0)

@@ -129,12 +129,36 @@ static char *context_lower(const xb_run_request_t *rq, const char *ctx)
     return xb_buf_steal(&b);
 }
 
+/* --volume HOST:CTR[:ro]: a bind of the host path (writes reach the host, never the layer),
+ * set up like a cache mount. */
+static int prepare_volume(const char *spec, xb_run_mount_t *m, xb_error_t *err)
+{
+    cleanup_free char *host = NULL;
+    memset(m, 0, sizeof *m);
+    m->type = XB_MOUNT_CACHE;
+    m->mode = m->uid = m->gid = -1;
+    if (xb_run_volume_parse(spec, &host, &m->target, &m->readonly, err) < 0)
+        return -1;
+    cleanup_free char *real = realpath(host, NULL);
+    if (real == NULL)
+        return xb_error_errno(err, errno, "--volume %s: host path %s", spec, host);
+    char *slash = strrchr(real, '/');
+    m->src_rel = strdup(slash[1] ? slash + 1 : "");
+    slash[slash == real ? 1 : 0] = '\0';
+    m->src_root = strdup(real);
+    if (m->src_root == NULL || m->src_rel == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    return 0;
+}
+
 static int prepare_mounts(const xb_run_request_t *rq, struct mounts *ms, xb_error_t *err)
 {
-    size_t n = 0;
+    size_t n = 0, nv = 0;
     while (rq->mounts && rq->mounts[n])
         n++;
-    ms->v = calloc(n + 1, sizeof *ms->v);
+    while (rq->run_opts && rq->run_opts->volumes && rq->run_opts->volumes[nv])
+        nv++;
+    ms->v = calloc(n + nv + 1, sizeof *ms->v);
     if (ms->v == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     for (size_t i = 0; i < n; i++) {
@@ -184,6 +208,13 @@ static int prepare_mounts(const xb_run_request_t *rq, struct mounts *ms, xb_erro
                 ms->n--;
             }
         }
+    }
+    for (size_t i = 0; i < nv; i++) {
+        if (prepare_volume(rq->run_opts->volumes[i], &ms->v[ms->n], err) < 0) {
+            xb_run_mount_clear(&ms->v[ms->n]);
+            return -1;
+        }
+        ms->n++;
     }
     return 0;
 }
@@ -285,6 +316,7 @@ int xb_run_execute(const xb_run_request_t *rq, bool commit, xb_layer_result_t *o
         .linux32 = needs_linux32(rq->platform, probe_cache),
         .mounts = ms.v,
         .nmounts = ms.n,
+        .opts = rq->run_opts,
     };
     if (rq->network && *rq->network && strcmp(rq->network, "none") != 0 &&
         strcmp(rq->network, "host") != 0 && strcmp(rq->network, "default") != 0) {

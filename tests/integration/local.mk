@@ -6,3 +6,5 @@ include tests/integration/multi.mk
 include tests/integration/wasm.mk
 include tests/integration/perf.mk
 EXTRA_DIST += tests/lib/common.sh tests/lib/tap.h
+include tests/integration/ci.mk
+include tests/integration/parity.mk
