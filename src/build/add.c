@@ -3,6 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,13 +13,14 @@
 #include <unistd.h>
 
 #include "build/chmod.h"
+#include "layer/apply.h"
 #include "lazy/lazy.h"
 #include "registry/fetchurl.h"
 #include "util/cleanup.h"
 #include "util/digest.h"
 #include "util/fs.h"
 
-static int open_archive(const char *path, struct archive **out)
+static int open_archive(int fd, struct archive **out)
 {
     struct archive *a = archive_read_new();
     if (a == NULL)
@@ -29,7 +31,7 @@ static int open_archive(const char *path, struct archive **out)
     archive_read_support_filter_zstd(a);
     archive_read_support_filter_lzma(a);
     archive_read_support_format_tar(a);
-    if (archive_read_open_filename(a, path, 64 * 1024) != ARCHIVE_OK) {
+    if (archive_read_open_fd(a, fd, 64 * 1024) != ARCHIVE_OK) {
         archive_read_free(a);
         return -1;
     }
@@ -37,13 +39,13 @@ static int open_archive(const char *path, struct archive **out)
     return 0;
 }
 
-bool xb_add_is_archive(const char *path)
+bool xb_add_is_archive(int fd)
 {
     cleanup_archive_read struct archive *a = NULL;
     struct stat st;
-    if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
         return false;
-    if (open_archive(path, &a) < 0)
+    if (open_archive(fd, &a) < 0)
         return false;
     struct archive_entry *ae;
     int r = archive_read_next_header(a, &ae);
@@ -95,17 +97,37 @@ int xb_add_archive_hook(void *ud, const xb_centry_t *src, const char *destdir, x
     size_t seq = 0;
     if (xb_lazy_load(XB_LAZY_ARCHIVE, err) < 0)
         return -1;
-    if (src->src == NULL || !xb_add_is_archive(src->src))
+    if (src->src == NULL)
+        return 0;
+    cleanup_close int fd = xb_centry_open(src, err);
+    if (fd < 0)
+        return -1;
+    bool is = xb_add_is_archive(fd);
+    if (lseek(fd, 0, SEEK_SET) < 0)
+        return xb_error_errno(err, errno, "cannot read %s", src->path);
+    if (!is)
         return 0;
     cleanup_archive_read struct archive *a = NULL;
-    if (open_archive(src->src, &a) < 0)
+    if (open_archive(fd, &a) < 0)
         return xb_error_set(err, XB_ERR_IO, "cannot open archive %s", src->path);
     struct archive_entry *ae;
     int r;
     size_t count = 0;
+    uint64_t total = 0, max = c->max_size ? c->max_size : XB_LAYER_MAX_SIZE_DEFAULT;
     while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
         if (++count > XB_ADD_ARCHIVE_MAX_ENTRIES)
             return xb_error_set(err, XB_ERR_INVALID, "archive %s has too many entries", src->path);
+        if (archive_entry_filetype(ae) == AE_IFREG && archive_entry_hardlink(ae) == NULL &&
+            archive_entry_size(ae) > 0) {
+            uint64_t sz = (uint64_t)archive_entry_size(ae);
+            if (sz > max || total > max - sz) {
+                char what[PATH_MAX + 16];
+                snprintf(what, sizeof what, "archive %s", src->path);
+                const char *nm = archive_entry_pathname(ae);
+                return xb_layer_too_big(what, nm ? nm : "?", sz, max, err);
+            }
+            total += sz;
+        }
         cleanup_free char *clean = xb_clean_image_path(archive_entry_pathname(ae));
         if (clean == NULL)
             return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");

@@ -23,10 +23,12 @@ typedef struct xb_add_ctx {
     mode_t perm;
     const char *chmod_sym; /* symbolic --chmod or NULL */
     int64_t clamp_mtime;   /* >= 0: clamp */
+    uint64_t max_size;     /* an archive's file sizes added up; 0: XB_LAYER_MAX_SIZE_DEFAULT */
 } xb_add_ctx_t;
 
-/* True when the file at path is a tar archive (possibly compressed). */
-bool xb_add_is_archive(const char *path);
+/* True when the regular file open at fd is a tar archive (possibly compressed); reads from
+ * fd's offset (the caller seeks back). */
+bool xb_add_is_archive(int fd);
 
 /* Extracts the tar archive at path into out below destdir (image path, no leading slash),
  * sanitising names (no absolute paths, no ".." escapes). Returns 1 when extracted, 0 when the

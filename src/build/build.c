@@ -89,6 +89,9 @@ static void ctx_free(xb_bctx_t *b)
     b->ctx_scanned = false;
     free(b->ctx_digest);
     b->ctx_digest = NULL;
+    free(b->ctx_mask);
+    b->ctx_mask = NULL;
+    b->ctx_masked = false;
     b->cache_hits = 0;
     b->cache_misses = 0;
     xb_ignore_free(b->ignore);

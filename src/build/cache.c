@@ -203,9 +203,11 @@ int xb_bx_entries_digest(const xb_centries_t *ents, const char *under, char out[
             (strncmp(e->path, under, ul) != 0 || (e->path[ul] != '\0' && e->path[ul] != '/')))
             continue;
         char content[XB_DIGEST_LEN] = "";
+        cleanup_close int fd = -1;
         if (S_ISREG(e->mode) && !e->hardlink) { /* a hard link's content is its target's */
             if (e->src != NULL) {
-                if (xb_digest_file(e->src, content, err) < 0) {
+                if ((fd = xb_centry_open(e, err)) < 0 ||
+                    xb_digest_fd(fd, e->src, content, err) < 0) {
                     xb_sha256_free(&h);
                     return -1;
                 }
@@ -226,7 +228,7 @@ int xb_bx_entries_digest(const xb_centries_t *ents, const char *under, char out[
         /* the xattrs the layer will carry (archive/stage xattrs, file capabilities) */
         unsigned char cap[XB_BX_CAP_MAX];
         xb_xattr_t xs[XB_CENTRY_MAX_XATTRS + 1];
-        size_t nx = xb_bx_entry_xattrs(e, -1, cap, xs);
+        size_t nx = xb_bx_entry_xattrs(e, fd, cap, xs);
         for (size_t k = 0; k < nx; k++) {
             char xl[32];
             int m = snprintf(xl, sizeof(xl), "xattr %zu ", xs[k].len);

@@ -3,13 +3,16 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "build/rootfs.h"
+#include "layer/inroot.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/xattr.h"
@@ -20,6 +23,7 @@ struct scan {
     bool descend_ignored;
     xb_centries_t *idx;
     int depth;
+    bool procfd; /* /proc/self/fd is there: xattrs are read through the directory's fd */
 };
 
 struct xctx {
@@ -59,6 +63,7 @@ static int add_entry(struct scan *sc, int dfd, const char *name, const char *rel
         e.link = strdup(buf);
     } else if (S_ISREG(st->st_mode)) {
         e.src = strdup(host);
+        e.src_rel = strlen(host) - strlen(rel);
         e.len = (size_t)st->st_size;
         if (st->st_nlink > 1) { /* hard links: one COPY keeps them linked */
             e.dev = st->st_dev;
@@ -75,7 +80,9 @@ static int add_entry(struct scan *sc, int dfd, const char *name, const char *rel
     }
     /* xattrs travel with context files, as BuildKit and buildah send them */
     struct xctx xc = {&e, host};
-    if (xb_xattrs_each(host, host, add_xattr, &xc, err) < 0) {
+    char at[PATH_MAX + 32]; /* through the scanned directory's fd, not the host path */
+    snprintf(at, sizeof at, "/proc/self/fd/%d/%s", dfd, name);
+    if (xb_xattrs_each(sc->procfd ? at : host, host, add_xattr, &xc, err) < 0) {
         xb_centry_clear(&e);
         return -1;
     }
@@ -139,9 +146,73 @@ static int scan_dir(struct scan *sc, int dfd, const char *rel, const char *host,
 int xb_context_scan(const char *dir, xb_ignore_fn ignored, void *ud, bool descend_ignored,
                     xb_centries_t *idx, xb_error_t *err)
 {
-    struct scan sc = {ignored, ud, descend_ignored, idx, 0};
+    struct scan sc = {ignored, ud, descend_ignored, idx, 0, access("/proc/self/fd", X_OK) == 0};
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return xb_error_errno(err, errno, "build context %s", dir);
     return scan_dir(&sc, fd, "", dir, err);
+}
+
+struct mask {
+    const xb_centries_t *idx;
+    int maskroot;
+    size_t n;
+};
+
+static int mask_dir(struct mask *mk, int dfd, const char *rel, int depth, xb_error_t *err)
+{
+    cleanup_dir DIR *d = fdopendir(dfd);
+    if (d == NULL) {
+        close(dfd);
+        return xb_error_errno(err, errno, "opendir /%s of the build context", rel);
+    }
+    if (depth > 256)
+        return xb_error_set(err, XB_ERR_INVALID, "/%s: directories nested too deeply", rel);
+    struct dirent *de;
+    while ((errno = 0, de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        cleanup_free char *crel = NULL;
+        if (asprintf(&crel, "%s%s%s", rel, *rel ? "/" : "", de->d_name) < 0)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        const xb_centry_t *e = xb_centries_get(mk->idx, crel);
+        if (e == NULL) {
+            const char *leaf;
+            cleanup_close int p = xb_inroot_parent(mk->maskroot, crel, true, &leaf, err);
+            if (p < 0)
+                return -1;
+            if (mknodat(p, leaf, S_IFCHR | 0600, makedev(0, 0)) < 0 && errno != EEXIST)
+                return xb_error_errno(err, errno,
+                                      "cannot hide the .dockerignore'd /%s from RUN --mount "
+                                      "(a whiteout needs CAP_MKNOD)",
+                                      crel);
+            mk->n++;
+        } else if (S_ISDIR(e->mode)) {
+            int cfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (cfd < 0)
+                return xb_error_errno(err, errno, "open /%s of the build context", crel);
+            if (mask_dir(mk, cfd, crel, depth + 1, err) < 0)
+                return -1;
+        }
+    }
+    if (errno != 0)
+        return xb_error_errno(err, errno, "readdir /%s of the build context", rel);
+    return 0;
+}
+
+int xb_context_mask(const char *dir, const xb_centries_t *idx, const char *mask, size_t *masked,
+                    xb_error_t *err)
+{
+    *masked = 0;
+    cleanup_close int root = xb_inroot_open_root(mask, err);
+    if (root < 0)
+        return -1;
+    struct mask mk = {idx, root, 0};
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return xb_error_errno(err, errno, "build context %s", dir);
+    if (mask_dir(&mk, fd, "", 0, err) < 0)
+        return -1;
+    *masked = mk.n;
+    return 0;
 }

@@ -19,4 +19,10 @@ typedef bool (*xb_ignore_fn)(void *ud, const char *relpath, bool is_dir);
 int xb_context_scan(const char *dir, xb_ignore_fn ignored, void *ud, bool descend_ignored,
                     xb_centries_t *idx, xb_error_t *err);
 
+/* Makes mask (an existing empty directory) an overlayfs layer that hides from dir what idx
+ * (a scan of dir) does not hold: a whiteout (char 0/0) for each such path, its parents as
+ * directories. *masked: how many. Needs CAP_MKNOD (RUN bind mounts run as root). */
+int xb_context_mask(const char *dir, const xb_centries_t *idx, const char *mask, size_t *masked,
+                    xb_error_t *err);
+
 #endif

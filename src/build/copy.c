@@ -111,6 +111,7 @@ static int emit(const xb_copy_req_t *rq, const xb_centry_t *s, const char *dst, 
     e.len = s->len;
     e.link = s->link && !s->hardlink ? strdup(s->link) : NULL;
     e.src = s->src ? strdup(s->src) : NULL;
+    e.src_rel = s->src_rel;
     if (s->data != NULL) {
         e.data = malloc(s->len + 1);
         if (e.data != NULL) {
@@ -149,7 +150,6 @@ static int copy_dir(const xb_copy_req_t *rq, const char *srcdir, const char *des
 {
     size_t sl = strlen(srcdir);
     const xb_centries_t *t = rq->src;
-    cleanup_json json_t *skipped = json_array();
     for (size_t k = 0; k < t->n; k++) {
         const char *p = t->v[k].path;
         if (sl > 0 && (strncmp(p, srcdir, sl) != 0 || p[sl] != '/'))

@@ -340,8 +340,15 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
     }
     json_t *cc = xb_image_config_container(st->config);
     const char *wd = xb_json_str(cc, "WorkingDir");
-    xb_add_ctx_t actx = {work,     rq.chown, rq.uid,       rq.gid,
-                         rq.chmod, rq.perm,  rq.chmod_sym, b->lopts.clamp_mtime};
+    xb_add_ctx_t actx = {work,
+                         rq.chown,
+                         rq.uid,
+                         rq.gid,
+                         rq.chmod,
+                         rq.perm,
+                         rq.chmod_sym,
+                         b->lopts.clamp_mtime,
+                         xb_store_max_layer_size(b->store)};
     /* files (heredocs, downloads) get the chown owner too */
     for (size_t i = 0; i < files.n; i++) {
         if (rq.chown) {

@@ -2,11 +2,16 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "layer/inroot.h"
 #include "util/buf.h"
+#include "util/cleanup.h"
 #include "util/path.h"
 #include "util/xattr.h"
 #include "util/error.h"
@@ -43,6 +48,47 @@ void xb_centry_identify(xb_centry_t *e)
         return; /* without one the names stay copies */
     e->dev = st.st_dev;
     e->ino = st.st_ino;
+}
+
+int xb_centry_open(const xb_centry_t *e, xb_error_t *err)
+{
+    if (e->src == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "/%s has no content file", e->path);
+    /* O_NONBLOCK: a FIFO put in its place must not hang the build */
+    int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
+    int fd;
+    size_t n = strlen(e->src);
+    if (e->src_rel > 0 && e->src_rel < n) {
+        char root[PATH_MAX];
+        size_t rl = e->src_rel;
+        while (rl > 1 && e->src[rl - 1] == '/')
+            rl--;
+        if (rl >= sizeof root)
+            return xb_error_set(err, XB_ERR_INVALID, "%s: path too long", e->src);
+        memcpy(root, e->src, rl);
+        root[rl] = '\0';
+        cleanup_close int rfd = xb_inroot_open_root(root, err);
+        if (rfd < 0)
+            return -1;
+        fd = xb_inroot_open(rfd, e->src + e->src_rel, flags, 0);
+        if (fd < 0)
+            return xb_error_errno(err, -fd,
+                                  "cannot open %s inside %s (was it replaced during the build?)",
+                                  e->src + e->src_rel, root);
+    } else if ((fd = open(e->src, flags | O_CLOEXEC)) < 0) {
+        return xb_error_errno(err, errno, "opening %s", e->src);
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || fcntl(fd, F_SETFL, 0) < 0) {
+        int e2 = errno;
+        close(fd);
+        if (!S_ISREG(st.st_mode))
+            return xb_error_set(
+                err, XB_ERR_INVALID,
+                "%s is no longer a regular file (was it replaced during the build?)", e->src);
+        return xb_error_errno(err, e2, "opening %s", e->src);
+    }
+    return fd;
 }
 
 void xb_centries_init(xb_centries_t *l)

@@ -29,11 +29,15 @@ typedef struct xb_centry {
     uid_t uid;
     gid_t gid;
     int64_t mtime;
-    char *link;    /* owned: symlink target, or hardlink target (image path) when hardlink */
-    bool hardlink; /* link names another entry of the same layer */
-    char *src;     /* owned: host file holding the content of a regular file, or NULL */
-    char *data;    /* owned: inline content when src == NULL (may be NULL for empty) */
-    size_t len;    /* size of the content */
+    char *link;     /* owned: symlink target, or hardlink target (image path) when hardlink */
+    bool hardlink;  /* link names another entry of the same layer */
+    char *src;      /* owned: host file holding the content of a regular file, or NULL */
+    size_t src_rel; /* > 0: src is "<root>/<rel>" in an untrusted tree (the build context, a Git
+                       checkout), rel starting at src + src_rel: xb_centry_open resolves rel
+                       inside root, so a directory swapped for a symlink since the scan
+                       cannot redirect it */
+    char *data;     /* owned: inline content when src == NULL (may be NULL for empty) */
+    size_t len;     /* size of the content */
     dev_t rdev;
     /* Identity of the content's inode when it has several names in the source tree (hard
      * links: nlink > 1 in the context, a tar hardlink in an archive or stage layer), else
@@ -69,6 +73,10 @@ int xb_centry_archive_xattrs(xb_centry_t *e, struct archive_entry *ae, xb_error_
  * identity for the hard links to it: that file's own dev:ino, which no other content has.
  * No-op when e has one (or no src). */
 void xb_centry_identify(xb_centry_t *e);
+/* Opens the content of a regular-file entry (e->src) for reading: inside its root when
+ * e->src_rel is set (layer/inroot.h), its last component never followed, and only when it is
+ * still a regular file. Returns the fd (caller closes) or negative with *err naming e->src. */
+int xb_centry_open(const xb_centry_t *e, xb_error_t *err);
 
 void xb_centries_init(xb_centries_t *l);
 void xb_centries_free(xb_centries_t *l);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "layer/inroot.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 
@@ -140,6 +142,49 @@ static bool subdir_ok(const char *s)
     return true;
 }
 
+/* The directory SUBDIR names inside the checkout repo, as a host path: resolved with the
+ * in-root resolver, so a symlink (SUBDIR itself or a component of it, absolute or climbing
+ * with "..") is followed only inside the checkout, as BuildKit does, never to a host
+ * directory. *dir: caller frees. */
+static int resolve_subdir(const char *src, const char *url, const char *want, const char *repo,
+                          const char *sub, char **dir, xb_error_t *err)
+{
+    *dir = NULL;
+    cleanup_free char *real = realpath(repo, NULL);
+    if (real == NULL)
+        return xb_error_errno(err, errno, "ADD %s: checkout %s", src, repo);
+    if (sub == NULL || *sub == '\0') {
+        *dir = steal_pointer(&real);
+        return 0;
+    }
+    cleanup_free char *clean = xb_inroot_clean(sub, err);
+    if (clean == NULL)
+        return xb_error_wrap(err, "ADD %s: subdirectory '%s'", src, sub);
+    cleanup_close int root = xb_inroot_open_root(real, err);
+    if (root < 0)
+        return -1;
+    cleanup_close int fd = xb_inroot_open(root, clean, O_PATH | O_DIRECTORY, 0);
+    if (fd < 0)
+        return xb_error_set(err, XB_ERR_NOT_FOUND, "ADD %s: no directory '%s' in %s at %s%s", src,
+                            sub, url, want,
+                            fd == -ELOOP || fd == -ENOENT || fd == -ENOTDIR
+                                ? " (symlinks in it resolve inside the repository)"
+                                : "");
+    char link[64], buf[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, buf, sizeof buf - 1);
+    if (n < 0)
+        return xb_error_errno(err, errno, "ADD %s: subdirectory '%s'", src, sub);
+    buf[n] = '\0';
+    size_t rl = strlen(real);
+    /* the resolver stays in the root; checked again so a surprise is an error, not a copy */
+    if (strncmp(buf, real, rl) != 0 || (buf[rl] != '\0' && buf[rl] != '/'))
+        return xb_error_set(err, XB_ERR_INVALID,
+                            "ADD %s: subdirectory '%s' resolves outside the repository", src, sub);
+    *dir = strdup(buf);
+    return *dir ? 0 : xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+}
+
 int xb_git_fetch(const char *src, const char *tmpdir, bool keep_git, xb_git_checkout_t *out,
                  xb_error_t *err)
 {
@@ -224,14 +269,8 @@ int xb_git_fetch(const char *src, const char *tmpdir, bool keep_git, xb_git_chec
         if (dotgit == NULL || xb_rm_rf(dotgit, err) < 0)
             return -1;
     }
-    out->dir = sub && *sub ? xb_path_join(repo, sub) : strdup(repo);
-    if (out->dir == NULL)
-        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-    if (!xb_is_dir(out->dir)) {
-        xb_git_checkout_free(out);
-        return xb_error_set(err, XB_ERR_NOT_FOUND, "ADD %s: no directory '%s' in %s at %s", src,
-                            sub, url, want);
-    }
+    if (resolve_subdir(src, url, want, repo, sub, &out->dir, err) < 0)
+        return -1;
     out->commit = commit;
     commit = NULL;
     out->commit_time = strtoll(when, NULL, 10);

@@ -6,9 +6,10 @@
  *   git@host:path/repo.git[#REF[:SUBDIR]]        (ssh, with the user's own ssh setup)
  *
  * REF is a branch, tag or commit (default: the remote's HEAD); SUBDIR a directory of the
- * checkout (never climbing out of it). The fetch is shallow when the server allows it, then
- * falls back to a full fetch (dumb HTTP servers, commits that are not a ref's tip); submodules
- * are checked out too. git runs without a terminal prompt. */
+ * checkout (never climbing out of it; symlinks in it are followed only inside the checkout,
+ * as BuildKit does, so a link to a host directory finds nothing). The fetch is shallow when the
+ * server allows it, then falls back to a full fetch (dumb HTTP servers, commits that are not a
+ * ref's tip); submodules are checked out too. git runs without a terminal prompt. */
 #ifndef XB_BUILD_GIT_H
 #define XB_BUILD_GIT_H
 

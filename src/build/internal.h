@@ -55,6 +55,9 @@ typedef struct xb_bctx {
     bool fixed_time; /* --timestamp / SOURCE_DATE_EPOCH given */
     size_t cache_hits, cache_misses;
     char *ctx_digest; /* digest of the whole context (RUN bind mounts), lazily */
+    char *ctx_mask;   /* whiteouts of the .dockerignore'd context paths (RUN bind mounts),
+                         lazily, under tmpdir; NULL when nothing is ignored */
+    bool ctx_masked;  /* ctx_mask was computed */
     char *prefix;     /* progress line prefix (parallel platform builds), not owned */
 } xb_bctx_t;
 

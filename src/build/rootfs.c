@@ -13,6 +13,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "layer/apply.h"
 #include "lazy/lazy.h"
 #include "snapshot/layers.h"
 #include "util/buf.h"
@@ -191,6 +192,9 @@ int xb_rootfs_apply_layer(xb_centries_t *idx, xb_store_t *s, const json_t *layer
     int r;
     size_t seq = 0;
     int ret = 0;
+    uint64_t total = 0, max = xb_store_max_layer_size(s);
+    if (max == 0)
+        max = XB_LAYER_MAX_SIZE_DEFAULT;
     while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
         cleanup_free char *p = xb_clean_image_path(archive_entry_pathname(ae));
         if (p == NULL || p[0] == '\0')
@@ -212,6 +216,17 @@ int xb_rootfs_apply_layer(xb_centries_t *idx, xb_store_t *s, const json_t *layer
                     json_array_append_new(whiteouts, json_string(victim));
             }
             continue;
+        }
+        if (archive_entry_filetype(ae) == AE_IFREG && archive_entry_hardlink(ae) == NULL &&
+            archive_entry_size(ae) > 0) {
+            uint64_t sz = (uint64_t)archive_entry_size(ae);
+            if (sz > max || total > max - sz) {
+                char what[128];
+                snprintf(what, sizeof what, "layer %s", xb_json_str(layer, "digest"));
+                ret = xb_layer_too_big(what, p, sz, max, err);
+                goto out;
+            }
+            total += sz;
         }
         if (idx->n + add.n > XB_ROOTFS_MAX_ENTRIES) {
             ret = xb_error_set(err, XB_ERR_INVALID, "layer has too many entries");

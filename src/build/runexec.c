@@ -1,15 +1,18 @@
 /* RUN: hands the step to the run module (xb_run_step). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "build/cache.h"
+#include "build/context.h"
 #include "build/internal.h"
 #include "run/runopts.h"
 #include "run/step.h"
 #include "image/image.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/json.h"
 
 static char **strv_from_json(json_t *a)
@@ -75,6 +78,26 @@ static int stage_lookup(void *ud, const char *ref, json_t **layers, json_t **dif
     if (xb_bx_image_load(b, ref, &st->platform, &cfg, layers, err) < 0)
         return -1;
     *diff_ids = json_incref(json_object_get(json_object_get(cfg, "rootfs"), "diff_ids"));
+    return 0;
+}
+
+/* The whiteouts that hide the .dockerignore'd context from RUN --mount=type=bind (BuildKit
+ * mounts the filtered context): made once per build, none when nothing is ignored. */
+static int context_mask(xb_bctx_t *b, xb_error_t *err)
+{
+    if (b->ctx_masked)
+        return 0;
+    if (xb_bx_context_index(b, err) < 0)
+        return -1;
+    cleanup_free char *dir = xb_path_join(b->tmpdir, "ctxmask-XXXXXX");
+    if (dir == NULL || mkdtemp(dir) == NULL)
+        return xb_error_errno(err, errno, "cannot create a directory under %s", b->tmpdir);
+    size_t n = 0;
+    if (xb_context_mask(b->o->context_dir, &b->ctx, dir, &n, err) < 0)
+        return xb_error_wrap(err, "RUN --mount=type=bind of the build context");
+    b->ctx_masked = true;
+    if (n > 0)
+        b->ctx_mask = steal_pointer(&dir);
     return 0;
 }
 
@@ -179,6 +202,7 @@ int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
         if (xb_bx_expand(st, raw[i], &mounts[i], err) < 0)
             goto out;
     const char *net = xb_df_flag_get(in, "network");
+    bool ctx_bind = false;
     const char *wd = xb_json_str(cc, "WorkingDir");
     const char *user = xb_json_str(cc, "User");
     /* cache key: what the step runs and what it can read */
@@ -200,6 +224,7 @@ int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
             } else if (strstr(m, "type=cache") == NULL && strstr(m, "type=tmpfs") == NULL &&
                        strstr(m, "type=secret") == NULL && strstr(m, "type=ssh") == NULL) {
                 /* a bind mount of the context: the state of the mounted part of it */
+                ctx_bind = true;
                 cleanup_free char *under = mount_source(m);
                 if (under != NULL && under[0] != '\0') {
                     char cdg[XB_DIGEST_LEN];
@@ -249,6 +274,9 @@ int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
     rq.mounts = (const char *const *)mounts;
     rq.network = net ? net : b->o->network;
     rq.context_dir = b->o->context_dir;
+    if (ctx_bind && context_mask(b, err) < 0)
+        goto out;
+    rq.context_mask = b->ctx_mask;
     rq.secrets = b->o->secrets;
     rq.stage_lookup = stage_lookup;
     rq.stage_lookup_ud = st;

@@ -203,10 +203,10 @@ int xb_bx_write_layer(xb_bctx_t *b, const xb_centries_t *ents, xb_layer_result_t
         }
         cleanup_close int fd = -1;
         if (S_ISREG(e->mode) && e->src != NULL) {
-            fd = open(e->src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+            fd = xb_centry_open(e, err);
             struct stat fst;
             if (fd < 0)
-                return xb_error_errno(err, errno, "opening %s", e->src);
+                return -1;
             if (fstat(fd, &fst) < 0)
                 return xb_error_errno(err, errno, "stat %s", e->src);
             st.st_size = fst.st_size;

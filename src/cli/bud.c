@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "cli/registry_flags.h"
 #include "layer/pgzip.h"
+#include "cli/store_util.h"
 #include "image/manifest_list.h"
 #include "image/mediatype.h"
 #include "image/platform.h"
@@ -81,9 +82,14 @@ static const char usage[] =
     "                               an index and its manifests for several platforms)\n"
     "      --load                   accepted: the image is always in the local store\n"
     "      --tls-verify[=BOOL]      verify TLS for pulls and --push (false allows HTTP)\n"
-    "      --creds USER[:PASS]      credentials for FROM pulls and --push\n"
+    "      --creds USER[:PASS]      credentials for the registries of the -t names only\n"
+    "                               (--push, and FROM pulls from those registries); other\n"
+    "                               FROM registries use the auth file / credential helpers\n"
     "      --authfile FILE          auth file for FROM pulls and --push\n"
     "      --cert-dir DIR           TLS certificates for pulls and --push\n"
+    "      --max-layer-size SIZE    refuse a layer whose files add up to more (FROM, COPY\n"
+    "                               --from, ADD archives; default 64G, sparse files count in\n"
+    "                               full; env XBUILD_MAX_LAYER_SIZE)\n"
     "      --flag-table             list every buildah bud / buildx build flag and what\n"
     "                               xbuild does with it (docs/flags.md)\n"
     "Other buildah and buildx flags are accepted where ignoring them is harmless, and\n"
@@ -248,6 +254,10 @@ static int run_build(struct xb_cli *cli, struct xb_bud *b, xb_error_t *err)
     xb_store_t *s = NULL;
     if (xb_store_open(cli->root, &s, err) < 0)
         return -1;
+    if (xb_cli_max_layer_size("bud", b->max_layer, s, err) < 0) {
+        xb_store_close(s);
+        return -1;
+    }
     xb_build_result_t res;
     /* FROM pulls use the same credentials, TLS and certificate options as --push */
     b->o.registry = &b->ropts;

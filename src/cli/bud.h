@@ -26,7 +26,10 @@ struct xb_bud {
     xb_run_opts_t run;
     struct xb_bud_list tags, bargs, labels, secrets, ncf, env, unsetenv, annotations, contexts;
     struct xb_bud_list hosts, ulimits, volumes, cap_add, cap_drop;
-    struct xb_bud_list owned; /* strings made here (--env K from the environment); freed */
+    struct xb_bud_list owned;     /* strings made here (--env K from the environment); freed */
+    struct xb_bud_list creds_for; /* the -t names' registries (strings in owned): --creds
+                                     go only there */
+    const char *max_layer;        /* --max-layer-size */
     const char *arch, *os, *variant, *platform;
     const char *iidfile, *metafile, *manifest, *logfile;
     struct xb_bud_outputs outs; /* -o/--output (cli/bud_output.c) */

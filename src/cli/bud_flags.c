@@ -68,6 +68,9 @@ const struct xb_bud_flag xb_bud_flags[] = {
     {"manifest", 0, RA, BH, SUP, O_MANIFEST, NULL, false, "LIST",
      "add the image(s) to the local index LIST (created when missing; a platform already in "
      "it is replaced)"},
+    {"max-layer-size", 0, RA, 0, SUP, O_MAX_LAYER_SIZE, NULL, false, "SIZE",
+     "refuse a layer whose files add up to more (FROM, COPY --from, ADD archives; default 64G, "
+     "sparse files count in full; env XBUILD_MAX_LAYER_SIZE)"},
     {"metadata-file", 0, RA, BX, SUP, O_METADATA, NULL, false, "FILE",
      "write build metadata (JSON) to FILE"},
     {"network", 0, RA, BOTH, SUP, O_NETWORK, NULL, false, "MODE",

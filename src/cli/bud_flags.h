@@ -56,6 +56,7 @@ enum xb_bud_opt {
     O_CREDS,
     O_AUTHFILE,
     O_CERT_DIR,
+    O_MAX_LAYER_SIZE,
     O_INSTALL_BINFMT,
     O_HELP,
     O_FLAG_TABLE,

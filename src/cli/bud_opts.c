@@ -9,6 +9,7 @@
 #include "cli/bud.h"
 #include "cli/cli.h"
 #include "image/platform.h"
+#include "image/reference.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 
@@ -35,10 +36,10 @@ void xb_bud_init(struct xb_bud *b)
 
 void xb_bud_free(struct xb_bud *b)
 {
-    struct xb_bud_list *all[] = {&b->tags,     &b->bargs,   &b->labels,   &b->secrets,
-                                 &b->ncf,      &b->env,     &b->unsetenv, &b->annotations,
-                                 &b->contexts, &b->hosts,   &b->ulimits,  &b->volumes,
-                                 &b->cap_add,  &b->cap_drop};
+    struct xb_bud_list *all[] = {&b->tags,     &b->bargs,    &b->labels,   &b->secrets,
+                                 &b->ncf,      &b->env,      &b->unsetenv, &b->annotations,
+                                 &b->contexts, &b->hosts,    &b->ulimits,  &b->volumes,
+                                 &b->cap_add,  &b->cap_drop, &b->creds_for};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         free(all[i]->v);
     for (size_t i = 0; i < b->owned.n; i++)
@@ -326,6 +327,9 @@ static int apply_other(struct xb_bud *b, const struct xb_bud_flag *f, const char
     case O_CERT_DIR:
         b->ropts.cert_dir = a;
         return 0;
+    case O_MAX_LAYER_SIZE:
+        b->max_layer = a;
+        return 0;
     case O_HELP:
         b->help = true;
         return 0;
@@ -443,6 +447,24 @@ int xb_bud_finish(struct xb_bud *b, int nargs, char **args, xb_error_t *err)
         if (strcmp(b->tags.v[i], b->manifest) == 0)
             return xb_cli_usage(err, "bud", "--manifest %s: the same name as a -t tag",
                                 b->manifest);
+    /* --creds go only to the registries the -t names are on, never to a third-party FROM */
+    for (size_t i = 0; b->ropts.creds != NULL && i < b->tags.n; i++) {
+        xb_reference_t *ref = NULL;
+        xb_error_t e2 = XB_ERROR_INIT;
+        char *host = NULL;
+        if (xb_reference_parse(b->tags.v[i], &ref, &e2) == 0)
+            host = strdup(ref->registry);
+        xb_reference_free(ref);
+        xb_error_clear(&e2);
+        if (host != NULL &&
+            (xb_bud_list_push(&b->owned, host) < 0 || xb_bud_list_push(&b->creds_for, host) < 0))
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    }
+    if (b->ropts.creds != NULL) {
+        if (b->creds_for.v == NULL && xb_bud_list_push(&b->creds_for, NULL) < 0)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        b->ropts.creds_for = b->creds_for.v;
+    }
     b->o.tags = b->tags.v;
     b->o.ntags = b->tags.n;
     b->o.build_args = b->bargs.v;

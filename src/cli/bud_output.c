@@ -198,7 +198,8 @@ static int unpack_manifest(xb_store_t *s, const char *md, const char *dir, xb_er
         if (blob == NULL || !xb_store_has_blob(s, dg))
             return xb_error_set(err, XB_ERR_NOT_FOUND, "layer %s of %s is not in the store",
                                 dg ? dg : "?", md);
-        if (xb_layer_apply_path(dir, blob, XB_APPLY_MERGED, NULL, err) < 0)
+        if (xb_layer_apply_path(dir, blob, XB_APPLY_MERGED, xb_store_max_layer_size(s), NULL, err) <
+            0)
             return xb_error_wrap(err, "unpacking layer %s into %s", dg, dir);
     }
     return 0;

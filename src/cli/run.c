@@ -40,6 +40,8 @@ static const char usage[] =
     "  -t, --tty           give the command a new pseudo-terminal (never xbuild's own)\n"
     "  -i, --interactive   pass xbuild's stdin to the command (else it reads /dev/null)\n"
     "      --rm            accepted for podman compatibility (the rootfs is always discarded)\n"
+    "      --max-layer-size SIZE  refuse a layer whose files add up to more (default 64G;\n"
+    "                      env XBUILD_MAX_LAYER_SIZE)\n"
     "  -h, --help          this text\n";
 
 static int append(char ***v, size_t *n, const char *s)
@@ -139,10 +141,12 @@ XB_CMD(run)
                                          {"tty", no_argument, NULL, 't'},
                                          {"interactive", no_argument, NULL, 'i'},
                                          {"rm", no_argument, NULL, 'R'},
+                                         {"max-layer-size", required_argument, NULL, 'L'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *platform = NULL, *network = NULL, *user = NULL, *workdir = NULL, *entrypoint = NULL;
     bool install = false;
+    const char *max_layer = NULL;
     cleanup_strv char **extra_env = NULL;
     size_t nextra = 0;
     int c;
@@ -189,6 +193,9 @@ XB_CMD(run)
         case 'I':
             install = true;
             break;
+        case 'L':
+            max_layer = optarg;
+            break;
         case 'e':
             if (append(&extra_env, &nextra, optarg) < 0)
                 return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
@@ -212,6 +219,10 @@ XB_CMD(run)
     xb_store_t *s = NULL;
     if (xb_cli_open_store(cli, &s, err) < 0)
         return -err->code;
+    if (max_layer != NULL && xb_cli_max_layer_size("run", max_layer, s, err) < 0) {
+        xb_store_close(s);
+        return -err->code;
+    }
     int ret = -1;
     cleanup_json json_t *desc = NULL;
     cleanup_free char *probe_cache = NULL;

@@ -11,6 +11,12 @@
 
 /* Opens cli->root; caller closes with xb_store_close(). */
 int xb_cli_open_store(struct xb_cli *cli, xb_store_t **s, xb_error_t *err);
+/* The layer size limit of s (xb_store_set_max_layer_size): flag (--max-layer-size, may be
+ * NULL), else $XBUILD_MAX_LAYER_SIZE, else the default. A size is bytes with an optional
+ * K/M/G/T suffix (powers of 1024; "KiB", "KB" and "k" alike). Usage error for a bad value. */
+int xb_cli_max_layer_size(const char *cmd, const char *flag, xb_store_t *s, xb_error_t *err);
+/* Parses such a size (> 0); -1 when invalid. */
+int xb_cli_parse_size(const char *v, uint64_t *out);
 /* "1.5MB"-style size (decimal units, as docker prints). */
 void xb_cli_human_size(int64_t bytes, char *out, size_t outlen);
 /* Prints j indented (or compact) followed by a newline. */

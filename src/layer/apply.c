@@ -423,10 +423,22 @@ static void finish_dirs(struct ctx *c)
     }
 }
 
-int xb_layer_apply_archive(int dirfd, struct archive *a, enum xb_apply_mode mode,
+int xb_layer_too_big(const char *what, const char *path, uint64_t size, uint64_t max,
+                     xb_error_t *err)
+{
+    return xb_error_set(err, XB_ERR_INVALID,
+                        "%s: its files add up to more than the limit of %llu bytes (%s: %llu "
+                        "bytes; sparse files count by their apparent size); refused before "
+                        "extracting it. Raise the limit with --max-layer-size SIZE or "
+                        "XBUILD_MAX_LAYER_SIZE=SIZE (e.g. 200G)",
+                        what, (unsigned long long)max, path, (unsigned long long)size);
+}
+
+int xb_layer_apply_archive(int dirfd, struct archive *a, enum xb_apply_mode mode, uint64_t max_size,
                            xb_apply_stats_t *stats, xb_error_t *err)
 {
     struct ctx c = {.root = dirfd, .mode = mode, .is_root_user = geteuid() == 0};
+    uint64_t max = max_size ? max_size : XB_LAYER_MAX_SIZE_DEFAULT, total = 0;
     struct archive_entry *e;
     int r = 0;
     for (;;) {
@@ -441,6 +453,15 @@ int xb_layer_apply_archive(int dirfd, struct archive *a, enum xb_apply_mode mode
             r = xb_error_set(err, XB_ERR_INVALID, "layer has more than %u entries",
                              XB_APPLY_MAX_ENTRIES);
             break;
+        }
+        if (archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0) {
+            uint64_t sz = (uint64_t)archive_entry_size(e);
+            if (sz > max || total > max - sz) {
+                const char *nm = archive_entry_pathname(e);
+                r = xb_layer_too_big("layer", nm ? nm : "?", sz, max, err);
+                break;
+            }
+            total += sz;
         }
         if (apply_entry(&c, a, e, err) < 0) {
             r = -1;
@@ -458,8 +479,8 @@ int xb_layer_apply_archive(int dirfd, struct archive *a, enum xb_apply_mode mode
     return r;
 }
 
-int xb_layer_apply_fd(int dirfd, int fd, enum xb_apply_mode mode, xb_apply_stats_t *stats,
-                      xb_error_t *err)
+int xb_layer_apply_fd(int dirfd, int fd, enum xb_apply_mode mode, uint64_t max_size,
+                      xb_apply_stats_t *stats, xb_error_t *err)
 {
     if (xb_lazy_load(XB_LAZY_ARCHIVE, err) < 0)
         return -1;
@@ -472,11 +493,11 @@ int xb_layer_apply_fd(int dirfd, int fd, enum xb_apply_mode mode, xb_apply_stats
     archive_read_support_format_tar(a);
     if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK)
         return xb_error_set(err, XB_ERR_PARSE, "layer: %s", archive_error_string(a));
-    return xb_layer_apply_archive(dirfd, a, mode, stats, err);
+    return xb_layer_apply_archive(dirfd, a, mode, max_size, stats, err);
 }
 
 int xb_layer_apply_path(const char *dir, const char *blob, enum xb_apply_mode mode,
-                        xb_apply_stats_t *stats, xb_error_t *err)
+                        uint64_t max_size, xb_apply_stats_t *stats, xb_error_t *err)
 {
     cleanup_close int root = xb_inroot_open_root(dir, err);
     if (root < 0)
@@ -484,7 +505,7 @@ int xb_layer_apply_path(const char *dir, const char *blob, enum xb_apply_mode mo
     cleanup_close int fd = open(blob, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return xb_error_errno(err, errno, "cannot open %s", blob);
-    if (xb_layer_apply_fd(root, fd, mode, stats, err) < 0)
+    if (xb_layer_apply_fd(root, fd, mode, max_size, stats, err) < 0)
         return xb_error_wrap(err, "applying %s", blob);
     return 0;
 }

@@ -168,7 +168,15 @@ static int fetch_token(xb_registry_t *r, const char *realm, const char *service,
     if (asprintf(&op, "GET token for %s from %s", r->host, realm) < 0)
         op = NULL;
     cleanup_free char *auth = NULL;
-    if (r->user) {
+    /* credentials never travel over plain HTTP to a realm of an HTTPS registry: anonymous */
+    bool plain = strncasecmp(realm, "http://", 7) == 0 && strncasecmp(r->base, "http://", 7) != 0;
+    if (r->user && plain && !r->warned_http_realm) {
+        r->warned_http_realm = true;
+        xb_warn("%s: the token server %s is plain HTTP while the registry is HTTPS: asking it "
+                "for an anonymous token (credentials are never sent over plain HTTP)",
+                r->host, realm);
+    }
+    if (r->user && !plain) {
         auth = basic_value(r->user, r->pass);
         if (auth == NULL)
             return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");

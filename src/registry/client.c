@@ -243,9 +243,20 @@ int xb_registry_open(const xb_reference_t *ref, const xb_registry_opts_t *opts, 
         r->scope = NULL;
     if (!r->api_host || !r->repo || !r->name || !r->scope)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-    /* credentials */
-    if (xb_creds_lookup(r->host, r->repo, r->opts.creds, r->opts.authfile, r->opts.env, &r->user,
-                        &r->pass, err) < 0)
+    /* credentials: --creds only where they were given */
+    const char *creds = r->opts.creds;
+    if (creds != NULL && r->opts.creds_for != NULL) {
+        bool named = false;
+        for (size_t i = 0; r->opts.creds_for[i] != NULL; i++)
+            named |= strcasecmp(r->opts.creds_for[i], r->host) == 0;
+        if (!named) {
+            xb_debug("%s: --creds are for the registries of -t only; using the auth files",
+                     r->host);
+            creds = NULL;
+        }
+    }
+    if (xb_creds_lookup(r->host, r->repo, creds, r->opts.authfile, r->opts.env, &r->user, &r->pass,
+                        err) < 0)
         return xb_error_wrap(err, "credentials for %s", r->host);
     /* scheme + challenge */
     bool loopback = xb_reference_host_is_loopback(r->api_host);

@@ -43,10 +43,14 @@ typedef struct xb_registry_opts {
     bool quiet;           /* no progress lines */
     xb_registry_progress_fn progress; /* NULL: one xb_info line per blob */
     void *progress_ud;
-    bool extract_layers;    /* pull: also extract each layer for RUN while it downloads
-                               (snapshot/stream.h) */
-    const char *const *env; /* the caller's environment (K=V, may be NULL): where auth files
-                               are looked for (registry/creds.h) */
+    bool extract_layers;          /* pull: also extract each layer for RUN while it downloads
+                                     (snapshot/stream.h) */
+    const char *const *env;       /* the caller's environment (K=V, may be NULL): where auth files
+                                     are looked for (registry/creds.h) */
+    const char *const *creds_for; /* NULL: creds go to any registry this opens; else only to
+                                     these registries (as in a reference: "docker.io",
+                                     "localhost:5000"; NULL-terminated), the others use the
+                                     auth files (bud: the -t names) */
 } xb_registry_opts_t;
 
 #define XB_REGISTRY_OPTS_INIT                                                                      \

@@ -523,6 +523,12 @@ int xb_registry_fail(xb_registry_t *r, const xb_http_resp_t *resp, const char *o
         if (r->user == NULL)
             xb_error_wrap(err, "no credentials for %s (use --creds, --authfile or 'xbuild login')",
                           r->host);
+        else if (r->warned_http_realm)
+            xb_error_wrap(err,
+                          "%s: the credentials of user \"%s\" were not sent to its plain-HTTP "
+                          "token server %s (the registry is HTTPS): the registry must use an "
+                          "https:// realm",
+                          r->host, r->user, r->realm ? r->realm : "");
         else if (resp->status == 401 && r->auth_kind == XB_AUTH_BEARER)
             /* the token server accepted the credentials: the registry refused its token */
             xb_error_wrap(err,

@@ -41,7 +41,8 @@ struct xb_registry {
     pthread_mutex_t lock;
     int auth_kind;
     char *realm, *service;
-    char *user, *pass; /* NULL: anonymous */
+    char *user, *pass;      /* NULL: anonymous */
+    bool warned_http_realm; /* told once that an http:// realm gets no credentials */
     struct xb_token *tokens;
     /* shared DNS / TLS sessions / connections */
     CURLSH *share;

@@ -376,19 +376,20 @@ static void setup_user_mounts(struct child *c)
         }
         case XB_MOUNT_BIND: {
             int src = m->lowerdir ? -1 : open_source(c, m);
-            if (m->lowerdir) { /* another stage: a read-only overlay of its layers */
+            if (m->lowerdir) { /* another stage (or the filtered context): a read-only overlay */
                 char mp[PATH_MAX + 32];
                 snprintf(mp, sizeof mp, "%s/stage-%zu", sb->state_dir, i);
                 mkdir(mp, 0700);
                 snprintf(opts, sizeof opts, "lowerdir=%s%s%s/empty", m->lowerdir,
                          *m->lowerdir ? ":" : "", sb->state_dir);
                 if (mount("overlay", mp, "overlay", MS_RDONLY | MS_NODEV | MS_NOSUID, opts) < 0)
-                    FAIL(c, "cannot mount stage '%s' for /%s: %s", m->from, m->target,
-                         strerror(errno));
+                    FAIL(c, "cannot mount stage '%s' for /%s: %s", m->from ? m->from : "context",
+                         m->target, strerror(errno));
                 int sroot = open(mp, O_PATH | O_DIRECTORY | O_CLOEXEC);
                 src = sroot < 0 ? sroot : xb_inroot_open(sroot, m->source, O_PATH, 0);
                 if (src < 0)
-                    FAIL(c, "bind source /%s in stage '%s' not found", m->source, m->from);
+                    FAIL(c, "bind source /%s in stage '%s' not found", m->source,
+                         m->from ? m->from : "context");
             }
             struct stat st;
             if (!m->readonly && fstat(src, &st) == 0 && S_ISDIR(st.st_mode)) {

@@ -111,6 +111,26 @@ static int prepare_cache(const xb_run_request_t *rq, xb_run_mount_t *m, xb_error
     return 0;
 }
 
+/* Appends s to b with overlayfs' lowerdir escapes (":", "," and "\\"). */
+static void put_escaped(xb_buf_t *b, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == ':' || *s == ',' || *s == '\\')
+            xb_buf_putc(b, '\\');
+        xb_buf_putc(b, *s);
+    }
+}
+
+/* "mask:context": the lowerdir of the filtered context. Caller frees. */
+static char *context_lower(const xb_run_request_t *rq, const char *ctx)
+{
+    xb_buf_t b = XB_BUF_INIT;
+    put_escaped(&b, rq->context_mask);
+    xb_buf_putc(&b, ':');
+    put_escaped(&b, ctx);
+    return xb_buf_steal(&b);
+}
+
 /* --volume HOST:CTR[:ro]: a bind of the host path (writes reach the host, never the layer),
  * set up like a cache mount. */
 static int prepare_volume(const char *spec, xb_run_mount_t *m, xb_error_t *err)
@@ -174,6 +194,9 @@ static int prepare_mounts(const xb_run_request_t *rq, struct mounts *ms, xb_erro
             m->src_rel = strdup(m->source);
             if (m->src_root == NULL || m->src_rel == NULL)
                 return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+            /* the .dockerignore'd paths hidden: an overlay of the whiteouts over the context */
+            if (rq->context_mask != NULL && (m->lowerdir = context_lower(rq, m->src_root)) == NULL)
+                return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
         } else if (m->type == XB_MOUNT_SECRET) {
             bool found;
             if (xb_secret_lookup(rq->secrets, rq->host_env, m->id, &m->data, &m->len, &found, err) <
@@ -207,8 +230,9 @@ static int apply_all(const xb_run_request_t *rq, const char *rootfs, xb_error_t 
         cleanup_free char *blob = d ? xb_store_blob_path(rq->store, d) : NULL;
         if (blob == NULL)
             return xb_error_set(err, XB_ERR_INVALID, "layer %zu has no valid digest", i);
-        if (xb_layer_apply_path(rootfs, blob, XB_APPLY_MERGED, NULL, err) < 0)
-            return -1;
+        if (xb_layer_apply_path(rootfs, blob, XB_APPLY_MERGED, xb_store_max_layer_size(rq->store),
+                                NULL, err) < 0)
+            return xb_error_wrap(err, "layer %s", d);
     }
     return 0;
 }

@@ -33,20 +33,23 @@ typedef struct xb_run_request {
                                         NULL-terminated, may be NULL */
     const char *network;             /* NULL/"default", "none", "host" */
     const char *context_dir;         /* build context (for bind mounts) */
+    const char *context_mask;        /* NULL, or a directory of overlay whiteouts (char 0/0)
+                                        at the context's .dockerignore'd paths, laid over
+                                        context_dir so a bind mount shows what COPY sees */
     xb_stage_lookup_fn stage_lookup; /* from=<stage> for bind mounts */
     void *stage_lookup_ud;
-    const char *const *secrets;         /* id=X,src=F|env=V specs from --secret; NULL-terminated,
-                                           may be NULL */
-    const xb_layer_opts_t *layer_opts;  /* compression, timestamp clamp */
+    const char *const *secrets;        /* id=X,src=F|env=V specs from --secret; NULL-terminated,
+                                          may be NULL */
+    const xb_layer_opts_t *layer_opts; /* compression, timestamp clamp */
     const struct xb_sandbox_policy *policy; /* capabilities, seccomp, devices (run/policy.h);
                                                NULL = the default hardened policy */
-    const struct xb_run_opts *run_opts; /* build-wide RUN settings (run/runopts.h), or NULL */
-    const char *where;                  /* "Dockerfile:12" for error messages */
-    const char *const *host_env;        /* xbuild's own environment ("K=V", NULL-terminated, may be
-                                           NULL): where --secret env=V values come from */
-    bool install_binfmt;    /* register a missing binfmt_misc handler (--install-binfmt) */
-    const char *binfmt_dir; /* binfmt_misc mount; NULL: /proc/sys/fs/binfmt_misc */
-    bool copy_snapshotter;  /* never overlayfs: apply layers into a copy (XBUILD_SNAPSHOTTER) */
+    const struct xb_run_opts *run_opts;     /* build-wide RUN settings (run/runopts.h), or NULL */
+    const char *where;                      /* "Dockerfile:12" for error messages */
+    const char *const *host_env; /* xbuild's own environment ("K=V", NULL-terminated, may be
+                                    NULL): where --secret env=V values come from */
+    bool install_binfmt;         /* register a missing binfmt_misc handler (--install-binfmt) */
+    const char *binfmt_dir;      /* binfmt_misc mount; NULL: /proc/sys/fs/binfmt_misc */
+    bool copy_snapshotter; /* never overlayfs: apply layers into a copy (XBUILD_SNAPSHOTTER) */
 } xb_run_request_t;
 
 /* Runs the step of a build (xb_run_execute with commit): on success fills *out with the new

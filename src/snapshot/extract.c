@@ -189,7 +189,8 @@ static la_ssize_t dec_read(struct archive *a, void *ud, const void **buf)
     return n;
 }
 
-int xb_snapshot_extract_verified(int root, int fd, const char *diff_id, xb_error_t *err)
+int xb_snapshot_extract_verified(int root, int fd, const char *diff_id, uint64_t max_size,
+                                 xb_error_t *err)
 {
     struct dec d = {.fd = fd};
     pthread_mutex_init(&d.mu, NULL);
@@ -215,7 +216,7 @@ int xb_snapshot_extract_verified(int root, int fd, const char *diff_id, xb_error
         if (ar < 0)
             xb_error_set(err, XB_ERR_PARSE, "layer: %s", archive_error_string(a));
         else
-            ar = xb_layer_apply_archive(root, a, XB_APPLY_OVERLAY, NULL, err);
+            ar = xb_layer_apply_archive(root, a, XB_APPLY_OVERLAY, max_size, NULL, err);
         /* the rest of the stream (tar padding after the end marker) still counts for the
          * diffID: the decompressing thread goes on to the end of the input on its own */
         pthread_mutex_lock(&d.mu);

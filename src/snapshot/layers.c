@@ -53,10 +53,11 @@ int xb_snapshot_layer_ensure(xb_store_t *s, const char *diff_id, const char *blo
     cleanup_close int fd = root < 0 ? -1 : open(blob, O_RDONLY | O_CLOEXEC);
     if (root >= 0 && fd < 0)
         xb_error_errno(err, errno, "cannot open %s", blob);
-    if (fd < 0 || xb_snapshot_extract_verified(root, fd, diff_id, err) < 0) {
+    if (fd < 0 ||
+        xb_snapshot_extract_verified(root, fd, diff_id, xb_store_max_layer_size(s), err) < 0) {
         cleanup_error xb_error_t e2 = XB_ERROR_INIT;
         xb_rm_rf(tmp, &e2);
-        return xb_error_wrap(err, "extracting layer %s", diff_id);
+        return xb_error_wrap(err, "extracting layer %s (blob %s)", diff_id, blob_digest);
     }
     if (rename(tmp, final) < 0) {
         int e = errno;

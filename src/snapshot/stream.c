@@ -25,14 +25,16 @@ struct xb_snapshot_stream {
     int pipe_w, pipe_r, root;
     pthread_t thread;
     bool started, broken;
-    xb_error_t err; /* the thread's */
-    int rc;         /* the thread's result */
+    xb_error_t err;    /* the thread's */
+    int rc;            /* the thread's result */
+    uint64_t max_size; /* the store's layer size limit */
 };
 
 static void *extract_main(void *ud)
 {
     xb_snapshot_stream_t *st = ud;
-    st->rc = xb_snapshot_extract_verified(st->root, st->pipe_r, st->diff_id, &st->err);
+    st->rc =
+        xb_snapshot_extract_verified(st->root, st->pipe_r, st->diff_id, st->max_size, &st->err);
     /* read to the end whatever is left (a failed stream): the writer never blocks on a full pipe
      * nobody reads */
     char buf[65536];
@@ -80,6 +82,7 @@ int xb_snapshot_stream_begin(xb_store_t *s, const char *diff_id, xb_snapshot_str
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     st->pipe_w = st->pipe_r = st->root = -1;
     snprintf(st->diff_id, sizeof st->diff_id, "%s", diff_id);
+    st->max_size = xb_store_max_layer_size(s);
     st->final = xb_path_join(dir, diff_id + 7);
     if (st->final == NULL) {
         stream_free(st);

@@ -9,10 +9,11 @@
 
 struct xb_store {
     char *root;
-    char *blobdir;  /* <root>/blobs/sha256 */
-    char *index;    /* <root>/index.json */
-    char *lockpath; /* <root>/xbuild/lock */
-    int usersfd;    /* shared flock on xbuild/users while open (prune checks for others) */
+    char *blobdir;           /* <root>/blobs/sha256 */
+    char *index;             /* <root>/index.json */
+    char *lockpath;          /* <root>/xbuild/lock */
+    int usersfd;             /* shared flock on xbuild/users while open (prune checks for others) */
+    uint64_t max_layer_size; /* 0: XB_LAYER_MAX_SIZE_DEFAULT (layer/apply.h) */
 };
 
 /* Prefix of temp files in blobs/sha256/: ".tmp-<pid>-XXXXXX". */

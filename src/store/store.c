@@ -86,6 +86,16 @@ void xb_store_close(xb_store_t *s)
     free(s);
 }
 
+void xb_store_set_max_layer_size(xb_store_t *s, uint64_t bytes)
+{
+    s->max_layer_size = bytes;
+}
+
+uint64_t xb_store_max_layer_size(const xb_store_t *s)
+{
+    return s->max_layer_size;
+}
+
 const char *xb_store_root(const xb_store_t *s)
 {
     return s->root;

@@ -22,6 +22,10 @@ typedef struct xb_blob_writer xb_blob_writer_t;
 int xb_store_open(const char *root, xb_store_t **out, xb_error_t *err);
 void xb_store_close(xb_store_t *s);
 const char *xb_store_root(const xb_store_t *s);
+/* The limit of one layer's file sizes added up when its content is extracted or copied out
+ * (--max-layer-size); 0 = the default (XB_LAYER_MAX_SIZE_DEFAULT, layer/apply.h). */
+void xb_store_set_max_layer_size(xb_store_t *s, uint64_t bytes);
+uint64_t xb_store_max_layer_size(const xb_store_t *s);
 /* "<root>/<rel>"; caller frees. */
 char *xb_store_path(const xb_store_t *s, const char *rel);
 

@@ -68,6 +68,11 @@ int xb_digest_file(const char *path, char out[XB_DIGEST_LEN], xb_error_t *err)
     cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return xb_error_errno(err, errno, "open %s", path);
+    return xb_digest_fd(fd, path, out, err);
+}
+
+int xb_digest_fd(int fd, const char *shown, char out[XB_DIGEST_LEN], xb_error_t *err)
+{
     xb_sha256_t h = {NULL};
     if (xb_sha256_init(&h, err) < 0)
         return -XB_ERR_INTERNAL;
@@ -78,7 +83,7 @@ int xb_digest_file(const char *path, char out[XB_DIGEST_LEN], xb_error_t *err)
             continue;
         if (n < 0) {
             xb_sha256_free(&h);
-            return xb_error_errno(err, errno, "read %s", path);
+            return xb_error_errno(err, errno, "read %s", shown);
         }
         if (n == 0)
             break;

@@ -23,6 +23,8 @@ void xb_sha256_free(xb_sha256_t *h);
 
 void xb_digest_buf(const void *data, size_t len, char out[XB_DIGEST_LEN]);
 int xb_digest_file(const char *path, char out[XB_DIGEST_LEN], xb_error_t *err);
+/* sha256 of what is left to read from fd (not closed); errors name shown. */
+int xb_digest_fd(int fd, const char *shown, char out[XB_DIGEST_LEN], xb_error_t *err);
 /* True for a syntactically valid "sha256:<64 lowercase hex>" (the only algorithm we write). */
 bool xb_digest_valid(const char *digest);
 /* Pointer to the hex part of a valid digest. */

@@ -63,7 +63,7 @@ static void apply(const uint8_t *data, size_t size, enum xb_apply_mode mode)
     xb_error_t err = XB_ERROR_INIT;
     int rfd = xb_inroot_open_root(root, &err);
     if (rfd >= 0 && archive_read_open_memory(a, data, size) == ARCHIVE_OK)
-        (void)xb_layer_apply_archive(rfd, a, mode, NULL, &err);
+        (void)xb_layer_apply_archive(rfd, a, mode, 0, NULL, &err);
     if (rfd >= 0)
         close(rfd);
     archive_read_free(a);

@@ -102,5 +102,27 @@ like "a subdirectory climbing out" "$(build "ADD $G#main:../etc /x" e)" \
 like "a missing subdirectory" "$(build "ADD $G#main:nodir /x" e)" "no directory 'nodir' in $G at main"
 like "a Git source with another source" "$(build "ADD $G a.txt /x/" e)" \
     "a Git repository must be ADD's only source"
+# SUBDIR (or a component of it) that is a symlink resolves inside the checkout, never on the
+# host: an absolute link and a relative one climbing with ../.. to a host directory holding a
+# marker; a link to a directory of the repository is followed (as BuildKit does)
+H=$T/hostdir
+mkdir -p "$H/inner"
+echo host-secret >"$H/marker"
+echo host-secret >"$H/inner/marker"
+ln -s "$H" "$W/etcdir"
+ln -s "../../../../../../../../../../../..$H" "$W/updir"
+ln -s sub "$W/inlink"
+g add -A
+GIT_COMMITTER_DATE=@1700000300 g commit -q -m links
+git -C "$W" push -q "$T/srv/repo.git" main
+for s in etcdir updir etcdir/inner updir/inner; do
+    out=$(build "ADD $G#main:$s /x" git:esc)
+    like "#main:$s (a symlink to a host directory): refused, naming the subdirectory" "$out" \
+        "no directory '$s' in $G at main"
+    check_fails "... no image with the host's files" "$XBUILD" inspect git:esc
+done
+out=$(build "ADD $G#main:inlink /in" git:inlink)
+is "#main:inlink (a symlink inside the repository): followed inside it" \
+    "$(lay git:inlink | grep -v '^in ' | cut -d' ' -f1)" "in/s.txt" || diag "$out"
 check "no work directory left behind" test -z "$(ls -A "$XB_ROOT/xbuild/tmp" 2>/dev/null)"
 done_testing

@@ -16,7 +16,8 @@ XB_BUILD_TESTS = \
 	tests/integration/foundation-build-heredoc.sh \
 	tests/integration/foundation-build-links.sh \
 	tests/integration/foundation-build-git.sh \
-	tests/integration/foundation-build-dirs.sh
+	tests/integration/foundation-build-dirs.sh \
+	tests/integration/foundation-build-hostile.sh
 TESTS += $(XB_BUILD_TESTS)
 EXTRA_DIST += $(XB_BUILD_TESTS)
 # --- end build executor ---

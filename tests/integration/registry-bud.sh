@@ -35,7 +35,8 @@ skopeo copy -q --dest-tls-verify=false "oci:$T/oci:amd" "docker://$REG/never/img
 check_fails "--pull=never does not pull" xb bud -q --pull=never -f "$T/ctx/Dockerfile.never" "$T/ctx"
 check "--pull=missing pulls" xb bud -q --pull=missing --platform linux/amd64 -f "$T/ctx/Dockerfile.never" "$T/ctx"
 
-# FROM pulls use bud's registry options: a private registry needs --creds or --authfile
+# FROM pulls use bud's registry options: a private registry needs --authfile (or --creds when
+# a -t name is on that registry: --creds go only to the -t names' registries)
 REG_USER=builder REG_PASS=s3cret-pw
 registry_start htpasswd private || { fail "start an htpasswd registry"; done_testing; }
 skopeo copy -q --dest-tls-verify=false --dest-creds "$REG_USER:$REG_PASS" "oci:$T/oci:amd" \
@@ -45,9 +46,13 @@ out=$(xb --root "$T/root-priv" bud -q --platform linux/amd64 -f "$T/ctx/Dockerfi
 rc=$?
 is "FROM a private image without credentials fails" "$rc" 1
 like "... with an error naming the registry's refusal" "$out" "401|unauthori[sz]ed|credentials"
-check "bud --creds passes the credentials to the FROM pull" \
+check "bud --creds passes the credentials to a FROM pull from a -t name's registry" \
     xb --root "$T/root-priv" bud -q --platform linux/amd64 --creds "$REG_USER:$REG_PASS" \
-    -t priv-creds -f "$T/ctx/Dockerfile.priv" "$T/ctx"
+    -t "$REG/priv/built:1" -f "$T/ctx/Dockerfile.priv" "$T/ctx"
+out=$(xb --root "$T/root-priv3" bud -q --platform linux/amd64 --creds "$REG_USER:$REG_PASS" \
+    -t priv-creds -f "$T/ctx/Dockerfile.priv" "$T/ctx" 2>&1)
+is "... but not to another registry's FROM (-t names docker.io)" "$?" 1
+like "... which asks for credentials" "$out" "401|unauthori[sz]ed|credentials"
 printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$REG" "$(printf '%s:%s' "$REG_USER" "$REG_PASS" | base64 -w0)" \
     >"$T/auth.json"
 check "bud --authfile passes the auth file to the FROM pull" \

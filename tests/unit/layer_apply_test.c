@@ -70,7 +70,7 @@ static void tb_hardlink(const char *path, const char *target)
     put(e, NULL);
 }
 
-static int tb_apply(const char *dir, enum xb_apply_mode mode, char **msg)
+static int tb_apply_max(const char *dir, enum xb_apply_mode mode, uint64_t max, char **msg)
 {
     archive_write_close(w);
     archive_write_free(w);
@@ -80,7 +80,7 @@ static int tb_apply(const char *dir, enum xb_apply_mode mode, char **msg)
     archive_read_open_memory(r, buf, used);
     xb_error_t err = XB_ERROR_INIT;
     int root = xb_inroot_open_root(dir, &err);
-    int ret = xb_layer_apply_archive(root, r, mode, NULL, &err);
+    int ret = xb_layer_apply_archive(root, r, mode, max, NULL, &err);
     close(root);
     archive_read_free(r);
     if (msg)
@@ -89,6 +89,11 @@ static int tb_apply(const char *dir, enum xb_apply_mode mode, char **msg)
         printf("# apply error: %s\n", err.msg);
     xb_error_clear(&err);
     return ret;
+}
+
+static int tb_apply(const char *dir, enum xb_apply_mode mode, char **msg)
+{
+    return tb_apply_max(dir, mode, 0, msg);
 }
 
 static char *P(const char *rel)
@@ -312,7 +317,7 @@ static void test_hostile(void)
     archive_read_open_memory(r, buf, used);
     xb_error_t err = XB_ERROR_INIT;
     int root = xb_inroot_open_root(P("h"), &err);
-    ok(xb_layer_apply_archive(root, r, XB_APPLY_MERGED, NULL, &err) < 0, "garbage refused");
+    ok(xb_layer_apply_archive(root, r, XB_APPLY_MERGED, 0, NULL, &err) < 0, "garbage refused");
     close(root);
     archive_read_free(r);
     xb_error_clear(&err);
@@ -332,11 +337,39 @@ static void test_gzip_file(void)
     archive_write_free(a);
     xb_error_t err = XB_ERROR_INIT;
     xb_apply_stats_t stt;
-    is_int(xb_layer_apply_path(P("g"), P("layer.tar.gz"), XB_APPLY_MERGED, &stt, &err), 0,
+    is_int(xb_layer_apply_path(P("g"), P("layer.tar.gz"), XB_APPLY_MERGED, 0, &stt, &err), 0,
            "gzip layer from a file");
     is_str(slurp(P("g/z/file")), "gz", "gzip content");
     is_int(stt.entries, 1, "stats count entries");
     xb_error_clear(&err);
+}
+
+/* The layer size limit: file sizes added up, checked on each header before its data. */
+static void test_limit(void)
+{
+    char hundred[101];
+    memset(hundred, 'x', 100);
+    hundred[100] = '\0';
+    mkroot("lim");
+    tb_begin();
+    tb_file("a", hundred, 0644);
+    tb_dir("d");
+    tb_file("d/b", hundred, 0644);
+    char *msg = NULL;
+    ok(tb_apply_max(P("lim"), XB_APPLY_OVERLAY, 150, &msg) < 0,
+       "200 bytes of files over a limit of 150: refused");
+    ok(msg && strstr(msg, "more than the limit of 150 bytes (d/b: 100 bytes"),
+       "... naming the limit and the entry that crossed it");
+    ok(msg && strstr(msg, "--max-layer-size"), "... and how to raise it");
+    free(msg);
+    struct stat st;
+    ok(lstat(P("lim/d/b"), &st) < 0, "... the crossing entry is never written");
+    mkroot("lim2");
+    tb_begin();
+    tb_file("a", hundred, 0644);
+    tb_file("b", hundred, 0644);
+    is_int(tb_apply_max(P("lim2"), XB_APPLY_OVERLAY, 200, NULL), 0,
+           "exactly at the limit: accepted");
 }
 
 int main(void)
@@ -352,6 +385,7 @@ int main(void)
     test_whiteouts();
     test_hostile();
     test_gzip_file();
+    test_limit();
     xb_error_t e = XB_ERROR_INIT;
     xb_rm_rf(tmp, &e);
     xb_error_clear(&e);
