@@ -7,4 +7,5 @@ src_libxbuild_a_SOURCES += \
 	src/util/fs.c src/util/fs.h \
 	src/util/xattr.c src/util/xattr.h \
 	src/util/json.c src/util/json.h \
-	src/util/log.c src/util/log.h
+	src/util/log.c src/util/log.h \
+	src/util/suggest.c src/util/suggest.h
