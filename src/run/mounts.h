@@ -16,6 +16,7 @@ typedef struct xb_run_mount {
     char *source; /* bind: path in the context/stage (cleaned); cache: subpath */
     char *from;   /* bind/cache: stage or image name, NULL = build context */
     char *id;     /* cache: default target; secret: required */
+    char *env;    /* secret: also (or, without a target, only) this environment variable */
     bool readonly;
     bool required;  /* secret */
     long mode;      /* -1 default */

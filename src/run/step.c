@@ -158,9 +158,10 @@ static int prepare_mounts(const xb_run_request_t *rq, struct mounts *ms, xb_erro
                 return -1;
             if (!found) {
                 if (m->required)
-                    return xb_error_set(err, XB_ERR_NOT_FOUND,
-                                        "secret '%s' is required: pass --secret id=%s,src=FILE",
-                                        m->id, m->id);
+                    return xb_error_set(
+                        err, XB_ERR_NOT_FOUND,
+                        "secret %s: not found (it is required: pass --secret id=%s,src=FILE)",
+                        m->id, m->id);
                 xb_run_mount_clear(m);
                 ms->n--;
             }
