@@ -118,8 +118,29 @@ int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
             free(kv);
         }
     }
+    /* BuildKit's predefined proxy args reach RUN without an ARG line, in both spellings, and
+     * stay out of the cache key: a changed proxy alone reuses the step */
+    cleanup_json json_t *envrun = json_deep_copy(envj);
+    static const char *const proxies[][2] = {{"HTTP_PROXY", "http_proxy"},
+                                             {"HTTPS_PROXY", "https_proxy"},
+                                             {"FTP_PROXY", "ftp_proxy"},
+                                             {"NO_PROXY", "no_proxy"},
+                                             {"ALL_PROXY", "all_proxy"}};
+    for (size_t i = 0; envrun && i < sizeof proxies / sizeof *proxies; i++) {
+        json_t *pv = json_object_get(b->build_args, proxies[i][0]);
+        if (!json_is_string(pv))
+            pv = json_object_get(b->build_args, proxies[i][1]);
+        for (int c = 0; c < 2 && json_is_string(pv); c++) {
+            char *kv = NULL;
+            if (json_object_get(vars, proxies[i][c]) == NULL &&
+                asprintf(&kv, "%s=%s", proxies[i][c], json_string_value(pv)) >= 0) {
+                json_array_append_new(envrun, json_string(kv));
+                free(kv);
+            }
+        }
+    }
     cleanup_strv char **cargv = strv_from_json(argv);
-    cleanup_strv char **cenv = strv_from_json(envj);
+    cleanup_strv char **cenv = envrun ? strv_from_json(envrun) : NULL;
     /* --mount specs, expanded */
     size_t nm = xb_df_flag_all(in, "mount", NULL, 0);
     const char **raw = calloc(nm + 1, sizeof(char *));
@@ -132,9 +153,19 @@ int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
         goto out;
     }
     xb_df_flag_all(in, "mount", raw, nm);
-    for (size_t i = 0; i < nm; i++)
+    for (size_t i = 0; i < nm; i++) {
+        const char *fr = strstr(raw[i], "from=");
+        if (fr != NULL && (fr == raw[i] || fr[-1] == ',') &&
+            strcspn(fr + 5, "$") < strcspn(fr + 5, ",")) {
+            xb_error_set(err, XB_ERR_INVALID,
+                         "%s: RUN --mount: 'from' doesn't support variable expansion, define "
+                         "alias stage instead (FROM <image> AS <name>)",
+                         where);
+            goto out;
+        }
         if (xb_bx_expand(st, raw[i], &mounts[i], err) < 0)
             goto out;
+    }
     const char *net = xb_df_flag_get(in, "network");
     const char *wd = xb_json_str(cc, "WorkingDir");
     const char *user = xb_json_str(cc, "User");
