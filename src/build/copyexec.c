@@ -214,7 +214,10 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
         srcs[nsrcs++] = s;
     }
     if (xb_df_flag_get(in, "checksum") != NULL && nsrcs > 0) {
-        xb_error_set(err, XB_ERR_INVALID, "%s: ADD --checksum is only supported for URLs", where);
+        xb_error_set(err, XB_ERR_INVALID,
+                     "%s: ADD --checksum requires HTTP(S) or Git sources (not a path in the "
+                     "context or a stage)",
+                     where);
         goto out;
     }
     /* the source tree */
@@ -231,6 +234,14 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
         tree = &fromidx;
     } else if (from != NULL && nsrcs > 0) {
         cleanup_free char *f = NULL;
+        if (strpbrk(from, "$\\'\"") != NULL) {
+            xb_error_set(err, XB_ERR_INVALID,
+                         "%s: %s --from=%s: variable expansion is not supported for --from, "
+                         "define a new stage with FROM using ARG from global scope as a "
+                         "workaround",
+                         where, instr, from);
+            goto out;
+        }
         if (xb_bx_expand(st, from, &f, err) < 0)
             goto out;
         from_context = false;
@@ -245,9 +256,9 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
             xb_bstage_t *later = xb_bx_stage_find(b, f, b->nstages);
             if (later != NULL) {
                 xb_error_set(err, XB_ERR_INVALID,
-                             "%s: COPY --from=%s: stage %s is not before "
-                             "this one",
-                             where, f, f);
+                             "%s: %s --from=%s: cannot copy from stage \"%s\", it needs to be "
+                             "defined before current stage \"%s\"",
+                             where, instr, f, f, st->name ? st->name : "");
                 goto out;
             }
             cleanup_json json_t *cfg = NULL;

@@ -186,7 +186,8 @@ static int check_stages(const xb_dockerfile_t *df, xb_error_t *err)
             return PERR("%s:%d: %s before the first FROM: only ARG may precede FROM", df->path,
                         in->line, in->keyword);
     }
-    return PERR("%s:%d: no FROM instruction", df->path, df->instrs[df->ninstrs - 1].line);
+    return PERR("%s:%d: no FROM instruction: dockerfile contains no stages to build", df->path,
+                df->instrs[df->ninstrs - 1].line);
 }
 
 static int parse_body(xb_dockerfile_t *df, struct reader *rd, struct directives *d, xb_error_t *err)
