@@ -49,6 +49,19 @@ static int glob_tree(const xb_centries_t *tree, const char *pattern, json_t *out
         json_array_foreach(cur, i, v)
         {
             const char *dir = json_string_value(json_array_get(v, 0));
+            size_t dl = strlen(dir);
+            if (strcmp(comp, "**") == 0) {
+                /* any number of path elements, none included */
+                json_array_append(next, v);
+                for (size_t k = 0; k < tree->n; k++) {
+                    const char *p = tree->v[k].path;
+                    if (dl > 0 && (strncmp(p, dir, dl) != 0 || p[dl] != '/'))
+                        continue;
+                    if (p[0] != '\0' && (dl == 0 || p[dl + 1] != '\0'))
+                        json_array_append_new(next, json_pack("[ss]", p, base_name(p)));
+                }
+                continue;
+            }
             if (!xb_copy_has_glob(comp)) {
                 char *p = join2(dir, comp);
                 if (p == NULL) {
@@ -63,7 +76,6 @@ static int glob_tree(const xb_centries_t *tree, const char *pattern, json_t *out
                 free(r);
                 continue;
             }
-            size_t dl = strlen(dir);
             for (size_t k = 0; k < tree->n; k++) {
                 const char *p = tree->v[k].path;
                 if (dl > 0 && (strncmp(p, dir, dl) != 0 || p[dl] != '/'))
@@ -333,6 +345,7 @@ int xb_copy_plan(const xb_copy_req_t *rq, xb_centries_t *out, xb_error_t *err)
 
     /* collect the sources */
     cleanup_json json_t *matches = json_array();
+    size_t nempty = 0;
     for (size_t i = 0; i < rq->nsrcs; i++) {
         const char *s = rq->srcs[i];
         cleanup_free char *clean = xb_clean_image_path(s);
@@ -348,12 +361,25 @@ int xb_copy_plan(const xb_copy_req_t *rq, xb_centries_t *out, xb_error_t *err)
         if (xb_copy_has_glob(clean)) {
             if (glob_tree(rq->src, clean, matches, err) < 0)
                 return -1;
-            for (size_t m = before; m < json_array_size(matches); m++)
-                json_array_append_new(json_array_get(matches, m), json_string(base));
+            /* a pivot behind a wildcard ("a/b?/./c"): the first path elements of each match */
+            size_t bk = 0;
+            for (const char *c = base; *c; c++)
+                bk += (*c == '/');
+            bk += base[0] != '\0';
+            for (size_t m = before; m < json_array_size(matches); m++) {
+                json_t *mv = json_array_get(matches, m);
+                const char *mp = json_string_value(json_array_get(mv, 0));
+                size_t cut = 0, seen = 0;
+                while (xb_copy_has_glob(base) && mp[cut] && seen < bk)
+                    if (mp[++cut] == '/' || mp[cut] == '\0')
+                        seen++;
+                json_array_append_new(mv, xb_copy_has_glob(base) ? json_stringn(mp, cut)
+                                                                 : json_string(base));
+            }
+            /* a wildcard may match nothing (BuildKit's AllowEmptyWildcard): the other sources
+             * are copied, the destination directory is still made */
             if (json_array_size(matches) == before)
-                return xb_error_set(err, XB_ERR_NOT_FOUND,
-                                    "%s: no source files were specified: %s matches nothing",
-                                    rq->instr, s);
+                nempty++;
         } else {
             xb_centry_t *e = NULL;
             cleanup_free char *r = xb_rootfs_resolve(rq->src, clean, true, &e);
@@ -369,8 +395,12 @@ int xb_copy_plan(const xb_copy_req_t *rq, xb_centries_t *out, xb_error_t *err)
     size_t i;
     json_t *v;
     size_t total = json_array_size(matches) + rq->nfiles;
-    if (total == 0)
+    if (total == 0 && nempty == 0)
         return xb_error_set(err, XB_ERR_INVALID, "%s: no source files were specified", rq->instr);
+    /* one source argument whose wildcard matched several: they go into dest as a directory;
+     * several arguments need a directory destination (BuildKit) */
+    if (rq->nsrcs + rq->nfiles == 1 && total > 1)
+        dest_isdir = true;
     if (rq->parents) {
         if (!dest_isdir && de == NULL)
             dest_isdir = true; /* a new directory: the paths are kept below it */
@@ -383,7 +413,7 @@ int xb_copy_plan(const xb_copy_req_t *rq, xb_centries_t *out, xb_error_t *err)
             if (copy_with_parents(rq, v, destpath, out, err) < 0)
                 return -1;
         }
-    } else if (total > 1 && !dest_isdir)
+    } else if (rq->nsrcs + rq->nfiles > 1 && total > 0 && !dest_isdir)
         return xb_error_set(err, XB_ERR_INVALID,
                             "%s: when using %s with more than one source file, the destination "
                             "must be a directory and end with a /",
@@ -447,8 +477,9 @@ int xb_copy_plan(const xb_copy_req_t *rq, xb_centries_t *out, xb_error_t *err)
         if (emit(&r2, f, dst, out, err) < 0)
             return -1;
     }
-    if (dest_isdir && destpath[0] != '\0' && (de == NULL || !S_ISDIR(de->mode)) &&
-        xb_centries_get(out, destpath) == NULL) {
+    /* (wildcards that matched nothing make no destination, unless --parents: BuildKit) */
+    if (dest_isdir && (total > 0 || rq->parents) && destpath[0] != '\0' &&
+        (de == NULL || !S_ISDIR(de->mode)) && xb_centries_get(out, destpath) == NULL) {
         xb_centry_t d = {0};
         d.path = strdup(destpath);
         d.mode = S_IFDIR | 0755;

@@ -127,8 +127,12 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
     cleanup_free char *dest = NULL;
     if (xb_bx_expand(st, in->args[in->nargs - 1], &dest, err) < 0)
         return xb_error_wrap(err, "%s: %s", where, instr);
-    if (dest[0] == '\0')
-        return xb_error_set(err, XB_ERR_INVALID, "%s: %s: empty destination", where, instr);
+    if (dest[0] == '\0') { /* BuildKit: an empty destination is the working directory */
+        free(dest);
+        dest = strdup("./");
+        if (dest == NULL)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    }
     cleanup_free char *work = NULL;
     if (xb_store_mkdtemp(b->store, "copy", &work, err) < 0)
         return -1;
