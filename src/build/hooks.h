@@ -47,6 +47,9 @@ typedef struct xb_run_request {
     void *stage_lookup_ud;
     const char *const *secrets; /* id=X,src=F|env=V specs from --secret; NULL-terminated,
                                    may be NULL */
+    const char *script;         /* RUN <<EOF whose body starts with "#!": the body, mounted 0755 at
+                                   /dev/pipes/<script_name> (BuildKit); NULL otherwise */
+    const char *script_name;    /* the heredoc's delimiter */
     const struct xb_layer_opts *layer_opts; /* compression, timestamp clamp */
     const char *where;                      /* "Dockerfile:12" for error messages */
 } xb_run_request_t;

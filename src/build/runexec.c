@@ -71,6 +71,7 @@ int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
     xb_bx_where(b, in, where, sizeof(where));
     json_t *cc = xb_image_config_container(st->config);
     cleanup_json json_t *argv = json_array();
+    const xb_df_heredoc_t *script = NULL;
     if (in->json) {
         for (size_t i = 0; i < in->nargs; i++)
             json_array_append_new(argv, json_string(in->args[i]));
@@ -85,9 +86,18 @@ int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
             json_array_append_new(argv, json_string("-c"));
         }
         const char *cmd = in->nargs > 0 ? in->args[0] : in->raw;
-        if (in->nheredocs > 0 && xb_df_heredoc_for_arg(in, cmd) != NULL) {
+        const xb_df_heredoc_t *hd = in->nheredocs > 0 ? xb_df_heredoc_for_arg(in, cmd) : NULL;
+        if (hd != NULL && strncmp(hd->content, "#!", 2) == 0) {
+            /* RUN <<EOF with a shebang: a file the shell runs, so its interpreter reads it */
+            char *path = NULL;
+            if (asprintf(&path, "/dev/pipes/%s", hd->name) < 0)
+                return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+            json_array_append_new(argv, json_string(path));
+            free(path);
+            script = hd;
+        } else if (hd != NULL) {
             /* RUN <<EOF: the heredoc is the script */
-            json_array_append_new(argv, json_string(xb_df_heredoc_for_arg(in, cmd)->content));
+            json_array_append_new(argv, json_string(hd->content));
         } else if (in->nheredocs > 0) {
             /* RUN cmd <<EOF ...: the shell gets the command line followed by the here-document
              * bodies and their delimiters, as written */
@@ -208,9 +218,9 @@ int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
             }
         }
         cleanup_json json_t *kd =
-            json_pack("{s:O,s:O,s:s,s:s,s:O,s:s?}", "argv", argv, "env", envj, "workdir",
+            json_pack("{s:O,s:O,s:s,s:s,s:O,s:s?,s:s?}", "argv", argv, "env", envj, "workdir",
                       wd && wd[0] ? wd : "/", "user", user ? user : "", "mounts", ms, "network",
-                      net ? net : b->o->network);
+                      net ? net : b->o->network, "script", script ? script->content : NULL);
         cleanup_json json_t *hit = NULL;
         if (kd == NULL || xb_bx_cache_chain(st, "run", kd, err) < 0)
             goto out;
@@ -242,6 +252,8 @@ int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
     rq.stage_lookup = stage_lookup;
     rq.stage_lookup_ud = st;
     rq.layer_opts = &b->lopts;
+    rq.script = script ? script->content : NULL;
+    rq.script_name = script ? script->name : NULL;
     rq.where = where;
     xb_layer_result_t res;
     bool empty = false;

@@ -19,6 +19,7 @@ typedef struct xb_run_mount {
     char *env;    /* secret: also (or, without a target, only) this environment variable */
     bool readonly;
     bool required;  /* secret */
+    bool exec;      /* secret-like file that may be executed (a RUN heredoc script) */
     long mode;      /* -1 default */
     long uid, gid;  /* -1 default */
     long long size; /* tmpfs bytes, 0 = default */

@@ -368,7 +368,11 @@ static void setup_user_mounts(struct child *c)
             if (m->target == NULL) /* env= only */
                 break;
             if (!secrets_fs) {
-                if (mount("tmpfs", sdir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                /* noexec unless a heredoc script is among them */
+                bool any_exec = false;
+                for (size_t k = 0; k < sb->nmounts; k++)
+                    any_exec |= sb->mounts[k].exec;
+                if (mount("tmpfs", sdir, "tmpfs", MS_NOSUID | MS_NODEV | (any_exec ? 0 : MS_NOEXEC),
                           "mode=700,size=16m") < 0)
                     FAIL(c, "cannot mount the secrets tmpfs: %s", strerror(errno));
                 secrets_fs = true;

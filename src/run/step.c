@@ -118,7 +118,7 @@ static int prepare_mounts(const xb_run_request_t *rq, struct mounts *ms, xb_erro
     size_t n = 0;
     while (rq->mounts && rq->mounts[n])
         n++;
-    ms->v = calloc(n + 1, sizeof *ms->v);
+    ms->v = calloc(n + 2, sizeof *ms->v);
     if (ms->v == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     for (size_t i = 0; i < n; i++) {
@@ -166,6 +166,24 @@ static int prepare_mounts(const xb_run_request_t *rq, struct mounts *ms, xb_erro
                 ms->n--;
             }
         }
+    }
+    /* RUN <<EOF with a shebang: the script as an executable file under /dev/pipes */
+    if (rq->script != NULL) {
+        xb_run_mount_t *m = &ms->v[ms->n];
+        memset(m, 0, sizeof *m);
+        m->type = XB_MOUNT_SECRET;
+        m->exec = true;
+        m->mode = 0755;
+        m->uid = m->gid = -1;
+        m->readonly = true;
+        m->id = strdup(rq->script_name ? rq->script_name : "script");
+        m->data = strdup(rq->script);
+        m->len = strlen(rq->script);
+        if (m->id == NULL || m->data == NULL || asprintf(&m->target, "dev/pipes/%s", m->id) < 0) {
+            m->target = NULL;
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        }
+        ms->n++;
     }
     return 0;
 }
