@@ -257,8 +257,10 @@ static int load_dockerfile(const xb_build_opts_t *o, xb_dockerfile_t **df, xb_er
             path = xb_path_join(o->context_dir, o->dockerfile);
     } else {
         path = xb_path_join(o->context_dir, "Dockerfile");
-        if (path != NULL && !xb_path_exists(path)) {
-            char *alt = xb_path_join(o->context_dir, "Containerfile");
+        /* then Containerfile (buildah) and dockerfile (BuildKit's lower-case fallback) */
+        static const char *const alts[] = {"Containerfile", "dockerfile"};
+        for (size_t i = 0; path != NULL && !xb_path_exists(path) && i < 2; i++) {
+            char *alt = xb_path_join(o->context_dir, alts[i]);
             if (alt != NULL && xb_path_exists(alt)) {
                 free(path);
                 path = alt;
