@@ -320,6 +320,75 @@ static int copy_with_parents(const xb_copy_req_t *rq, json_t *m, const char *des
     return emit(rq, e, dst, out, err);
 }
 
+/* The resolved form of path's parent directories in the image (a symlink on the way, such as
+ * /var/run -> /run, is followed inside the root, as BuildKit writes through it); memo caches
+ * parent -> resolved parent. Returns a new string (caller frees) or NULL (out of memory). */
+static char *through_links(const xb_copy_req_t *rq, json_t *memo, const char *path)
+{
+    const char *sl = strrchr(path, '/');
+    if (sl == NULL)
+        return strdup(path);
+    cleanup_free char *parent = strndup(path, (size_t)(sl - path));
+    if (parent == NULL)
+        return NULL;
+    const char *r = json_string_value(json_object_get(memo, parent));
+    if (r == NULL) {
+        xb_centry_t *pe = NULL;
+        cleanup_free char *res = xb_rootfs_resolve(rq->image, parent, true, &pe);
+        if (res == NULL)
+            return NULL;
+        json_object_set_new(memo, parent, json_string(res));
+        r = json_string_value(json_object_get(memo, parent));
+    }
+    return r[0] ? join2(r, sl + 1) : strdup(sl + 1);
+}
+
+/* Entries below a symlink of the image (an archive's var/run/x where /var/run -> /run) move to
+ * the link's target; hard links follow their targets. */
+static int place_through_links(const xb_copy_req_t *rq, xb_centries_t *out, xb_error_t *err)
+{
+    if (rq->image == NULL)
+        return 0;
+    cleanup_json json_t *memo = json_object();
+    bool moved = false;
+    for (size_t i = 0; i < out->n && !moved; i++) {
+        cleanup_free char *np = through_links(rq, memo, out->v[i].path);
+        if (np == NULL)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        moved = strcmp(np, out->v[i].path) != 0;
+    }
+    if (!moved)
+        return 0;
+    xb_centries_t fixed;
+    xb_centries_init(&fixed);
+    for (size_t i = 0; i < out->n; i++) {
+        xb_centry_t e = out->v[i];
+        memset(&out->v[i], 0, sizeof out->v[i]);
+        char *np = through_links(rq, memo, e.path);
+        char *nl = e.hardlink && e.link ? through_links(rq, memo, e.link) : NULL;
+        if (np == NULL || (e.hardlink && e.link && nl == NULL)) {
+            free(np);
+            xb_centry_clear(&e);
+            xb_centries_free(&fixed);
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        }
+        free(e.path);
+        e.path = np;
+        if (nl != NULL) {
+            free(e.link);
+            e.link = nl;
+        }
+        if (xb_centries_put(&fixed, &e) == NULL) {
+            xb_centry_clear(&e);
+            xb_centries_free(&fixed);
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        }
+    }
+    xb_centries_free(out);
+    *out = fixed;
+    return 0;
+}
+
 int xb_copy_plan(const xb_copy_req_t *rq, xb_centries_t *out, xb_error_t *err)
 {
     const char *dest = rq->dest;
@@ -466,6 +535,13 @@ int xb_copy_plan(const xb_copy_req_t *rq, xb_centries_t *out, xb_error_t *err)
     }
     for (size_t k = 0; k < rq->nfiles; k++) {
         const xb_centry_t *f = &rq->files[k];
+        if (rq->unpack_files && rq->archive != NULL && S_ISREG(f->mode)) {
+            int r = rq->archive(rq->archive_ud, f, destpath, out, err);
+            if (r < 0)
+                return -1;
+            if (r > 0)
+                continue;
+        }
         cleanup_free char *dst =
             dest_isdir ? join2(destpath, base_name(f->path)) : strdup(destpath);
         if (dst == NULL)
@@ -491,7 +567,7 @@ int xb_copy_plan(const xb_copy_req_t *rq, xb_centries_t *out, xb_error_t *err)
         if (d.path == NULL || put(out, &d, err) < 0)
             return -1;
     }
-    if (dest_parents(rq, out, destpath, err) < 0)
+    if (place_through_links(rq, out, err) < 0 || dest_parents(rq, out, destpath, err) < 0)
         return -1;
     xb_centries_sort(out);
     return link_hardlinks(out, err);

@@ -275,6 +275,16 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
         cleanup_free char *prefix = common_prefix(srcs, nsrcs);
         if (prefix == NULL || xb_rootfs_build(&fromidx, b->store, layers, prefix, work, err) < 0)
             goto out;
+        /* a source path through a symlink (/sub -> /out/sub): the content is below the link's
+         * target, so the tree is read again keeping that */
+        xb_centry_t *pe = NULL;
+        cleanup_free char *real = prefix[0] ? xb_rootfs_resolve(&fromidx, prefix, true, &pe) : NULL;
+        if (real != NULL && pe != NULL && strcmp(real, prefix) != 0) {
+            xb_centries_free(&fromidx);
+            xb_centries_init(&fromidx);
+            if (xb_rootfs_build(&fromidx, b->store, layers, real, work, err) < 0)
+                goto out;
+        }
         tree = &fromidx;
     } else if (nsrcs > 0) {
         if (xb_bx_context_index(b, err) < 0)
@@ -366,6 +376,8 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
                      ? xb_add_archive_hook
                      : NULL;
     rq.archive_ud = &actx;
+    rq.unpack_files =
+        add && xb_df_flag_get(in, "unpack") != NULL && xb_df_flag_bool(in, "unpack", false);
     /* cache: the expanded instruction and the digest of what it would put into a layer, planned
      * without the image: the image's state is in the chain already, so a hit needs no index of
      * the parent layers (which means reading them all). Archives to unpack are planned once. */
