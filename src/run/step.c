@@ -76,7 +76,13 @@ static int prepare_cache(const xb_run_request_t *rq, xb_run_mount_t *m, xb_error
 {
     cleanup_free char *plat = rq->platform ? xb_platform_format_dashed(rq->platform) : NULL;
     cleanup_free char *rel = NULL;
-    if (asprintf(&rel, "xbuild/cache-mounts/%s", plat ? plat : "host") < 0)
+    /* a cache with uid/gid/mode options is another cache than the plain one of that id (in
+     * BuildKit those options make the cache's base directory, part of its identity) */
+    int n = m->mode >= 0 || m->uid >= 0 || m->gid >= 0
+                ? asprintf(&rel, "xbuild/cache-mounts/%s/.uid%ld.gid%ld.mode%lo",
+                           plat ? plat : "host", m->uid, m->gid, m->mode >= 0 ? m->mode : 0755)
+                : asprintf(&rel, "xbuild/cache-mounts/%s", plat ? plat : "host");
+    if (n < 0)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     cleanup_free char *dir = xb_store_path(rq->store, rel);
     if (xb_mkdir_p(dir, 0700, err) < 0)
