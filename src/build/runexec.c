@@ -6,6 +6,9 @@
 #include "build/cache.h"
 #include "build/hooks.h"
 #include "build/internal.h"
+#include "build/rootfs.h"
+#include "store/store.h"
+#include "util/fs.h"
 #include "image/image.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -41,6 +44,28 @@ static char *mount_source(const char *spec)
         }
     }
     return NULL;
+}
+
+/* Digest of what a --mount=from=STAGE,source=DIR shows: the content below DIR in the stage,
+ * so a change elsewhere in that stage keeps the step cached (BuildKit keys the mount by it). */
+static int stage_subtree_digest(xb_bctx_t *b, xb_bstage_t *dep, const char *dir,
+                                char out[XB_DIGEST_LEN], xb_error_t *err)
+{
+    cleanup_free char *work = NULL;
+    if (xb_store_mkdtemp(b->store, "mnt", &work, err) < 0)
+        return -1;
+    xb_centries_t idx;
+    xb_centries_init(&idx);
+    int r = xb_rootfs_build(&idx, b->store, dep->layers, dir, work, err);
+    xb_centry_t *e = NULL;
+    cleanup_free char *real = r == 0 ? xb_rootfs_resolve(&idx, dir, true, &e) : NULL;
+    if (r == 0)
+        r = xb_bx_entries_digest(&idx, real ? real : dir, out, err);
+    xb_centries_free(&idx);
+    xb_error_t e2 = XB_ERROR_INIT;
+    (void)xb_rm_rf(work, &e2);
+    xb_error_clear(&e2);
+    return r;
 }
 
 static int stage_lookup(void *ud, const char *ref, json_t **layers, json_t **diff_ids,
@@ -193,6 +218,14 @@ int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
                 xb_bstage_t *dep = f ? xb_bx_stage_find(b, f, st->index) : NULL;
                 if (dep != NULL && xb_bx_stage_build(b, dep, err) < 0)
                     goto out;
+                cleanup_free char *under = mount_source(m);
+                if (dep != NULL && under != NULL && under[0] != '\0') {
+                    char sdg[XB_DIGEST_LEN];
+                    if (stage_subtree_digest(b, dep, under, sdg, err) < 0)
+                        goto out;
+                    json_array_append_new(ms, json_string(sdg));
+                    continue;
+                }
                 json_array_append_new(
                     ms, json_string(dep && dep->cache_key ? dep->cache_key : (f ? f : "")));
             } else if (strstr(m, "type=cache") == NULL && strstr(m, "type=tmpfs") == NULL &&
