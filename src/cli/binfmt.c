@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "run/binfmt.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/json.h"
 
 static const char usage[] =
@@ -16,7 +17,11 @@ static const char usage[] =
     "architecture (arm64, arm/v7, ppc64le, s390x, riscv64, mips64le, loong64, 386, amd64).\n"
     "Registrations use the F flag (the interpreter works inside build roots) and P\n"
     "(argv[0] preserved) with Debian's /usr/libexec/qemu-binfmt/<arch>-binfmt-P.\n"
-    "  --status      per architecture: native, emulated (interpreter, flags, static), missing\n"
+    "A 32-bit companion of the host (386 on amd64, arm on arm64) counts as native only when\n"
+    "a tiny embedded binary of it runs (the kernel may lack or disable 32-bit support); the\n"
+    "answer is kept for the boot in the store (xbuild/arch-probe).\n"
+    "  --status      per architecture: native, emulated (interpreter, flags, static), missing;\n"
+    "                NATIVE says why: host, probe ran, probe failed (needs qemu), foreign\n"
     "  --json        status as JSON\n"
     "  --install     register the given (default: all non-native) architectures\n"
     "  --uninstall   remove registrations of the given (default: all non-native) ones\n";
@@ -39,18 +44,19 @@ static const char *state_of(const xb_binfmt_status_t *st, const char **problem)
     return *problem ? "broken" : "emulated";
 }
 
-static int status(bool json)
+static int status(const char *probe_cache, bool json)
 {
     size_t n;
     const xb_arch_t *t = xb_arch_table(&n);
     cleanup_json json_t *arr = json_array();
     if (!json)
-        printf("%-10s %-9s %-16s %-44s %-6s %s\n", "ARCH", "STATUS", "ENTRY", "INTERPRETER",
-               "FLAGS", "LINKING");
+        printf("%-10s %-9s %-13s %-16s %-44s %-6s %s\n", "ARCH", "STATUS", "NATIVE", "ENTRY",
+               "INTERPRETER", "FLAGS", "LINKING");
     for (size_t i = 0; i < n; i++) {
         xb_binfmt_status_t st;
         cleanup_error xb_error_t e = XB_ERROR_INIT;
-        xb_binfmt_query(&t[i], &st, &e);
+        xb_binfmt_query(&t[i], probe_cache, &st, &e);
+        const char *how = xb_native_describe(st.how);
         const char *problem;
         const char *state = state_of(&st, &problem);
         if (json) {
@@ -58,6 +64,7 @@ static int status(bool json)
             json_object_set_new(o, "arch", json_string(xb_arch_name(&t[i])));
             json_object_set_new(o, "qemu", json_string(t[i].qemu));
             json_object_set_new(o, "status", json_string(state));
+            json_object_set_new(o, "native", json_string(how));
             if (st.registered) {
                 json_object_set_new(o, "entry", json_string(st.name));
                 json_object_set_new(o, "interpreter", json_string(st.interpreter));
@@ -72,11 +79,11 @@ static int status(bool json)
             continue;
         }
         if (!st.registered) {
-            printf("%-10s %s\n", xb_arch_name(&t[i]), state);
+            printf("%-10s %-9s %s\n", xb_arch_name(&t[i]), state, how);
             continue;
         }
-        printf("%-10s %-9s %-16s %-44s %-6s %s%s%s\n", xb_arch_name(&t[i]), state, st.name,
-               st.interpreter, st.flags[0] ? st.flags : "-",
+        printf("%-10s %-9s %-13s %-16s %-44s %-6s %s%s%s\n", xb_arch_name(&t[i]), state, how,
+               st.name, st.interpreter, st.flags[0] ? st.flags : "-",
                !st.interp_exists  ? "-"
                : st.interp_static ? "static"
                                   : "dynamic",
@@ -89,8 +96,8 @@ static int status(bool json)
     return 0;
 }
 
-static int collect(int argc, char **argv, int first, const xb_arch_t **out, size_t *nout,
-                   xb_error_t *err)
+static int collect(int argc, char **argv, int first, const char *probe_cache, const xb_arch_t **out,
+                   size_t *nout, xb_error_t *err)
 {
     size_t n;
     const xb_arch_t *t = xb_arch_table(&n);
@@ -101,7 +108,7 @@ static int collect(int argc, char **argv, int first, const xb_arch_t **out, size
             all = true;
     if (all) {
         for (size_t i = 0; i < n; i++) {
-            if (xb_arch_is_native(&t[i]))
+            if (xb_arch_is_native(&t[i], probe_cache))
                 continue;
             /* arm/v6 shares arm/v7's registration */
             if (t[i].variant && strcmp(t[i].variant, "v6") == 0)
@@ -122,7 +129,7 @@ static int collect(int argc, char **argv, int first, const xb_arch_t **out, size
 
 XB_CMD(binfmt)
 {
-    (void)cli;
+    cleanup_free char *probe_cache = xb_path_join(cli->root, XB_ARCH_PROBE_CACHE);
     bool json = false;
     int mode = 0; /* 0 status, 1 install, 2 uninstall */
     int i = 1;
@@ -149,11 +156,11 @@ XB_CMD(binfmt)
             return xb_cli_usage(err, "binfmt", "--status takes no arguments");
         cleanup_error xb_error_t e = XB_ERROR_INIT;
         (void)xb_binfmt_mount(&e); /* best effort (root only) */
-        return status(json);
+        return status(probe_cache, json);
     }
     const xb_arch_t *archs[64];
     size_t n;
-    if (collect(argc, argv, i, archs, &n, err) < 0)
+    if (collect(argc, argv, i, probe_cache, archs, &n, err) < 0)
         return -1;
     int failed = 0;
     for (size_t k = 0; k < n; k++) {
@@ -161,14 +168,14 @@ XB_CMD(binfmt)
         if (mode == 1) {
             const char *what = NULL;
             cleanup_error xb_error_t e = XB_ERROR_INIT;
-            if (xb_binfmt_install(archs[k], &what, &e) < 0) {
+            if (xb_binfmt_install(archs[k], probe_cache, &what, &e) < 0) {
                 fprintf(stderr, "error: %s: %s\n", name, e.msg);
                 failed++;
                 continue;
             }
             printf("%s: %s\n", name, what);
         } else {
-            if (xb_arch_is_native(archs[k])) {
+            if (xb_arch_is_native(archs[k], probe_cache)) {
                 printf("%s: native, nothing to remove\n", name);
                 continue;
             }

@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "cli/store_util.h"
 #include "image/image.h"
+#include "run/archprobe.h"
 #include "run/step.h"
 #include "util/cleanup.h"
 #include "util/json.h"
@@ -112,13 +113,15 @@ XB_CMD(run)
         return -err->code;
     int ret = -1;
     cleanup_json json_t *desc = NULL;
+    cleanup_free char *probe_cache = NULL;
     xb_image_t *img = NULL;
     cleanup_strv char **cargv = NULL, **cenv = NULL;
     size_t na = 0, ne = 0;
     if (xb_store_resolve(s, image, &desc, err) < 0 ||
         xb_image_load(s, desc, platform ? &want : NULL, &img, err) < 0)
         goto out;
-    if (xb_binfmt_check(&img->platform, install, err) < 0)
+    probe_cache = xb_store_path(s, XB_ARCH_PROBE_CACHE);
+    if (xb_binfmt_check(&img->platform, probe_cache, install, err) < 0)
         goto out;
     json_t *cc = json_object_get(img->config, "config");
     json_t *ep = json_object_get(cc, "Entrypoint"), *cmd = json_object_get(cc, "Cmd");

@@ -145,20 +145,6 @@ const xb_arch_t *xb_arch_host(void)
 #endif
 }
 
-bool xb_arch_is_native(const xb_arch_t *a)
-{
-    const xb_arch_t *h = xb_arch_host();
-    if (a == NULL || h == NULL)
-        return false;
-    if (strcmp(a->qemu, h->qemu) == 0)
-        return true;
-    /* 32-bit companions of 64-bit hosts; the kernel may lack compat support, in which case
-     * a registered qemu handler still takes over (binfmt_misc is tried first). */
-    if (strcmp(h->arch, "amd64") == 0 && strcmp(a->arch, "386") == 0)
-        return true;
-    return false;
-}
-
 const char *xb_arch_name(const xb_arch_t *a)
 {
     static char names[NTABLE][24];

@@ -26,9 +26,6 @@ const xb_arch_t *xb_arch_find(const char *arch, const char *variant);
 const xb_arch_t *xb_arch_parse(const char *spec);
 /* The entry matching the host (compile-time), NULL when the host is not in the table. */
 const xb_arch_t *xb_arch_host(void);
-/* True when the kernel runs this architecture's binaries without emulation (the host
- * itself, i386 on an amd64 kernel, armv6/7 on an arm64 kernel with 32-bit support). */
-bool xb_arch_is_native(const xb_arch_t *a);
 /* "arm64" or "arm/v7"; points into a static buffer per entry (never freed). */
 const char *xb_arch_name(const xb_arch_t *a);
 /* Decodes a "\xNN"-escaped magic string into bytes; returns the length or -1 (max bytes). */

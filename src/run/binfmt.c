@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "run/archprobe.h"
 #include "run/binfmt.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -160,11 +161,13 @@ static bool entry_is_better(const struct entry *cand, const struct entry *cur)
     return strchr(cand->flags, 'F') && !strchr(cur->flags, 'F');
 }
 
-int xb_binfmt_query(const xb_arch_t *a, xb_binfmt_status_t *st, xb_error_t *err)
+int xb_binfmt_query(const xb_arch_t *a, const char *probe_cache, xb_binfmt_status_t *st,
+                    xb_error_t *err)
 {
     memset(st, 0, sizeof *st);
     st->arch = a;
-    st->native = xb_arch_is_native(a);
+    st->how = xb_arch_native(a, probe_cache);
+    st->native = st->how == XB_NATIVE_HOST || st->how == XB_NATIVE_PROBED;
     const char *dir = xb_binfmt_dir();
     cleanup_dir DIR *d = opendir(dir);
     if (d == NULL)
@@ -208,19 +211,20 @@ static bool usable(const xb_binfmt_status_t *st)
     return st->registered && st->enabled && st->fix_binary && st->interp_static;
 }
 
-int xb_binfmt_install(const xb_arch_t *a, const char **what, xb_error_t *err)
+int xb_binfmt_install(const xb_arch_t *a, const char *probe_cache, const char **what,
+                      xb_error_t *err)
 {
     const char *dummy;
     if (what == NULL)
         what = &dummy;
-    if (xb_arch_is_native(a)) {
+    if (xb_arch_is_native(a, probe_cache)) {
         *what = "native, nothing to register";
         return 0;
     }
     if (xb_binfmt_mount(err) < 0)
         return -1;
     xb_binfmt_status_t st;
-    if (xb_binfmt_query(a, &st, err) < 0)
+    if (xb_binfmt_query(a, probe_cache, &st, err) < 0)
         return -1;
     if (usable(&st)) {
         *what = "already registered";
@@ -315,26 +319,33 @@ int xb_binfmt_uninstall(const xb_arch_t *a, xb_error_t *err)
     return removed;
 }
 
-int xb_binfmt_check_arch(const xb_arch_t *a, bool install, xb_error_t *err)
+int xb_binfmt_check_arch(const xb_arch_t *a, const char *probe_cache, bool install, xb_error_t *err)
 {
-    if (xb_arch_is_native(a))
+    xb_native_t how = xb_arch_native(a, probe_cache);
+    if (how == XB_NATIVE_HOST || how == XB_NATIVE_PROBED)
         return 0;
     const char *n = xb_arch_name(a);
     if (install) {
-        if (xb_binfmt_install(a, NULL, err) < 0)
+        if (xb_binfmt_install(a, probe_cache, NULL, err) < 0)
             return xb_error_wrap(err, "registering a binfmt_misc handler for %s", n);
         return 0;
     }
     cleanup_error xb_error_t e2 = XB_ERROR_INIT;
     (void)xb_binfmt_mount(&e2); /* best effort: only to see what is registered */
     xb_binfmt_status_t st;
-    if (xb_binfmt_query(a, &st, err) < 0)
+    if (xb_binfmt_query(a, probe_cache, &st, err) < 0)
         return -1;
     if (!st.registered)
         return xb_error_set(err, XB_ERR_UNSUPPORTED,
-                            "no binfmt_misc handler for %s: run 'xbuild binfmt --install %s' or "
+                            "no binfmt_misc handler for %s%s: run 'xbuild binfmt --install %s' or "
                             "pass --install-binfmt",
-                            n, n);
+                            n,
+                            how == XB_FOREIGN_PROBED
+                                ? " (this kernel does not run its binaries natively: the "
+                                  "probe binary was refused, e.g. ia32_emulation=0 or no "
+                                  "AArch32)"
+                                : "",
+                            n);
     if (!st.enabled)
         return xb_error_set(err, XB_ERR_UNSUPPORTED,
                             "the binfmt_misc handler '%s' for %s is disabled: run 'xbuild binfmt "
@@ -361,12 +372,13 @@ int xb_binfmt_check_arch(const xb_arch_t *a, bool install, xb_error_t *err)
     return 0;
 }
 
-int xb_binfmt_check_name(const char *arch, const char *variant, bool install, xb_error_t *err)
+int xb_binfmt_check_name(const char *arch, const char *variant, const char *probe_cache,
+                         bool install, xb_error_t *err)
 {
     const xb_arch_t *a = xb_arch_find(arch, variant);
     if (a == NULL)
         return xb_error_set(err, XB_ERR_UNSUPPORTED, "unsupported architecture %s%s%s",
                             arch ? arch : "?", variant && *variant ? "/" : "",
                             variant ? variant : "");
-    return xb_binfmt_check_arch(a, install, err);
+    return xb_binfmt_check_arch(a, probe_cache, install, err);
 }

@@ -1,6 +1,7 @@
 # src/run: sandbox (namespaces, mounts, pivot_root, user, env), binfmt/qemu management
 src_libxbuild_a_SOURCES += \
 	src/run/arch.c src/run/arch.h \
+	src/run/archprobe.c src/run/archprobe.h \
 	src/run/binfmt.c src/run/binfmt.h \
 	src/run/mounts.c src/run/mounts.h \
 	src/run/user.c src/run/user.h \

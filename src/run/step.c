@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,6 +15,7 @@
 #include "run/step.h"
 #include "snapshot/diff.h"
 #include "snapshot/layers.h"
+#include "store/store.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -23,26 +23,22 @@
 
 /* A 32-bit platform run natively on its 64-bit sibling (386 on amd64, arm on arm64) gets the
  * 32-bit personality, so uname -m reports i686/armv8l as Docker's runtimes do. Emulated
- * platforms are left to qemu, which reports its own machine. */
-static bool needs_linux32(const xb_platform_t *p)
+ * platforms (also a companion the kernel refused in the probe) are left to qemu, which reports
+ * its own machine. */
+static bool needs_linux32(const xb_platform_t *p, const char *probe_cache)
 {
-    struct utsname u;
-    if (p == NULL || p->arch == NULL || uname(&u) < 0)
+    if (p == NULL || p->arch == NULL)
         return false;
-    if (strcmp(p->arch, "386") == 0)
-        return strcmp(u.machine, "x86_64") == 0;
-    if (strcmp(p->arch, "arm") == 0)
-        return strcmp(u.machine, "aarch64") == 0;
-    return false;
+    return xb_arch_native(xb_arch_find(p->arch, p->variant), probe_cache) == XB_NATIVE_PROBED;
 }
 
-int xb_binfmt_check(const xb_platform_t *p, bool install, xb_error_t *err)
+int xb_binfmt_check(const xb_platform_t *p, const char *probe_cache, bool install, xb_error_t *err)
 {
     if (p == NULL || p->arch == NULL)
         return 0;
     if (p->os && strcmp(p->os, "linux") != 0)
         return xb_error_set(err, XB_ERR_UNSUPPORTED, "cannot run binaries for os '%s'", p->os);
-    return xb_binfmt_check_name(p->arch, p->variant, install, err);
+    return xb_binfmt_check_name(p->arch, p->variant, probe_cache, install, err);
 }
 
 static char *argv_string(char *const *argv)
@@ -231,7 +227,8 @@ int xb_run_execute(const xb_run_request_t *rq, bool commit, xb_layer_result_t *o
         *empty = false;
     /* XBUILD_INSTALL_BINFMT=1 (bud/run --install-binfmt) registers missing handlers */
     const char *inst = getenv("XBUILD_INSTALL_BINFMT");
-    if (xb_binfmt_check(rq->platform, inst && strcmp(inst, "1") == 0, err) < 0)
+    cleanup_free char *probe_cache = xb_store_path(rq->store, XB_ARCH_PROBE_CACHE);
+    if (xb_binfmt_check(rq->platform, probe_cache, inst && strcmp(inst, "1") == 0, err) < 0)
         return xb_error_wrap(err, "%s", where);
     struct mounts ms = {NULL, 0};
     cleanup_free char *work = NULL, *state = NULL, *upper = NULL, *wdir = NULL, *root = NULL;
@@ -286,7 +283,7 @@ int xb_run_execute(const xb_run_request_t *rq, bool commit, xb_layer_result_t *o
         .user = rq->user,
         .hostname = rq->hostname,
         .network_none = rq->network && strcmp(rq->network, "none") == 0,
-        .linux32 = needs_linux32(rq->platform),
+        .linux32 = needs_linux32(rq->platform, probe_cache),
         .mounts = ms.v,
         .nmounts = ms.n,
     };

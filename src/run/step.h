@@ -17,8 +17,9 @@
 int xb_run_execute(const xb_run_request_t *rq, bool commit, xb_layer_result_t *out, bool *empty,
                    int *exit_status, xb_error_t *err);
 
-/* Checks (or with install, registers) the binfmt_misc handler for a platform; native platforms
- * pass. The error names the architecture and the command that fixes it. */
-int xb_binfmt_check(const xb_platform_t *p, bool install, xb_error_t *err);
+/* Checks (or with install, registers) the binfmt_misc handler for a platform; platforms the
+ * kernel runs natively (as probed, see run/archprobe.h; probe_cache may be NULL) pass. The
+ * error names the architecture and the command that fixes it. */
+int xb_binfmt_check(const xb_platform_t *p, const char *probe_cache, bool install, xb_error_t *err);
 
 #endif

@@ -6,7 +6,29 @@
 . "$top_srcdir/tests/lib/busybox.sh"
 require_root "namespaces, binfmt_misc"
 
-check "binfmt handlers installed" "$XBUILD" binfmt --install arm64 arm/v7 ppc64le s390x
+# 386 runs natively only where the kernel has its 32-bit syscall entry on (CONFIG_IA32_EMULATION,
+# not ia32_emulation=0): xbuild probes it by running a tiny embedded i386 binary. Our own copy of
+# such a probe (e_ident padding 'x', which no qemu binfmt mask accepts) tells what to expect.
+python3 - "$T/probe386" <<'PY'
+import struct, sys
+code = bytes([0xb8, 1, 0, 0, 0, 0x31, 0xdb, 0xcd, 0x80])  # exit(0)
+eh = b"\x7fELF" + bytes([1, 1, 1, 0]) + bytes(7) + b"x"
+eh += struct.pack("<HHIIIIIHHHHHH", 2, 3, 1, 0x08048054, 52, 0, 0, 52, 32, 1, 0, 0, 0)
+ph = struct.pack("<IIIIIIII", 1, 0, 0x08048000, 0x08048000, 93, 93, 5, 0x1000)
+open(sys.argv[1], "wb").write(eh + ph + code)
+PY
+chmod +x "$T/probe386"
+if "$T/probe386" 2>/dev/null; then native386="probe ran"; else native386="probe failed"; fi
+diag "this kernel: 386 $native386"
+st386=$("$XBUILD" binfmt --status --json | python3 -c 'import json,sys; print([a["native"] for a in json.load(sys.stdin) if a["arch"] == "386"][0])')
+is "binfmt --status reports what the 386 probe found" "$st386" "$native386"
+like "binfmt --status shows it in the NATIVE column" "$("$XBUILD" binfmt --status | grep '^386 ')" "$native386"
+check "binfmt handlers installed" "$XBUILD" binfmt --install arm64 arm/v7 ppc64le s390x 386
+if [ "$native386" = "probe ran" ]; then
+    is "386: nothing registered where the kernel runs it" "$("$XBUILD" binfmt --install 386)" "386: native, nothing to register"
+else
+    like "386: qemu registered where the kernel refuses it" "$("$XBUILD" binfmt --status | grep '^386 ')" '^386 +emulated +probe failed +qemu-i386'
+fi
 # debian arch, OCI platform, expected uname -m
 while read -r deb plat want; do
     if ! "$top_srcdir/scripts/make-base-images.sh" "$deb" >/dev/null; then
@@ -37,6 +59,29 @@ ppc64el linux/ppc64le ppc64le
 s390x linux/s390x s390x
 i386 linux/386 i686
 ARCHES
+# The fallback, on any machine: a store whose per-boot probe answer says 386 does not run
+# natively (what a kernel without ia32 support answers) runs 386 steps under qemu-i386. The
+# exe link of another process is the emulator under qemu, /bin/busybox when native.
+S2=$T/store-no386
+mkdir -p "$S2/xbuild"
+printf 'boot %s\n386 emulated\n' "$(cat /proc/sys/kernel/random/boot_id)" >"$S2/xbuild/arch-probe"
+like "a per-boot answer 'emulated' is reported" "$("$XBUILD" --root "$S2" binfmt --status | grep '^386 ')" '^386 +(emulated|missing) +probe failed'
+if [ "$native386" = "probe ran" ] && ! "$XBUILD" binfmt --status | grep -q '^386 .*qemu-i386'; then
+    at_exit "'$XBUILD' binfmt --uninstall 386"  # leave a kernel that runs 386 natively as it was
+fi
+check "the fallback registers qemu-i386" "$XBUILD" --root "$S2" binfmt --install 386
+mkdir -p "$T/fb"
+printf 'FROM busybox:i386\nRUN sleep 2 & readlink /proc/$!/exe > /exe; wait; uname -m > /arch\n' >"$T/fb/Dockerfile"
+if XBUILD_ROOT=$S2 "$top_srcdir/scripts/make-base-images.sh" i386 >/dev/null 2>&1 &&
+    out=$("$XBUILD" --root "$S2" bud -q --platform linux/386 -t fb "$T/fb" 2>&1); then
+    ok "fallback: the 386 RUN builds under qemu"
+    top=$(XB_ROOT=$S2 img_layers fb | tail -1)
+    exe=$(layer_cat "$top" exe)
+    like "fallback: the step's processes were qemu-i386, not native (exe: $exe)" "$exe" 'qemu|memfd'
+    is "fallback: uname -m under qemu-i386" "$(layer_cat "$top" arch)" i686
+else
+    fail "fallback: the 386 RUN builds under qemu"; printf '%s\n' "${out:-base image failed}" | sed 's/^/#   /' | tail -5
+fi
 is "xbuild run --platform linux/arm64 of the arm64 image prints aarch64" \
     "$("$XBUILD" run --platform linux/arm64 busybox:arm64 uname -m 2>&1)" aarch64
 check "xbuild run without a command runs the image's CMD (/bin/sh)" "$XBUILD" run busybox:arm64

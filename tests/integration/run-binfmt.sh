@@ -23,7 +23,7 @@ check "install mips64le" "$XBUILD" binfmt --install mips64le
 st=$(cat $BM/qemu-mips64el 2>/dev/null)
 like "registered with the -binfmt-P wrapper" "$st" 'interpreter /usr/libexec/qemu-binfmt/mips64el-binfmt-P'
 like "flags include P and F" "$st" 'flags: P?O?C?F'
-like "status: emulated, static" "$("$XBUILD" binfmt --status)" '^mips64le +emulated +qemu-mips64el +/usr/libexec/qemu-binfmt/mips64el-binfmt-P +POCF +static'
+like "status: emulated, static" "$("$XBUILD" binfmt --status)" '^mips64le +emulated +foreign +qemu-mips64el +/usr/libexec/qemu-binfmt/mips64el-binfmt-P +POCF +static'
 is "install again is a no-op" "$("$XBUILD" binfmt --install mips64le)" "mips64le: already registered"
 
 # RUN/run of a platform without a handler
@@ -50,10 +50,10 @@ magic='\x7f\x45\x4c\x46\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\
 mask='\xff\xff\xff\xff\xff\xff\xff\xfc\x00\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff'
 echo ":xbtest-loong:M::$magic:$mask:/usr/bin/qemu-loongarch64-static:" >$BM/register
 out=$("$XBUILD" binfmt --status)
-like "foreign entry without F reported" "$out" '^loong64 +broken +xbtest-loong .*no F flag'
+like "foreign entry without F reported" "$out" '^loong64 +broken +foreign +xbtest-loong .*no F flag'
 out=$("$XBUILD" binfmt --install loong64 2>&1)
 like "install registers in front of the foreign entry" "$out" 'loong64: registered \(in front of another entry\)'
-like "then emulated" "$("$XBUILD" binfmt --status)" '^loong64 +emulated +qemu-loongarch64'
+like "then emulated" "$("$XBUILD" binfmt --status)" '^loong64 +emulated +foreign +qemu-loongarch64'
 "$XBUILD" binfmt --uninstall loong64 >/dev/null
 is "uninstall removes both entries" "$(ls $BM | grep -c -e xbtest-loong -e qemu-loongarch64)" 0
 echo ":xbtest-loong:M::$magic:$mask:/bin/true:F" >$BM/register

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "run/arch.h"
+#include "run/archprobe.h"
 #include "run/binfmt.h"
 #include "util/fs.h"
 #include "../lib/tap.h"
@@ -39,11 +40,49 @@ int main(void)
             good++;
     }
     is_int(good, (int)n, "every magic/mask decodes to 20 ELF bytes");
-#ifdef __x86_64__
-    ok(xb_arch_is_native(xb_arch_parse("amd64")), "amd64 native on x86_64");
-    ok(!xb_arch_is_native(xb_arch_parse("arm64")), "arm64 emulated on x86_64");
-#endif
     xb_error_t err = XB_ERROR_INIT;
+#ifdef __x86_64__
+    ok(xb_arch_is_native(xb_arch_parse("amd64"), NULL), "amd64 native on x86_64");
+    ok(!xb_arch_is_native(xb_arch_parse("arm64"), NULL), "arm64 emulated on x86_64");
+    is_int(xb_arch_native(xb_arch_parse("arm64"), NULL), XB_FOREIGN, "arm64 is never probed");
+    is_int(xb_arch_probe_run(xb_arch_parse("arm64")), -1, "no probe for arm64 on x86_64");
+    {
+        /* the probe's answer is cached per boot; a file of another boot is ignored */
+        const xb_arch_t *i386 = xb_arch_parse("386");
+        int ran = xb_arch_probe_run(i386);
+        ok(ran == 0 || ran == 1, "the 386 probe runs or is refused (%d)", ran);
+        char cdir[] = "/tmp/xb-probe-XXXXXX";
+        if (mkdtemp(cdir) == NULL)
+            return 1;
+        char cache[128], boot[64] = "";
+        snprintf(cache, sizeof cache, "%s/sub/arch-probe", cdir);
+        is_int(xb_arch_native(i386, cache), ran ? XB_NATIVE_PROBED : XB_FOREIGN_PROBED,
+               "386: the probe decides");
+        FILE *bf = fopen("/proc/sys/kernel/random/boot_id", "r");
+        ok(bf && fgets(boot, sizeof boot, bf), "boot id");
+        if (bf)
+            fclose(bf);
+        boot[strcspn(boot, "\n")] = '\0';
+        char *text = NULL;
+        size_t tlen = 0;
+        ok(xb_read_file(cache, 4096, &text, &tlen, &err) == 0 && strstr(text, boot) &&
+               strstr(text, ran ? "386 native" : "386 emulated"),
+           "the answer is cached with the boot id");
+        free(text);
+        FILE *cf = fopen(cache, "w");
+        fprintf(cf, "boot %s\n386 %s\n", boot, ran ? "emulated" : "native");
+        fclose(cf);
+        is_int(xb_arch_native(i386, cache), ran ? XB_FOREIGN_PROBED : XB_NATIVE_PROBED,
+               "a cached answer of this boot is used");
+        cf = fopen(cache, "w");
+        fprintf(cf, "boot not-this-boot\n386 %s\n", ran ? "emulated" : "native");
+        fclose(cf);
+        is_int(xb_arch_native(i386, cache), ran ? XB_NATIVE_PROBED : XB_FOREIGN_PROBED,
+               "an answer of another boot is ignored (probed again)");
+        xb_rm_rf(cdir, &err);
+        xb_error_clear(&err);
+    }
+#endif
     is_int(xb_elf_is_dynamic("/bin/sh", &err), 1, "/bin/sh is dynamically linked");
     if (access("/usr/bin/qemu-aarch64-static", R_OK) == 0)
         is_int(xb_elf_is_dynamic("/usr/bin/qemu-aarch64-static", &err), 0,
@@ -74,25 +113,27 @@ int main(void)
           f);
     fclose(f);
     xb_binfmt_status_t st;
-    ok(xb_binfmt_query(xb_arch_parse("arm64"), &st, &err) == 0 && st.registered &&
+    ok(xb_binfmt_query(xb_arch_parse("arm64"), NULL, &st, &err) == 0 && st.registered &&
            strcmp(st.name, "other-name") == 0 && !st.fix_binary,
        "entry of another name found by its magic, F missing");
-    ok(xb_binfmt_check_arch(xb_arch_parse("arm64"), false, &err) < 0 && err.msg &&
+    ok(xb_binfmt_check_arch(xb_arch_parse("arm64"), NULL, false, &err) < 0 && err.msg &&
            strstr(err.msg, "lacks the F flag") && strstr(err.msg, "xbuild binfmt --install arm64"),
        "missing F diagnosed with the fix: %s", err.msg ? err.msg : "");
-    ok(xb_binfmt_query(xb_arch_parse("ppc64le"), &st, &err) == 0 && st.registered && !st.enabled,
+    ok(xb_binfmt_query(xb_arch_parse("ppc64le"), NULL, &st, &err) == 0 && st.registered &&
+           !st.enabled,
        "disabled entry");
-    ok(xb_binfmt_check_arch(xb_arch_parse("ppc64le"), false, &err) < 0 &&
+    ok(xb_binfmt_check_arch(xb_arch_parse("ppc64le"), NULL, false, &err) < 0 &&
            strstr(err.msg, "disabled"),
        "disabled entry diagnosed");
-    ok(xb_binfmt_query(xb_arch_parse("s390x"), &st, &err) == 0 && !st.registered, "s390x missing");
-    ok(xb_binfmt_check_arch(xb_arch_parse("s390x"), false, &err) < 0 &&
+    ok(xb_binfmt_query(xb_arch_parse("s390x"), NULL, &st, &err) == 0 && !st.registered,
+       "s390x missing");
+    ok(xb_binfmt_check_arch(xb_arch_parse("s390x"), NULL, false, &err) < 0 &&
            strstr(err.msg, "no binfmt_misc handler for s390x: run 'xbuild binfmt --install s390x' "
                            "or pass --install-binfmt"),
        "missing handler: actionable message");
-    ok(xb_binfmt_query(xb_arch_parse("arm/v7"), &st, &err) == 0 && !st.registered,
+    ok(xb_binfmt_query(xb_arch_parse("arm/v7"), NULL, &st, &err) == 0 && !st.registered,
        "arm64 entry does not claim arm/v7");
-    ok(xb_binfmt_check_arch(xb_arch_parse("amd64"), false, &err) == 0, "native passes");
+    ok(xb_binfmt_check_arch(xb_arch_parse("amd64"), NULL, false, &err) == 0, "native passes");
     xb_error_clear(&err);
     xb_rm_rf(dir, &err);
     xb_error_clear(&err);
