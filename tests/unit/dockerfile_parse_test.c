@@ -135,8 +135,8 @@ static void test_errors(void)
     is_str(perr(""), "Dockerfile:1: file with no instructions", "empty file");
     is_str(perr("# syntax=x\n# just a comment\n\n"), "Dockerfile:1: file with no instructions",
            "only comments");
-    is_str(perr("FROM a\nFOO bar\n"),
-           "Dockerfile:2: unknown instruction: FOO (did you mean FROM?)", "unknown, a hint");
+    is_str(perr("FROM a\nFOO bar\n"), "Dockerfile:2: unknown instruction: FOO (did you mean FROM?)",
+           "unknown, a hint");
     is_str(perr("FROM a\nXYZZY bar\n"), "Dockerfile:2: unknown instruction: XYZZY",
            "unknown, nothing close");
     is_str(perr("FROM a\nRUN --mont=x y\n"),
