@@ -212,7 +212,7 @@ static char *url_file_name(const char *url)
     p = p ? p + 3 : url;
     const char *path = strchr(p, '/');
     if (path == NULL)
-        return NULL;
+        return strdup("__unnamed__");
     size_t n = strcspn(path, "?#");
     while (n > 0 && path[n - 1] == '/')
         n--;
@@ -221,8 +221,9 @@ static char *url_file_name(const char *url)
         if (path[i] == '/')
             b = path + i + 1;
     size_t bl = (size_t)(path + n - b);
+    /* no last path element: BuildKit's name for such a download */
     if (bl == 0 || (bl == 1 && b[0] == '.') || (bl == 2 && b[0] == '.' && b[1] == '.'))
-        return NULL;
+        return strdup("__unnamed__");
     return strndup(b, bl);
 }
 
@@ -234,9 +235,22 @@ int xb_add_download(const char *url, const char *checksum, const char *tmpdir, i
     if (name == NULL)
         return xb_error_set(err, XB_ERR_INVALID,
                             "ADD %s: cannot determine a file name from the URL", url);
-    if (checksum != NULL && !xb_digest_valid(checksum))
+    if (checksum != NULL && !xb_digest_valid(checksum)) {
+        const char *colon = strchr(checksum, ':');
+        if (colon == NULL)
+            return xb_error_set(err, XB_ERR_INVALID,
+                                "ADD --checksum=%s: invalid checksum digest format (expected "
+                                "sha256:<64 hex digits>)",
+                                checksum);
+        if ((size_t)(colon - checksum) != 6 || strncmp(checksum, "sha256", 6) != 0)
+            return xb_error_set(err, XB_ERR_UNSUPPORTED,
+                                "ADD --checksum=%s: unsupported digest algorithm %.*s (sha256 is)",
+                                checksum, (int)(colon - checksum), checksum);
         return xb_error_set(err, XB_ERR_INVALID,
-                            "ADD --checksum=%s: expected sha256:<64 hex digits>", checksum);
+                            "ADD --checksum=%s: invalid checksum digest format (expected "
+                            "sha256:<64 hex digits>)",
+                            checksum);
+    }
     char fn[40];
     snprintf(fn, sizeof(fn), "url%zu-XXXXXX", seq++); /* unique however many callers share tmpdir */
     cleanup_free char *path = xb_path_join(tmpdir, fn);
@@ -252,8 +266,8 @@ int xb_add_download(const char *url, const char *checksum, const char *tmpdir, i
     }
     if (checksum != NULL && strcmp(checksum, got.digest) != 0) {
         unlink(path);
-        return xb_error_set(err, XB_ERR_DIGEST, "ADD %s: checksum mismatch: expected %s, got %s",
-                            url, checksum, got.digest);
+        return xb_error_set(err, XB_ERR_DIGEST, "ADD %s: digest mismatch: expected %s, got %s", url,
+                            checksum, got.digest);
     }
     memset(e, 0, sizeof(*e));
     e->path = steal_pointer(&name);

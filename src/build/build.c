@@ -11,6 +11,7 @@
 #include "build/annotate.h"
 #include "build/internal.h"
 #include "store/images.h"
+#include "util/suggest.h"
 #include "util/sys.h"
 #include "dockerfile/ignore.h"
 #include "image/image.h"
@@ -116,13 +117,40 @@ static void platform_args(json_t *vars, const char *prefix, const xb_platform_t 
     json_object_set_new(vars, key, json_string(p->variant ? p->variant : ""));
 }
 
-/* The automatic platform ARGs (TARGET*, BUILD*). */
+/* TARGETSTAGE: the --target stage, else the last stage's name, else "default" (BuildKit). */
+static const char *target_stage(const xb_bctx_t *b)
+{
+    if (b->o->target != NULL && b->o->target[0] != '\0')
+        return b->o->target;
+    const xb_dockerfile_t *df = b->df;
+    for (size_t i = df->ninstrs; i-- > 0;)
+        if (strcmp(df->instrs[i].keyword, "FROM") == 0)
+            return df->instrs[i].nargs >= 3 ? df->instrs[i].args[2] : "default";
+    return "default";
+}
+
+/* The automatic ARGs: TARGET*, BUILD* platform parts and TARGETSTAGE. */
 static json_t *auto_args(xb_bctx_t *b)
 {
     json_t *v = json_object();
     platform_args(v, "TARGET", &b->target);
     platform_args(v, "BUILD", &b->host);
+    json_object_set_new(v, "TARGETSTAGE", json_string(target_stage(b)));
     return v;
+}
+
+/* "target stage X could not be found", with the closest stage name as a hint. */
+static int target_missing(const xb_bctx_t *b, xb_error_t *err)
+{
+    const char *names[64];
+    size_t n = 0;
+    for (size_t i = 0; i < b->nstages && n < 64; i++)
+        if (b->stages[i].name != NULL)
+            names[n++] = b->stages[i].name;
+    const char *hint = n ? xb_suggest(b->o->target, names, n, false) : NULL;
+    return xb_error_set(err, XB_ERR_NOT_FOUND, "target stage \"%s\" could not be found%s%s%s",
+                        b->o->target, hint ? " (did you mean " : "", hint ? hint : "",
+                        hint ? "?)" : "");
 }
 
 static int split_stages(xb_bctx_t *b, xb_error_t *err)
@@ -133,7 +161,9 @@ static int split_stages(xb_bctx_t *b, xb_error_t *err)
         if (strcmp(df->instrs[i].keyword, "FROM") == 0)
             n++;
     if (n == 0)
-        return xb_error_set(err, XB_ERR_PARSE, "%s: no FROM instruction", df->path);
+        return xb_error_set(err, XB_ERR_PARSE,
+                            "%s: no FROM instruction: dockerfile contains no stages to build",
+                            df->path);
     b->stages = calloc(n, sizeof(*b->stages));
     if (b->stages == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
@@ -232,8 +262,10 @@ static int load_dockerfile(const xb_build_opts_t *o, xb_dockerfile_t **df, xb_er
             path = xb_path_join(o->context_dir, o->dockerfile);
     } else {
         path = xb_path_join(o->context_dir, "Dockerfile");
-        if (path != NULL && !xb_path_exists(path)) {
-            char *alt = xb_path_join(o->context_dir, "Containerfile");
+        /* then Containerfile (buildah) and dockerfile (BuildKit's lower-case fallback) */
+        static const char *const alts[] = {"Containerfile", "dockerfile"};
+        for (size_t i = 0; path != NULL && !xb_path_exists(path) && i < 2; i++) {
+            char *alt = xb_path_join(o->context_dir, alts[i]);
             if (alt != NULL && xb_path_exists(alt)) {
                 free(path);
                 path = alt;
@@ -323,8 +355,7 @@ static int build_platform(xb_bctx_t *b, json_t **desc, char config_digest[XB_DIG
         return -1;
     xb_bstage_t *st = find_target(b, b->o->target);
     if (st == NULL)
-        return xb_error_set(err, XB_ERR_NOT_FOUND, "target stage %s could not be found",
-                            b->o->target);
+        return target_missing(b, err);
     int jobs = b->o->jobs > 0 ? b->o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (jobs > 1 && b->prefix == NULL && xb_bx_stages_parallel(b, st, jobs, err) < 0)
         return -1;
@@ -407,8 +438,7 @@ static int all_platforms(xb_bctx_t *b, xb_platform_t **plats, size_t *n, xb_erro
     if (r < 0)
         return -1;
     if (st == NULL)
-        return xb_error_set(err, XB_ERR_NOT_FOUND, "target stage %s could not be found",
-                            b->o->target);
+        return target_missing(b, err);
     if (image == NULL || strcasecmp(image, "scratch") == 0)
         return xb_error_set(err, XB_ERR_INVALID,
                             "--all-platforms: the target's base image is scratch (no platforms "

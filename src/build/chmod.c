@@ -75,7 +75,11 @@ int xb_chmod_parse(const char *spec, bool *octal, mode_t *perm, xb_error_t *err)
         char *end;
         long v = strtol(spec, &end, 8);
         if (*end != '\0' || v < 0 || v > 07777)
-            return xb_error_set(err, XB_ERR_INVALID, "--chmod=%s: invalid octal mode", spec);
+            return xb_error_set(
+                err, XB_ERR_INVALID,
+                "invalid chmod parameter: '%s'. it should be octal string and between 0 "
+                "and 07777",
+                spec);
         *octal = true;
         *perm = (mode_t)v;
         return 0;

@@ -61,6 +61,10 @@ static int add_entry(struct scan *sc, int dfd, const char *name, const char *rel
         }
         buf[n] = '\0';
         e.link = strdup(buf);
+    } else if (S_ISSOCK(st->st_mode)) {
+        /* a socket arrives as an empty regular file (BuildKit's context transfer) */
+        e.mode = (st->st_mode & 07777) | S_IFREG;
+        e.len = 0;
     } else if (S_ISREG(st->st_mode)) {
         e.src = strdup(host);
         e.src_rel = strlen(host) - strlen(rel);
@@ -115,8 +119,6 @@ static int scan_dir(struct scan *sc, int dfd, const char *rel, const char *host,
         struct stat st;
         if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
             return xb_error_errno(err, errno, "stat %s", chost);
-        if (S_ISSOCK(st.st_mode))
-            continue;
         bool isdir = S_ISDIR(st.st_mode);
         bool ign = sc->ignored != NULL && sc->ignored(sc->ud, crel, isdir);
         if (ign && !(isdir && sc->descend_ignored))

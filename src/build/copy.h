@@ -47,8 +47,10 @@ typedef struct xb_copy_req {
     int64_t clamp_mtime; /* >= 0: no entry newer than this */
     xb_copy_archive_fn archive;
     void *archive_ud;
-    bool parents; /* COPY --parents: each match keeps its path (below a "/./" pivot in the
-                     pattern, else from the tree's root) under dest, parent dirs included */
+    bool unpack_files; /* ADD --unpack=true: the extra files (URL downloads) go through archive
+                          too (BuildKit unpacks a URL only when asked) */
+    bool parents;      /* COPY --parents: each match keeps its path (below a "/./" pivot in the
+                          pattern, else from the tree's root) under dest, parent dirs included */
 } xb_copy_req_t;
 
 /* Fills out (initialised by the caller) with the sorted entries of the layer. */

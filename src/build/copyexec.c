@@ -127,8 +127,12 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
     cleanup_free char *dest = NULL;
     if (xb_bx_expand(st, in->args[in->nargs - 1], &dest, err) < 0)
         return xb_error_wrap(err, "%s: %s", where, instr);
-    if (dest[0] == '\0')
-        return xb_error_set(err, XB_ERR_INVALID, "%s: %s: empty destination", where, instr);
+    if (dest[0] == '\0') { /* BuildKit: an empty destination is the working directory */
+        free(dest);
+        dest = strdup("./");
+        if (dest == NULL)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    }
     cleanup_free char *work = NULL;
     if (xb_store_mkdtemp(b->store, "copy", &work, err) < 0)
         return -1;
@@ -214,7 +218,10 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
         srcs[nsrcs++] = s;
     }
     if (xb_df_flag_get(in, "checksum") != NULL && nsrcs > 0) {
-        xb_error_set(err, XB_ERR_INVALID, "%s: ADD --checksum is only supported for URLs", where);
+        xb_error_set(err, XB_ERR_INVALID,
+                     "%s: ADD --checksum requires HTTP(S) or Git sources (not a path in the "
+                     "context or a stage)",
+                     where);
         goto out;
     }
     /* the source tree */
@@ -231,6 +238,14 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
         tree = &fromidx;
     } else if (from != NULL && nsrcs > 0) {
         cleanup_free char *f = NULL;
+        if (strpbrk(from, "$\\'\"") != NULL) {
+            xb_error_set(err, XB_ERR_INVALID,
+                         "%s: %s --from=%s: variable expansion is not supported for --from, "
+                         "define a new stage with FROM using ARG from global scope as a "
+                         "workaround",
+                         where, instr, from);
+            goto out;
+        }
         if (xb_bx_expand(st, from, &f, err) < 0)
             goto out;
         from_context = false;
@@ -258,9 +273,9 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
             xb_bstage_t *later = xb_bx_stage_find(b, f, b->nstages);
             if (later != NULL) {
                 xb_error_set(err, XB_ERR_INVALID,
-                             "%s: COPY --from=%s: stage %s is not before "
-                             "this one",
-                             where, f, f);
+                             "%s: %s --from=%s: cannot copy from stage \"%s\", it needs to be "
+                             "defined before current stage \"%s\"",
+                             where, instr, f, f, st->name ? st->name : "");
                 goto out;
             }
             cleanup_json json_t *cfg = NULL;
@@ -275,6 +290,17 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
             if (prefix == NULL ||
                 xb_rootfs_build(&fromidx, b->store, layers, prefix, work, err) < 0)
                 goto out;
+            /* a source path through a symlink (/sub -> /out/sub): the content is below the link's
+             * target, so the tree is read again keeping that */
+            xb_centry_t *pe = NULL;
+            cleanup_free char *real =
+                prefix[0] ? xb_rootfs_resolve(&fromidx, prefix, true, &pe) : NULL;
+            if (real != NULL && pe != NULL && strcmp(real, prefix) != 0) {
+                xb_centries_free(&fromidx);
+                xb_centries_init(&fromidx);
+                if (xb_rootfs_build(&fromidx, b->store, layers, real, work, err) < 0)
+                    goto out;
+            }
             tree = &fromidx;
         }
     } else if (nsrcs > 0) {
@@ -374,6 +400,8 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
                      ? xb_add_archive_hook
                      : NULL;
     rq.archive_ud = &actx;
+    rq.unpack_files =
+        add && xb_df_flag_get(in, "unpack") != NULL && xb_df_flag_bool(in, "unpack", false);
     /* cache: the expanded instruction and the digest of what it would put into a layer, planned
      * without the image: the image's state is in the chain already, so a hit needs no index of
      * the parent layers (which means reading them all). Archives to unpack are planned once. */

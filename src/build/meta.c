@@ -325,7 +325,17 @@ int xb_bx_meta(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
             ob = json_array();
             json_object_set_new(cc, "OnBuild", ob);
         }
-        json_array_append_new(ob, json_string(in->args[0]));
+        /* heredoc bodies travel with the trigger, as in BuildKit's OnBuild entries */
+        xb_buf_t t = XB_BUF_INIT;
+        xb_buf_puts(&t, in->args[0]);
+        const xb_df_instr_t *sub = in->onbuild ? in->onbuild : in;
+        for (size_t h = 0; h < sub->nheredocs; h++) {
+            xb_buf_putc(&t, '\n');
+            xb_buf_puts(&t, sub->heredocs[h].content);
+            xb_buf_puts(&t, sub->heredocs[h].name);
+        }
+        json_array_append_new(ob, json_string(t.data ? t.data : ""));
+        xb_buf_free(&t);
     } else if (strcmp(k, "MAINTAINER") == 0) {
         json_object_set_new(st->config, "author", json_string(in->args[0]));
     } else {

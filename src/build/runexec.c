@@ -7,8 +7,11 @@
 #include "build/cache.h"
 #include "build/context.h"
 #include "build/internal.h"
+#include "build/rootfs.h"
 #include "run/runopts.h"
 #include "run/step.h"
+#include "store/store.h"
+#include "util/fs.h"
 #include "image/image.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -45,6 +48,28 @@ static char *mount_source(const char *spec)
         }
     }
     return NULL;
+}
+
+/* Digest of what a --mount=from=STAGE,source=DIR shows: the content below DIR in the stage,
+ * so a change elsewhere in that stage keeps the step cached (BuildKit keys the mount by it). */
+static int stage_subtree_digest(xb_bctx_t *b, xb_bstage_t *dep, const char *dir,
+                                char out[XB_DIGEST_LEN], xb_error_t *err)
+{
+    cleanup_free char *work = NULL;
+    if (xb_store_mkdtemp(b->store, "mnt", &work, err) < 0)
+        return -1;
+    xb_centries_t idx;
+    xb_centries_init(&idx);
+    int r = xb_rootfs_build(&idx, b->store, dep->layers, dir, work, err);
+    xb_centry_t *e = NULL;
+    cleanup_free char *real = r == 0 ? xb_rootfs_resolve(&idx, dir, true, &e) : NULL;
+    if (r == 0)
+        r = xb_bx_entries_digest(&idx, real ? real : dir, out, err);
+    xb_centries_free(&idx);
+    xb_error_t e2 = XB_ERROR_INIT;
+    (void)xb_rm_rf(work, &e2);
+    xb_error_clear(&e2);
+    return r;
 }
 
 static int stage_lookup(void *ud, const char *ref, json_t **layers, json_t **diff_ids,
@@ -137,6 +162,7 @@ int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
     xb_bx_where(b, in, where, sizeof(where));
     json_t *cc = xb_image_config_container(st->config);
     cleanup_json json_t *argv = json_array();
+    const xb_df_heredoc_t *script = NULL;
     if (in->json) {
         for (size_t i = 0; i < in->nargs; i++)
             json_array_append_new(argv, json_string(in->args[i]));
@@ -151,9 +177,18 @@ int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
             json_array_append_new(argv, json_string("-c"));
         }
         const char *cmd = in->nargs > 0 ? in->args[0] : in->raw;
-        if (in->nheredocs > 0 && xb_df_heredoc_for_arg(in, cmd) != NULL) {
+        const xb_df_heredoc_t *hd = in->nheredocs > 0 ? xb_df_heredoc_for_arg(in, cmd) : NULL;
+        if (hd != NULL && strncmp(hd->content, "#!", 2) == 0) {
+            /* RUN <<EOF with a shebang: a file the shell runs, so its interpreter reads it */
+            char *path = NULL;
+            if (asprintf(&path, "/dev/pipes/%s", hd->name) < 0)
+                return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+            json_array_append_new(argv, json_string(path));
+            free(path);
+            script = hd;
+        } else if (hd != NULL) {
             /* RUN <<EOF: the heredoc is the script */
-            json_array_append_new(argv, json_string(xb_df_heredoc_for_arg(in, cmd)->content));
+            json_array_append_new(argv, json_string(hd->content));
         } else if (in->nheredocs > 0) {
             /* RUN cmd <<EOF ...: the shell gets the command line followed by the here-document
              * bodies and their delimiters, as written */
@@ -184,8 +219,29 @@ int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
             free(kv);
         }
     }
+    /* BuildKit's predefined proxy args reach RUN without an ARG line, in both spellings, and
+     * stay out of the cache key: a changed proxy alone reuses the step */
+    cleanup_json json_t *envrun = json_deep_copy(envj);
+    static const char *const proxies[][2] = {{"HTTP_PROXY", "http_proxy"},
+                                             {"HTTPS_PROXY", "https_proxy"},
+                                             {"FTP_PROXY", "ftp_proxy"},
+                                             {"NO_PROXY", "no_proxy"},
+                                             {"ALL_PROXY", "all_proxy"}};
+    for (size_t i = 0; envrun && i < sizeof proxies / sizeof *proxies; i++) {
+        json_t *pv = json_object_get(b->build_args, proxies[i][0]);
+        if (!json_is_string(pv))
+            pv = json_object_get(b->build_args, proxies[i][1]);
+        for (int c = 0; c < 2 && json_is_string(pv); c++) {
+            char *kv = NULL;
+            if (json_object_get(vars, proxies[i][c]) == NULL &&
+                asprintf(&kv, "%s=%s", proxies[i][c], json_string_value(pv)) >= 0) {
+                json_array_append_new(envrun, json_string(kv));
+                free(kv);
+            }
+        }
+    }
     cleanup_strv char **cargv = strv_from_json(argv);
-    cleanup_strv char **cenv = strv_from_json(envj);
+    cleanup_strv char **cenv = envrun ? strv_from_json(envrun) : NULL;
     /* --mount specs, expanded */
     size_t nm = xb_df_flag_all(in, "mount", NULL, 0);
     const char **raw = calloc(nm + 1, sizeof(char *));
@@ -198,9 +254,19 @@ int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
         goto out;
     }
     xb_df_flag_all(in, "mount", raw, nm);
-    for (size_t i = 0; i < nm; i++)
+    for (size_t i = 0; i < nm; i++) {
+        const char *fr = strstr(raw[i], "from=");
+        if (fr != NULL && (fr == raw[i] || fr[-1] == ',') &&
+            strcspn(fr + 5, "$") < strcspn(fr + 5, ",")) {
+            xb_error_set(err, XB_ERR_INVALID,
+                         "%s: RUN --mount: 'from' doesn't support variable expansion, define "
+                         "alias stage instead (FROM <image> AS <name>)",
+                         where);
+            goto out;
+        }
         if (xb_bx_expand(st, raw[i], &mounts[i], err) < 0)
             goto out;
+    }
     const char *net = xb_df_flag_get(in, "network");
     bool ctx_bind = false;
     const char *wd = xb_json_str(cc, "WorkingDir");
@@ -219,6 +285,14 @@ int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
                 xb_bstage_t *dep = f ? xb_bx_stage_find(b, f, st->index) : NULL;
                 if (dep != NULL && xb_bx_stage_build(b, dep, err) < 0)
                     goto out;
+                cleanup_free char *under = mount_source(m);
+                if (dep != NULL && under != NULL && under[0] != '\0') {
+                    char sdg[XB_DIGEST_LEN];
+                    if (stage_subtree_digest(b, dep, under, sdg, err) < 0)
+                        goto out;
+                    json_array_append_new(ms, json_string(sdg));
+                    continue;
+                }
                 json_array_append_new(
                     ms, json_string(dep && dep->cache_key ? dep->cache_key : (f ? f : "")));
             } else if (strstr(m, "type=cache") == NULL && strstr(m, "type=tmpfs") == NULL &&
@@ -245,9 +319,9 @@ int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
             }
         }
         cleanup_json json_t *kd =
-            json_pack("{s:O,s:O,s:s,s:s,s:O,s:s?}", "argv", argv, "env", envj, "workdir",
+            json_pack("{s:O,s:O,s:s,s:s,s:O,s:s?,s:s?}", "argv", argv, "env", envj, "workdir",
                       wd && wd[0] ? wd : "/", "user", user ? user : "", "mounts", ms, "network",
-                      net ? net : b->o->network);
+                      net ? net : b->o->network, "script", script ? script->content : NULL);
         json_t *ro = run_opts_key(b->o->run_opts);
         if (kd != NULL && ro != NULL)
             json_object_set_new(kd, "run-opts", ro);
@@ -282,6 +356,8 @@ int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
     rq.stage_lookup_ud = st;
     rq.layer_opts = &b->lopts;
     rq.run_opts = b->o->run_opts;
+    rq.script = script ? script->content : NULL;
+    rq.script_name = script ? script->name : NULL;
     rq.where = where;
     rq.host_env = b->o->host_env;
     rq.install_binfmt = b->o->install_binfmt;

@@ -511,12 +511,10 @@ int xb_df_expand_heredoc(const char *content, char escape, xb_df_lookup_fn looku
         next(&l);
         if (c == escape && l.pos < l.len) {
             int p = peek(&l);
-            if (p == '$' || p == escape) {
+            /* \$ and \\ are literal; so is an escaped newline (BuildKit keeps the newline,
+             * where a POSIX here-document would join the lines) */
+            if (p == '$' || p == escape || p == '\n')
                 c = next(&l);
-            } else if (p == '\n') {
-                next(&l);
-                continue;
-            }
         }
         if (xb_buf_putc(&res, (char)c) < 0)
             r = oom(&l);

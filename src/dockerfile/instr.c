@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "dockerfile/internal.h"
+#include "util/suggest.h"
 
 enum { F_STR, F_BOOL, F_MULTI };
 
@@ -154,8 +155,15 @@ static int parse_flags(const struct instrspec *sp, xb_strv_t *words, xb_df_instr
         if (eq != NULL)
             *eq = '\0';
         const struct flagspec *fs = find_flag(sp->flags, w);
-        if (fs == NULL)
-            return PERR("%s: unknown flag: --%s for %s", where, w, sp->kw);
+        if (fs == NULL) {
+            const char *names[32];
+            size_t nn = 0;
+            for (const struct flagspec *f = sp->flags; f->name && nn < 32; f++)
+                names[nn++] = f->name;
+            const char *hint = nn ? xb_suggest(w, names, nn, true) : NULL;
+            return PERR("%s: unknown flag: --%s for %s%s%s%s", where, w, sp->kw,
+                        hint ? " (did you mean " : "", hint ? hint : "", hint ? "?)" : "");
+        }
         if (fs->kind != F_MULTI)
             for (size_t k = 0; k < in->nflags; k++)
                 if (strcmp(in->flags[k].name, w) == 0)
@@ -405,7 +413,14 @@ int xb_df_build_instr(const char *line, char escape, const char *path, int linen
         for (const char *c = in->keyword; *c && k < sizeof(shown) - 4; c++)
             shown[k++] = isprint((unsigned char)*c) ? *c : '?';
         shown[k] = '\0';
-        return PERR("%s: unknown instruction: %s%s", where, shown, in->keyword[k] ? "..." : "");
+        const char *names[32];
+        size_t nn = 0;
+        for (const struct instrspec *o = specs; o->kw && nn < 32; o++)
+            names[nn++] = o->kw;
+        const char *hint = xb_suggest(in->keyword, names, nn, false);
+        return PERR("%s: unknown instruction: %s%s%s%s%s", where, shown,
+                    in->keyword[k] ? "..." : "", hint ? " (did you mean " : "", hint ? hint : "",
+                    hint ? "?)" : "");
     }
     const char *after = s + kwlen;
     while (*after && xb_df_is_ws(*after))

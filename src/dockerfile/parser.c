@@ -188,7 +188,8 @@ static int check_stages(const xb_dockerfile_t *df, xb_error_t *err)
             return PERR("%s:%d: %s before the first FROM: only ARG may precede FROM", df->path,
                         in->line, in->keyword);
     }
-    return PERR("%s:%d: no FROM instruction", df->path, df->instrs[df->ninstrs - 1].line);
+    return PERR("%s:%d: no FROM instruction: dockerfile contains no stages to build", df->path,
+                df->instrs[df->ninstrs - 1].line);
 }
 
 static int parse_body(xb_dockerfile_t *df, struct reader *rd, struct directives *d, xb_error_t *err)
@@ -346,7 +347,30 @@ int xb_df_parse_trigger(const char *expr, char escape, const char *path, int lin
     xb_df_instr_t *in = calloc(1, sizeof(*in));
     if (in == NULL)
         return OOM();
-    int r = xb_df_build_instr(expr, escape, path, line, true, in, err);
+    int r;
+    if (strchr(expr, '\n') != NULL) {
+        /* a trigger with heredoc bodies (ONBUILD RUN <<EOF ...): parsed as a Dockerfile line
+         * with its here-documents, behind the escape directive of the Dockerfile */
+        char *text = NULL;
+        xb_dockerfile_t *df = NULL;
+        int n = asprintf(&text, "# escape=%c\nFROM scratch\n%s\n", escape, expr);
+        if (n < 0) {
+            free(in);
+            return OOM();
+        }
+        r = xb_dockerfile_parse(path, text, (size_t)n, &df, err);
+        free(text);
+        if (r >= 0 && df->ninstrs != 2)
+            r = PERR("%s:%d: ONBUILD trigger is not one instruction", path, line);
+        if (r >= 0) {
+            *in = df->instrs[1];
+            memset(&df->instrs[1], 0, sizeof(df->instrs[1]));
+            in->line = line;
+        }
+        xb_dockerfile_free(df);
+    } else {
+        r = xb_df_build_instr(expr, escape, path, line, true, in, err);
+    }
     if (r >= 0 && (strcmp(in->keyword, "FROM") == 0 || strcmp(in->keyword, "MAINTAINER") == 0))
         r = PERR("%s:%d: %s isn't allowed as an ONBUILD trigger", path, line, in->keyword);
     if (r < 0) {

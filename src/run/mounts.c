@@ -10,6 +10,7 @@
 #include "util/sys.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/suggest.h"
 
 #define SECRET_MAX (1u << 20)
 
@@ -69,6 +70,7 @@ void xb_run_mount_clear(xb_run_mount_t *m)
     free(m->source);
     free(m->from);
     free(m->id);
+    free(m->env);
     free(m->lowerdir);
     free(m->src_root);
     free(m->src_rel);
@@ -131,10 +133,22 @@ int xb_run_mount_parse(const char *spec, xb_run_mount_t *m, xb_error_t *err)
         } else if ((strcmp(kv, "size") == 0 || strcmp(kv, "tmpfs-size") == 0) && v) {
             if (parse_size(v, &m->size) < 0)
                 r = xb_error_set(err, XB_ERR_INVALID, "--mount: invalid size '%s'", v);
-        } else if (strcmp(kv, "sharing") == 0 || strcmp(kv, "env") == 0) {
+        } else if (strcmp(kv, "env") == 0 && v) {
+            free(m->env);
+            m->env = strdup(v);
+            if (m->env == NULL || !*v || strchr(v, '='))
+                r = xb_error_set(err, XB_ERR_INVALID, "--mount: invalid env '%s'", v);
+        } else if (strcmp(kv, "sharing") == 0) {
             /* sharing=shared|private|locked: one builder process at a time uses a cache dir */
-        } else
-            r = xb_error_set(err, XB_ERR_INVALID, "--mount: unknown option '%s'", kv);
+        } else {
+            static const char *const keys[] = {
+                "type", "target", "dst",      "destination", "source",    "src",      "from",
+                "id",   "ro",     "readonly", "rw",          "readwrite", "required", "mode",
+                "uid",  "gid",    "size",     "tmpfs-size",  "sharing",   "env"};
+            const char *hint = xb_suggest(kv, keys, sizeof keys / sizeof *keys, true);
+            r = xb_error_set(err, XB_ERR_INVALID, "--mount: unexpected key '%s'%s%s%s", kv,
+                             hint ? " (did you mean " : "", hint ? hint : "", hint ? "?)" : "");
+        }
         if (r < 0)
             break;
     }
@@ -155,7 +169,11 @@ int xb_run_mount_parse(const char *spec, xb_run_mount_t *m, xb_error_t *err)
         m->type = XB_MOUNT_SECRET;
     else {
         xb_run_mount_clear(m);
-        return xb_error_set(err, XB_ERR_UNSUPPORTED, "--mount: unsupported type '%s'", type);
+        static const char *const types[] = {"bind", "cache", "tmpfs", "secret", "ssh"};
+        const char *hint = xb_suggest(type, types, 5, true);
+        return xb_error_set(err, XB_ERR_UNSUPPORTED, "--mount: unsupported mount type \"%s\"%s%s%s",
+                            type, hint ? " (did you mean " : "", hint ? hint : "",
+                            hint ? "?)" : "");
     }
     if (m->type == XB_MOUNT_SECRET) {
         if (m->id == NULL && target) {
@@ -168,6 +186,8 @@ int xb_run_mount_parse(const char *spec, xb_run_mount_t *m, xb_error_t *err)
         }
         char def[300];
         snprintf(def, sizeof def, "/run/secrets/%s", m->id);
+        if (target == NULL && m->env != NULL)
+            return 0; /* env= alone: the value in the environment, no file (BuildKit) */
         if (target == NULL)
             target = def;
         m->target = xb_inroot_clean(target, err);

@@ -16,8 +16,10 @@ typedef struct xb_run_mount {
     char *source; /* bind: path in the context/stage (cleaned); cache: subpath */
     char *from;   /* bind/cache: stage or image name, NULL = build context */
     char *id;     /* cache: default target; secret: required */
+    char *env;    /* secret: also (or, without a target, only) this environment variable */
     bool readonly;
     bool required;  /* secret */
+    bool exec;      /* secret-like file that may be executed (a RUN heredoc script) */
     long mode;      /* -1 default */
     long uid, gid;  /* -1 default */
     long long size; /* tmpfs bytes, 0 = default */

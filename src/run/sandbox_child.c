@@ -413,8 +413,14 @@ static void setup_user_mounts(struct child *c)
             break;
         }
         case XB_MOUNT_SECRET: {
+            if (m->target == NULL) /* env= only */
+                break;
             if (!secrets_fs) {
-                if (mount("tmpfs", sdir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                /* noexec unless a heredoc script is among them */
+                bool any_exec = false;
+                for (size_t k = 0; k < sb->nmounts; k++)
+                    any_exec |= sb->mounts[k].exec;
+                if (mount("tmpfs", sdir, "tmpfs", MS_NOSUID | MS_NODEV | (any_exec ? 0 : MS_NOEXEC),
                           "mode=700,size=16m") < 0)
                     FAIL(c, "cannot mount the secrets tmpfs: %s", strerror(errno));
                 secrets_fs = true;
@@ -570,20 +576,41 @@ static void make_cwd(struct child *c, const char *cwd, uid_t uid, gid_t gid)
     }
 }
 
-static char **make_env(char *const *env, const char *home)
+/* Is env entry e (NAME=...) the variable of a secret mount with env=? */
+static bool secret_env_named(const xb_sandbox_t *sb, const char *e)
 {
+    for (size_t i = 0; i < sb->nmounts; i++) {
+        const char *v = sb->mounts[i].env;
+        size_t l = v ? strlen(v) : 0;
+        if (sb->mounts[i].type == XB_MOUNT_SECRET && v && strncmp(e, v, l) == 0 && e[l] == '=')
+            return true;
+    }
+    return false;
+}
+
+static char **make_env(const xb_sandbox_t *sb, const char *home)
+{
+    char *const *env = sb->env;
     size_t n = 0;
     bool has_path = false, has_home = false;
     for (; env && env[n]; n++) {
         has_path |= strncmp(env[n], "PATH=", 5) == 0;
         has_home |= strncmp(env[n], "HOME=", 5) == 0;
     }
-    char **e = calloc(n + 3, sizeof *e);
+    char **e = calloc(n + 3 + sb->nmounts, sizeof *e);
     if (e == NULL)
         return NULL;
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        e[k++] = env[i];
+        if (!secret_env_named(sb, env[i]))
+            e[k++] = env[i];
+    /* secrets with env=: NAME=value, the value as given (it replaces an ENV of that name) */
+    for (size_t i = 0; i < sb->nmounts; i++) {
+        const xb_run_mount_t *m = &sb->mounts[i];
+        if (m->type == XB_MOUNT_SECRET && m->env &&
+            asprintf(&e[k], "%s=%.*s", m->env, (int)m->len, m->data ? m->data : "") > 0)
+            k++;
+    }
     if (!has_path)
         e[k++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     if (!has_home && home && *home && asprintf(&e[k], "HOME=%s", home) > 0)
@@ -680,7 +707,7 @@ void xb_sandbox_child(const xb_sandbox_t *sb, int errfd, int ptysock)
         FAIL(c, "%s", e.msg);
     const char *cwd = sb->cwd && *sb->cwd ? sb->cwd : "/";
     make_cwd(c, cwd, u.uid, u.gid);
-    char **env = make_env(sb->env, u.home);
+    char **env = make_env(sb, u.home);
     int nul = sb->policy && sb->policy->interactive ? -1 : open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (nul >= 0) {
         dup2(nul, 0);

@@ -74,7 +74,13 @@ static int prepare_cache(const xb_run_request_t *rq, xb_run_mount_t *m, xb_error
 {
     cleanup_free char *plat = rq->platform ? xb_platform_format_dashed(rq->platform) : NULL;
     cleanup_free char *rel = NULL;
-    if (asprintf(&rel, "xbuild/cache-mounts/%s", plat ? plat : "host") < 0)
+    /* a cache with uid/gid/mode options is another cache than the plain one of that id (in
+     * BuildKit those options make the cache's base directory, part of its identity) */
+    int n = m->mode >= 0 || m->uid >= 0 || m->gid >= 0
+                ? asprintf(&rel, "xbuild/cache-mounts/%s/.uid%ld.gid%ld.mode%lo",
+                           plat ? plat : "host", m->uid, m->gid, m->mode >= 0 ? m->mode : 0755)
+                : asprintf(&rel, "xbuild/cache-mounts/%s", plat ? plat : "host");
+    if (n < 0)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     cleanup_free char *dir = xb_store_path(rq->store, rel);
     if (xb_mkdir_p(dir, 0700, err) < 0)
@@ -160,7 +166,7 @@ static int prepare_mounts(const xb_run_request_t *rq, struct mounts *ms, xb_erro
         n++;
     while (rq->run_opts && rq->run_opts->volumes && rq->run_opts->volumes[nv])
         nv++;
-    ms->v = calloc(n + nv + 1, sizeof *ms->v);
+    ms->v = calloc(n + nv + 2, sizeof *ms->v);
     if (ms->v == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     for (size_t i = 0; i < n; i++) {
@@ -204,9 +210,10 @@ static int prepare_mounts(const xb_run_request_t *rq, struct mounts *ms, xb_erro
                 return -1;
             if (!found) {
                 if (m->required)
-                    return xb_error_set(err, XB_ERR_NOT_FOUND,
-                                        "secret '%s' is required: pass --secret id=%s,src=FILE",
-                                        m->id, m->id);
+                    return xb_error_set(
+                        err, XB_ERR_NOT_FOUND,
+                        "secret %s: not found (it is required: pass --secret id=%s,src=FILE)",
+                        m->id, m->id);
                 xb_run_mount_clear(m);
                 ms->n--;
             }
@@ -216,6 +223,24 @@ static int prepare_mounts(const xb_run_request_t *rq, struct mounts *ms, xb_erro
         if (prepare_volume(rq->run_opts->volumes[i], &ms->v[ms->n], err) < 0) {
             xb_run_mount_clear(&ms->v[ms->n]);
             return -1;
+        }
+        ms->n++;
+    }
+    /* RUN <<EOF with a shebang: the script as an executable file under /dev/pipes */
+    if (rq->script != NULL) {
+        xb_run_mount_t *m = &ms->v[ms->n];
+        memset(m, 0, sizeof *m);
+        m->type = XB_MOUNT_SECRET;
+        m->exec = true;
+        m->mode = 0755;
+        m->uid = m->gid = -1;
+        m->readonly = true;
+        m->id = strdup(rq->script_name ? rq->script_name : "script");
+        m->data = strdup(rq->script);
+        m->len = strlen(rq->script);
+        if (m->id == NULL || m->data == NULL || asprintf(&m->target, "dev/pipes/%s", m->id) < 0) {
+            m->target = NULL;
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
         }
         ms->n++;
     }

@@ -38,9 +38,12 @@ typedef struct xb_run_request {
                                         context_dir so a bind mount shows what COPY sees */
     xb_stage_lookup_fn stage_lookup; /* from=<stage> for bind mounts */
     void *stage_lookup_ud;
-    const char *const *secrets;        /* id=X,src=F|env=V specs from --secret; NULL-terminated,
-                                          may be NULL */
-    const xb_layer_opts_t *layer_opts; /* compression, timestamp clamp */
+    const char *const *secrets; /* id=X,src=F|env=V specs from --secret; NULL-terminated,
+                                   may be NULL */
+    const char *script;         /* RUN <<EOF whose body starts with "#!": the body, mounted 0755 at
+                                   /dev/pipes/<script_name> (BuildKit); NULL otherwise */
+    const char *script_name;    /* the heredoc's delimiter */
+    const xb_layer_opts_t *layer_opts;      /* compression, timestamp clamp */
     const struct xb_sandbox_policy *policy; /* capabilities, seccomp, devices (run/policy.h);
                                                NULL = the default hardened policy */
     const struct xb_run_opts *run_opts;     /* build-wide RUN settings (run/runopts.h), or NULL */

@@ -65,10 +65,10 @@ int xb_user_resolve(const char *spec, const char *passwd, const char *group, xb_
     snprintf(user, sizeof user, "%.*s", colon ? (int)(colon - spec) : (int)strlen(spec ? spec : ""),
              spec ? spec : "");
     snprintf(grp, sizeof grp, "%s", colon ? colon + 1 : "");
-    if (*user == '\0' && *grp == '\0') {
-        u->groups[u->ngroups++] = 0;
-        return 0;
-    }
+    /* no USER: uid 0, with root's supplementary groups from /etc/group (BuildKit) */
+    bool dflt = *user == '\0' && *grp == '\0';
+    if (dflt)
+        strcpy(user, "0");
     unsigned long num;
     bool user_numeric = parse_id(user, &num);
     bool found = false;
@@ -100,7 +100,7 @@ int xb_user_resolve(const char *spec, const char *passwd, const char *group, xb_
                                 user);
         u->uid = (uid_t)num;
         u->gid = 0;
-        strcpy(u->home, "/");
+        strcpy(u->home, dflt ? "/root" : "/");
     }
     bool gid_set = false;
     if (*grp) {

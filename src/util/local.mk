@@ -10,4 +10,5 @@ src_libxbuild_a_SOURCES += \
 	src/util/path.c src/util/path.h \
 	src/util/procpool.c src/util/procpool.h \
 	src/util/log.c src/util/log.h \
-	src/util/sys.c src/util/sys.h
+	src/util/sys.c src/util/sys.h \
+	src/util/suggest.c src/util/suggest.h

@@ -72,7 +72,7 @@ ADD --checksum=sha256:0000000000000000000000000000000000000000000000000000000000
 DF
 out=$($XBUILD bud -q -f "$C/Dockerfile.bad" "$C" 2>&1)
 check "wrong checksum fails" test $? -ne 0
-like "checksum error names file:line" "$out" 'Dockerfile.bad:2: .*checksum mismatch'
+like "checksum error names file:line" "$out" 'Dockerfile.bad:2: .*digest mismatch'
 cat >"$C/Dockerfile.404" <<DF
 FROM scratch
 ADD http://127.0.0.1:$port/missing /x

@@ -74,7 +74,7 @@ check "mtime clamped" test "$(stat -c %Y "$R/srv/app/a.txt")" -le 1700000000
 
 cfg=$(skopeo inspect --config --raw "oci:$XB_ROOT:copy:test")
 j() { printf '%s' "$cfg" | python3 -c "import json,sys; c=json.load(sys.stdin); print(json.dumps(eval(sys.argv[1]), sort_keys=True))" "$1"; }
-is "Env" "$(j 'c["config"]["Env"]')" '["APP_HOME=/srv/app", "PATH=/usr/bin"]'
+is "Env (scratch's default PATH replaced in place)" "$(j 'c["config"]["Env"]')" '["PATH=/usr/bin", "APP_HOME=/srv/app"]'
 is "WorkingDir" "$(j 'c["config"]["WorkingDir"]')" '"/srv/app"'
 is "Entrypoint" "$(j 'c["config"]["Entrypoint"]')" '["/usr/bin/app.bin"]'
 is "Cmd" "$(j 'c["config"]["Cmd"]')" '["serve"]'

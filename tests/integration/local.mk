@@ -5,6 +5,7 @@ include tests/integration/run.mk
 include tests/integration/multi.mk
 include tests/integration/wasm.mk
 include tests/integration/perf.mk
+include tests/integration/buildkit.mk
 EXTRA_DIST += tests/lib/common.sh tests/lib/tap.h
 include tests/integration/ci.mk
 include tests/integration/parity.mk

@@ -5,7 +5,8 @@
 : "${XB_TEST_CACHE:=$top_srcdir/tests/.cache}"
 BB_APPLETS="sh ash ls cat echo mkdir rmdir rm touch uname id ln chmod chown stat test [ sleep
 true false env mv cp find wc grep head tail sort tar printf whoami hostname mknod sed awk
-dd readlink realpath basename dirname cut tr xargs mount seq yes kill ps nproc"
+dd readlink realpath basename dirname cut tr xargs mount seq yes kill ps nproc
+mkfifo truncate cmp diff hexdump wget nc sha256sum md5sum pwd expr tee uniq which base64 od ip"
 
 bb_deb() { # DEBARCH -> path of the cached .deb (shared with scripts/make-base-images.sh's cache)
     local a=$1 dir="$XB_TEST_CACHE/debs" f try

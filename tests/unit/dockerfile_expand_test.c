@@ -210,6 +210,7 @@ int main(void)
            "heredoc: quotes not special, kept");
     is_str(heredoc("a \\$FOO \\\\ \\n\n"), "a $FOO \\ \\n\n", "heredoc escapes");
     is_str(heredoc("don't\n"), "don't\n", "heredoc: lone apostrophe fine");
+    is_str(heredoc("a\\\nb\n"), "a\nb\n", "heredoc: an escaped newline stays (BuildKit)");
     is_str(heredoc("${FOO"), "ERR:syntax error: missing '}'", "heredoc syntax error");
 
     /* location wrapper */

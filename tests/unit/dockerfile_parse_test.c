@@ -135,7 +135,12 @@ static void test_errors(void)
     is_str(perr(""), "Dockerfile:1: file with no instructions", "empty file");
     is_str(perr("# syntax=x\n# just a comment\n\n"), "Dockerfile:1: file with no instructions",
            "only comments");
-    is_str(perr("FROM a\nFOO bar\n"), "Dockerfile:2: unknown instruction: FOO", "unknown");
+    is_str(perr("FROM a\nFOO bar\n"), "Dockerfile:2: unknown instruction: FOO (did you mean FROM?)",
+           "unknown, a hint");
+    is_str(perr("FROM a\nXYZZY bar\n"), "Dockerfile:2: unknown instruction: XYZZY",
+           "unknown, nothing close");
+    is_str(perr("FROM a\nRUN --mont=x y\n"),
+           "Dockerfile:2: unknown flag: --mont for RUN (did you mean mount?)", "flag hint");
     is_str(perr("FROM a\nRUN --foo=1 x\n"), "Dockerfile:2: unknown flag: --foo for RUN",
            "unknown flag");
     is_str(perr("FROM a\nCOPY --from=a --from=b x y\n"),
@@ -146,7 +151,8 @@ static void test_errors(void)
            "missing value");
     is_str(perr("RUN x\n"), "Dockerfile:1: RUN before the first FROM: only ARG may precede FROM",
            "RUN first");
-    is_str(perr("ARG x\n"), "Dockerfile:1: no FROM instruction", "no FROM");
+    is_str(perr("ARG x\n"),
+           "Dockerfile:1: no FROM instruction: dockerfile contains no stages to build", "no FROM");
     is_str(perr("FROM a\nRUN <<EOF\nx\n"), "Dockerfile:2: unterminated heredoc EOF",
            "unterminated heredoc");
     is_str(perr("# escape=x\nFROM a\n"),

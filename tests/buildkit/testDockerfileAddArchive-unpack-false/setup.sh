@@ -1,0 +1,11 @@
+"${PY:-python3}" - <<EOF
+import io, tarfile
+def mk(name, entries, gz=False):
+    with tarfile.open(name, "w:gz" if gz else "w") as t:
+        for n, data in entries:
+            i = tarfile.TarInfo(n); i.mode = 0o644; i.size = len(data)
+            t.addfile(i, io.BytesIO(data))
+
+mk("t.tar", [("foo", b"content0")])
+mk("t.tar.gz", [("foo", b"content0")], gz=True)
+EOF

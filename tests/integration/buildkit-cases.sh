@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# BuildKit's Dockerfile integration tests (frontend/dockerfile/dockerfile_*_test.go), ported as
+# data: one directory per case under tests/buildkit/ (format: tests/buildkit/README.md), each
+# built here with `xbuild bud` (amd64, FROM busybox = the busybox-static image of
+# tests/lib/busybox.sh) and checked by tests/buildkit/check.py, an independent reader of the
+# store's OCI layout. One TAP line per case; the upstream tests xbuild cannot run are listed
+# in tests/buildkit/SKIP with the reason, one TAP skip line each.
+#   BK_CASES="testCopyChmod testGlobalArg" limits the run to those cases.
+. "$top_srcdir/tests/lib/common.sh"
+. "$top_srcdir/tests/lib/busybox.sh"
+require_root "RUN steps need namespaces"
+# the system python (a version manager's shim on PATH can cost seconds per start)
+PY=$(command -v /usr/bin/python3 || command -v python3) || { echo "1..0 # SKIP python3 missing"; exit 0; }
+export PY
+CASES=$top_srcdir/tests/buildkit
+bb_image amd64 busybox:latest linux/amd64 || { fail "busybox base image"; done_testing; exit 1; }
+
+# ADD <URL> cases: @HTTP@ in a Dockerfile is the URL of the case's context dir on a local server
+HTTP_PORT=
+start_http() {
+    mkdir -p "$T/ctx"
+    "$PY" - "$T/ctx" >"$T/http.port" 2>"$T/http.log" <<'PY' &
+import functools, http.server, sys
+h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), h)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+PY
+    HTTP_PID=$!
+    at_exit "kill $HTTP_PID"
+    local i
+    for i in $(seq 50); do [ -s "$T/http.port" ] && break; sleep 0.1; done
+    HTTP_PORT=$(cat "$T/http.port")
+    printf 'the root of the test server\n' >"$T/ctx/index.html"
+}
+
+# run_case prints "ok NAME" or "not ok NAME" and diagnostics; it runs in the background
+run_case() { # DIR
+    local dir=$1 name ctx tag rc args=() line
+    name=$(basename "$dir")
+    ctx=$T/ctx/$name
+    tag=bk-$(printf '%s' "$name" | tr 'A-Z' 'a-z' | tr -c 'a-z0-9.\n-' '-')
+    mkdir -p "$ctx"
+    [ -d "$dir/context" ] && cp -a "$dir/context/." "$ctx/"
+    local df sub=""
+    for df in "$dir"/Dockerfile.base*; do
+        [ -f "$df" ] || continue
+        df=${df##*/}
+        sub="$sub s|@${df#Dockerfile.}@|$tag-${df#Dockerfile.}|g;"
+    done
+    for df in Dockerfile "$dir"/Dockerfile.base*; do
+        df=${df##*/}
+        [ -f "$dir/$df" ] || continue
+        if grep -q @HTTP "$dir/$df"; then
+            [ -n "$HTTP_PORT" ] || start_http
+        fi
+        sed "s|@HTTP@|http://127.0.0.1:$HTTP_PORT/$name|g; s|@HTTPROOT@|http://127.0.0.1:$HTTP_PORT|g; $sub" \
+            "$dir/$df" >"$ctx/$df"
+    done
+    if [ -f "$dir/setup.sh" ] && ! (cd "$ctx" && sh "$dir/setup.sh") >"$T/$name.setup" 2>&1; then
+        echo "not ok $name: setup.sh failed"; sed 's/^/#   /' "$T/$name.setup"; return
+    fi
+    # `bud ARGS...` lines of the case: extra flags (paths relative to the context dir)
+    while IFS= read -r line; do
+        eval "args+=($line)"
+    done < <(sed -n 's/^bud[[:space:]]\{1,\}//p' "$dir/case")
+    # Dockerfile.base, Dockerfile.base2...: images built first (same context, in that order),
+    # named @base@, @base2@... in the Dockerfiles
+    for df in "$dir"/Dockerfile.base*; do
+        [ -f "$df" ] || continue
+        df=${df##*/}
+        if ! (cd "$ctx" && "$XBUILD" bud -t "$tag-${df#Dockerfile.}" -f "$df" .) >"$T/$name.log" 2>&1; then
+            echo "not ok $name: building $df"; sed 's/^/#   /' "$T/$name.log" | tail -10; return
+        fi
+    done
+    local first=() args2=()
+    while IFS= read -r line; do
+        eval "args2+=($line)"
+    done < <(sed -n 's/^bud2[[:space:]]\{1,\}//p' "$dir/case")
+    if grep -q '^mutate \|^bud2 ' "$dir/case"; then
+        # a first build, the context changed by the `mutate` lines, then the build checked
+        if ! (cd "$ctx" && "$XBUILD" bud -t "$tag-first" "${args[@]}" .) >"$T/$name.log" 2>&1; then
+            echo "not ok $name: first build"; sed 's/^/#   /' "$T/$name.log" | tail -10; return
+        fi
+        first=("$tag-first")
+        (cd "$ctx" && sed -n 's/^mutate[[:space:]]\{1,\}//p' "$dir/case" | sh) >>"$T/$name.log" 2>&1
+    fi
+    [ ${#args2[@]} -eq 0 ] || args=("${args2[@]}")
+    (cd "$ctx" && "$XBUILD" bud -t "$tag" "${args[@]}" .) >"$T/$name.log" 2>&1
+    rc=$?
+    local out
+    if out=$("$PY" "$CASES/check.py" "$XB_ROOT" "$tag" "$dir/case" "$T/$name.log" "$rc" "${first[@]}" 2>&1); then
+        echo "ok $name"
+    else
+        echo "not ok $name"; printf '%s\n' "$out"
+    fi
+}
+
+want=" ${BK_CASES:-} "
+dirs=()
+for dir in "$CASES"/*/; do
+    dir=${dir%/}
+    [ -f "$dir/case" ] || continue
+    [ -z "${BK_CASES:-}" ] || [[ $want == *" $(basename "$dir") "* ]] || continue
+    dirs+=("$dir")
+done
+# the local HTTP server is started once, before the cases run in parallel
+for dir in "${dirs[@]}"; do
+    if grep -qs @HTTP "$dir"/Dockerfile*; then start_http; break; fi
+done
+# BK_JOBS cases at a time (default 2: CI has 2 cores); results are reported in name order
+mkdir -p "$T/res"
+jobs_max=${BK_JOBS:-2}
+pids=()
+for dir in "${dirs[@]}"; do
+    # at most jobs_max cases at once (the HTTP server is a child too: count the cases only)
+    while [ "$(jobs -pr | grep -cvx "${HTTP_PID:-none}")" -ge "$jobs_max" ]; do
+        wait -n
+    done
+    run_case "$dir" >"$T/res/$(basename "$dir")" 2>&1 &
+    pids+=($!)
+done
+wait "${pids[@]}"
+for dir in "${dirs[@]}"; do
+    r=$T/res/$(basename "$dir")
+    line=$(head -1 "$r")
+    # `todo REASON` in a case: a known gap fixed elsewhere; TAP TODO (a pass is an XPASS, which
+    # fails the run so that the marker gets removed)
+    todo=$(sed -n 's/^todo[[:space:]]\{1,\}//p' "$dir/case" | head -1)
+    if [ -n "$todo" ]; then
+        _tap_n=$((_tap_n + 1))
+        case $line in
+        "ok "*) echo "ok $_tap_n - ${line#ok } # TODO $todo" ;;
+        *) echo "not ok $_tap_n - ${line#not ok } # TODO $todo"; tail -n +2 "$r" ;;
+        esac
+        continue
+    fi
+    case $line in
+    "ok "*) ok "${line#ok }" ;;
+    *) fail "${line#not ok }"; tail -n +2 "$r" ;;
+    esac
+done
+if [ -z "${BK_CASES:-}" ]; then
+    while IFS='|' read -r name file reason; do
+        name=$(echo $name); [ -n "$name" ] && [ "${name#\#}" = "$name" ] || continue
+        skip "$name ($(echo $file)): $(echo $reason)"
+    done <"$CASES/SKIP"
+fi
+done_testing
