@@ -20,7 +20,8 @@ Requests matching a delay/gather rule count as in flight from their arrival to t
 answer; their log lines carry "inflight", the number in flight (themselves included) when they
 arrived, so the largest "inflight" is the most that were ever in flight at once.
 Every request is logged to --log as one JSON line: method, path, host, whether the client sent
-Authorization, and the action taken.
+Authorization, and the action taken. With --bytes-log FILE every forwarded answer is logged
+there as one JSON line: method, path, status and the body bytes sent to the client.
 """
 import argparse
 import base64
@@ -215,6 +216,11 @@ class Handler(BaseHTTPRequestHandler):
             return
         if self.command != "HEAD":
             self.wfile.write(data)
+        if st.args.bytes_log:
+            line = {"method": self.command, "path": self.path, "status": resp.status,
+                    "bytes": 0 if self.command == "HEAD" else len(data)}
+            with st.lock, open(st.args.bytes_log, "a") as f:
+                f.write(json.dumps(line) + "\n")
 
     do_GET = do_HEAD = do_PUT = do_POST = do_PATCH = do_DELETE = handle_any
 
@@ -232,6 +238,7 @@ def main():
     ap.add_argument("--upstream", required=True)
     ap.add_argument("--rule", action="append", default=[])
     ap.add_argument("--log")
+    ap.add_argument("--bytes-log")
     ap.add_argument("--upstream-auth")
     args = ap.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)

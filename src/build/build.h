@@ -46,6 +46,7 @@ typedef struct xb_build_opts {
     const char *network; /* RUN default network; NULL: "default" */
     const char *format;  /* "oci" (default) or "docker" */
     int jobs;            /* platforms built at once; <= 0: the number of CPUs */
+    const struct xb_rcache_opts *remote_cache; /* --cache-from/--cache-to (cacheopts.h) */
     xb_build_progress_fn progress;
     void *progress_ud;
 } xb_build_opts_t;

@@ -6,6 +6,7 @@
 
 #include "build/build.h"
 #include "build/hooks.h"
+#include "cli/bud_cache.h"
 #include "cli/cli.h"
 #include "image/platform.h"
 #include "registry/registry.h"
@@ -51,6 +52,7 @@ static const char usage[] =
     "      --creds USER[:PASS]      credentials for FROM pulls and --push\n"
     "      --authfile FILE          auth file for FROM pulls and --push\n"
     "      --cert-dir DIR           TLS certificates for pulls and --push\n"
+    XB_BUD_CACHE_USAGE
     "      --layers, --rm, --force-rm   accepted for buildah compatibility\n";
 
 enum {
@@ -118,6 +120,7 @@ static const struct option longopts[] = {
     {"cert-dir", required_argument, NULL, O_CERT_DIR},
     {"install-binfmt", no_argument, NULL, O_INSTALL_BINFMT},
     {"help", no_argument, NULL, O_HELP},
+    XB_BUD_CACHE_LONGOPTS,
     {NULL, 0, NULL, 0},
 };
 
@@ -164,6 +167,7 @@ XB_CMD(bud)
     const char *iidfile = NULL, *metafile = NULL;
     bool quiet = false, do_push = false;
     xb_registry_opts_t ropts = XB_REGISTRY_OPTS_INIT;
+    xb_rcache_opts_t rco = {0};
     int ret = -1, c;
     cleanup_free char *pbuf = NULL;
     optind = 0;
@@ -303,6 +307,12 @@ XB_CMD(bud)
         case O_CERT_DIR:
             ropts.cert_dir = optarg;
             break;
+        case XB_BUD_CACHE_FROM:
+        case XB_BUD_CACHE_TO:
+        case XB_BUD_CACHE_TTL:
+            if (xb_bud_cache_flag(&rco, c, optarg, err) < 0)
+                goto out;
+            break;
         case O_HELP:
             ret = xb_cli_help(usage);
             goto out;
@@ -352,6 +362,8 @@ XB_CMD(bud)
     o.nsecrets = secrets.n;
     o.no_cache_stages = ncf.v;
     o.nno_cache_stages = ncf.n;
+    rco.registry = &ropts;
+    o.remote_cache = rco.nfrom + rco.nto > 0 ? &rco : NULL;
     if (!quiet) {
         o.progress = progress;
     }
@@ -414,6 +426,7 @@ XB_CMD(bud)
     xb_build_result_free(&res);
     ret = 0;
 out:
+    xb_rcache_opts_free(&rco);
     free(tags.v);
     free(bargs.v);
     free(labels.v);

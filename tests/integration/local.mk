@@ -5,4 +5,5 @@ include tests/integration/run.mk
 include tests/integration/multi.mk
 include tests/integration/wasm.mk
 include tests/integration/perf.mk
+include tests/integration/ci-cache.mk
 EXTRA_DIST += tests/lib/common.sh tests/lib/tap.h

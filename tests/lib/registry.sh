@@ -160,7 +160,8 @@ make_layered_image() {
 }
 
 # proxy_start RULE...: tests/fault-proxy.py in front of $REG (rules: see its header, e.g.
-# "GET /blobs/sha256: gather:2:30 -1"); sets PROXY (127.0.0.1:PORT) and PROXY_LOG.
+# "GET /blobs/sha256: gather:2:30 -1"); sets PROXY (127.0.0.1:PORT) and PROXY_LOG (and
+# $PROXY_LOG.bytes: one JSON line per forwarded answer with its body size).
 # PROXY_UPSTREAM_AUTH=user:pass is used for redirected requests.
 proxy_start() {
     local args=() r
@@ -170,7 +171,8 @@ proxy_start() {
     PROXY_LOG=$T/proxy.$PROXY_PORT.log
     : >"$PROXY_LOG"
     python3 "$top_srcdir/tests/fault-proxy.py" --port "$PROXY_PORT" --upstream "$REG" \
-        --log "$PROXY_LOG" ${PROXY_UPSTREAM_AUTH:+--upstream-auth "$PROXY_UPSTREAM_AUTH"} \
+        --log "$PROXY_LOG" --bytes-log "$PROXY_LOG.bytes" \
+        ${PROXY_UPSTREAM_AUTH:+--upstream-auth "$PROXY_UPSTREAM_AUTH"} \
         ${args[@]+"${args[@]}"} >"$T/proxy.$PROXY_PORT.out" 2>&1 &
     local pid=$!
     PROXY_PID=$pid
