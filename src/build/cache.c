@@ -136,19 +136,8 @@ static void chain_result(xb_bstage_t *st, const char *diff_id)
     }
 }
 
-static void put_entry(xb_bstage_t *st, const json_t *layer, const char *diff_id)
+static void write_entry(xb_bstage_t *st, const json_t *e)
 {
-    if (st->cache_key == NULL)
-        return;
-    json_t *hist = json_array_get(json_object_get(st->config, "history"),
-                                  json_array_size(json_object_get(st->config, "history")) - 1);
-    cleanup_free char *plat = xb_platform_format(&st->platform);
-    cleanup_json json_t *e =
-        json_pack("{s:s,s:s,s:O?,s:O?,s:s?}", "key", st->cache_key, "platform", plat ? plat : "",
-                  "history", hist, "layer", layer, "diff_id", diff_id);
-    if (e == NULL)
-        return;
-    xb_bx_rcache_record(st, e, "miss");
     cleanup_free char *path = entry_path(st);
     cleanup_free char *data = xb_json_dump(e);
     if (path == NULL || data == NULL)
@@ -163,6 +152,22 @@ static void put_entry(xb_bstage_t *st, const json_t *layer, const char *diff_id)
     if (r < 0)
         xb_warn("build cache: %s", e2.msg);
     xb_error_clear(&e2);
+}
+
+static void put_entry(xb_bstage_t *st, const json_t *layer, const char *diff_id)
+{
+    if (st->cache_key == NULL)
+        return;
+    json_t *hist = json_array_get(json_object_get(st->config, "history"),
+                                  json_array_size(json_object_get(st->config, "history")) - 1);
+    cleanup_free char *plat = xb_platform_format(&st->platform);
+    cleanup_json json_t *e =
+        json_pack("{s:s,s:s,s:O?,s:O?,s:s?}", "key", st->cache_key, "platform", plat ? plat : "",
+                  "history", hist, "layer", layer, "diff_id", diff_id);
+    if (e == NULL)
+        return;
+    xb_bx_rcache_record(st, e, "miss");
+    write_entry(st, e);
 }
 
 void xb_bx_cache_put(xb_bstage_t *st, const json_t *layer, const char *diff_id)
@@ -205,6 +210,14 @@ int xb_bx_cache_apply(xb_bstage_t *st, const json_t *entry, xb_error_t *err)
     xb_bx_progress(st->b, "--> Using cache %.12s%s", st->cache_key,
                    remote ? " (shared cache)" : "");
     xb_bx_rcache_record(st, entry, remote ? "remote" : "local");
+    if (remote) {
+        /* kept locally too: valid once its layer is fetched (a lookup drops it until then) */
+        cleanup_json json_t *local = json_deep_copy(entry);
+        if (local != NULL) {
+            json_object_del(local, "remote");
+            write_entry(st, local);
+        }
+    }
     chain_result(st, json_is_object(layer) ? xb_json_str(entry, "diff_id") : NULL);
     return 0;
 }

@@ -21,7 +21,7 @@ cat >"$T/ctx/Dockerfile" <<EOF
 FROM $REG/base/bb:1
 COPY app.txt /app/app.txt
 ARG VARIANT=main
-RUN echo "RUN-STEP-EXECUTED" && head -c 200000 /dev/urandom >/app/data.bin && cat /app/app.txt >/app/out.txt && echo \$VARIANT >/app/variant
+RUN printf 'RUN%s\\n' -STEP-EXECUTED && head -c 200000 /dev/urandom >/app/data.bin && cat /app/app.txt >/app/out.txt && echo \$VARIANT >/app/variant
 EOF
 echo "application payload" >"$T/ctx/app.txt"
 bud() { # STORE ARGS... : a reproducible amd64 build, output kept in $out
@@ -117,11 +117,13 @@ unlike "type=local,src reuses the RUN step" "$out" "RUN-STEP-EXECUTED"
 is "... with the same image digest" "$(printf '%s\n' "$out" | tail -1)" "$digL"
 
 # two builds writing the same cache repository at once lose no entry
+pids=()
 for v in one two; do
     (xb --root "$T/store-$v" bud --platform linux/amd64 --timestamp $TS --build-arg VARIANT=$v \
         --cache-to "$REG/cache/shared" "$T/ctx" >"$T/conc-$v.out" 2>&1) &
+    pids+=($!)
 done
-wait
+wait "${pids[@]}"
 for v in one two; do
     xb --root "$T/store-$v" bud --platform linux/amd64 --timestamp $TS --build-arg VARIANT=$v \
         --cache-from "$REG/cache/shared" "$T/ctx" >"$T/conc-$v.check" 2>&1
@@ -141,13 +143,13 @@ rc=$?
 is "required=true makes it a failure" "$rc" 1
 like "... naming the cache" "$out" "cache-from 127.0.0.1:1/cache/app \(required\)"
 # a registry that refuses access
-REG_SAVE=$REG
+REG_SAVE=$REG STORAGE_SAVE=$REG_STORAGE
 registry_start htpasswd private || fail "start an htpasswd registry"
 bud "$T/storeD" --cache-from "$REG/cache/app" "$T/ctx"
 rc=$?
 is "a cache that denies access is not a build failure" "$rc" 0
 is "... one warning line" "$(printf '%s\n' "$out" | grep -c "warning.*--cache-from $REG/cache/app")" 1
-REG=$REG_SAVE
+REG=$REG_SAVE REG_STORAGE=$STORAGE_SAVE
 
 # a corrupted layer in the cache: never imported, the step runs, one warning
 layer=$(python3 - "$A" <<'PY'
@@ -161,7 +163,8 @@ PY
 )
 data=$(registry_blob_data "$layer")
 size=$(stat -c %s "$data")
-head -c "$size" /dev/zero >"$data"
+head -c "$size" /dev/zero >"$data.bad" && mv "$data.bad" "$data"
+is "the layer blob in the registry is corrupted (same size)" "$(sha256sum <"$data" | cut -c1-64)" "$(head -c "$size" /dev/zero | sha256sum | cut -c1-64)"
 bud "$T/storeX" --cache-from "$CACHE" -t app:1 "$T/ctx"
 rc=$?
 is "a cache entry whose layer does not match its digest is not a build failure" "$rc" 0
