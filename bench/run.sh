@@ -124,7 +124,7 @@ PLATFORMS_4=linux/amd64,linux/arm64,linux/arm/v7,linux/ppc64le,linux/s390x
 platforms_of() { [ "$1" = 4 ] && echo "$PLATFORMS_4" || echo linux/arm64; }
 base_of() {
     case $1 in
-    3 | 5) echo "debian arm64" ;;
+    3) echo "debian arm64" ;;
     4) echo "busybox multi" ;;
     *) echo "busybox arm64" ;;
     esac
@@ -192,7 +192,7 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 start_registry
 echo "bench: registry $REG, work dir $W, runs $RUNS, workloads $WORKLOADS" >&2
 need_debian=
-case ",$WORKLOADS," in *,3,* | *,5,*) need_debian=1 ;; esac
+case ",$WORKLOADS," in *,3,*) need_debian=1 ;; esac
 bases_binfmt
 bases_push "$REG" "$need_debian" || { echo "bench: could not prepare base images" >&2; exit 1; }
 

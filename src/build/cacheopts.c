@@ -36,8 +36,7 @@ static int split_ref(const char *v, xb_rcache_spec_t *out, xb_error_t *err)
         return xb_error_set(err, XB_ERR_USAGE, "empty cache reference");
     if (strchr(v, '@') != NULL)
         return xb_error_set(err, XB_ERR_USAGE,
-                            "cache reference %s: a digest names one image; give REG/REPO[:TAG]",
-                            v);
+                            "cache reference %s: a digest names one image; give REG/REPO[:TAG]", v);
     const char *slash = strrchr(v, '/');
     const char *colon = strrchr(slash ? slash : v, ':');
     if (slash == NULL)
@@ -47,8 +46,8 @@ static int split_ref(const char *v, xb_rcache_spec_t *out, xb_error_t *err)
     if (out->ref == NULL || out->prefix == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     size_t pl = strlen(out->prefix);
-    bool ok = pl > 0 && pl <= PREFIX_MAX && (isalnum((unsigned char)out->prefix[0]) ||
-                                             out->prefix[0] == '_');
+    bool ok = pl > 0 && pl <= PREFIX_MAX &&
+              (isalnum((unsigned char)out->prefix[0]) || out->prefix[0] == '_');
     for (size_t i = 0; ok && i < pl; i++) {
         char c = out->prefix[i];
         ok = isalnum((unsigned char)c) || c == '_' || c == '.' || c == '-';
@@ -82,8 +81,7 @@ static int parse_kv(const char *s, bool to, xb_rcache_spec_t *out, xb_error_t *e
                 out->type = XB_RCACHE_LOCAL;
             else
                 return xb_error_set(err, XB_ERR_USAGE,
-                                    "%s: cache type %s is not supported (registry or local)", s,
-                                    v);
+                                    "%s: cache type %s is not supported (registry or local)", s, v);
         } else if (strcmp(k, "ref") == 0) {
             ref = v;
         } else if (strcmp(k, to ? "dest" : "src") == 0) {
@@ -120,8 +118,7 @@ static int parse_kv(const char *s, bool to, xb_rcache_spec_t *out, xb_error_t *e
     }
     if (out->type == XB_RCACHE_REGISTRY) {
         if (ref == NULL || dir != NULL)
-            return xb_error_set(err, XB_ERR_USAGE, "%s: type=registry needs ref=REG/REPO[:TAG]",
-                                s);
+            return xb_error_set(err, XB_ERR_USAGE, "%s: type=registry needs ref=REG/REPO[:TAG]", s);
         return split_ref(ref, out, err) < 0 ? xb_error_wrap(err, "%s", s) : 0;
     }
     if (dir == NULL || dir[0] == '\0' || ref != NULL)

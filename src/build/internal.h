@@ -56,8 +56,8 @@ typedef struct xb_bctx {
     bool multi_stage;
     bool fixed_time; /* --timestamp / SOURCE_DATE_EPOCH given */
     size_t cache_hits, cache_misses;
-    char *ctx_digest; /* digest of the whole context (RUN bind mounts), lazily */
-    char *prefix;     /* progress line prefix (parallel platform builds), not owned */
+    char *ctx_digest;     /* digest of the whole context (RUN bind mounts), lazily */
+    char *prefix;         /* progress line prefix (parallel platform builds), not owned */
     struct xb_rcache *rc; /* --cache-from/--cache-to (remotecache.h), or NULL */
 } xb_bctx_t;
 

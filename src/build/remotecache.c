@@ -21,7 +21,7 @@
 #include "util/json.h"
 #include "util/log.h"
 
-#define ENTRY_MAX (256u * 1024)
+#define ENTRY_MAX  (256u * 1024)
 #define EMPTY_JSON "{}"
 
 struct rsrc {
@@ -29,8 +29,8 @@ struct rsrc {
     xb_registry_t *reg; /* per process: a forked build opens its own */
     pid_t pid;
     xb_store_t *dir; /* type=local */
-    bool push, off; /* off: no more lookups */
-    bool dead;      /* the probe failed: not used at all */
+    bool push, off;  /* off: no more lookups */
+    bool dead;       /* the probe failed: not used at all */
 };
 
 struct xb_rcache {
@@ -365,8 +365,7 @@ static int fetch_one(xb_bctx_t *b, const json_t *l, xb_error_t *err)
             return 0;
         }
         if (e.code != XB_ERR_NOT_FOUND) {
-            xb_error_set(err, XB_ERR_CACHE, "--cache-from %s: layer %s: %s", src_name(s), d,
-                         e.msg);
+            xb_error_set(err, XB_ERR_CACHE, "--cache-from %s: layer %s: %s", src_name(s), d, e.msg);
             xb_error_clear(&e);
             return -1;
         }
@@ -405,9 +404,8 @@ void xb_bx_rcache_record(xb_bstage_t *st, const json_t *entry, const char *how)
     if (dir == NULL || e == NULL)
         return;
     json_t *src = json_object_get(e, "remote");
-    cleanup_json json_t *rec =
-        json_pack("{s:O,s:b,s:s,s:O?}", "entry", e, "final", st->final_chain, "how", how,
-                  "source", src);
+    cleanup_json json_t *rec = json_pack("{s:O,s:b,s:s,s:O?}", "entry", e, "final", st->final_chain,
+                                         "how", how, "source", src);
     json_object_del(e, "remote");
     char name[96];
     snprintf(name, sizeof(name), "%s.json", st->cache_key);
@@ -496,8 +494,8 @@ static int export_one(xb_bctx_t *b, struct rsrc *s, json_t *rec, xb_error_t *err
     xb_digest_buf(cfg, strlen(cfg), cd);
     if (dest_blob(b, s, cd, cfg, strlen(cfg), err) < 0)
         return -1;
-    cleanup_json json_t *cdesc = xb_descriptor_new(XB_MT_CACHE_ENTRY, cd, (int64_t)strlen(cfg),
-                                                   NULL, NULL);
+    cleanup_json json_t *cdesc =
+        xb_descriptor_new(XB_MT_CACHE_ENTRY, cd, (int64_t)strlen(cfg), NULL, NULL);
     cleanup_json json_t *man = json_pack("{s:i,s:s,s:O,s:[O]}", "schemaVersion", 2, "mediaType",
                                          XB_MT_OCI_MANIFEST, "config", cdesc, "layers", l0);
     cleanup_free char *md = man ? xb_json_dump(man) : NULL;
@@ -589,8 +587,8 @@ int xb_bx_rcache_export(xb_bctx_t *b, xb_error_t *err)
                 xb_error_move(err, &e);
                 return xb_error_wrap(err, "--cache-to %s", src_name(s));
             }
-            xb_warn("--cache-to %s: %s; the image is built, its cache is not exported",
-                    src_name(s), e.msg);
+            xb_warn("--cache-to %s: %s; the image is built, its cache is not exported", src_name(s),
+                    e.msg);
             xb_error_clear(&e);
         }
     }

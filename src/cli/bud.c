@@ -51,8 +51,7 @@ static const char usage[] =
     "      --tls-verify[=BOOL]      verify TLS for pulls and --push (false allows HTTP)\n"
     "      --creds USER[:PASS]      credentials for FROM pulls and --push\n"
     "      --authfile FILE          auth file for FROM pulls and --push\n"
-    "      --cert-dir DIR           TLS certificates for pulls and --push\n"
-    XB_BUD_CACHE_USAGE
+    "      --cert-dir DIR           TLS certificates for pulls and --push\n" XB_BUD_CACHE_USAGE
     "      --layers, --rm, --force-rm   accepted for buildah compatibility\n";
 
 enum {

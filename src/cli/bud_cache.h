@@ -18,12 +18,13 @@ enum { XB_BUD_CACHE_FROM = 0x4000, XB_BUD_CACHE_TO, XB_BUD_CACHE_TTL };
     }
 
 #define XB_BUD_CACHE_USAGE                                                                         \
-    "      --cache-from SRC         shared build cache to reuse steps from (repeatable): REG/REPO,\n" \
+    "      --cache-from SRC         shared build cache to reuse steps from (repeatable): "         \
+    "REG/REPO,\n"                                                                                  \
     "                               type=registry,ref=REG/REPO[:TAG][,required=true] or\n"         \
-    "                               type=local,src=DIR (an OCI layout)\n"                         \
+    "                               type=local,src=DIR (an OCI layout)\n"                          \
     "      --cache-to DEST          export this build's steps: REG/REPO, type=registry,\n"         \
     "                               ref=REG/REPO[:TAG][,mode=min|max][,ignore-error=BOOL] or\n"    \
-    "                               type=local,dest=DIR[,mode=min|max]\n"                         \
+    "                               type=local,dest=DIR[,mode=min|max]\n"                          \
     "      --cache-ttl DURATION     shared cache entries older than this are misses (e.g. 168h)\n"
 
 /* Handles one of the flags above (opt: XB_BUD_CACHE_*); errors are usage errors. */
