@@ -16,44 +16,27 @@
 
 /* ELF32 executables of 93 (i386) and 96 (arm) bytes: one PT_LOAD, code = exit(0).
  * Byte 15 (the last of e_ident's padding) is 'x': the kernel ignores it, qemu masks do not. */
-#define EHDR32(machine, flags, entry)                                                              \
-    0x7f, 'E', 'L', 'F', 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 'x', 2, 0, (machine), 0, 1, 0, 0, 0,     \
-        (entry)&0xff, ((entry) >> 8) & 0xff, ((entry) >> 16) & 0xff, ((entry) >> 24) & 0xff, 52,   \
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (flags), 52, 0, 32, 0, 1, 0, 0, 0, 0, 0, 0, 0
-#define PHDR32(vaddr, size)                                                                        \
-    1, 0, 0, 0, 0, 0, 0, 0, (vaddr)&0xff, ((vaddr) >> 8) & 0xff, ((vaddr) >> 16) & 0xff,           \
-        ((vaddr) >> 24) & 0xff, (vaddr)&0xff, ((vaddr) >> 8) & 0xff, ((vaddr) >> 16) & 0xff,       \
+#define EHDR32(machine, flags, entry)                                                        \
+    0x7f, 'E', 'L', 'F', 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 'x', 2, 0, (machine), 0, 1, 0, 0, 0, \
+        (entry) & 0xff, ((entry) >> 8) & 0xff, ((entry) >> 16) & 0xff, ((entry) >> 24) & 0xff, \
+        52, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (flags), 52, 0, 32, 0, 1, 0, 0, 0, 0, 0, 0, 0
+#define PHDR32(vaddr, size)                                                                   \
+    1, 0, 0, 0, 0, 0, 0, 0, (vaddr) & 0xff, ((vaddr) >> 8) & 0xff, ((vaddr) >> 16) & 0xff,    \
+        ((vaddr) >> 24) & 0xff, (vaddr) & 0xff, ((vaddr) >> 8) & 0xff, ((vaddr) >> 16) & 0xff, \
         ((vaddr) >> 24) & 0xff, (size), 0, 0, 0, (size), 0, 0, 0, 5, 0, 0, 0, 0, 0x10, 0, 0
 
 static const unsigned char probe_386[] = {
-    EHDR32(3, 0, 0x08048054),
-    PHDR32(0x08048000, 93),
-    0xb8,
-    1,
-    0,
-    0,
-    0, /* mov eax, 1 (exit) */
-    0x31,
-    0xdb, /* xor ebx, ebx */
-    0xcd,
-    0x80, /* int 0x80 */
+    EHDR32(3, 0, 0x08048054), PHDR32(0x08048000, 93),
+    0xb8, 1, 0, 0, 0, /* mov eax, 1 (exit) */
+    0x31, 0xdb,       /* xor ebx, ebx */
+    0xcd, 0x80,       /* int 0x80 */
 };
 
 static const unsigned char probe_arm[] = {
-    EHDR32(40, 5, 0x00010054),
-    PHDR32(0x00010000, 96),
-    0x00,
-    0x00,
-    0xa0,
-    0xe3, /* mov r0, #0 */
-    0x01,
-    0x70,
-    0xa0,
-    0xe3, /* mov r7, #1 (exit) */
-    0x00,
-    0x00,
-    0x00,
-    0xef, /* svc #0 */
+    EHDR32(40, 5, 0x00010054), PHDR32(0x00010000, 96),
+    0x00, 0x00, 0xa0, 0xe3, /* mov r0, #0 */
+    0x01, 0x70, 0xa0, 0xe3, /* mov r7, #1 (exit) */
+    0x00, 0x00, 0x00, 0xef, /* svc #0 */
 };
 
 /* The probe for a on this host, NULL when a is not a companion of the host. */
