@@ -20,8 +20,9 @@ Requests matching a delay/gather rule count as in flight from their arrival to t
 answer; their log lines carry "inflight", the number in flight (themselves included) when they
 arrived, so the largest "inflight" is the most that were ever in flight at once.
 Every request is logged to --log as one JSON line: method, path, host, whether the client sent
-Authorization, and the action taken. With --bytes-log FILE every forwarded answer is logged
-there as one JSON line: method, path, status and the body bytes sent to the client.
+Authorization, and the action taken. With --bytes-log FILE every forwarded exchange also adds a
+line there once answered: method, path, status, "sent" (request body bytes) and "received"
+(response body bytes), to measure what a client transferred.
 """
 import argparse
 import base64
@@ -218,7 +219,7 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
         if st.args.bytes_log:
             line = {"method": self.command, "path": self.path, "status": resp.status,
-                    "bytes": 0 if self.command == "HEAD" else len(data)}
+                    "sent": len(body or b""), "received": 0 if self.command == "HEAD" else len(data)}
             with st.lock, open(st.args.bytes_log, "a") as f:
                 f.write(json.dumps(line) + "\n")
 
@@ -238,8 +239,8 @@ def main():
     ap.add_argument("--upstream", required=True)
     ap.add_argument("--rule", action="append", default=[])
     ap.add_argument("--log")
-    ap.add_argument("--bytes-log")
     ap.add_argument("--upstream-auth")
+    ap.add_argument("--bytes-log")
     args = ap.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     srv.daemon_threads = True

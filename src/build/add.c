@@ -2,7 +2,6 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "build/chmod.h"
+#include "registry/fetchurl.h"
 #include "util/cleanup.h"
 #include "util/digest.h"
 #include "util/fs.h"
@@ -180,25 +180,6 @@ bool xb_add_is_url(const char *src)
     return strncasecmp(src, "http://", 7) == 0 || strncasecmp(src, "https://", 8) == 0;
 }
 
-struct dl {
-    int fd;
-    xb_sha256_t h;
-    xb_error_t *err;
-    int failed;
-};
-
-static size_t dl_write(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    struct dl *d = ud;
-    size_t n = size * nmemb;
-    if (xb_write_all(d->fd, ptr, n, d->err) < 0) {
-        d->failed = 1;
-        return 0;
-    }
-    xb_sha256_update(&d->h, ptr, n);
-    return n;
-}
-
 static char *url_file_name(const char *url)
 {
     const char *p = strstr(url, "://");
@@ -220,7 +201,7 @@ static char *url_file_name(const char *url)
 }
 
 int xb_add_download(const char *url, const char *checksum, const char *tmpdir, int64_t dflt_mtime,
-                    xb_centry_t *e, xb_error_t *err)
+                    const xb_registry_opts_t *ropts, xb_centry_t *e, xb_error_t *err)
 {
     static size_t seq;
     cleanup_free char *name = url_file_name(url);
@@ -233,70 +214,26 @@ int xb_add_download(const char *url, const char *checksum, const char *tmpdir, i
     char fn[40];
     snprintf(fn, sizeof(fn), "url%zu", seq++);
     cleanup_free char *path = xb_path_join(tmpdir, fn);
-    struct dl d = {-1, {0}, err, 0};
-    d.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (d.fd < 0)
+    cleanup_close int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
         return xb_error_errno(err, errno, "creating %s", path);
-    if (xb_sha256_init(&d.h, err) < 0) {
-        close(d.fd);
-        return -1;
-    }
-    CURL *c = curl_easy_init();
-    if (c == NULL) {
-        close(d.fd);
-        xb_sha256_free(&d.h);
-        return xb_error_set(err, XB_ERR_INTERNAL, "curl init failed");
-    }
-    char ebuf[CURL_ERROR_SIZE] = "";
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_FILETIME, 1L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, dl_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &d);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 120L);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "xbuild/" PACKAGE_VERSION);
-    CURLcode rc = curl_easy_perform(c);
-    long status = 0, ft = -1;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_getinfo(c, CURLINFO_FILETIME, &ft);
-    curl_easy_cleanup(c);
-    char digest[XB_DIGEST_LEN];
-    xb_sha256_final(&d.h, digest);
-    int fsr = fsync(d.fd);
-    close(d.fd);
-    (void)fsr;
-    if (d.failed) {
+    xb_url_download_t got;
+    if (xb_registry_fetch_url(url, ropts, fd, 0, &got, err) < 0 || fsync(fd) < 0) {
+        if (err->code == 0)
+            xb_error_errno(err, errno, "writing %s", path);
         unlink(path);
         return xb_error_wrap(err, "ADD %s", url);
     }
-    if (rc != CURLE_OK) {
-        unlink(path);
-        return xb_error_set(err, XB_ERR_NETWORK, "ADD %s: %s", url,
-                            ebuf[0] ? ebuf : curl_easy_strerror(rc));
-    }
-    if (status < 200 || status >= 300) {
-        unlink(path);
-        return xb_error_set(err, XB_ERR_NETWORK, "ADD %s: HTTP status %ld", url, status);
-    }
-    if (checksum != NULL && strcmp(checksum, digest) != 0) {
+    if (checksum != NULL && strcmp(checksum, got.digest) != 0) {
         unlink(path);
         return xb_error_set(err, XB_ERR_DIGEST, "ADD %s: checksum mismatch: expected %s, got %s",
-                            url, checksum, digest);
+                            url, checksum, got.digest);
     }
-    struct stat st;
-    if (stat(path, &st) < 0)
-        return xb_error_errno(err, errno, "stat %s", path);
     memset(e, 0, sizeof(*e));
     e->path = steal_pointer(&name);
     e->src = steal_pointer(&path);
     e->mode = S_IFREG | 0600;
-    e->len = (size_t)st.st_size;
-    e->mtime = ft >= 0 ? ft : dflt_mtime;
+    e->len = (size_t)got.size;
+    e->mtime = got.mtime >= 0 ? got.mtime : dflt_mtime;
     return 0;
 }

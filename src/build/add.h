@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "build/entries.h"
+#include "registry/client.h"
 #include "util/error.h"
 
 #define XB_ADD_ARCHIVE_MAX_ENTRIES 1000000
@@ -36,10 +37,12 @@ int xb_add_archive_hook(void *ud, const xb_centry_t *src, const char *destdir, x
 /* True for http:// and https:// sources. */
 bool xb_add_is_url(const char *src);
 
-/* Downloads url into a new file in tmpdir; fills e (path = the file name from the URL, src =
- * the downloaded file, mode 0600 regular, owner 0:0, mtime from Last-Modified or dflt_mtime).
- * With checksum ("sha256:<hex>") the content must match. Caller frees e's strings. */
+/* Downloads url into a new file in tmpdir through the registry module's HTTP client (ropts:
+ * --tls-verify, --cert-dir, retries; NULL: defaults); fills e (path = the file name from the
+ * URL, src = the downloaded file, mode 0600 regular, owner 0:0, mtime from Last-Modified or
+ * dflt_mtime). With checksum ("sha256:<hex>") the content must match. Caller frees e's
+ * strings. */
 int xb_add_download(const char *url, const char *checksum, const char *tmpdir, int64_t dflt_mtime,
-                    xb_centry_t *e, xb_error_t *err);
+                    const xb_registry_opts_t *ropts, xb_centry_t *e, xb_error_t *err);
 
 #endif

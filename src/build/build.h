@@ -40,8 +40,9 @@ typedef struct xb_build_opts {
     bool no_cache;
     const char *const *no_cache_stages; /* --no-cache-filter */
     size_t nno_cache_stages;
-    int pull_policy;            /* XB_PULL_* of build/hooks.h */
-    const char *const *secrets; /* --secret specs, NULL-terminated (or NULL) */
+    int pull_policy;                         /* XB_PULL_* of build/hooks.h */
+    const struct xb_registry_opts *registry; /* ADD <url>: TLS, retries; NULL: defaults */
+    const char *const *secrets;              /* --secret specs, NULL-terminated (or NULL) */
     size_t nsecrets;
     const char *network; /* RUN default network; NULL: "default" */
     const char *format;  /* "oci" (default) or "docker" */

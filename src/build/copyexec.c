@@ -203,7 +203,7 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
                 free(s);
                 goto out;
             }
-            int r = xb_add_download(s, cks, work, b->created, &e, err);
+            int r = xb_add_download(s, cks, work, b->created, b->o->registry, &e, err);
             free(s);
             if (r < 0) {
                 xb_error_wrap(err, "%s", where);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "util/buf.h"
+#include "util/path.h"
 #include "util/xattr.h"
 #include "util/error.h"
 
@@ -182,40 +183,5 @@ void xb_centries_sort(xb_centries_t *l)
 
 char *xb_clean_image_path(const char *path)
 {
-    xb_buf_t out = XB_BUF_INIT;
-    size_t *stack = NULL, depth = 0;
-    const char *p = path;
-    if (xb_buf_puts(&out, "") < 0)
-        return NULL;
-    stack = calloc(strlen(path) / 2 + 2, sizeof(*stack));
-    if (stack == NULL) {
-        xb_buf_free(&out);
-        return NULL;
-    }
-    while (*p != '\0') {
-        while (*p == '/')
-            p++;
-        if (*p == '\0')
-            break;
-        const char *q = strchr(p, '/');
-        size_t n = q ? (size_t)(q - p) : strlen(p);
-        if (n == 1 && p[0] == '.') {
-            /* skip */
-        } else if (n == 2 && p[0] == '.' && p[1] == '.') {
-            if (depth > 0) {
-                out.len = stack[--depth];
-                out.data[out.len] = '\0';
-            }
-        } else {
-            stack[depth++] = out.len;
-            if ((out.len > 0 && xb_buf_putc(&out, '/') < 0) || xb_buf_append(&out, p, n) < 0) {
-                free(stack);
-                xb_buf_free(&out);
-                return NULL;
-            }
-        }
-        p += n;
-    }
-    free(stack);
-    return xb_buf_steal(&out);
+    return xb_path_clean(path, XB_PATH_CLAMP, NULL);
 }

@@ -9,7 +9,7 @@ src_libxbuild_a_SOURCES += \
 	src/build/add.h src/build/add.c src/build/git.h src/build/git.c \
 	src/build/build.c src/build/stage.c src/build/meta.c src/build/vars.c \
 	src/build/copyexec.c src/build/runexec.c \
-	src/build/cache.h src/build/cache.c src/build/parallel.c src/build/stagepar.c \
+	src/build/cache.h src/build/cache.c src/build/parallel.c \
 	src/build/cacheopts.h src/build/cacheopts.c src/build/remotecache.h src/build/remotecache.c
 # the bud/build command
 src_xbuild_SOURCES += src/cli/bud.c src/cli/bud_cache.h src/cli/bud_cache.c

@@ -1,143 +1,188 @@
-/* Multi-platform builds in parallel: one child process per platform (at most --jobs at once).
- * Processes, not threads: every platform build has its own state, and the store is safe for
- * concurrent writers (blobs and cache entries appear by atomic rename). A child reports its
- * result (descriptor or error) in a JSON file of the build's work dir; the parent tags. */
-#include <errno.h>
-#include <signal.h>
+/* Builds in parallel through the one process pool (util/procpool.h):
+ * - several platforms (--platform a,b --jobs N): one child per platform; each hands back its
+ *   image descriptor, the parent tags;
+ * - independent stages of one platform: every stage the target needs (but the target) is built
+ *   in a child as soon as the stages it names are built; a child hands its stage's state back
+ *   (config, layers, ARG state, cache key); the blobs it wrote are already in the store.
+ *   Stages referenced only through variables are built on demand by whoever needs them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "build/internal.h"
 #include "image/image.h"
 #include "util/cleanup.h"
-#include "util/fs.h"
 #include "util/json.h"
+#include "util/procpool.h"
 
-static char *result_path(xb_bctx_t *b, size_t i)
-{
-    char name[48];
-    snprintf(name, sizeof(name), "result-%zu.json", i);
-    return xb_path_join(b->tmpdir, name);
-}
+/* ---- platforms ---- */
 
-static void child(xb_bctx_t *b, const xb_platform_t *p, size_t i)
+struct plat_pool {
+    xb_bctx_t *b;
+    const xb_platform_t *plats;
+    json_t *descs; /* index i -> descriptor, filled as children finish */
+};
+
+static int plat_run(size_t i, void *ud, json_t **result, xb_error_t *err)
 {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    cleanup_free char *ps = xb_platform_format(p);
+    struct plat_pool *pp = ud;
+    cleanup_free char *ps = xb_platform_format(&pp->plats[i]);
     char prefix[64];
     snprintf(prefix, sizeof(prefix), "[%s] ", ps ? ps : "?");
-    b->prefix = prefix;
-    xb_error_t err = XB_ERROR_INIT;
-    json_t *desc = NULL;
+    pp->b->prefix = prefix;
     char cfg[XB_DIGEST_LEN] = "";
-    json_t *res;
-    if (xb_bx_build_one(b, p, true, &desc, cfg, &err) < 0)
-        res = json_pack("{s:b,s:i,s:s}", "ok", 0, "code", err.code, "msg",
-                        err.msg ? err.msg : "failed");
-    else
-        res = json_pack("{s:b,s:o}", "ok", 1, "descriptor", desc);
-    cleanup_free char *path = result_path(b, i);
-    char *data = res ? xb_json_dump(res) : NULL;
-    xb_error_t e2 = XB_ERROR_INIT;
-    int r = data && path ? xb_write_file_atomic(path, data, strlen(data), 0600, &e2) : -1;
-    fflush(stdout);
-    _exit(r < 0 ? 3 : 0);
+    return xb_bx_build_one(pp->b, &pp->plats[i], true, result, cfg, err);
+}
+
+static int plat_done(size_t i, json_t *desc, void *ud, xb_error_t *err)
+{
+    struct plat_pool *pp = ud;
+    if (xb_descriptor_check(desc, "platform build result", err) < 0)
+        return -1;
+    return json_array_set(pp->descs, i, desc) == 0
+               ? 0
+               : xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+}
+
+static void plat_name(size_t i, void *ud, char *buf, size_t len)
+{
+    struct plat_pool *pp = ud;
+    cleanup_free char *ps = xb_platform_format(&pp->plats[i]);
+    snprintf(buf, len, "platform %s", ps ? ps : "?");
 }
 
 int xb_bx_build_parallel(xb_bctx_t *b, const xb_platform_t *plats, size_t n, int jobs,
                          json_t *descs, xb_error_t *err)
 {
-    pid_t *pids = calloc(n, sizeof(pid_t));
-    if (pids == NULL)
+    cleanup_json json_t *slots = json_array();
+    for (size_t i = 0; slots && i < n; i++)
+        json_array_append_new(slots, json_null());
+    if (slots == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-    size_t next = 0, running = 0, done = 0;
-    int ret = 0;
-    fflush(stdout);
-    while (done < n) {
-        while (ret == 0 && next < n && running < (size_t)jobs) {
-            pid_t pid = fork();
-            if (pid < 0) {
-                ret = xb_error_errno(err, errno, "fork");
-                break;
-            }
-            if (pid == 0)
-                child(b, &plats[next], next);
-            pids[next++] = pid;
-            running++;
-        }
-        if (running == 0)
-            break;
-        int status;
-        pid_t w = waitpid(-1, &status, 0);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            ret = ret ? ret : xb_error_errno(err, errno, "waitpid");
-            break;
-        }
-        size_t i;
-        for (i = 0; i < next && pids[i] != w; i++)
-            ;
-        if (i == next)
-            continue;
-        running--;
-        done++;
-        pids[i] = 0;
-        if (ret != 0)
-            continue;
-        cleanup_free char *ps = xb_platform_format(&plats[i]);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            ret = xb_error_set(err, XB_ERR_INTERNAL, "platform %s: build process died (status %d)",
-                               ps ? ps : "?", status);
-            continue;
-        }
-        cleanup_free char *path = result_path(b, i);
-        json_t *res = NULL;
-        if (xb_json_load_file(path, XB_JSON_MAX, &res, err) < 0) {
-            ret = -1;
-            continue;
-        }
-        if (!json_is_true(json_object_get(res, "ok"))) {
-            ret = xb_error_set(err, (int)xb_json_int(res, "code", XB_ERR_INTERNAL), "%s",
-                               xb_json_str(res, "msg") ? xb_json_str(res, "msg") : "failed");
-        } else {
-            json_t *d = json_object_get(res, "descriptor");
-            if (xb_descriptor_check(d, "platform build result", err) < 0)
-                ret = -1;
-        }
-        json_object_set_new(res, "index", json_integer((json_int_t)i));
-        json_array_append_new(descs, res);
-    }
-    if (ret != 0) {
-        /* stop the others */
-        for (size_t i = 0; i < next; i++)
-            if (pids[i] > 0) {
-                kill(pids[i], SIGKILL);
-                waitpid(pids[i], NULL, 0);
-            }
-    }
-    free(pids);
-    if (ret != 0) {
-        json_array_clear(descs);
-        return ret < 0 ? ret : -1;
-    }
-    /* platform order, descriptors only */
-    json_t *sorted = json_array();
-    for (size_t i = 0; i < n; i++) {
-        size_t k;
-        json_t *r;
-        json_array_foreach(descs, k, r)
-        {
-            if ((size_t)xb_json_int(r, "index", -1) == i)
-                json_array_append(sorted, json_object_get(r, "descriptor"));
-        }
-    }
-    json_array_clear(descs);
-    json_array_extend(descs, sorted);
-    json_decref(sorted);
+    struct plat_pool pp = {b, plats, slots};
+    xb_procpool_task_t t = {.run = plat_run, .done = plat_done, .name = plat_name, .ud = &pp};
+    if (xb_procpool_run(n, NULL, jobs, b->tmpdir, &t, err) != 0)
+        return -1;                   /* platforms do not wait for each other: 1 cannot happen */
+    json_array_extend(descs, slots); /* platform order */
     return 0;
+}
+
+/* ---- independent stages ---- */
+
+struct stage_pool {
+    xb_bctx_t *b;
+    size_t *hits0, *misses0; /* the parent's counters when each child started */
+};
+
+static bool stage_ready(size_t i, void *ud)
+{
+    struct stage_pool *sp = ud;
+    xb_bstage_t *deps[64];
+    size_t nd = xb_bx_stage_deps(sp->b, &sp->b->stages[i], deps, 64);
+    for (size_t k = 0; k < nd; k++)
+        if (!deps[k]->built)
+            return false;
+    return true;
+}
+
+static void stage_starting(size_t i, void *ud)
+{
+    struct stage_pool *sp = ud;
+    sp->hits0[i] = sp->b->cache_hits;
+    sp->misses0[i] = sp->b->cache_misses;
+}
+
+static int stage_run(size_t i, void *ud, json_t **result, xb_error_t *err)
+{
+    struct stage_pool *sp = ud;
+    xb_bstage_t *st = &sp->b->stages[i];
+    if (xb_bx_stage_build(sp->b, st, err) < 0)
+        return -1;
+    cleanup_free char *ps = xb_platform_format(&st->platform);
+    *result = json_pack("{s:O,s:O,s:O,s:s?,s:b,s:s,s:I,s:I}", "config", st->config, "layers",
+                        st->layers, "args", st->args, "key", st->cache_key, "cmd_set", st->cmd_set,
+                        "platform", ps ? ps : "", "hits", (json_int_t)sp->b->cache_hits, "misses",
+                        (json_int_t)sp->b->cache_misses);
+    return *result ? 0 : xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+}
+
+/* Takes a child's stage state over into the parent's stage. */
+static int stage_done(size_t i, json_t *res, void *ud, xb_error_t *err)
+{
+    struct stage_pool *sp = ud;
+    xb_bctx_t *b = sp->b;
+    xb_bstage_t *st = &b->stages[i];
+    json_t *cfg = json_object_get(res, "config"), *layers = json_object_get(res, "layers");
+    json_t *args = json_object_get(res, "args");
+    if (!json_is_object(cfg) || !json_is_array(layers) || !json_is_object(args))
+        return xb_error_set(err, XB_ERR_INTERNAL, "stage %zu: malformed state", st->index);
+    if (st->config)
+        json_decref(st->config);
+    if (st->layers)
+        json_decref(st->layers);
+    st->config = json_incref(cfg);
+    st->layers = json_incref(layers);
+    json_object_clear(st->args);
+    json_object_update(st->args, args);
+    free(st->cache_key);
+    st->cache_key = xb_json_str(res, "key") ? strdup(xb_json_str(res, "key")) : NULL;
+    st->cmd_set = json_is_true(json_object_get(res, "cmd_set"));
+    xb_platform_free(&st->platform);
+    if (xb_platform_parse(xb_json_str(res, "platform"), &st->platform, err) < 0)
+        return -1;
+    /* what the child counted beyond what it inherited */
+    b->cache_hits += (size_t)xb_json_int(res, "hits", 0) - sp->hits0[i];
+    b->cache_misses += (size_t)xb_json_int(res, "misses", 0) - sp->misses0[i];
+    st->idx_valid = false;
+    st->built = true;
+    return 0;
+}
+
+static void stage_name(size_t i, void *ud, char *buf, size_t len)
+{
+    (void)ud;
+    snprintf(buf, len, "stage %zu", i);
+}
+
+/* Marks in need[] the unbuilt stages the target depends on (directly or not); returns how
+ * many. */
+static size_t needed_stages(xb_bctx_t *b, xb_bstage_t *target, bool *need, size_t *stack)
+{
+    size_t sp = 0, count = 0, n = b->nstages;
+    stack[sp++] = target->index;
+    while (sp > 0) {
+        xb_bstage_t *deps[64];
+        size_t nd = xb_bx_stage_deps(b, &b->stages[stack[--sp]], deps, 64);
+        for (size_t k = 0; k < nd; k++) {
+            if (need[deps[k]->index] || deps[k]->built)
+                continue;
+            need[deps[k]->index] = true;
+            count++;
+            if (sp < n)
+                stack[sp++] = deps[k]->index;
+        }
+    }
+    return count;
+}
+
+int xb_bx_stages_parallel(xb_bctx_t *b, xb_bstage_t *target, int jobs, xb_error_t *err)
+{
+    size_t n = b->nstages;
+    cleanup_free bool *need = calloc(n, sizeof(bool));
+    cleanup_free size_t *stack = calloc(n + 1, sizeof(size_t));
+    cleanup_free size_t *h0 = calloc(n, sizeof(size_t));
+    cleanup_free size_t *m0 = calloc(n, sizeof(size_t));
+    if (!need || !stack || !h0 || !m0)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    if (needed_stages(b, target, need, stack) < 2)
+        return 0; /* nothing to overlap */
+    struct stage_pool sp = {b, h0, m0};
+    xb_procpool_task_t t = {.ready = stage_ready,
+                            .starting = stage_starting,
+                            .run = stage_run,
+                            .done = stage_done,
+                            .name = stage_name,
+                            .ud = &sp};
+    /* 1 (stages waiting for each other): the sequential path reports the cycle */
+    return xb_procpool_run(n, need, jobs, b->tmpdir, &t, err) < 0 ? -1 : 0;
 }

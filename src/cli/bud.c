@@ -7,6 +7,7 @@
 #include "build/build.h"
 #include "build/hooks.h"
 #include "cli/bud_cache.h"
+#include "cli/bud_output.h"
 #include "cli/cli.h"
 #include "image/platform.h"
 #include "registry/registry.h"
@@ -46,6 +47,11 @@ static const char usage[] =
     "      --compression-level N    compression level\n"
     "      --format FORMAT          oci (default) or docker (schema2 / manifest list)\n"
     "      --jobs N                 platforms built in parallel\n"
+    "  -o, --output SPEC            export the result (buildx): DIR or type=local,dest=DIR (the\n"
+    "                               files; per platform linux_arm64/... when several),\n"
+    "                               type=tar,dest=FILE|-, type=oci,dest=FILE,\n"
+    "                               type=docker,dest=FILE, type=image[,name=N][,push=true]\n"
+    "                               [,push-by-digest=true], type=registry (repeatable)\n"
     "      --push                   push the result to every -t name (a registry reference;\n"
     "                               an index and its manifests for several platforms)\n"
     "      --tls-verify[=BOOL]      verify TLS for pulls and --push (false allows HTTP)\n"
@@ -112,6 +118,7 @@ static const struct option longopts[] = {
     {"rm", optional_argument, NULL, O_COMPAT},
     {"force-rm", optional_argument, NULL, O_COMPAT},
     {"push", no_argument, NULL, O_PUSH},
+    {"output", required_argument, NULL, 'o'},
     {"all-platforms", no_argument, NULL, O_ALL_PLATFORMS},
     {"tls-verify", optional_argument, NULL, O_TLS_VERIFY},
     {"creds", required_argument, NULL, O_CREDS},
@@ -171,7 +178,8 @@ XB_CMD(bud)
     cleanup_free char *pbuf = NULL;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+f:t:q", longopts, NULL)) != -1) {
+    struct xb_bud_outputs outs = XB_BUD_OUTPUTS_INIT;
+    while ((c = getopt_long(argc, argv, "+f:t:qo:", longopts, NULL)) != -1) {
         long long v;
         int r = 0;
         switch (c) {
@@ -217,6 +225,10 @@ XB_CMD(bud)
             break;
         case 'q':
             quiet = true;
+            break;
+        case 'o':
+            if (xb_bud_output_add(&outs, optarg, err) < 0)
+                goto out;
             break;
         case O_NO_CACHE:
             o.no_cache = true;
@@ -366,11 +378,14 @@ XB_CMD(bud)
     if (!quiet) {
         o.progress = progress;
     }
+    if (xb_bud_outputs_prepare(&outs, err) < 0)
+        goto out;
     xb_store_t *s = NULL;
     if (xb_store_open(cli->root, &s, err) < 0)
         goto out;
     xb_build_result_t res;
     /* FROM pulls use the same credentials, TLS and certificate options as --push */
+    o.registry = &ropts;
     xb_registry_set_pull_options(&ropts);
     int r = xb_build(s, &o, &res, err);
     xb_registry_set_pull_options(NULL);
@@ -397,6 +412,9 @@ XB_CMD(bud)
         else
             json_decref(pushed);
     }
+    if (r >= 0)
+        r = xb_bud_outputs_write(&outs, s, res.name, tags.v, tags.n, &ropts, quiet, res.metadata,
+                                 err);
     xb_store_close(s);
     if (r < 0) {
         if (res.name != NULL || res.metadata != NULL)
@@ -426,6 +444,7 @@ XB_CMD(bud)
     ret = 0;
 out:
     xb_rcache_opts_free(&rco);
+    xb_bud_outputs_free(&outs);
     free(tags.v);
     free(bargs.v);
     free(labels.v);

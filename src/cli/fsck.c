@@ -12,9 +12,12 @@ static const char usage[] =
     "\n"
     "Re-digest every blob of the local store and walk every image (index -> manifests ->\n"
     "config and layers): report missing and corrupt blobs and which image needs them.\n"
-    "Stray temp files are warnings. Exit status 1 when there is any problem.\n"
+    "Stray temp files are warnings. Layers of remote-backed images (`manifest add docker://...`)\n"
+    "stay in their registry and are counted, not reported. Exit status 1 when there is any\n"
+    "problem.\n"
     "\n"
-    "  --json       {\"problems\":[...],\"warnings\":[...],\"blobs\":N,\"bytes\":N,\"refs\":N}\n"
+    "  --json       {\"problems\":[...],\"warnings\":[...],\"blobs\":N,\"bytes\":N,\"refs\":N,\n"
+    "                \"remote_layers\":N}\n"
     "  -h, --help   this text\n";
 
 XB_CMD(fsck)
@@ -51,6 +54,10 @@ XB_CMD(fsck)
         json_array_foreach(json_object_get(rep, "warnings"), i, p)
             printf("warning: %s\n", json_string_value(p));
         json_array_foreach(problems, i, p) printf("problem: %s\n", json_string_value(p));
+        long long rl = xb_json_int(rep, "remote_layers", 0);
+        if (rl > 0)
+            printf("%lld layer%s of remote-backed images left in their registries\n", rl,
+                   rl == 1 ? "" : "s");
         printf("%lld blobs, %lld images checked: %zu problem%s\n", xb_json_int(rep, "blobs", 0),
                xb_json_int(rep, "refs", 0), np, np == 1 ? "" : "s");
     }

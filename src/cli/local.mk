@@ -2,3 +2,4 @@
 src_xbuild_SOURCES += \
 	src/cli/cli.h src/cli/commands.c
 include src/cli/manifest.mk
+include src/cli/ci.mk

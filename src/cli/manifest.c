@@ -20,6 +20,9 @@ static const char USAGE[] =
     "Create, edit, inspect and push image indexes (OCI image index / Docker manifest list).\n"
     "\n"
     "  create NAME [REF...] [--all] [--amend] [--format oci|docker] [--annotation K=V]\n"
+    "  create --push -t DEST [-t DEST...] REF... [--format oci|docker] [--annotation K=V]\n"
+    "               [--digestfile F]   one shot, no local name (buildx imagetools create):\n"
+    "                                  every entry of an index REF is taken\n"
     "  add NAME REF [--all] [--os OS] [--arch ARCH] [--variant V] [--os-version V]\n"
     "               [--os-features F] [--annotation K=V]\n"
     "  annotate NAME DIGEST|REF [--os OS] [--arch ARCH] [--variant V] [--os-version V]\n"
@@ -30,15 +33,20 @@ static const char USAGE[] =
     "  rm NAME...                  remove indexes from the local store\n"
     "\n"
     "REF is a local image, or a remote one (docker://registry/repo:tag or @sha256:..., or a\n"
-    "bare registry/repo reference). Remote images are fetched into the local store, so that\n"
-    "`manifest push` can push the index and every image it lists to any destination.\n"
+    "bare registry/repo reference). Of a remote image only the manifest and config are\n"
+    "fetched; its layers stay in its repository: `manifest push` mounts them into another\n"
+    "repository of the same registry, or streams them to another registry.\n"
+    "Before a push every entry needs a known platform, each platform once; `create` refuses\n"
+    "two REFs of the same platform (`add` replaces the entry of that platform).\n"
     "Adding an index adds the entry matching --os/--arch (default: this machine) or, with\n"
     "--all, every entry. The platform of an entry comes from its image config unless given.\n"
     "\n"
     "Registry options (add, create, inspect, push):\n" XB_REGISTRY_FLAGS_HELP;
 
 struct mopts {
-    bool all, amend, docker, index_level, rm_after;
+    bool all, amend, docker, index_level, rm_after, push, strict;
+    char **tags; /* --push -t DEST, NULL-terminated */
+    size_t n_tags;
     struct xb_mlist_entry_opts e;
     char **ann; /* NULL-terminated */
     size_t n_ann;
@@ -56,6 +64,9 @@ static void mopts_free(struct mopts *o)
     for (size_t i = 0; i < o->n_feat; i++)
         free(o->feat[i]);
     free(o->feat);
+    for (size_t i = 0; i < o->n_tags; i++)
+        free(o->tags[i]);
+    free(o->tags);
 }
 
 static int strv_push(char ***v, size_t *n, const char *s)
@@ -82,6 +93,7 @@ enum {
     O_INDEX,
     O_DIGESTFILE,
     O_RM,
+    O_PUSH,
 };
 
 static const struct option LONG[] = {
@@ -98,6 +110,8 @@ static const struct option LONG[] = {
     {"index", no_argument, NULL, O_INDEX},
     {"digestfile", required_argument, NULL, O_DIGESTFILE},
     {"rm", no_argument, NULL, O_RM},
+    {"push", no_argument, NULL, O_PUSH},
+    {"tag", required_argument, NULL, 't'},
     {NULL, 0, NULL, 0},
 };
 
@@ -120,7 +134,7 @@ static int parse(const char *sub, int argc, char **argv, struct mopts *o, xb_err
     optind = 0;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "h", LONG, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "ht:", LONG, NULL)) != -1) {
         switch (c) {
         case 'h':
             return 0;
@@ -170,6 +184,13 @@ static int parse(const char *sub, int argc, char **argv, struct mopts *o, xb_err
             break;
         case O_RM:
             o->rm_after = true;
+            break;
+        case O_PUSH:
+            o->push = true;
+            break;
+        case 't':
+            if (strv_push(&o->tags, &o->n_tags, optarg) < 0)
+                return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
             break;
         default:
             return usage(err, sub, "unknown or incomplete option '%s'", argv[optind - 1]);
@@ -223,15 +244,60 @@ static int add_ref(xb_store_t *s, json_t *index, const char *ref, struct mopts *
                                 "%s: a Docker manifest list needs a platform for every entry "
                                 "(give --os and --arch)",
                                 ref);
+        int clash = o->strict ? xb_mlist_platform_clash(index, c) : -1;
+        if (clash >= 0) {
+            cleanup_free char *p = xb_platform_json_format(json_object_get(c, "platform"));
+            return xb_error_set(
+                err, XB_ERR_INVALID,
+                "%s: platform %s is listed twice (%s and %s): give each platform once", ref, p,
+                xb_json_str(json_array_get(json_object_get(index, "manifests"), (size_t)clash),
+                            "digest"),
+                xb_json_str(c, "digest"));
+        }
         if (xb_mlist_put(index, c, err) < 0)
             return -err->code;
     }
     return 0;
 }
 
+/* create --push -t DEST... REF...: the index is built, checked and pushed without a name. */
+static int create_push(xb_store_t *s, int argc, char **argv, int first, struct mopts *o,
+                       xb_error_t *err)
+{
+    if (o->n_tags == 0)
+        return usage(err, "create", "--push needs at least one -t DEST");
+    if (argc - first < 1)
+        return usage(err, "create", "--push needs at least one REF");
+    cleanup_json json_t *index =
+        xb_index_new(o->docker ? XB_MT_DOCKER_MANIFEST_LIST : XB_MT_OCI_INDEX);
+    if (xb_mlist_annotate_index(index, o->e.annotations, err) < 0)
+        return -err->code;
+    struct mopts child = *o;
+    child.e.annotations = NULL;
+    child.all = true; /* as buildx imagetools create: every image of an index REF */
+    child.strict = true;
+    for (int i = first; i < argc; i++)
+        if (add_ref(s, index, argv[i], &child, err) < 0)
+            return -err->code;
+    if (xb_mlist_check_platforms(index, "the new index", err) < 0)
+        return -err->code;
+    char dg[XB_DIGEST_LEN] = "";
+    for (size_t t = 0; t < o->n_tags; t++)
+        if (xb_mlist_push_index(s, index, o->tags[t], &o->remote, dg, err) < 0)
+            return -err->code;
+    if (o->digestfile != NULL && xb_write_file_atomic(o->digestfile, dg, strlen(dg), 0644, err) < 0)
+        return -err->code;
+    printf("%s\n", dg);
+    return 0;
+}
+
 static int cmd_create(xb_store_t *s, int argc, char **argv, int first, struct mopts *o,
                       xb_error_t *err)
 {
+    if (o->push)
+        return create_push(s, argc, argv, first, o, err);
+    if (o->n_tags > 0)
+        return usage(err, "create", "-t DEST goes with --push");
     if (argc - first < 1)
         return usage(err, "create", "needs NAME");
     const char *name = argv[first];
@@ -252,6 +318,7 @@ static int cmd_create(xb_store_t *s, int argc, char **argv, int first, struct mo
         return -err->code;
     struct mopts child = *o;
     child.e.annotations = NULL;
+    child.strict = !o->amend; /* two REFs of one platform: an error, not a silent replacement */
     for (int i = first + 1; i < argc; i++)
         if (add_ref(s, index, argv[i], &child, err) < 0)
             return -err->code;

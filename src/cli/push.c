@@ -30,6 +30,10 @@ static const char usage[] =
     "\n"
     "  --digestfile F   write the digest of what was pushed to F (the manifest or index;\n"
     "                   for docker-archive the config digest, i.e. the image ID)\n"
+    "  --metadata-file F  docker://: write buildx's metadata JSON (containerimage.digest,\n"
+    "                   containerimage.descriptor, image.name) to F\n"
+    "  --by-digest      docker://: push untagged, as REGISTRY/REPO@DIGEST (buildx's\n"
+    "                   push-by-digest=true); DEST names no tag\n"
     "  --platform P     docker-archive of an index: the platform to export (default: host)\n"
     "  --format oci|docker  accepted for compatibility (local transports keep the format)\n"
     "  -q, --quiet      print nothing on success\n"
@@ -40,9 +44,9 @@ static const char usage[] =
 /* Options of push that take a value (also those the registry module may add). */
 static bool takes_value(const char *a)
 {
-    static const char *const v[] = {"--digestfile", "--platform", "--format",
-                                    "--authfile",   "--creds",    "--cert-dir",
-                                    "--retry",      "--jobs",     NULL};
+    static const char *const v[] = {"--digestfile", "--platform", "--format",   "--metadata-file",
+                                    "--authfile",   "--creds",    "--cert-dir", "--retry",
+                                    "--jobs",       NULL};
     for (size_t i = 0; v[i]; i++)
         if (strcmp(a, v[i]) == 0)
             return true;

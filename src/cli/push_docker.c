@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/metadata.h"
 #include "cli/push.h"
 #include "cli/progress.h"
 #include "cli/registry_flags.h"
@@ -16,8 +17,8 @@ int xb_cli_push_docker(struct xb_cli *cli, const char *image, const char *dest, 
                        char **argv, xb_error_t *err)
 {
     xb_registry_opts_t o = XB_REGISTRY_OPTS_INIT;
-    const char *digestfile = NULL, *v = NULL;
-    bool rest = false;
+    const char *digestfile = NULL, *metafile = NULL, *v = NULL;
+    bool rest = false, by_digest = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int rc;
@@ -38,6 +39,16 @@ int xb_cli_push_docker(struct xb_cli *cli, const char *image, const char *dest, 
                 return rc;
             continue;
         }
+        if ((rc = xb_cli_flag_value("--metadata-file", argc, argv, &i, &metafile, "push", err)) !=
+            0) {
+            if (rc < 0)
+                return rc;
+            continue;
+        }
+        if (strcmp(a, "--by-digest") == 0) {
+            by_digest = true;
+            continue;
+        }
         /* accepted for compatibility: the image is pushed in its stored format */
         if ((rc = xb_cli_flag_value("--format", argc, argv, &i, &v, "push", err)) != 0 ||
             (rc = xb_cli_flag_value("--platform", argc, argv, &i, &v, "push", err)) != 0) {
@@ -53,14 +64,19 @@ int xb_cli_push_docker(struct xb_cli *cli, const char *image, const char *dest, 
     cleanup_json json_t *desc = NULL;
     char digest[XB_DIGEST_LEN] = "";
     int rc = xb_store_resolve(s, image, &desc, err);
+    cleanup_free char *target = NULL;
+    if (rc >= 0)
+        rc = xb_cli_push_target(dest + strlen("docker://"), by_digest, desc, &target, err);
     xb_cli_progress_setup(&o);
     if (rc >= 0)
-        rc = xb_registry_push(s, desc, dest + strlen("docker://"), &o, digest, err);
+        rc = xb_registry_push(s, desc, target, &o, digest, err);
     xb_cli_progress_end();
     xb_store_close(s);
     if (rc < 0)
         return rc;
     if (digestfile && xb_write_file_atomic(digestfile, digest, strlen(digest), 0644, err) < 0)
+        return -err->code;
+    if (metafile && xb_cli_write_metadata(metafile, target, digest, desc, err) < 0)
         return -err->code;
     if (!o.quiet)
         printf("%s\n", digest);

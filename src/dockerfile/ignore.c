@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dockerfile/ignore.h"
+#include "util/path.h"
 #include "util/buf.h"
 #include "util/fs.h"
 
@@ -21,49 +22,10 @@ struct xb_ignore {
 
 #define MATCH_BUDGET 100000 /* backtracking steps per match call */
 
-/* Go's path.Clean. Caller frees. */
+/* Go's path.Clean (as BuildKit cleans patterns and paths). Caller frees. */
 static char *clean_path(const char *in)
 {
-    size_t n = strlen(in);
-    bool rooted = n > 0 && in[0] == '/';
-    char *out = malloc(n + 2);
-    if (out == NULL)
-        return NULL;
-    size_t w = 0, dotdot = 0; /* dotdot: index where backtracking must stop */
-    if (rooted) {
-        out[w++] = '/';
-        dotdot = 1;
-    }
-    size_t r = rooted ? 1 : 0;
-    while (r < n) {
-        if (in[r] == '/') {
-            r++;
-        } else if (in[r] == '.' && (r + 1 == n || in[r + 1] == '/')) {
-            r++;
-        } else if (in[r] == '.' && in[r + 1] == '.' && (r + 2 == n || in[r + 2] == '/')) {
-            r += 2;
-            if (w > dotdot) {
-                w--;
-                while (w > dotdot && out[w] != '/')
-                    w--;
-            } else if (!rooted) {
-                if (w > 0)
-                    out[w++] = '/';
-                out[w++] = '.';
-                out[w++] = '.';
-                dotdot = w;
-            }
-        } else {
-            if ((rooted && w != 1) || (!rooted && w != 0))
-                out[w++] = '/';
-            while (r < n && in[r] != '/')
-                out[w++] = in[r++];
-        }
-    }
-    if (w == 0)
-        out[w++] = '.';
-    out[w] = '\0';
-    return out;
+    return xb_path_clean(in, XB_PATH_GO, NULL);
 }
 
 /* Character class at p (just after '['): sets *end after ']'; -1 when malformed. */

@@ -319,3 +319,90 @@ char *xb_mlist_pretty(const json_t *j)
 {
     return json_dumps(j, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
 }
+
+/* GOOS / GOARCH names (the platform vocabulary of OCI, containerd and Docker), plus Wasm's. */
+static const char *const KNOWN_OS[] = {"aix",     "android", "darwin",  "dragonfly", "freebsd",
+                                       "illumos", "ios",     "js",      "linux",     "netbsd",
+                                       "openbsd", "plan9",   "solaris", "windows",   "zos",
+                                       "wasi",    "wasip1",  "wasip2",  NULL};
+static const char *const KNOWN_ARCH[] = {
+    "386", "amd64", "arm",     "arm64",   "loong64", "mips",    "mipsle", "mips64", "mips64le",
+    "ppc", "ppc64", "ppc64le", "riscv64", "s390x",   "sparc64", "wasm",   NULL};
+
+static bool known(const char *const *names, const char *v)
+{
+    for (; *names != NULL; names++)
+        if (strcmp(*names, v) == 0)
+            return true;
+    return false;
+}
+
+/* "os/arch[/variant]" of entry i (normalised), or NULL with *err set. Caller frees. */
+static char *entry_platform(const json_t *d, const char *what, size_t i, xb_error_t *err)
+{
+    const json_t *p = json_object_get(d, "platform");
+    const char *dg = xb_json_str(d, "digest");
+    if (p == NULL) {
+        xb_error_set(err, XB_ERR_INVALID,
+                     "%s: entry %zu (%s) has no platform: its config names no os/architecture; "
+                     "give one with `xbuild manifest annotate --os OS --arch ARCH`",
+                     what, i, dg ? dg : "?");
+        return NULL;
+    }
+    cleanup_platform xb_platform_t pl = XB_PLATFORM_INIT;
+    if (xb_platform_from_json(p, &pl, err) < 0) {
+        xb_error_wrap(err, "%s: entry %zu (%s)", what, i, dg ? dg : "?");
+        return NULL;
+    }
+    if (!known(KNOWN_OS, pl.os) || !known(KNOWN_ARCH, pl.arch)) {
+        xb_error_set(err, XB_ERR_INVALID,
+                     "%s: entry %zu (%s) has the unknown platform %s/%s (os and architecture "
+                     "must be GOOS/GOARCH names such as linux/arm64); fix it with `xbuild "
+                     "manifest annotate --os OS --arch ARCH`",
+                     what, i, dg ? dg : "?", pl.os, pl.arch);
+        return NULL;
+    }
+    char *s = xb_platform_format(&pl);
+    if (s == NULL)
+        xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    return s;
+}
+
+int xb_mlist_check_platforms(const json_t *index, const char *what, xb_error_t *err)
+{
+    cleanup_json json_t *seen = json_object();
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(index, "manifests"), i, d)
+    {
+        cleanup_free char *p = entry_platform(d, what, i, err);
+        if (p == NULL)
+            return -err->code;
+        json_t *prev = json_object_get(seen, p);
+        if (prev != NULL)
+            return xb_error_set(err, XB_ERR_INVALID,
+                                "%s: platform %s is listed twice (%s and %s); remove one with "
+                                "`xbuild manifest remove`",
+                                what, p, json_string_value(prev), xb_json_str(d, "digest"));
+        json_object_set_new(seen, p, json_string(xb_json_str(d, "digest")));
+    }
+    return 0;
+}
+
+int xb_mlist_platform_clash(const json_t *index, const json_t *descriptor)
+{
+    cleanup_free char *want = xb_platform_json_format(json_object_get(descriptor, "platform"));
+    const char *dg = xb_json_str(descriptor, "digest");
+    if (want == NULL || dg == NULL)
+        return -1;
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(index, "manifests"), i, d)
+    {
+        cleanup_free char *have = xb_platform_json_format(json_object_get(d, "platform"));
+        const char *hd = xb_json_str(d, "digest");
+        if (have != NULL && strcmp(have, want) == 0 && hd != NULL && strcmp(hd, dg) != 0)
+            return (int)i;
+    }
+    return -1;
+}

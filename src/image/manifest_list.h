@@ -72,6 +72,14 @@ int xb_mlist_describe_image(xb_store_t *s, const json_t *manifest_desc, json_t *
 int xb_mlist_children_of(xb_store_t *s, const json_t *desc, bool all, const xb_platform_t *want,
                          json_t **children, xb_error_t *err);
 
+/* Checks an index before it is pushed: every entry has a platform whose os and architecture
+ * are known (GOOS/GOARCH names, and wasi/wasip1/wasip2 + wasm), and no two entries have the same
+ * platform (after normalisation). Errors name the entry and the command that fixes it. */
+int xb_mlist_check_platforms(const json_t *index, const char *what, xb_error_t *err);
+/* Position of the entry of index with the same (normalised) platform as descriptor but another
+ * digest; -1 when none (or descriptor has no platform). */
+int xb_mlist_platform_clash(const json_t *index, const json_t *descriptor);
+
 /* Pretty JSON (4-space indent) of any JSON value; caller frees. */
 char *xb_mlist_pretty(const json_t *j);
 

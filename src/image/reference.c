@@ -99,6 +99,109 @@ static bool is_tag_char(char c)
     return isalnum((unsigned char)c) || c == '_' || c == '.' || c == '-';
 }
 
+/* "@digest" and ":tag" split off copy in place; returns what is wrong, or NULL. */
+static const char *split_tag_digest(char *copy, char **tag, char **digest)
+{
+    *tag = *digest = NULL;
+    char *at = strchr(copy, '@');
+    if (at) {
+        *at = '\0';
+        *digest = at + 1;
+        if (!xb_digest_valid(*digest))
+            return strncmp(*digest, "sha256:", 7) == 0 || strchr(*digest, ':') == NULL
+                       ? "invalid digest (want sha256:<64 lowercase hex digits>)"
+                       : "unsupported digest algorithm (only sha256)";
+    }
+    /* A tag is after the last ':' that follows the last '/'. */
+    char *slash = strrchr(copy, '/');
+    char *colon = strrchr(slash ? slash : copy, ':');
+    if (colon == NULL)
+        return NULL;
+    *colon = '\0';
+    *tag = colon + 1;
+    size_t tl = strlen(*tag);
+    if (tl == 0 || tl > TAG_MAX_LEN || (*tag)[0] == '.' || (*tag)[0] == '-')
+        return tl > TAG_MAX_LEN ? "tag longer than 128 characters" : "invalid tag";
+    for (size_t i = 0; i < tl; i++)
+        if (!is_tag_char((*tag)[i]))
+            return "invalid character in tag";
+    return NULL;
+}
+
+/* Splits name into its domain (NULL when the first component is not one) and path, and checks
+ * both; returns what is wrong, or NULL. */
+static const char *split_name(char *name, const char **domain, size_t *dlen, char **path)
+{
+    *domain = NULL;
+    *dlen = 0;
+    *path = name;
+    if (*name == '\0')
+        return "missing repository name";
+    char *first = strchr(name, '/');
+    if (first) {
+        size_t fl = (size_t)(first - name);
+        if (memchr(name, '.', fl) || memchr(name, ':', fl) || name[0] == '[' ||
+            (fl == 9 && strncmp(name, "localhost", 9) == 0)) {
+            *domain = name;
+            *dlen = fl;
+            *path = first + 1;
+            const char *what = check_domain(name, fl);
+            if (what)
+                return what;
+        }
+    }
+    if (strlen(*path) > NAME_MAX_LEN)
+        return "repository name longer than 255 characters";
+    for (char *p = *path;;) {
+        char *e = strchr(p, '/');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        const char *what = check_component(p, n);
+        if (what)
+            return what;
+        if (!e)
+            return NULL;
+        p = e + 1;
+    }
+}
+
+/* The parsed parts as a reference (Docker Hub's defaults applied); *what set when the whole
+ * name is too long. NULL with *what NULL: out of memory. */
+static xb_reference_t *assemble(const char *domain, size_t dlen, const char *path, const char *tag,
+                                const char *digest, const char **what)
+{
+    *what = NULL;
+    xb_reference_t *r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return NULL;
+    if (domain == NULL || (dlen == 15 && strncmp(domain, "index.docker.io", 15) == 0))
+        r->registry = strdup(XB_DOCKER_HUB);
+    else
+        r->registry = strndup(domain, dlen);
+    if (r->registry && strcmp(r->registry, XB_DOCKER_HUB) == 0 && strchr(path, '/') == NULL) {
+        if (asprintf(&r->repository, "library/%s", path) < 0)
+            r->repository = NULL;
+    } else {
+        r->repository = strdup(path);
+    }
+    if (r->registry && r->repository &&
+        strlen(r->registry) + 1 + strlen(r->repository) > NAME_MAX_LEN) {
+        xb_reference_free(r);
+        *what = "name longer than 255 characters";
+        return NULL;
+    }
+    if (tag)
+        r->tag = strdup(tag);
+    else if (!digest)
+        r->tag = strdup("latest");
+    if (digest)
+        r->digest = strdup(digest);
+    if (!r->registry || !r->repository || (!r->tag && !digest) || (digest && !r->digest)) {
+        xb_reference_free(r);
+        return NULL;
+    }
+    return r;
+}
+
 int xb_reference_parse(const char *s, xb_reference_t **out, xb_error_t *err)
 {
     *out = NULL;
@@ -117,102 +220,18 @@ int xb_reference_parse(const char *s, xb_reference_t **out, xb_error_t *err)
     cleanup_free char *copy = strdup(s);
     if (copy == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-    const char *what = NULL;
-    char *digest = NULL, *tag = NULL;
-    char *at = strchr(copy, '@');
-    if (at) {
-        *at = '\0';
-        digest = at + 1;
-        if (!xb_digest_valid(digest)) {
-            what = strncmp(digest, "sha256:", 7) == 0 || strchr(digest, ':') == NULL
-                       ? "invalid digest (want sha256:<64 lowercase hex digits>)"
-                       : "unsupported digest algorithm (only sha256)";
-            goto bad;
-        }
-    }
-    /* A tag is after the last ':' that follows the last '/'. */
-    char *slash = strrchr(copy, '/');
-    char *colon = strrchr(slash ? slash : copy, ':');
-    if (colon) {
-        *colon = '\0';
-        tag = colon + 1;
-        size_t tl = strlen(tag);
-        if (tl == 0 || tl > TAG_MAX_LEN || tag[0] == '.' || tag[0] == '-') {
-            what = tl > TAG_MAX_LEN ? "tag longer than 128 characters" : "invalid tag";
-            goto bad;
-        }
-        for (size_t i = 0; i < tl; i++)
-            if (!is_tag_char(tag[i])) {
-                what = "invalid character in tag";
-                goto bad;
-            }
-    }
-    char *name = copy;
-    if (*name == '\0') {
-        what = "missing repository name";
-        goto bad;
-    }
-    const char *domain = NULL;
-    size_t dlen = 0;
-    char *path = name;
-    char *first = strchr(name, '/');
-    if (first) {
-        size_t fl = (size_t)(first - name);
-        if (memchr(name, '.', fl) || memchr(name, ':', fl) || name[0] == '[' ||
-            (fl == 9 && strncmp(name, "localhost", 9) == 0)) {
-            domain = name;
-            dlen = fl;
-            path = first + 1;
-            if ((what = check_domain(domain, dlen)) != NULL)
-                goto bad;
-        }
-    }
-    if (strlen(path) > NAME_MAX_LEN) {
-        what = "repository name longer than 255 characters";
-        goto bad;
-    }
-    for (char *p = path;;) {
-        char *e = strchr(p, '/');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        if ((what = check_component(p, n)) != NULL)
-            goto bad;
-        if (!e)
-            break;
-        p = e + 1;
-    }
-    xb_reference_t *r = calloc(1, sizeof(*r));
-    if (r == NULL)
+    char *digest, *tag, *path;
+    const char *domain;
+    size_t dlen;
+    const char *what = split_tag_digest(copy, &tag, &digest);
+    if (what == NULL)
+        what = split_name(copy, &domain, &dlen, &path);
+    if (what == NULL && (*out = assemble(domain, dlen, path, tag, digest, &what)) == NULL &&
+        what == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-    if (domain == NULL || (dlen == 15 && strncmp(domain, "index.docker.io", 15) == 0))
-        r->registry = strdup(XB_DOCKER_HUB);
-    else
-        r->registry = strndup(domain, dlen);
-    if (strcmp(r->registry, XB_DOCKER_HUB) == 0 && strchr(path, '/') == NULL) {
-        if (asprintf(&r->repository, "library/%s", path) < 0)
-            r->repository = NULL;
-    } else {
-        r->repository = strdup(path);
-    }
-    if (r->registry && r->repository &&
-        strlen(r->registry) + 1 + strlen(r->repository) > NAME_MAX_LEN) {
-        xb_reference_free(r);
-        what = "name longer than 255 characters";
-        goto bad;
-    }
-    if (tag)
-        r->tag = strdup(tag);
-    else if (!digest)
-        r->tag = strdup("latest");
-    if (digest)
-        r->digest = strdup(digest);
-    if (!r->registry || !r->repository || (!r->tag && !digest) || (digest && !r->digest)) {
-        xb_reference_free(r);
-        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-    }
-    *out = r;
+    if (what)
+        return xb_error_set(err, XB_ERR_PARSE, "invalid reference \"%s\": %s", s, what);
     return 0;
-bad:
-    return xb_error_set(err, XB_ERR_PARSE, "invalid reference \"%s\": %s", s, what);
 }
 
 const char *xb_reference_api_host(const xb_reference_t *r)

@@ -12,63 +12,16 @@
 
 #include "layer/inroot.h"
 #include "util/cleanup.h"
-
-static char *clean(const char *path, bool clamp, xb_error_t *err);
+#include "util/path.h"
 
 char *xb_inroot_clean(const char *path, xb_error_t *err)
 {
-    return clean(path, false, err);
+    return xb_path_clean(path, XB_PATH_IN_ROOT, err);
 }
 
 char *xb_inroot_clean_clamp(const char *path)
 {
-    return clean(path, true, NULL);
-}
-
-static char *clean(const char *path, bool clamp, xb_error_t *err)
-{
-    size_t n = strlen(path);
-    if (n >= PATH_MAX) {
-        xb_error_set(err, XB_ERR_INVALID, "path too long (%zu bytes)", n);
-        return NULL;
-    }
-    char *out = malloc(n + 1);
-    if (out == NULL) {
-        xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-        return NULL;
-    }
-    size_t len = 0;
-    const char *p = path;
-    while (*p) {
-        while (*p == '/')
-            p++;
-        const char *s = p;
-        while (*p && *p != '/')
-            p++;
-        size_t cl = (size_t)(p - s);
-        if (cl == 0 || (cl == 1 && s[0] == '.'))
-            continue;
-        if (cl == 2 && s[0] == '.' && s[1] == '.') {
-            if (len == 0 && clamp)
-                continue;
-            if (len == 0) {
-                free(out);
-                xb_error_set(err, XB_ERR_INVALID, "path '%s' climbs out of its root", path);
-                return NULL;
-            }
-            while (len > 0 && out[len - 1] != '/')
-                len--;
-            if (len > 0)
-                len--; /* the slash */
-            continue;
-        }
-        if (len > 0)
-            out[len++] = '/';
-        memcpy(out + len, s, cl);
-        len += cl;
-    }
-    out[len] = '\0';
-    return out;
+    return xb_path_clean(path, XB_PATH_CLAMP, NULL);
 }
 
 static int openat2_supported = -1;

@@ -11,6 +11,7 @@
 #include "layer/compress.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
+#include "util/path.h"
 
 #define COPY_CHUNK (256 * 1024)
 
@@ -139,42 +140,11 @@ int xb_layer_writer_new(xb_store_t *s, const xb_layer_opts_t *o, xb_layer_writer
     return 0;
 }
 
-/* Normalises an in-layer path: strips leading "/" and "./", trailing "/", collapses "//";
- * refuses "." / ".." components and empty results. Caller frees. */
+/* An in-layer path (util/path.h's XB_PATH_ENTRY: relative, no "..", not empty). */
 static int clean_path(const char *in, char **out, xb_error_t *err)
 {
-    xb_buf_t b = XB_BUF_INIT;
-    const char *p = in;
-    *out = NULL;
-    if (strlen(in) > 4096)
-        return xb_error_set(err, XB_ERR_INVALID, "layer path too long");
-    while (*p) {
-        while (*p == '/')
-            p++;
-        const char *e = strchr(p, '/');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        if (n == 0)
-            break;
-        if (n == 1 && p[0] == '.') {
-            p += n;
-            continue;
-        }
-        if (n == 2 && p[0] == '.' && p[1] == '.') {
-            xb_buf_free(&b);
-            return xb_error_set(err, XB_ERR_INVALID, "layer path '%s' contains '..'", in);
-        }
-        if ((b.len > 0 && xb_buf_putc(&b, '/') < 0) || xb_buf_append(&b, p, n) < 0) {
-            xb_buf_free(&b);
-            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-        }
-        p += n;
-    }
-    if (b.len == 0) {
-        xb_buf_free(&b);
-        return xb_error_set(err, XB_ERR_INVALID, "empty layer path '%s'", in);
-    }
-    *out = xb_buf_steal(&b);
-    return 0;
+    *out = xb_path_clean(in, XB_PATH_ENTRY, err);
+    return *out ? 0 : -1;
 }
 
 static int fail(xb_layer_writer_t *w, xb_error_t *err, const char *path)

@@ -172,8 +172,22 @@ static int ping(xb_registry_t *r, xb_http_resp_t *resp, xb_error_t *err)
     }
 }
 
-int xb_registry_open(const xb_reference_t *ref, const xb_registry_opts_t *opts, bool push,
-                     xb_registry_t **out, xb_error_t *err)
+/* The TLS material for r->host: --cert-dir, else containers-certs.d's directory of the host. */
+static int load_tls(xb_registry_t *r, xb_error_t *err)
+{
+    if (r->opts.cert_dir)
+        return load_cert_dir(r, r->opts.cert_dir, true, err);
+    const char *roots[] = {"/etc/containers/certs.d", "/etc/docker/certs.d"};
+    for (size_t i = 0; i < 2; i++) {
+        cleanup_free char *d = xb_path_join(roots[i], r->host);
+        if (d && xb_is_dir(d))
+            return load_cert_dir(r, d, false, err);
+    }
+    return 0;
+}
+
+int xb_registry_client_new(const char *host, const xb_registry_opts_t *opts, xb_registry_t **out,
+                           xb_error_t *err)
 {
     *out = NULL;
     pthread_once(&curl_once, curl_init_once);
@@ -194,15 +208,7 @@ int xb_registry_open(const xb_reference_t *ref, const xb_registry_opts_t *opts, 
         const char *e = getenv("XBUILD_CHUNK_SIZE");
         r->opts.chunk_size = e && atoll(e) > 0 ? atoll(e) : 8 * 1024 * 1024;
     }
-    r->host = strdup(ref->registry);
-    r->api_host = strdup(xb_reference_api_host(ref));
-    r->repo = strdup(ref->repository);
-    r->push = push;
-    if (asprintf(&r->name, "%s/%s", ref->registry, ref->repository) < 0)
-        r->name = NULL;
-    if (asprintf(&r->scope, "repository:%s:%s", ref->repository, push ? "pull,push" : "pull") < 0)
-        r->scope = NULL;
-    if (!r->host || !r->api_host || !r->repo || !r->name || !r->scope)
+    if ((r->host = strdup(host)) == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     r->share = curl_share_init();
     if (r->share) {
@@ -213,21 +219,29 @@ int xb_registry_open(const xb_reference_t *ref, const xb_registry_opts_t *opts, 
         curl_share_setopt(r->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
         curl_share_setopt(r->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
     }
-    /* TLS material */
-    if (r->opts.cert_dir) {
-        if (load_cert_dir(r, r->opts.cert_dir, true, err) < 0)
-            return -err->code;
-    } else {
-        const char *roots[] = {"/etc/containers/certs.d", "/etc/docker/certs.d"};
-        for (size_t i = 0; i < 2; i++) {
-            cleanup_free char *d = xb_path_join(roots[i], r->host);
-            if (d && xb_is_dir(d)) {
-                if (load_cert_dir(r, d, false, err) < 0)
-                    return -err->code;
-                break;
-            }
-        }
-    }
+    if (load_tls(r, err) < 0)
+        return -err->code;
+    *out = steal_pointer(&guard);
+    return 0;
+}
+
+int xb_registry_open(const xb_reference_t *ref, const xb_registry_opts_t *opts, bool push,
+                     xb_registry_t **out, xb_error_t *err)
+{
+    *out = NULL;
+    xb_registry_t *r = NULL;
+    if (xb_registry_client_new(ref->registry, opts, &r, err) < 0)
+        return -1;
+    cleanup_registry xb_registry_t *guard = r;
+    r->api_host = strdup(xb_reference_api_host(ref));
+    r->repo = strdup(ref->repository);
+    r->push = push;
+    if (asprintf(&r->name, "%s/%s", ref->registry, ref->repository) < 0)
+        r->name = NULL;
+    if (asprintf(&r->scope, "repository:%s:%s", ref->repository, push ? "pull,push" : "pull") < 0)
+        r->scope = NULL;
+    if (!r->api_host || !r->repo || !r->name || !r->scope)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     /* credentials */
     if (xb_creds_lookup(r->host, r->repo, r->opts.creds, r->opts.authfile, &r->user, &r->pass,
                         err) < 0)

@@ -114,6 +114,11 @@ int xb_registry_fetch_blob(xb_registry_t *r, xb_store_t *s, const char *digest, 
  * while it downloads, and the tree kept only when the blob verifies (snapshot/stream.h). */
 int xb_registry_fetch_layer(xb_registry_t *r, xb_store_t *s, const char *digest, int64_t size,
                             const char *diff_id, xb_error_t *err);
+/* Copies a blob from src to dst (any two registries, or two repositories of one) without the
+ * local store: streamed in dst's chunk size, verified against digest (and size when >= 0). Call
+ * blob_exists/blob_mount on dst first. */
+int xb_registry_copy_blob(xb_registry_t *src, xb_registry_t *dst, const char *digest, int64_t size,
+                          xb_error_t *err);
 /* GET a blob into memory (at most max bytes), verified; *data caller frees. */
 int xb_registry_fetch_blob_mem(xb_registry_t *r, const char *digest, size_t max, char **data,
                                size_t *len, xb_error_t *err);

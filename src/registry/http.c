@@ -33,6 +33,7 @@ static void resp_init(xb_http_resp_t *resp)
 {
     xb_http_resp_free(resp);
     resp->content_length = -1;
+    resp->last_modified = -1;
     resp->retry_after = -1;
 }
 
@@ -95,6 +96,12 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
     }
     if ((v = header_value(data, len, "Content-Length")) != NULL) {
         resp->content_length = strtoll(v, NULL, 10);
+        free(v);
+    }
+    if ((v = header_value(data, len, "Last-Modified")) != NULL) {
+        struct tm tm = {0}; /* RFC 9110 IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" */
+        const char *end = strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        resp->last_modified = end ? (int64_t)timegm(&tm) : -1;
         free(v);
     }
     if ((v = header_value(data, len, "Retry-After")) != NULL) {

@@ -48,6 +48,12 @@ struct xb_registry {
     pthread_mutex_t share_lock[CURL_LOCK_DATA_LAST];
 };
 
+/* A client for host (TLS material from opts' cert_dir or containers-certs.d, retries,
+ * shared connections) that is not yet bound to a repository, a base URL or credentials.
+ * xb_registry_open builds on it; caller frees with xb_registry_close(). */
+int xb_registry_client_new(const char *host, const xb_registry_opts_t *opts, xb_registry_t **out,
+                           xb_error_t *err);
+
 /* Body sink for 2xx responses; reset is called before a retry re-sends the request. */
 typedef struct xb_http_sink {
     size_t (*write)(const void *data, size_t len, void *ud); /* returns len, or 0 to abort */
@@ -82,6 +88,7 @@ typedef struct xb_http_resp {
     char *docker_digest;
     char *range;
     char *www_auth;
+    int64_t last_modified;  /* Last-Modified as Unix seconds, -1 when absent */
     int64_t content_length; /* -1 when unknown */
     long retry_after;       /* seconds, -1 when absent */
     char *url;              /* URL the response came from (after redirects) */
@@ -127,6 +134,14 @@ void xb_auth_challenge(xb_registry_t *r, const char *www_auth);
 void xb_auth_free_tokens(xb_registry_t *r);
 /* Standard base64 of a string; caller frees. */
 char *xb_registry_b64(const char *s);
+
+/* --- upload.c --- */
+/* POST /v2/<repo>/blobs/uploads/: *loc the absolute session URL (caller frees). */
+int xb_upload_session(xb_registry_t *r, const char *op, char **loc, xb_error_t *err);
+/* loc with "digest=<digest>" added to its query; caller frees (NULL: out of memory). */
+char *xb_upload_url_with_digest(const char *loc, const char *digest);
+/* "0-1234" (a Range header) -> 1235, the bytes the registry holds; -1 when absent/malformed. */
+int64_t xb_upload_range_next(const char *range);
 
 /* --- parallel.c --- */
 typedef int (*xb_parallel_fn)(size_t i, void *ud, xb_error_t *err);

@@ -11,6 +11,7 @@
 #include "registry/internal.h"
 #include "registry/mlist_remote.h"
 #include "registry/registry.h"
+#include "store/remote.h"
 #include "util/cleanup.h"
 #include "util/json.h"
 
@@ -62,7 +63,7 @@ static int fetch_manifest(xb_registry_t *r, xb_store_t *s, const char *object, j
     return *mt ? 0 : xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
 }
 
-/* Blobs to fetch, keyed by digest (the same layer in several images is fetched once). */
+/* Config blobs to fetch, keyed by digest (a config shared by several images is fetched once). */
 struct fetch_job {
     xb_registry_t *r;
     xb_store_t *s;
@@ -83,7 +84,7 @@ static int want_blob(struct fetch_job *j, json_t *seen, const json_t *d, xb_erro
                : xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
 }
 
-/* Worker: one blob unless the store has it; remembers where it came from (for mounts). */
+/* Worker: one config blob unless the store has it; remembers where it came from (mounts). */
 static int fetch_one(size_t i, void *ud, xb_error_t *err)
 {
     struct fetch_job *j = ud;
@@ -96,23 +97,29 @@ static int fetch_one(size_t i, void *ud, xb_error_t *err)
     return 0;
 }
 
-/* An image manifest (already parsed): queues its config and layers. */
-static int image_blobs(struct fetch_job *j, json_t *seen, const json_t *m, xb_error_t *err)
+/* An image manifest (already parsed, its bytes stored): queues its config, and records that
+ * its layers stay in this repository (store/remote.h): they are never downloaded here. */
+static int image_blobs(struct fetch_job *j, json_t *seen, const json_t *m, const char *digest,
+                       xb_error_t *err)
 {
     if (want_blob(j, seen, json_object_get(m, "config"), err) < 0)
         return -err->code;
     json_t *layers = json_object_get(m, "layers");
+    if (layers == NULL)
+        layers = json_object_get(m, "blobs"); /* artifact manifests */
     if (!json_is_array(layers))
-        return xb_error_set(err, XB_ERR_PARSE, "%s: manifest without layers",
-                            xb_registry_name(j->r));
+        return xb_error_set(err, XB_ERR_PARSE, "%s: manifest %s without layers",
+                            xb_registry_name(j->r), digest);
     size_t i;
     json_t *l;
     json_array_foreach(layers, i, l)
     {
-        if (want_blob(j, seen, l, err) < 0)
-            return -err->code;
+        if (!xb_digest_valid(xb_json_str(l, "digest")))
+            return xb_error_set(err, XB_ERR_PARSE, "%s: manifest %s: layer %zu has no valid digest",
+                                xb_registry_name(j->r), digest, i);
     }
-    return 0;
+    return xb_store_remote_note(j->s, digest, xb_registry_host(j->r), xb_registry_repository(j->r),
+                                err);
 }
 
 static int child_blobs(struct fetch_job *j, json_t *seen, const json_t *c, xb_error_t *err)
@@ -127,7 +134,7 @@ static int child_blobs(struct fetch_job *j, json_t *seen, const json_t *c, xb_er
     if (!xb_mt_is_manifest(mt))
         return xb_error_set(err, XB_ERR_UNSUPPORTED, "%s: nested index %s is not supported",
                             xb_registry_name(j->r), dg);
-    return image_blobs(j, seen, m, err);
+    return image_blobs(j, seen, m, dg, err);
 }
 
 int xb_mlist_fetch_remote(xb_store_t *s, const char *ref, bool all, const xb_platform_t *want,
@@ -149,7 +156,7 @@ int xb_mlist_fetch_remote(xb_store_t *s, const char *ref, bool all, const xb_pla
     cleanup_json json_t *seen = json_object();
     struct fetch_job j = {r, s, list};
     if (xb_mt_is_manifest(mt)) {
-        if (image_blobs(&j, seen, m, err) < 0)
+        if (image_blobs(&j, seen, m, dg, err) < 0)
             return -err->code;
     } else {
         if (xb_mlist_validate(m, ref, err) < 0)
@@ -187,18 +194,46 @@ int xb_mlist_inspect_remote(const char *ref, const xb_registry_opts_t *o, char *
     return xb_registry_get_manifest(r, xb_reference_object(rp), NULL, raw, len, &mt, dg, err);
 }
 
-int xb_mlist_push(xb_store_t *s, const char *name, const char *dest, const xb_registry_opts_t *o,
-                  char digest[XB_DIGEST_LEN], xb_error_t *err)
+static int push_desc(xb_store_t *s, const json_t *index, const json_t *desc, const char *what,
+                     const char *dest, const xb_registry_opts_t *o, char digest[XB_DIGEST_LEN],
+                     xb_error_t *err)
 {
-    char dg[XB_DIGEST_LEN];
-    if (xb_mlist_load(s, name, NULL, dg, err) < 0)
-        return -err->code;
-    cleanup_json json_t *desc = NULL;
-    if (xb_store_resolve(s, name, &desc, err) < 0)
+    if (xb_mlist_check_platforms(index, what, err) < 0)
         return -err->code;
     xb_registry_opts_t ro;
     map_opts(o, &ro);
     if (xb_registry_push(s, desc, strip_transport(dest), &ro, digest, err) < 0)
-        return xb_error_wrap(err, "pushing %s to %s", name, dest);
+        return xb_error_wrap(err, "pushing %s to %s", what, dest);
     return 0;
+}
+
+int xb_mlist_push(xb_store_t *s, const char *name, const char *dest, const xb_registry_opts_t *o,
+                  char digest[XB_DIGEST_LEN], xb_error_t *err)
+{
+    cleanup_json json_t *index = NULL;
+    if (xb_mlist_load(s, name, &index, NULL, err) < 0)
+        return -err->code;
+    cleanup_json json_t *desc = NULL;
+    if (xb_store_resolve(s, name, &desc, err) < 0)
+        return -err->code;
+    return push_desc(s, index, desc, name, dest, o, digest, err);
+}
+
+int xb_mlist_push_index(xb_store_t *s, const json_t *index, const char *dest,
+                        const xb_registry_opts_t *o, char digest[XB_DIGEST_LEN], xb_error_t *err)
+{
+    if (xb_mlist_validate(index, dest, err) < 0)
+        return -err->code;
+    cleanup_free char *data = xb_json_dump(index);
+    if (data == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    char dg[XB_DIGEST_LEN];
+    if (xb_store_put_blob(s, data, strlen(data), dg, err) < 0)
+        return -err->code;
+    const char *mt = xb_json_str(index, "mediaType");
+    cleanup_json json_t *desc = json_pack("{s:s,s:s,s:I}", "mediaType", mt ? mt : XB_MT_OCI_INDEX,
+                                          "digest", dg, "size", (json_int_t)strlen(data));
+    if (desc == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    return push_desc(s, index, desc, "the new index", dest, o, digest, err);
 }

@@ -10,6 +10,7 @@
 
 #include "registry/internal.h"
 #include "registry/registry.h"
+#include "store/remote.h"
 #include "util/cleanup.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -24,6 +25,83 @@ struct push_job {
     bool quiet;
 };
 
+/* A blob that needed no upload from here: state "Exists" ("Blob <digest> already in <where>"),
+ * "Mounted" or "Copied" ("<what> blob <digest> from <where>"). */
+static void report(struct push_job *j, const char *dg, int64_t size, const char *state,
+                   const char *what, const char *where)
+{
+    const xb_registry_opts_t *o = xb_registry_options(j->r);
+    if (o->progress)
+        o->progress(dg, state, size, size, XB_PROGRESS_SKIPPED, o->progress_ud);
+    else if (j->quiet)
+        return;
+    else if (strcmp(state, "Exists") == 0)
+        xb_info("Blob %.19s already in %s", dg, where);
+    else
+        xb_info("%s blob %.19s from %s", what, dg, where);
+}
+
+/* Cross-repository mounts from every repository of the destination registry the blob is known
+ * in (pulled from, pushed to, or the source of a remote-backed manifest): 1 mounted, 0 not. */
+static int try_mounts(struct push_job *j, const json_t *d, const char *dg, xb_error_t *err)
+{
+    cleanup_json json_t *from = NULL;
+    xb_registry_sources(j->s, dg, xb_registry_host(j->r), &from);
+    size_t k;
+    json_t *v;
+    json_array_foreach(json_object_get(d, "sources"), k, v)
+    {
+        if (strcmp(xb_json_str(v, "registry"), xb_registry_host(j->r)) == 0)
+            json_array_append(from, json_object_get(v, "repository"));
+    }
+    json_array_foreach(from, k, v)
+    {
+        const char *repo = json_string_value(v);
+        if (strcmp(repo, xb_registry_repository(j->r)) == 0)
+            continue;
+        int rc = xb_registry_blob_mount(j->r, dg, repo, err);
+        if (rc != 0) {
+            if (rc > 0)
+                report(j, dg, xb_json_int(d, "size", -1), "Mounted", "Mounted", repo);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* A layer of a remote-backed manifest that is not in the store: streamed from its source
+ * registry (another registry, or a repository of this one that refused the mount). */
+static int copy_remote(struct push_job *j, const json_t *d, const char *dg, xb_error_t *err)
+{
+    json_t *sources = json_object_get(d, "sources");
+    cleanup_error xb_error_t last = XB_ERROR_INIT;
+    size_t k;
+    json_t *v;
+    json_array_foreach(sources, k, v)
+    {
+        cleanup_free char *name = NULL;
+        cleanup_reference xb_reference_t *ref = NULL;
+        cleanup_registry xb_registry_t *src = NULL;
+        xb_error_clear(&last);
+        if (asprintf(&name, "%s/%s@%s", xb_json_str(v, "registry"), xb_json_str(v, "repository"),
+                     dg) < 0)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        if (xb_reference_parse(name, &ref, &last) < 0 ||
+            xb_registry_open(ref, xb_registry_options(j->r), false, &src, &last) < 0 ||
+            xb_registry_copy_blob(src, j->r, dg, xb_json_int(d, "size", -1), &last) < 0)
+            continue;
+        report(j, dg, xb_json_int(d, "size", -1), "Copied", "Copied", name);
+        return 0;
+    }
+    if (json_array_size(sources) == 0)
+        return xb_error_set(err, XB_ERR_NOT_FOUND, "blob %s is not in the local store", dg);
+    xb_error_move(err, &last);
+    return xb_error_wrap(err,
+                         "blob %s is not in the local store and could not be copied from "
+                         "the registry its manifest came from",
+                         dg);
+}
+
 static int push_blob(size_t i, void *ud, xb_error_t *err)
 {
     struct push_job *j = ud;
@@ -36,32 +114,13 @@ static int push_blob(size_t i, void *ud, xb_error_t *err)
     if (rc < 0)
         return rc;
     if (rc > 0) {
-        if (o->progress)
-            o->progress(dg, "Exists", dsize, dsize, XB_PROGRESS_SKIPPED, o->progress_ud);
-        else if (!j->quiet)
-            xb_info("Blob %.19s already in %s", dg, xb_registry_name(j->r));
+        report(j, dg, dsize, "Exists", "Blob", xb_registry_name(j->r));
         return 0;
     }
-    cleanup_json json_t *from = NULL;
-    xb_registry_sources(j->s, dg, xb_registry_host(j->r), &from);
-    size_t k;
-    json_t *v;
-    json_array_foreach(from, k, v)
-    {
-        const char *repo = json_string_value(v);
-        if (strcmp(repo, xb_registry_repository(j->r)) == 0)
-            continue;
-        rc = xb_registry_blob_mount(j->r, dg, repo, err);
-        if (rc < 0)
-            return rc;
-        if (rc > 0) {
-            if (o->progress)
-                o->progress(dg, "Mounted", dsize, dsize, XB_PROGRESS_SKIPPED, o->progress_ud);
-            else if (!j->quiet)
-                xb_info("Mounted blob %.19s from %s", dg, repo);
-            return 0;
-        }
-    }
+    if ((rc = try_mounts(j, d, dg, err)) != 0)
+        return rc < 0 ? rc : 0;
+    if (!xb_store_has_blob(j->s, dg))
+        return copy_remote(j, d, dg, err);
     cleanup_free char *path = xb_store_blob_path(j->s, dg);
     cleanup_close int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
     if (fd < 0)
@@ -69,10 +128,9 @@ static int push_blob(size_t i, void *ud, xb_error_t *err)
     struct stat st;
     if (fstat(fd, &st) < 0)
         return xb_error_errno(err, errno, "stat %s", path);
-    int64_t want = xb_json_int(d, "size", -1);
-    if (want >= 0 && want != (int64_t)st.st_size)
+    if (dsize >= 0 && dsize != (int64_t)st.st_size)
         return xb_error_set(err, XB_ERR_DIGEST, "blob %s: %lld bytes in the store, %lld expected",
-                            dg, (long long)st.st_size, (long long)want);
+                            dg, (long long)st.st_size, (long long)dsize);
     if (o->progress)
         o->progress(dg, "Uploading", 0, (int64_t)st.st_size, XB_PROGRESS_START, o->progress_ud);
     if (xb_registry_upload_fd(j->r, dg, fd, (int64_t)st.st_size, err) < 0)
@@ -95,13 +153,18 @@ static bool is_index(const char *mt, const json_t *doc)
     return json_object_get(doc, "manifests") != NULL && json_object_get(doc, "config") == NULL;
 }
 
-static void add_unique(json_t *blobs, json_t *seen, const json_t *d)
+/* Queues d once per digest; sources (the registries of a remote-backed manifest, or NULL) are
+ * kept on the queued copy for push_blob. */
+static void add_unique(json_t *blobs, json_t *seen, const json_t *d, json_t *sources)
 {
     const char *dg = xb_json_str(d, "digest");
     if (dg == NULL || json_object_get(seen, dg))
         return;
     json_object_set_new(seen, dg, json_true());
-    json_array_append(blobs, (json_t *)d);
+    json_t *c = json_deep_copy(d);
+    if (c != NULL && json_array_size(sources) > 0)
+        json_object_set(c, "sources", sources);
+    json_array_append_new(blobs, c);
 }
 
 struct manifest {
@@ -135,14 +198,17 @@ static int load_manifest(xb_store_t *s, const json_t *desc, struct manifest *m, 
     return 0;
 }
 
-static int collect_blobs(const json_t *doc, json_t *blobs, json_t *seen, const char *dg,
-                         xb_error_t *err)
+static int collect_blobs(xb_store_t *s, const json_t *doc, json_t *blobs, json_t *seen,
+                         const char *dg, xb_error_t *err)
 {
+    cleanup_json json_t *sources = NULL;
+    if (xb_store_remote_sources(s, dg, &sources, err) < 0)
+        return -err->code;
     json_t *cfg = json_object_get(doc, "config");
     const char *cd = xb_json_str(cfg, "digest");
     if (cd == NULL || !xb_digest_valid(cd))
         return xb_error_set(err, XB_ERR_PARSE, "manifest %s: invalid config descriptor", dg);
-    add_unique(blobs, seen, cfg);
+    add_unique(blobs, seen, cfg, sources);
     size_t i;
     json_t *l;
     json_t *layers = json_object_get(doc, "layers");
@@ -153,7 +219,7 @@ static int collect_blobs(const json_t *doc, json_t *blobs, json_t *seen, const c
         const char *ld = xb_json_str(l, "digest");
         if (ld == NULL || !xb_digest_valid(ld))
             return xb_error_set(err, XB_ERR_PARSE, "manifest %s: invalid layer %zu", dg, i);
-        add_unique(blobs, seen, l);
+        add_unique(blobs, seen, l, sources);
     }
     if (json_array_size(blobs) > MAX_BLOBS)
         return xb_error_set(err, XB_ERR_INVALID, "too many blobs");
@@ -204,10 +270,10 @@ int xb_registry_push(xb_store_t *s, const json_t *descriptor, const char *refstr
                 xb_error_set(err, XB_ERR_UNSUPPORTED, "nested index %s", children[i].digest);
                 goto out;
             }
-            if (collect_blobs(doc, blobs, seen, children[i].digest, err) < 0)
+            if (collect_blobs(s, doc, blobs, seen, children[i].digest, err) < 0)
                 goto out;
         }
-    } else if (collect_blobs(topdoc, blobs, seen, top.digest, err) < 0) {
+    } else if (collect_blobs(s, topdoc, blobs, seen, top.digest, err) < 0) {
         goto out;
     }
     if (xb_registry_open(ref, opts, true, &r, err) < 0)
@@ -218,11 +284,15 @@ int xb_registry_push(xb_store_t *s, const json_t *descriptor, const char *refstr
     if (xb_parallel(xb_registry_options(r)->jobs, json_array_size(blobs), push_blob, &job, err) < 0)
         goto out;
     for (size_t i = 0; i < nchildren; i++) {
-        if (xb_registry_put_manifest(r, children[i].digest, children[i].media_type,
-                                     children[i].data, children[i].len, NULL, err) < 0)
+        /* an index pushed by reference: the children the registry has are not sent again */
+        int has = xb_registry_head_manifest(r, children[i].digest, NULL, NULL, NULL, err);
+        if (has < 0)
+            goto out;
+        if (has == 0 && xb_registry_put_manifest(r, children[i].digest, children[i].media_type,
+                                                 children[i].data, children[i].len, NULL, err) < 0)
             goto out;
         if (!quiet)
-            xb_info("Pushed manifest %s", children[i].digest);
+            xb_info("%s manifest %s", has ? "Present:" : "Pushed", children[i].digest);
     }
     if (xb_registry_put_manifest(r, xb_reference_object(ref), top.media_type, top.data, top.len,
                                  NULL, err) < 0)

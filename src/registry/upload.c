@@ -29,7 +29,7 @@ static void on_sent(int64_t bytes, void *ud)
                         p->r->opts.progress_ud);
 }
 
-static int new_session(xb_registry_t *r, const char *op, char **loc, xb_error_t *err)
+int xb_upload_session(xb_registry_t *r, const char *op, char **loc, xb_error_t *err)
 {
     cleanup_free char *path = NULL;
     if (asprintf(&path, "/v2/%s/blobs/uploads/", r->repo) < 0)
@@ -48,7 +48,7 @@ static int new_session(xb_registry_t *r, const char *op, char **loc, xb_error_t 
     return 0;
 }
 
-static char *with_digest(const char *loc, const char *digest)
+char *xb_upload_url_with_digest(const char *loc, const char *digest)
 {
     char *u = NULL;
     char *e = curl_easy_escape(NULL, digest, 0);
@@ -59,7 +59,7 @@ static char *with_digest(const char *loc, const char *digest)
 }
 
 /* "0-1234" -> 1235 (bytes the registry holds); -1 when absent or malformed. */
-static int64_t range_next(const char *range)
+int64_t xb_upload_range_next(const char *range)
 {
     if (range == NULL)
         return -1;
@@ -107,7 +107,7 @@ static int session_status(xb_registry_t *r, char **loc, int64_t acked, int64_t *
     xb_error_clear(&e);
     if (rc < 0 || resp.status != 204)
         return -1;
-    int64_t n = range_next(resp.range);
+    int64_t n = xb_upload_range_next(resp.range);
     /* distribution says "0-0" for an empty session too: trust it only past what it acked */
     if (n == 1 && acked == 0 && resp.range && strstr(resp.range, "0-0"))
         n = 0;
@@ -139,7 +139,7 @@ static int upload(xb_registry_t *r, const char *digest, const struct src *s, xb_
     const char *oct = "Content-Type: application/octet-stream";
     for (;;) {
         cleanup_free char *loc = NULL;
-        if (new_session(r, op, &loc, err) < 0)
+        if (xb_upload_session(r, op, &loc, err) < 0)
             return -err->code;
         int64_t off = 0;
         bool restart = false;
@@ -147,7 +147,7 @@ static int upload(xb_registry_t *r, const char *digest, const struct src *s, xb_
         int rc = 0;
         if (s->size <= r->opts.chunk_size) {
             /* monolithic: PUT <location>?digest= with the whole body */
-            cleanup_free char *url = with_digest(loc, digest);
+            cleanup_free char *url = xb_upload_url_with_digest(loc, digest);
             const char *hdrs[] = {oct, NULL};
             xb_http_req_t rq = {
                 .method = "PUT", .url = url, .op = op, .headers = hdrs, .no_retry = true};
@@ -173,7 +173,7 @@ static int upload(xb_registry_t *r, const char *digest, const struct src *s, xb_
             set_body(&rq, s, off, n, &pg);
             rc = xb_http_do(r, &rq, &resp, err);
             if (rc == 0 && resp.status == 202) {
-                int64_t next = range_next(resp.range);
+                int64_t next = xb_upload_range_next(resp.range);
                 off = next >= 0 ? next : off + n;
                 if (resp.location) {
                     char *nl = xb_http_resolve(resp.url, resp.location);
@@ -198,7 +198,7 @@ static int upload(xb_registry_t *r, const char *digest, const struct src *s, xb_
         }
         if (restart)
             continue;
-        cleanup_free char *url = with_digest(loc, digest);
+        cleanup_free char *url = xb_upload_url_with_digest(loc, digest);
         xb_http_req_t rq = {.method = "PUT", .url = url, .op = op, .body_fd = -1};
         rq.has_body = true;
         rc = xb_http_do(r, &rq, &resp, err);

@@ -14,6 +14,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 
+/* clang-format off */
 /* ELF32 executables of 93 (i386) and 96 (arm) bytes: one PT_LOAD, code = exit(0).
  * Byte 15 (the last of e_ident's padding) is 'x': the kernel ignores it, qemu masks do not. */
 #define EHDR32(machine, flags, entry)                                                        \
@@ -38,6 +39,7 @@ static const unsigned char probe_arm[] = {
     0x01, 0x70, 0xa0, 0xe3, /* mov r7, #1 (exit) */
     0x00, 0x00, 0x00, 0xef, /* svc #0 */
 };
+/* clang-format on */
 
 /* The probe for a on this host, NULL when a is not a companion of the host. */
 static const unsigned char *probe_for(const xb_arch_t *a, size_t *len)

@@ -22,10 +22,10 @@
 #define XB_ARCH_PROBE_CACHE "xbuild/arch-probe"
 
 typedef enum {
-    XB_NATIVE_HOST,      /* the host's own architecture */
-    XB_NATIVE_PROBED,    /* a companion whose probe ran (now or earlier this boot) */
-    XB_FOREIGN_PROBED,   /* a companion whose probe did not run: needs an emulator */
-    XB_FOREIGN,          /* another architecture: needs an emulator */
+    XB_NATIVE_HOST,    /* the host's own architecture */
+    XB_NATIVE_PROBED,  /* a companion whose probe ran (now or earlier this boot) */
+    XB_FOREIGN_PROBED, /* a companion whose probe did not run: needs an emulator */
+    XB_FOREIGN,        /* another architecture: needs an emulator */
 } xb_native_t;
 
 /* How binaries of a run here. cache: the per-boot answer file (NULL: probe every time); it is

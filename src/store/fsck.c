@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "store/remote.h"
 #include "store/store-internal.h"
 #include "store/store.h"
 #include "store/walk.h"
@@ -18,8 +19,9 @@ struct fsck {
     xb_store_t *s;
     json_t *problems;
     json_t *warnings;
-    json_t *corrupt; /* digest -> actual digest */
-    const char *ref; /* name of the index.json entry being walked */
+    json_t *corrupt;  /* digest -> actual digest */
+    const char *ref;  /* name of the index.json entry being walked */
+    long long remote; /* layers of remote-backed manifests, absent by design */
 };
 
 static void addf(json_t *arr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -95,6 +97,10 @@ static int check_fn(const json_t *desc, enum xb_blob_kind kind, const char *pare
         return 0;
     }
     bool have = xb_store_has_blob(f->s, d);
+    if (!have && kind == XB_BLOB_LAYER && parent != NULL && xb_store_remote_backed(f->s, parent)) {
+        f->remote++; /* stays in the registry the manifest came from (store/remote.h) */
+        return 0;
+    }
     if (!have) {
         addf(f->problems, "missing %s blob %s needed by image '%s'%s", xb_blob_kind_name(kind), d,
              f->ref, via);
@@ -129,7 +135,7 @@ int xb_store_fsck_report(xb_store_t *s, json_t **report, xb_error_t *err)
     cleanup_json json_t *problems = json_array();
     cleanup_json json_t *warnings = json_array();
     cleanup_json json_t *corrupt = json_object();
-    struct fsck f = {s, problems, warnings, corrupt, NULL};
+    struct fsck f = {s, problems, warnings, corrupt, NULL, 0};
     long long count = 0, bytes = 0;
 
     cleanup_free char *layout = xb_store_path(s, "oci-layout");
@@ -173,9 +179,10 @@ int xb_store_fsck_report(xb_store_t *s, json_t **report, xb_error_t *err)
         if (strncmp(de->d_name, "index.json.tmp-", 15) == 0)
             addf(warnings, "temp file %s ('xbuild prune' removes it)", de->d_name);
 
-    *report = json_pack("{s:O,s:O,s:I,s:I,s:I}", "problems", problems, "warnings", warnings,
+    *report = json_pack("{s:O,s:O,s:I,s:I,s:I,s:I}", "problems", problems, "warnings", warnings,
                         "blobs", (json_int_t)count, "bytes", (json_int_t)bytes, "refs",
-                        (json_int_t)json_array_size(json_object_get(index, "manifests")));
+                        (json_int_t)json_array_size(json_object_get(index, "manifests")),
+                        "remote_layers", (json_int_t)f.remote);
     return *report ? 0 : xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
 }
 

@@ -1,7 +1,7 @@
 # src/store: the OCI image layout store, image walking, fsck/prune, exports
 src_libxbuild_a_SOURCES += \
 	src/store/store.c src/store/store.h src/store/store-internal.h \
-	src/store/refs.c \
+	src/store/refs.c src/store/remote.c src/store/remote.h \
 	src/store/walk.c src/store/walk.h src/store/summary.c \
 	src/store/fsck.c \
 	src/store/prune.c

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "store/remote.h"
 #include "store/store-internal.h"
 #include "store/store.h"
 #include "store/walk.h"
@@ -305,6 +306,20 @@ static int prune_layer_entry(struct prune *p, const char *name, const char *rel,
     return remove_path(p, rel, &p->layers, err);
 }
 
+/* xbuild/remote: records of remote-backed manifests nothing reaches any more. */
+static int prune_remote_entry(struct prune *p, const char *name, const char *rel, const char *path,
+                              const struct stat *st, xb_error_t *err)
+{
+    (void)path;
+    if (!xb_store_hex_name(name))
+        return 0;
+    char dg[XB_DIGEST_LEN];
+    snprintf(dg, sizeof dg, "sha256:%.64s", name);
+    if (json_object_get(p->reach, dg) != NULL || st->st_mtime >= p->keep_after)
+        return 0;
+    return remove_path(p, rel, &p->tmp, err);
+}
+
 static int prune_stale_cache(struct prune *p, xb_error_t *err)
 {
     size_t i;
@@ -361,7 +376,8 @@ int xb_store_prune(xb_store_t *s, json_t **report, xb_error_t *err)
         else if ((r = prune_stale_cache(&p, err)) >= 0 &&
                  (r = each_entry(&p, "xbuild/tmp", true, prune_tmp_entry, err)) >= 0 &&
                  (r = each_entry(&p, "blobs/sha256", false, prune_blob_entry, err)) >= 0 &&
-                 (r = each_entry(&p, "xbuild/layers", true, prune_layer_entry, err)) >= 0)
+                 (r = each_entry(&p, "xbuild/layers", true, prune_layer_entry, err)) >= 0 &&
+                 (r = each_entry(&p, "xbuild/remote", true, prune_remote_entry, err)) >= 0)
             prune_index_temps(&p);
     }
     if (s->usersfd >= 0)

@@ -7,4 +7,6 @@ src_libxbuild_a_SOURCES += \
 	src/util/fs.c src/util/fs.h \
 	src/util/xattr.c src/util/xattr.h \
 	src/util/json.c src/util/json.h \
+	src/util/path.c src/util/path.h \
+	src/util/procpool.c src/util/procpool.h \
 	src/util/log.c src/util/log.h

@@ -50,7 +50,7 @@ ntags=$(printf '%s' "$tags" | grep -o 'xbc-[0-9a-f]\{64\}' | wc -l)
 is "... three entries for the two builds (1 + 2)" "$ntags" 3
 
 # store B is empty: FROM comes from the registry (not counted), the steps from the cache
-: >"$PROXY_LOG.bytes"
+: >"$PROXY_BYTES"
 bud "$B" --cache-from "$CACHE" -t app:1 "$T/ctx"
 rc=$?
 is "empty store B builds with --cache-from" "$rc" 0
@@ -71,9 +71,9 @@ man = json.load(open(os.path.join(root, "blobs", *d["digest"].split(":"))))
 print(sum(l["size"] for l in man["layers"][1:]))
 PY
 )
-got=$(python3 - "$PROXY_LOG.bytes" <<'PY'
+got=$(python3 - "$PROXY_BYTES" <<'PY'
 import json, sys
-print(sum(json.loads(l)["bytes"] for l in open(sys.argv[1]) if "/blobs/" in l))
+print(sum(json.loads(l)["received"] for l in open(sys.argv[1]) if "/blobs/" in l))
 PY
 )
 diag "reused layers: $sizes bytes; blob bytes through the proxy: $got"
@@ -84,9 +84,9 @@ else
 fi
 
 # a second build in B reuses B's own cache: no request for blobs at all
-: >"$PROXY_LOG.bytes"
+: >"$PROXY_BYTES"
 bud "$B" --cache-from "$CACHE" -t app:1 "$T/ctx"
-n=$(grep -c "/blobs/" "$PROXY_LOG.bytes")
+n=$(grep -c "/blobs/" "$PROXY_BYTES")
 is "a rebuild in store B needs no blob from the shared cache" "$n" 0
 
 # mode=max exports the layers of a stage that is not in the final image; mode=min does not

@@ -7,3 +7,4 @@ include tests/integration/wasm.mk
 include tests/integration/perf.mk
 include tests/integration/ci-cache.mk
 EXTRA_DIST += tests/lib/common.sh tests/lib/tap.h
+include tests/integration/ci.mk

@@ -160,8 +160,8 @@ make_layered_image() {
 }
 
 # proxy_start RULE...: tests/fault-proxy.py in front of $REG (rules: see its header, e.g.
-# "GET /blobs/sha256: gather:2:30 -1"); sets PROXY (127.0.0.1:PORT) and PROXY_LOG (and
-# $PROXY_LOG.bytes: one JSON line per forwarded answer with its body size).
+# "GET /blobs/sha256: gather:2:30 -1"); sets PROXY (127.0.0.1:PORT), PROXY_LOG and PROXY_BYTES
+# (one JSON line per answered exchange with its "sent"/"received" body bytes).
 # PROXY_UPSTREAM_AUTH=user:pass is used for redirected requests.
 proxy_start() {
     local args=() r
@@ -169,10 +169,11 @@ proxy_start() {
     PROXY_PORT=$(free_port)
     PROXY=127.0.0.1:$PROXY_PORT
     PROXY_LOG=$T/proxy.$PROXY_PORT.log
+    PROXY_BYTES=$T/proxy.$PROXY_PORT.bytes
     : >"$PROXY_LOG"
+    : >"$PROXY_BYTES"
     python3 "$top_srcdir/tests/fault-proxy.py" --port "$PROXY_PORT" --upstream "$REG" \
-        --log "$PROXY_LOG" --bytes-log "$PROXY_LOG.bytes" \
-        ${PROXY_UPSTREAM_AUTH:+--upstream-auth "$PROXY_UPSTREAM_AUTH"} \
+        --log "$PROXY_LOG" --bytes-log "$PROXY_BYTES" ${PROXY_UPSTREAM_AUTH:+--upstream-auth "$PROXY_UPSTREAM_AUTH"} \
         ${args[@]+"${args[@]}"} >"$T/proxy.$PROXY_PORT.out" 2>&1 &
     local pid=$!
     PROXY_PID=$pid

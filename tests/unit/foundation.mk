@@ -45,3 +45,17 @@ tests_unit_build_rootfs_test_LDADD = $(XB_LIBS)
 TESTS += tests/unit/build_rootfs_test
 UNIT_TESTS += tests/unit/build_rootfs_test
 # --- end build executor ---
+
+# --- the process pool (src/util/procpool.c) ---
+check_PROGRAMS += tests/unit/procpool_test
+tests_unit_procpool_test_SOURCES = tests/unit/procpool_test.c
+tests_unit_procpool_test_LDADD = $(XB_LIBS)
+TESTS += tests/unit/procpool_test
+UNIT_TESTS += tests/unit/procpool_test
+
+# --- the path cleaner (src/util/path.c) ---
+check_PROGRAMS += tests/unit/path_test
+tests_unit_path_test_SOURCES = tests/unit/path_test.c
+tests_unit_path_test_LDADD = $(XB_LIBS)
+TESTS += tests/unit/path_test
+UNIT_TESTS += tests/unit/path_test

@@ -5,4 +5,5 @@ include tests/unit/run.mk
 include tests/unit/multi.mk
 include tests/unit/wasm.mk
 include tests/unit/perf.mk
+include tests/unit/ci.mk
 include tests/unit/ci-cache.mk

@@ -1,0 +1,4 @@
+# integration tests: CI (per-architecture jobs stitched, --output) (owner: ci-stitch helper)
+XB_CI_TESTS = tests/integration/ci-stitch.sh tests/integration/ci-output.sh
+TESTS += $(XB_CI_TESTS)
+EXTRA_DIST += $(XB_CI_TESTS)
