@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "build/annotate.h"
+#include "build/cacheopts.h"
 #include "build/internal.h"
+#include "build/remotecache.h"
 #include "store/images.h"
 #include "util/suggest.h"
 #include "util/sys.h"
@@ -356,6 +358,7 @@ static int build_platform(xb_bctx_t *b, json_t **desc, char config_digest[XB_DIG
     xb_bstage_t *st = find_target(b, b->o->target);
     if (st == NULL)
         return target_missing(b, err);
+    xb_bx_rcache_mark_final(b, st);
     int jobs = b->o->jobs > 0 ? b->o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (jobs > 1 && b->prefix == NULL && xb_bx_stages_parallel(b, st, jobs, err) < 0)
         return -1;
@@ -403,7 +406,8 @@ static int build_platform(xb_bctx_t *b, json_t **desc, char config_digest[XB_DIG
         xb_bx_annotations_apply(b->o->annotations, b->o->nannotations, XB_ANN_MANIFEST_DESC,
                                 &b->target, &dann, err) < 0)
         return -1;
-    if (xb_image_commit(b->store, st->config, st->layers, mt, ann, digest, &size, config_digest,
+    if (xb_bx_rcache_need(b, st->layers, err) < 0 ||
+        xb_image_commit(b->store, st->config, st->layers, mt, ann, digest, &size, config_digest,
                         err) < 0)
         return -1;
     *desc = xb_descriptor_new(mt, digest, size, &b->target, dann);
@@ -556,7 +560,9 @@ static void fill_metadata(const xb_build_opts_t *o, json_t *final, json_t *descs
     }
 }
 
-int xb_build(xb_store_t *s, const xb_build_opts_t *o, xb_build_result_t *res, xb_error_t *err)
+/* One attempt; lookups = false: --cache-from sources serve no hits (the retry). */
+static int build_attempt(xb_store_t *s, const xb_build_opts_t *o, bool lookups,
+                         xb_build_result_t *res, xb_error_t *err)
 {
     memset(res, 0, sizeof(*res));
     if (o->context_dir == NULL || !xb_is_dir(o->context_dir))
@@ -604,6 +610,8 @@ int xb_build(xb_store_t *s, const xb_build_opts_t *o, xb_build_result_t *res, xb
         goto out;
     if (xb_store_mkdtemp(s, "build", &b.tmpdir, err) < 0)
         goto out;
+    if (xb_bx_rcache_open(&b, lookups, err) < 0)
+        goto out;
     int jobs = o->jobs > 0 ? o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (nplats > 1 && jobs > 1) {
         if (xb_bx_build_parallel(&b, plats, nplats, jobs, descs, err) < 0)
@@ -626,6 +634,8 @@ int xb_build(xb_store_t *s, const xb_build_opts_t *o, xb_build_result_t *res, xb
     }
     if (res->index && annotate(o, XB_ANN_INDEX_DESC, final, err) < 0)
         goto out;
+    if (xb_bx_rcache_export(&b, err) < 0)
+        goto out;
     memcpy(res->digest, xb_json_str(final, "digest"), XB_DIGEST_LEN);
     /* descriptors stored in index.json carry no platform for a single manifest reference */
     json_object_del(final, "platform");
@@ -647,6 +657,7 @@ int xb_build(xb_store_t *s, const xb_build_opts_t *o, xb_build_result_t *res, xb
     ret = 0;
 out:
     ctx_free(&b);
+    xb_bx_rcache_close(&b);
     xb_platform_list_free(plats, nplats);
     xb_platform_free(&b.host);
     if (b.tmpdir != NULL) {
@@ -656,4 +667,21 @@ out:
         free(b.tmpdir);
     }
     return ret;
+}
+
+int xb_build(xb_store_t *s, const xb_build_opts_t *o, xb_build_result_t *res, xb_error_t *err)
+{
+    int r = build_attempt(s, o, true, res, err);
+    bool required = false;
+    for (size_t i = 0; o->remote_cache != NULL && i < o->remote_cache->nfrom; i++)
+        required = required || o->remote_cache->from[i].required;
+    if (r < 0 && err->code == XB_ERR_CACHE && !required) {
+        /* a reused layer could not be had (or did not match its digest): nothing unverified
+         * was kept; the steps run again, the local cache keeps what this attempt built */
+        xb_warn("%s; building again without --cache-from hits", err->msg);
+        xb_error_clear(err);
+        xb_build_result_free(res);
+        r = build_attempt(s, o, false, res, err);
+    }
+    return r;
 }

@@ -62,7 +62,8 @@ typedef struct xb_build_opts {
     const char *const *contexts; /* --build-context "NAME=DIR", "NAME=docker-image://REF",
                                     "NAME=oci-layout://DIR[:TAG|@sha256:HEX]" (build/namedctx.c) */
     size_t ncontexts;
-    const struct xb_run_opts *run_opts; /* every RUN step's extra settings (run/runopts.h) */
+    const struct xb_run_opts *run_opts;        /* every RUN step's extra settings (run/runopts.h) */
+    const struct xb_rcache_opts *remote_cache; /* --cache-from/--cache-to (cacheopts.h) */
     xb_build_progress_fn progress;
     void *progress_ud;
     const char *const *host_env; /* the caller's environment ("K=V", NULL-terminated, may be NULL):

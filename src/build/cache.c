@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "build/remotecache.h"
 #include "build/rootfs.h"
 #include "image/image.h"
 #include "layer/pgzip.h"
@@ -71,7 +72,7 @@ static char *entry_path(xb_bstage_t *st)
     return xb_store_path(st->b->store, rel);
 }
 
-int xb_bx_cache_get(xb_bstage_t *st, json_t **entry, xb_error_t *err)
+static int local_get(xb_bstage_t *st, json_t **entry, xb_error_t *err)
 {
     *entry = NULL;
     if (st->cache_key == NULL || !xb_bx_cache_enabled(st))
@@ -106,6 +107,15 @@ int xb_bx_cache_get(xb_bstage_t *st, json_t **entry, xb_error_t *err)
     return 1;
 }
 
+int xb_bx_cache_get(xb_bstage_t *st, json_t **entry, xb_error_t *err)
+{
+    int r = local_get(st, entry, err);
+    if (r != 0)
+        return r;
+    /* a local miss: the shared cache (--cache-from), whose layer may stay remote until read */
+    return xb_bx_rcache_get(st, entry, err);
+}
+
 /* After a step, the chain takes in what it produced: the key of every later step depends on
  * the layers below it, not only on the instructions. A step whose cached layer was lost reruns,
  * and when its new layer differs (a RUN is not always reproducible) the steps after it rerun
@@ -123,18 +133,8 @@ static void chain_result(xb_bstage_t *st, const char *diff_id)
     }
 }
 
-static void put_entry(xb_bstage_t *st, const json_t *layer, const char *diff_id)
+static void write_entry(xb_bstage_t *st, const json_t *e)
 {
-    if (st->cache_key == NULL)
-        return;
-    json_t *hist = json_array_get(json_object_get(st->config, "history"),
-                                  json_array_size(json_object_get(st->config, "history")) - 1);
-    cleanup_free char *plat = xb_platform_format(&st->platform);
-    cleanup_json json_t *e =
-        json_pack("{s:s,s:s,s:O?,s:O?,s:s?}", "key", st->cache_key, "platform", plat ? plat : "",
-                  "history", hist, "layer", layer, "diff_id", diff_id);
-    if (e == NULL)
-        return;
     cleanup_free char *path = entry_path(st);
     cleanup_free char *data = xb_json_dump(e);
     if (path == NULL || data == NULL)
@@ -151,6 +151,22 @@ static void put_entry(xb_bstage_t *st, const json_t *layer, const char *diff_id)
     xb_error_clear(&e2);
 }
 
+static void put_entry(xb_bstage_t *st, const json_t *layer, const char *diff_id)
+{
+    if (st->cache_key == NULL)
+        return;
+    json_t *hist = json_array_get(json_object_get(st->config, "history"),
+                                  json_array_size(json_object_get(st->config, "history")) - 1);
+    cleanup_free char *plat = xb_platform_format(&st->platform);
+    cleanup_json json_t *e =
+        json_pack("{s:s,s:s,s:O?,s:O?,s:s?}", "key", st->cache_key, "platform", plat ? plat : "",
+                  "history", hist, "layer", layer, "diff_id", diff_id);
+    if (e == NULL)
+        return;
+    xb_bx_rcache_record(st, e, "miss");
+    write_entry(st, e);
+}
+
 void xb_bx_cache_put(xb_bstage_t *st, const json_t *layer, const char *diff_id)
 {
     st->b->cache_misses++;
@@ -162,6 +178,7 @@ int xb_bx_cache_apply(xb_bstage_t *st, const json_t *entry, xb_error_t *err)
 {
     json_t *hist = json_object_get(entry, "history");
     json_t *layer = json_object_get(entry, "layer");
+    bool remote = json_object_get(entry, "remote") != NULL;
     json_t *h = json_object_get(st->config, "history");
     if (!json_is_array(h)) {
         h = json_array();
@@ -176,7 +193,9 @@ int xb_bx_cache_apply(xb_bstage_t *st, const json_t *entry, xb_error_t *err)
         json_array_append_new(ids, json_string(xb_json_str(entry, "diff_id")));
         json_t *d = json_deep_copy(layer);
         json_array_append_new(st->layers, d);
-        if (st->idx_valid) {
+        if (remote) {
+            st->idx_valid = false; /* the layer is read (fetched) only when something needs it */
+        } else if (st->idx_valid) {
             xb_error_t e = XB_ERROR_INIT;
             if (xb_rootfs_apply_layer(&st->idx, st->b->store, d, NULL, NULL, &e) < 0) {
                 st->idx_valid = false;
@@ -185,7 +204,17 @@ int xb_bx_cache_apply(xb_bstage_t *st, const json_t *entry, xb_error_t *err)
         }
     }
     st->b->cache_hits++;
-    xb_bx_progress(st->b, "--> Using cache %.12s", st->cache_key);
+    xb_bx_progress(st->b, "--> Using cache %.12s%s", st->cache_key,
+                   remote ? " (shared cache)" : "");
+    xb_bx_rcache_record(st, entry, remote ? "remote" : "local");
+    if (remote) {
+        /* kept locally too: valid once its layer is fetched (a lookup drops it until then) */
+        cleanup_json json_t *local = json_deep_copy(entry);
+        if (local != NULL) {
+            json_object_del(local, "remote");
+            write_entry(st, local);
+        }
+    }
     chain_result(st, json_is_object(layer) ? xb_json_str(entry, "diff_id") : NULL);
     return 0;
 }

@@ -14,6 +14,7 @@
 #include "build/context.h"
 #include "build/copy.h"
 #include "build/internal.h"
+#include "build/remotecache.h"
 #include "build/rootfs.h"
 #include "dockerfile/ignore.h"
 #include "image/image.h"
@@ -110,8 +111,9 @@ static int cache_lookup(xb_bstage_t *st, const char *instr, const char *dest, ch
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     if (xb_bx_cache_chain(st, "copy", kd, err) < 0)
         return -1;
-    if (xb_bx_cache_get(st, &hit, err) > 0)
-        return xb_bx_cache_apply(st, hit, err) < 0 ? -1 : 1;
+    int g = xb_bx_cache_get(st, &hit, err);
+    if (g != 0)
+        return g < 0 || xb_bx_cache_apply(st, hit, err) < 0 ? -1 : 1;
     return 0;
 }
 
@@ -287,7 +289,7 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
         }
         if (tree == NULL) {
             cleanup_free char *prefix = common_prefix(srcs, nsrcs);
-            if (prefix == NULL ||
+            if (prefix == NULL || xb_bx_rcache_need(b, layers, err) < 0 ||
                 xb_rootfs_build(&fromidx, b->store, layers, prefix, work, err) < 0)
                 goto out;
             /* a source path through a symlink (/sub -> /out/sub): the content is below the link's
@@ -316,7 +318,8 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
         cleanup_free char *c = NULL;
         if (xb_bx_expand(st, chown, &c, err) < 0)
             goto out;
-        if (xb_chown_resolve(b->store, st->layers, c, &rq.uid, &rq.gid, err) < 0) {
+        if (xb_bx_rcache_need(b, st->layers, err) < 0 ||
+            xb_chown_resolve(b->store, st->layers, c, &rq.uid, &rq.gid, err) < 0) {
             xb_error_wrap(err, "%s: %s", where, instr);
             goto out;
         }

@@ -15,6 +15,7 @@
 #include "util/error.h"
 
 struct xb_bctx;
+struct xb_rcache;
 
 typedef struct xb_bstage {
     struct xb_bctx *b;
@@ -30,7 +31,8 @@ typedef struct xb_bstage {
     bool idx_valid;
     char *cache_key; /* running cache key of the state (hex), issue 5 */
     bool no_cache;
-    bool cmd_set; /* CMD seen in this stage (ENTRYPOINT keeps it) */
+    bool cmd_set;     /* CMD seen in this stage (ENTRYPOINT keeps it) */
+    bool final_chain; /* its layers are in the final image (--cache-to mode=min) */
     char manifest_digest[XB_DIGEST_LEN];
 } xb_bstage_t;
 
@@ -54,11 +56,12 @@ typedef struct xb_bctx {
     bool multi_stage;
     bool fixed_time; /* --timestamp / SOURCE_DATE_EPOCH given */
     size_t cache_hits, cache_misses;
-    char *ctx_digest; /* digest of the whole context (RUN bind mounts), lazily */
-    char *ctx_mask;   /* whiteouts of the .dockerignore'd context paths (RUN bind mounts),
-                         lazily, under tmpdir; NULL when nothing is ignored */
-    bool ctx_masked;  /* ctx_mask was computed */
-    char *prefix;     /* progress line prefix (parallel platform builds), not owned */
+    char *ctx_digest;     /* digest of the whole context (RUN bind mounts), lazily */
+    char *ctx_mask;       /* whiteouts of the .dockerignore'd context paths (RUN bind mounts),
+                             lazily, under tmpdir; NULL when nothing is ignored */
+    bool ctx_masked;      /* ctx_mask was computed */
+    char *prefix;         /* progress line prefix (parallel platform builds), not owned */
+    struct xb_rcache *rc; /* --cache-from/--cache-to (remotecache.h), or NULL */
 } xb_bctx_t;
 
 /* Builds the target for platform p (descriptor with platform in *desc). several: part of a

@@ -10,4 +10,5 @@ src_libxbuild_a_SOURCES += \
 	src/build/build.c src/build/stage.c src/build/meta.c src/build/vars.c \
 	src/build/copyexec.c src/build/runexec.c src/build/workdir.c \
 	src/build/cache.h src/build/cache.c src/build/parallel.c \
-	src/build/annotate.h src/build/annotate.c src/build/namedctx.c
+	src/build/annotate.h src/build/annotate.c src/build/namedctx.c \
+	src/build/cacheopts.h src/build/cacheopts.c src/build/remotecache.h src/build/remotecache.c

@@ -351,8 +351,9 @@ int xb_bx_meta(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
     cleanup_json json_t *hit = NULL;
     if (kd == NULL || xb_bx_cache_chain(st, "meta", kd, err) < 0)
         return -1;
-    if (xb_bx_cache_get(st, &hit, err) > 0)
-        return xb_bx_cache_apply(st, hit, err);
+    int g = xb_bx_cache_get(st, &hit, err);
+    if (g != 0)
+        return g < 0 ? -1 : xb_bx_cache_apply(st, hit, err);
     if (strcmp(k, "WORKDIR") == 0) {
         cleanup_free char *by = NULL;
         if (asprintf(&by, "/bin/sh -c #(nop) %s", in->original) < 0)

@@ -12,6 +12,7 @@
 #include "run/step.h"
 #include "store/store.h"
 #include "util/fs.h"
+#include "build/remotecache.h"
 #include "image/image.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -93,6 +94,8 @@ static int stage_lookup(void *ud, const char *ref, json_t **layers, json_t **dif
     xb_bstage_t *dep = xb_bx_stage_find(b, ref, st->index);
     if (dep != NULL) {
         if (xb_bx_stage_build(b, dep, err) < 0)
+            return -1;
+        if (xb_bx_rcache_need(b, dep->layers, err) < 0)
             return -1;
         *layers = json_incref(dep->layers);
         *diff_ids =
@@ -328,11 +331,14 @@ int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
         cleanup_json json_t *hit = NULL;
         if (kd == NULL || xb_bx_cache_chain(st, "run", kd, err) < 0)
             goto out;
-        if (xb_bx_cache_get(st, &hit, err) > 0) {
-            ret = xb_bx_cache_apply(st, hit, err);
+        int g = xb_bx_cache_get(st, &hit, err);
+        if (g != 0) {
+            ret = g < 0 ? -1 : xb_bx_cache_apply(st, hit, err);
             goto out;
         }
     }
+    if (xb_bx_rcache_need(b, st->layers, err) < 0)
+        goto out;
     xb_run_request_t rq;
     memset(&rq, 0, sizeof(rq));
     rq.store = b->store;

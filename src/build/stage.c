@@ -11,6 +11,7 @@
 
 #include "build/cache.h"
 #include "build/internal.h"
+#include "build/remotecache.h"
 #include "registry/registry.h"
 #include "build/rootfs.h"
 #include "image/image.h"
@@ -137,7 +138,8 @@ int xb_bx_stage_index(xb_bstage_t *st, xb_error_t *err)
         xb_centries_free(&st->idx);
     xb_centries_init(&st->idx);
     const json_t *diff_ids = json_object_get(json_object_get(st->config, "rootfs"), "diff_ids");
-    if (xb_rootfs_build_index(&st->idx, st->b->store, st->layers, diff_ids, err) < 0)
+    if (xb_bx_rcache_need(st->b, st->layers, err) < 0 ||
+        xb_rootfs_build_index(&st->idx, st->b->store, st->layers, diff_ids, err) < 0)
         return -1;
     st->idx_valid = true;
     return 0;

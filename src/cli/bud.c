@@ -261,6 +261,8 @@ static int run_build(struct xb_cli *cli, struct xb_bud *b, xb_error_t *err)
     xb_build_result_t res;
     /* FROM pulls use the same credentials, TLS and certificate options as --push */
     b->o.registry = &b->ropts;
+    b->rco.registry = &b->ropts;
+    b->o.remote_cache = b->rco.nfrom + b->rco.nto > 0 ? &b->rco : NULL;
     int r = xb_build(s, &b->o, &res, err);
     if (r >= 0 && b->manifest != NULL)
         r = add_to_manifest(s, b, res.name, err);

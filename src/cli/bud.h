@@ -7,6 +7,7 @@
 
 #include "build/build.h"
 #include "cli/bud_flags.h"
+#include "cli/bud_cache.h"
 #include "cli/bud_output.h"
 #include "registry/registry.h"
 #include "run/runopts.h"
@@ -33,6 +34,7 @@ struct xb_bud {
     const char *arch, *os, *variant, *platform;
     const char *iidfile, *metafile, *manifest, *logfile;
     struct xb_bud_outputs outs; /* -o/--output (cli/bud_output.c) */
+    xb_rcache_opts_t rco;       /* --cache-from/--cache-to/--cache-ttl (cli/bud_cache.c) */
     bool quiet, push, help, flag_table, file_given;
 };
 

@@ -57,6 +57,14 @@ const struct xb_bud_flag xb_bud_flags[] = {
     {"help", 'h', NA, BOTH, SUP, O_HELP, NULL, false, NULL, "the usage text"},
     {"iidfile", 0, RA, BOTH, SUP, O_IIDFILE, NULL, false, "FILE",
      "write the image digest to FILE"},
+    {"cache-from", 0, RA, BOTH, SUP, O_CACHE_FROM, NULL, false, "SRC",
+     "shared build cache to reuse steps from (repeatable): REG/REPO, type=registry,ref=REG/REPO"
+     "[:TAG][,required=true] or type=local,src=DIR (an OCI layout; docs/design/cache.md)"},
+    {"cache-to", 0, RA, BOTH, SUP, O_CACHE_TO, NULL, false, "DEST",
+     "export this build's steps: REG/REPO, type=registry,ref=REG/REPO[:TAG][,mode=min|max]"
+     "[,ignore-error=BOOL] or type=local,dest=DIR[,mode=min|max]"},
+    {"cache-ttl", 0, RA, BH, SUP, O_CACHE_TTL, NULL, false, "DURATION",
+     "shared cache entries older than this are misses (e.g. 168h)"},
     {"install-binfmt", 0, NA, 0, SUP, O_INSTALL_BINFMT, NULL, false, NULL,
      "register missing qemu binfmt_misc handlers"},
     {"jobs", 0, RA, BH, SUP, O_JOBS, NULL, false, "N", "platforms/stages built at once"},
@@ -163,12 +171,6 @@ const struct xb_bud_flag xb_bud_flags[] = {
      "one log for all platforms only"},
 
     /* refused */
-    {"cache-from", 0, RA, BOTH, REF, O_NONE, NULL, false, "SRC",
-     "not supported yet: external cache import"},
-    {"cache-to", 0, RA, BOTH, REF, O_NONE, NULL, false, "DEST",
-     "not supported yet: external cache export"},
-    {"cache-ttl", 0, RA, BH, REF, O_NONE, NULL, false, "DURATION",
-     "not supported yet: the local cache has no expiry (use xbuild prune)"},
     {"cgroup-parent", 0, RA, BOTH, REF, O_NONE, NULL, false, "PATH",
      "RUN steps are not placed in cgroups"},
     {"check", 0, OA, BX, REF, O_NONE, NULL, false, NULL,

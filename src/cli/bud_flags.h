@@ -76,6 +76,9 @@ enum xb_bud_opt {
     O_ATTEST,
     O_LOGFILE,
     O_OUTPUT,
+    O_CACHE_FROM,
+    O_CACHE_TO,
+    O_CACHE_TTL,
 };
 
 struct xb_bud_flag {

@@ -46,6 +46,7 @@ void xb_bud_free(struct xb_bud *b)
         free((char *)b->owned.v[i]);
     free(b->owned.v);
     xb_bud_outputs_free(&b->outs);
+    xb_rcache_opts_free(&b->rco);
 }
 
 static int parse_long(const char *s, long long min, long long max, long long *out)
@@ -330,6 +331,12 @@ static int apply_other(struct xb_bud *b, const struct xb_bud_flag *f, const char
     case O_MAX_LAYER_SIZE:
         b->max_layer = a;
         return 0;
+    case O_CACHE_FROM:
+        return xb_bud_cache_flag(&b->rco, XB_BUD_CACHE_FROM, a, err);
+    case O_CACHE_TO:
+        return xb_bud_cache_flag(&b->rco, XB_BUD_CACHE_TO, a, err);
+    case O_CACHE_TTL:
+        return xb_bud_cache_flag(&b->rco, XB_BUD_CACHE_TTL, a, err);
     case O_HELP:
         b->help = true;
         return 0;

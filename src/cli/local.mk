@@ -4,6 +4,7 @@ src_xbuild_SOURCES += \
 	src/cli/cli.h src/cli/commands.c src/cli/usage.c \
 	src/cli/bud.c src/cli/bud.h src/cli/bud_opts.c src/cli/bud_flags.c src/cli/bud_flags.h \
 	src/cli/parse.c src/cli/metadata.c src/cli/metadata.h src/cli/bud_output.c src/cli/bud_output.h \
+	src/cli/bud_cache.c src/cli/bud_cache.h \
 	src/cli/store_util.c src/cli/store_util.h \
 	src/cli/images.c src/cli/inspect.c src/cli/tag.c src/cli/rmi.c \
 	src/cli/prune.c src/cli/fsck.c \

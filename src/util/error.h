@@ -23,6 +23,7 @@ enum xb_error_code {
     XB_ERR_INTERRUPTED, /* stopped by a signal */
     XB_ERR_USAGE,       /* command line misuse (exit code 2) */
     XB_ERR_INTERNAL,
+    XB_ERR_CACHE, /* a shared build cache failed mid-build (the build can go on without it) */
 };
 
 typedef struct xb_error {

@@ -6,3 +6,4 @@ include tests/unit/multi.mk
 include tests/unit/wasm.mk
 include tests/unit/perf.mk
 include tests/unit/ci.mk
+include tests/unit/ci-cache.mk
