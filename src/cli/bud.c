@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "build/build.h"
+#include "builder/build.h"
 #include "cli/bud.h"
 #include "cli/cli.h"
 #include "cli/registry_flags.h"

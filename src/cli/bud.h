@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "build/build.h"
+#include "builder/build.h"
 #include "cli/bud_flags.h"
 #include "cli/bud_cache.h"
 #include "cli/bud_output.h"

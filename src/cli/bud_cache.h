@@ -5,7 +5,7 @@
 
 #include <getopt.h>
 
-#include "build/cacheopts.h"
+#include "builder/cacheopts.h"
 #include "util/error.h"
 
 enum { XB_BUD_CACHE_FROM = 0x4000, XB_BUD_CACHE_TO, XB_BUD_CACHE_TTL };

@@ -55,7 +55,7 @@ typedef struct xb_registry_opts {
 
 #define XB_REGISTRY_OPTS_INIT                                                                      \
     {                                                                                              \
-        NULL, NULL, NULL, -1, -1, 0, 0, false, NULL, NULL, false, NULL                             \
+        NULL, NULL, NULL, -1, -1, 0, 0, false, NULL, NULL, false, NULL, NULL                       \
     }
 
 typedef struct xb_registry xb_registry_t;

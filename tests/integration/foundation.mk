@@ -5,7 +5,7 @@ TESTS += tests/integration/foundation-store.sh tests/integration/foundation-expo
 EXTRA_DIST += tests/integration/foundation-store.sh tests/integration/foundation-export-oci.sh
 # --- end store ---
 
-# --- build executor (src/build/, xbuild bud) ---
+# --- build executor (src/builder/, xbuild bud) ---
 XB_BUILD_TESTS = \
 	tests/integration/foundation-build-copy.sh \
 	tests/integration/foundation-build-add.sh \

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "build/cacheopts.h"
+#include "builder/cacheopts.h"
 #include "layer/writer.h"
 #include "tests/lib/tap.h"
 

@@ -6,11 +6,11 @@
 #include <sys/stat.h>
 
 #include "../lib/tap.h"
-#include "build/chmod.h"
-#include "build/chown.h"
-#include "build/copy.h"
-#include "build/entries.h"
-#include "build/rootfs.h"
+#include "builder/chmod.h"
+#include "builder/chown.h"
+#include "builder/copy.h"
+#include "builder/entries.h"
+#include "builder/rootfs.h"
 #include "util/error.h"
 
 static void add(xb_centries_t *t, const char *path, mode_t mode, const char *link)

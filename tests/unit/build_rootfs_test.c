@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "../lib/tap.h"
-#include "build/rootfs.h"
+#include "builder/rootfs.h"
 #include "layer/writer.h"
 #include "snapshot/layers.h"
 #include "store/store.h"

@@ -33,7 +33,7 @@ bench_compress_bench_SOURCES = bench/compress-bench.c
 bench_compress_bench_LDADD = $(XB_LIBS)
 # --- end layer + image ---
 
-# --- build executor (src/build/) ---
+# --- build executor (src/builder/) ---
 check_PROGRAMS += tests/unit/build_copy_test
 tests_unit_build_copy_test_SOURCES = tests/unit/build_copy_test.c
 tests_unit_build_copy_test_LDADD = $(XB_LIBS)

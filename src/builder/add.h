@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "build/entries.h"
+#include "builder/entries.h"
 #include "registry/client.h"
 #include "util/error.h"
 

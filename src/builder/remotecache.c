@@ -1,5 +1,5 @@
 /* The shared build cache: lookups in --cache-from sources, lazy layer fetches, --cache-to. */
-#include "build/remotecache.h"
+#include "builder/remotecache.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "build/cache.h"
-#include "build/cacheopts.h"
+#include "builder/cache.h"
+#include "builder/cacheopts.h"
 #include "image/image.h"
 #include "image/mediatype.h"
 #include "registry/client.h"

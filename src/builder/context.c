@@ -1,4 +1,4 @@
-#include "build/context.h"
+#include "builder/context.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -11,7 +11,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "build/rootfs.h"
+#include "builder/rootfs.h"
 #include "layer/inroot.h"
 #include "util/cleanup.h"
 #include "util/fs.h"

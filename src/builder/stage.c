@@ -9,11 +9,11 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "build/cache.h"
-#include "build/internal.h"
-#include "build/remotecache.h"
+#include "builder/cache.h"
+#include "builder/internal.h"
+#include "builder/remotecache.h"
 #include "registry/registry.h"
-#include "build/rootfs.h"
+#include "builder/rootfs.h"
 #include "image/image.h"
 #include "store/images.h"
 #include "util/cleanup.h"

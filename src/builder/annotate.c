@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "build/annotate.h"
+#include "builder/annotate.h"
 #include "util/cleanup.h"
 
 struct ann {

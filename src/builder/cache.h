@@ -17,8 +17,8 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "build/entries.h"
-#include "build/internal.h"
+#include "builder/entries.h"
+#include "builder/internal.h"
 #include "util/digest.h"
 #include "util/error.h"
 

@@ -1,4 +1,4 @@
-#include "build/chmod.h"
+#include "builder/chmod.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -12,7 +12,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "build/internal.h"
+#include "builder/internal.h"
 #include "util/error.h"
 
 #define XB_MT_CACHE_ENTRY "application/vnd.xbuild.cache.entry.v1+json"

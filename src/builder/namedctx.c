@@ -9,7 +9,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "build/internal.h"
+#include "builder/internal.h"
 #include "image/image.h"
 #include "image/mediatype.h"
 #include "store/images.h"

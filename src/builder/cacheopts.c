@@ -1,5 +1,5 @@
 /* --cache-from / --cache-to / --cache-ttl values (buildah's and buildx's spellings). */
-#include "build/cacheopts.h"
+#include "builder/cacheopts.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* xb_build: options, platforms, stages, commit and tags. */
-#include "build/build.h"
+#include "builder/build.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,10 +8,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "build/annotate.h"
-#include "build/cacheopts.h"
-#include "build/internal.h"
-#include "build/remotecache.h"
+#include "builder/annotate.h"
+#include "builder/cacheopts.h"
+#include "builder/internal.h"
+#include "builder/remotecache.h"
 #include "store/images.h"
 #include "util/suggest.h"
 #include "util/sys.h"

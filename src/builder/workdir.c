@@ -6,10 +6,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "build/cache.h"
-#include "build/chown.h"
-#include "build/internal.h"
-#include "build/rootfs.h"
+#include "builder/cache.h"
+#include "builder/chown.h"
+#include "builder/internal.h"
+#include "builder/rootfs.h"
 #include "image/image.h"
 #include "util/cleanup.h"
 #include "util/json.h"

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "build/internal.h"
+#include "builder/internal.h"
 #include "dockerfile/expand.h"
 #include "image/image.h"
 #include "util/buf.h"

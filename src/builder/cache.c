@@ -1,4 +1,4 @@
-#include "build/cache.h"
+#include "builder/cache.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,8 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "build/remotecache.h"
-#include "build/rootfs.h"
+#include "builder/remotecache.h"
+#include "builder/rootfs.h"
 #include "image/image.h"
 #include "layer/pgzip.h"
 #include "util/cleanup.h"

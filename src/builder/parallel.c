@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "build/internal.h"
+#include "builder/internal.h"
 #include "image/image.h"
 #include "util/cleanup.h"
 #include "util/json.h"

@@ -1,4 +1,4 @@
-#include "build/chown.h"
+#include "builder/chown.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "build/rootfs.h"
+#include "builder/rootfs.h"
 #include "util/cleanup.h"
 
 #define ID_FILE_MAX (4u * 1024 * 1024)

@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 
-#include "build/entries.h"
+#include "builder/entries.h"
 #include "util/error.h"
 
 /* Returns true when relpath (no leading slash) is excluded. */

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "build/entries.h"
+#include "builder/entries.h"
 #include "util/error.h"
 
 /* ADD's archive hook: called for each top-level regular-file source. Returns 1 when src was an

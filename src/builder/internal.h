@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "build/build.h"
-#include "build/entries.h"
+#include "builder/build.h"
+#include "builder/entries.h"
 #include "dockerfile/ast.h"
 #include "image/platform.h"
 #include "layer/writer.h"

@@ -1,4 +1,4 @@
-#include "build/entries.h"
+#include "builder/entries.h"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -1,4 +1,4 @@
-#include "build/rootfs.h"
+#include "builder/rootfs.h"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -4,15 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "build/cache.h"
-#include "build/context.h"
-#include "build/internal.h"
-#include "build/rootfs.h"
+#include "builder/cache.h"
+#include "builder/context.h"
+#include "builder/internal.h"
+#include "builder/rootfs.h"
 #include "run/runopts.h"
 #include "run/step.h"
 #include "store/store.h"
 #include "util/fs.h"
-#include "build/remotecache.h"
+#include "builder/remotecache.h"
 #include "image/image.h"
 #include "util/buf.h"
 #include "util/cleanup.h"

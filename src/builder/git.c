@@ -1,4 +1,4 @@
-#include "build/git.h"
+#include "builder/git.h"
 
 #include <errno.h>
 #include <fcntl.h>

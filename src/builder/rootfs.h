@@ -8,7 +8,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "build/entries.h"
+#include "builder/entries.h"
 #include "store/store.h"
 #include "util/error.h"
 

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "build/cache.h"
-#include "build/internal.h"
+#include "builder/cache.h"
+#include "builder/internal.h"
 #include "image/image.h"
 #include "util/buf.h"
 #include "util/cleanup.h"

@@ -1,4 +1,4 @@
-#include "build/add.h"
+#include "builder/add.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "build/chmod.h"
+#include "builder/chmod.h"
 #include "layer/apply.h"
 #include "lazy/lazy.h"
 #include "registry/fetchurl.h"
