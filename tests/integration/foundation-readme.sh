@@ -31,7 +31,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
         [ "$b" = sudo ] || [ -e "$NS/$b" ] || ln -s "$f" "$NS/$b"
     done
     nopath="$NS:/usr/sbin:/sbin"
-    check_fails "the test PATH has no sudo" env PATH="$nopath" sh -c 'command -v sudo'
+    is "the test PATH has no sudo" "$(env PATH="$nopath" sh -c 'command -v sudo || true')" ""
     is "as root without sudo: scripts/as-root runs the command itself" \
         "$(env PATH="$nopath" "$top_srcdir/scripts/as-root" id -u 2>&1)" 0
     out=$(cd / && env PATH="$nopath" "$top_srcdir/scripts/demo.sh" -n 2>&1)
