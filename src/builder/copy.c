@@ -198,6 +198,22 @@ static int put_created_dir(const xb_copy_req_t *rq, const char *path, int64_t mt
     return put(out, &d, err);
 }
 
+/* A copy of the image's directory entry ie (owner, mode, mtime, xattrs) into out. */
+static int put_image_dir(const xb_centry_t *ie, xb_centries_t *out, xb_error_t *err)
+{
+    xb_centry_t d = {0};
+    d.path = strdup(ie->path);
+    d.mode = ie->mode;
+    d.uid = ie->uid;
+    d.gid = ie->gid;
+    d.mtime = ie->mtime;
+    if (d.path == NULL || xb_centry_copy_xattrs(&d, ie) < 0) {
+        xb_centry_clear(&d);
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    }
+    return put(out, &d, err);
+}
+
 static int dest_parents(const xb_copy_req_t *rq, xb_centries_t *out, const char *destdir,
                         xb_error_t *err)
 {
@@ -224,8 +240,15 @@ static int dest_parents(const xb_copy_req_t *rq, xb_centries_t *out, const char 
         xb_centry_t *ie = NULL;
         if (rq->image != NULL) {
             ie = xb_centries_get(rq->image, k);
-            if (ie != NULL && S_ISDIR(ie->mode))
+            if (ie != NULL && S_ISDIR(ie->mode)) {
+                /* an existing parent is carried with the image's own metadata: a layer tar
+                 * without it would be extracted with a made-up 0755 root directory, and as an
+                 * overlay lowerdir that directory would shadow the image's (its mode, owner
+                 * and xattrs) in every later RUN */
+                if (put_image_dir(ie, out, err) < 0)
+                    return -1;
                 continue;
+            }
             if (ie != NULL)
                 return xb_error_set(err, XB_ERR_INVALID,
                                     "%s: cannot copy to /%s: /%s is not a directory in the image",

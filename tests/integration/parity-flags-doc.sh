@@ -57,9 +57,9 @@ is "bare --sbom: exit code 2" $? 2
 out=$("$XBUILD" bud --progress rawjson "$T" 2>&1)
 is "--progress rawjson: exit code 2" $? 2
 like "--progress rawjson: says it is not supported" "$out" 'rawjson: not supported yet'
-out=$("$XBUILD" bud --cache-to type=local,dest=x "$T" 2>&1)
-is "--cache-to: exit code 2" $? 2
-like "--cache-to: says not supported yet" "$out" 'cache-to is refused: not supported yet'
+out=$("$XBUILD" bud --ssh default "$T" 2>&1)
+is "--ssh: exit code 2" $? 2
+like "--ssh: says not supported yet" "$out" 'ssh is refused: not supported yet'
 out=$("$XBUILD" bud --ipc host "$T" 2>&1)
 is "an ignored flag with a value it cannot honour is refused (--ipc host)" $? 2
 like "... with the reason" "$out" 'ipc host is refused: RUN always has its own IPC namespace'

@@ -177,11 +177,13 @@ int main(void)
     xb_centries_free(&out);
 
     ok(plan(s1, 1, "/tmp", "/", NULL, &out, &err) == 0, "dest is an existing dir of the image");
-    is_str(dump(&out), "tmp/a.txt:100644:0:0", "copied into it, /tmp itself untouched");
+    is_str(dump(&out), "tmp:41777:5:6 tmp/a.txt:100644:0:0",
+           "copied into it, /tmp carried with the image's own metadata");
     xb_centries_free(&out);
 
     ok(plan(s1, 1, "/bin/", "/", NULL, &out, &err) == 0, "dest through an image symlink");
-    is_str(dump(&out), "usr/bin/a.txt:100644:0:0", "/bin -> usr/bin followed inside the image");
+    is_str(dump(&out), "usr:40755:5:6 usr/bin:40755:5:6 usr/bin/a.txt:100644:0:0",
+           "/bin -> usr/bin followed inside the image");
     xb_centries_free(&out);
 
     const char *s2[] = {"dir"};
@@ -231,7 +233,8 @@ int main(void)
     ex.chmod = true;
     ex.perm = 0700;
     ok(plan(s7, 1, "/usr/bin/", "/", &ex, &out, &err) == 0, "../ clamped, --chown, --chmod");
-    is_str(dump(&out), "usr/bin/run.sh:100700:1000:50", "owner and mode applied");
+    is_str(dump(&out), "usr:40755:5:6 usr/bin:40755:5:6 usr/bin/run.sh:100700:1000:50",
+           "owner and mode applied");
     xb_centries_free(&out);
     ok(plan(s7, 1, "/new/sub/", "/", &ex, &out, &err) == 0, "--chown, --chmod, missing parents");
     is_str(dump(&out), "new:40700:1000:50 new/sub:40700:1000:50 new/sub/run.sh:100700:1000:50",
@@ -273,7 +276,8 @@ int main(void)
     hx.files = &f;
     hx.nfiles = 1;
     ok(plan(NULL, 0, "/etc/", "/", &hx, &out, &err) == 0, "heredoc source");
-    is_str(dump(&out), "etc/EOF:100644:0:0", "named after the delimiter for a dir dest");
+    is_str(dump(&out), "etc:40755:5:6 etc/EOF:100644:0:0",
+           "named after the delimiter for a dir dest");
     xb_centries_free(&out);
 
     /* hard links: names of one source inode become a file plus links to the first name */
