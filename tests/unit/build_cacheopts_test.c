@@ -1,4 +1,4 @@
-/* --cache-from / --cache-to / --cache-ttl parsing (src/build/cacheopts.c). */
+/* --cache-from / --cache-to / --cache-ttl parsing (src/builder/cacheopts.c). */
 #include <stdlib.h>
 #include <string.h>
 

@@ -96,7 +96,7 @@ static void real_data(void)
     if (f)
         fclose(f);
     const char *top = getenv("top_srcdir");
-    static const char *const dirs[] = {"src/layer", "src/build", "src/registry", "src/store"};
+    static const char *const dirs[] = {"src/layer", "src/builder", "src/registry", "src/store"};
     for (size_t i = 0; top && i < sizeof dirs / sizeof dirs[0]; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", top, dirs[i]);
