@@ -15,7 +15,7 @@ SUDO=
 BUILD_DEPS=(build-essential autoconf automake libtool pkg-config
     libarchive-dev zlib1g-dev libssl-dev libjansson-dev libcurl4-openssl-dev libzstd-dev libdeflate-dev libseccomp-dev
     clang-format)
-TEST_DEPS=(skopeo umoci podman docker-registry qemu-user-static apache2-utils python3
+TEST_DEPS=(skopeo umoci podman buildah docker-registry qemu-user-static apache2-utils python3
     clang lld wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev nodejs
     xz-utils zstd gzip pigz ca-certificates curl openssl iproute2 util-linux file git)
 
