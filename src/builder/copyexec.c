@@ -256,8 +256,8 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
         json_t *layers = NULL;
         cleanup_json json_t *img_layers = NULL;
         if (named != NULL && strstr(named, "://") == NULL) {
-            /* a directory: its files, as the build context's (no .dockerignore) */
-            if (xb_context_scan(named, NULL, NULL, false, &fromidx, err) < 0)
+            /* a directory: its files, its own .dockerignore applied */
+            if (xb_bx_named_dir_scan(named, &fromidx, err) < 0)
                 goto out;
             tree = &fromidx;
         } else if (named != NULL) {

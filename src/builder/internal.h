@@ -114,6 +114,11 @@ const char *xb_bx_named_context(const xb_bctx_t *b, const char *name);
  * config and layers as xb_bx_image_load; XB_ERR_UNSUPPORTED for a directory. */
 int xb_bx_named_image(xb_bctx_t *b, const char *value, const xb_platform_t *p, json_t **config,
                       json_t **layers, xb_error_t *err);
+/* The files of a directory context, its own .dockerignore applied (as BuildKit does for a
+ * named local context), into out (initialized by the caller). */
+int xb_bx_named_dir_scan(const char *dir, xb_centries_t *out, xb_error_t *err);
+/* The config of FROM scratch (and docker-image://scratch) for platform p: new reference. */
+int xb_bx_scratch_config(const xb_platform_t *p, json_t **config, xb_error_t *err);
 
 /* "Dockerfile:12" */
 const char *xb_bx_where(xb_bctx_t *b, const xb_df_instr_t *in, char buf[], size_t n);

@@ -9,7 +9,9 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "builder/context.h"
 #include "builder/internal.h"
+#include "dockerfile/ignore.h"
 #include "image/image.h"
 #include "image/mediatype.h"
 #include "store/images.h"
@@ -194,9 +196,27 @@ static int load_layout(xb_bctx_t *b, const char *v, const xb_platform_t *p, json
     return *config ? 0 : xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
 }
 
+int xb_bx_scratch_config(const xb_platform_t *p, json_t **config, xb_error_t *err)
+{
+    if (xb_image_config_new(p, -1, config, err) < 0)
+        return -1;
+    /* BuildKit's empty image: the default PATH (Linux) and WorkingDir / */
+    json_t *cc = xb_image_config_container(*config);
+    if (p->os == NULL || strcmp(p->os, "windows") != 0)
+        json_object_set_new(cc, "Env",
+                            json_pack("[s]", "PATH=/usr/local/sbin:/usr/local/bin:"
+                                             "/usr/sbin:/usr/bin:/sbin:/bin"));
+    return xb_image_config_set_string(*config, "WorkingDir", "/", err);
+}
+
 int xb_bx_named_image(xb_bctx_t *b, const char *value, const xb_platform_t *p, json_t **config,
                       json_t **layers, xb_error_t *err)
 {
+    if (strcasecmp(value, "docker-image://scratch") == 0) { /* as FROM scratch */
+        *layers = json_array();
+        return *layers ? xb_bx_scratch_config(p, config, err)
+                       : xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    }
     if (strncmp(value, "docker-image://", 15) == 0)
         return xb_bx_image_load(b, value + 15, p, config, layers, err);
     if (strncmp(value, "oci-layout://", 13) == 0)
@@ -205,4 +225,23 @@ int xb_bx_named_image(xb_bctx_t *b, const char *value, const xb_platform_t *p, j
                         "the build context %s is a directory: use it with COPY --from, not "
                         "FROM",
                         value);
+}
+
+static bool dir_ignored(void *ud, const char *rel, bool is_dir)
+{
+    (void)is_dir;
+    return xb_ignore_match(ud, rel);
+}
+
+int xb_bx_named_dir_scan(const char *dir, xb_centries_t *out, xb_error_t *err)
+{
+    cleanup_ignore xb_ignore_t *ig = NULL;
+    if (xb_ignore_load(dir, NULL, &ig, err) < 0)
+        return xb_error_wrap(err, "--build-context %s", dir);
+    bool has_neg = false;
+    for (size_t i = 0; i < xb_ignore_count(ig); i++)
+        if (xb_ignore_pattern(ig, i)[0] == '!')
+            has_neg = true;
+    return xb_context_scan(dir, xb_ignore_count(ig) > 0 ? dir_ignored : NULL, ig, has_neg, out,
+                           err);
 }

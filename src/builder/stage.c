@@ -273,15 +273,7 @@ static int do_from(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
         /* ... but not its CMD: an ENTRYPOINT here drops the inherited CMD (BuildKit) */
         st->cmd_set = false;
     } else if (strcasecmp(image, "scratch") == 0) {
-        if (xb_image_config_new(&st->platform, -1, &st->config, err) < 0)
-            return -1;
-        /* BuildKit's empty image: the default PATH (Linux) and WorkingDir / */
-        json_t *cc = xb_image_config_container(st->config);
-        if (st->platform.os == NULL || strcmp(st->platform.os, "windows") != 0)
-            json_object_set_new(cc, "Env",
-                                json_pack("[s]", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:"
-                                                 "/usr/bin:/sbin:/bin"));
-        if (xb_image_config_set_string(st->config, "WorkingDir", "/", err) < 0)
+        if (xb_bx_scratch_config(&st->platform, &st->config, err) < 0)
             return -1;
         st->layers = json_array();
         cleanup_free char *ps = xb_platform_format(&st->platform);

@@ -1,17 +1,18 @@
 #!/usr/bin/env python3
 """Checks one tests/buildkit case against the image xbuild built.
 
-usage: check.py STORE TAG CASEFILE BUILDLOG RC [FIRST_TAG]
+usage: check.py STORE TAG CASEFILE BUILDLOG RC [FIRST_TAG [FIRST_STORE]]
 
 Reads the image straight from the OCI layout in STORE (index.json -> manifest -> config and
 layers), merges the layers in memory (whiteouts and opaque dirs applied) and checks every
 expectation line of CASEFILE (format: tests/buildkit/README.md). Prints one '# ...' diagnostic
 line per failed expectation; exit 0 when all hold, 1 otherwise.
 """
-import codecs, hashlib, json, shlex, sys, tarfile, posixpath
+import codecs, datetime, hashlib, re, json, shlex, sys, tarfile, posixpath
 
 store, tag, casefile, buildlog, rc = sys.argv[1:6]
 first_tag = sys.argv[6] if len(sys.argv) > 6 else None
+first_store = sys.argv[7] if len(sys.argv) > 7 else store  # `fresh-store`: another store
 rc = int(rc)
 problems = []
 
@@ -27,12 +28,12 @@ def load_case(path):
     return out
 
 
-def blob(digest):
-    return open(store + "/blobs/sha256/" + digest.split(":", 1)[1], "rb")
+def blob(digest, root=None):
+    return open((root or store) + "/blobs/sha256/" + digest.split(":", 1)[1], "rb")
 
 
-def manifest_digest(tag):
-    idx = json.load(open(store + "/index.json"))
+def manifest_digest(tag, root=None):
+    idx = json.load(open((root or store) + "/index.json"))
     name = tag if ":" in tag.split("/")[-1] else tag + ":latest"
     for d in idx["manifests"]:
         if d.get("annotations", {}).get("org.opencontainers.image.ref.name") == name:
@@ -40,15 +41,26 @@ def manifest_digest(tag):
     return None
 
 
-def image(tag):
-    idx = json.load(open(store + "/index.json"))
+def plat_of(d):
+    p = d.get("platform", {})
+    v = [p["variant"]] if p.get("variant") else []
+    return "/".join([p.get("os", ""), p.get("architecture", "")] + v)
+
+
+def image(tag, root=None, platform=None):
+    """(manifest, config) of tag; from an index the entry of platform (default: the first)"""
+    idx = json.load(open((root or store) + "/index.json"))
     name = tag if ":" in tag.split("/")[-1] else tag + ":latest"
     for d in idx["manifests"]:
         if d.get("annotations", {}).get("org.opencontainers.image.ref.name") == name:
-            m = json.load(blob(d["digest"]))
+            m = json.load(blob(d["digest"], root))
             if "manifests" in m:
-                m = json.load(blob(m["manifests"][0]["digest"]))
-            return m, json.load(blob(m["config"]["digest"]))
+                ents = [e for e in m["manifests"] if platform in (None, plat_of(e))]
+                if not ents:
+                    raise SystemExit("#   %s: no %s image in its index (%s)" % (
+                        name, platform, " ".join(plat_of(e) for e in m["manifests"])))
+                m = json.load(blob(ents[0]["digest"], root))
+            return m, json.load(blob(m["config"]["digest"], root))
     raise SystemExit("# image %s not in the store" % name)
 
 
@@ -100,6 +112,21 @@ def merge(manifest):
                         del fs[k]
                 fs[p] = e
     return fs
+
+
+def ts(rfc3339):
+    """seconds since the epoch of an RFC 3339 time (fractions kept)"""
+
+    s = rfc3339.replace("Z", "+00:00")
+    frac = ""
+    if "." in s:
+        head, rest = s.split(".", 1)
+        i = 0
+        while i < len(rest) and rest[i].isdigit():
+            i += 1
+        frac, s = rest[:i], head + rest[i:]
+    t = datetime.datetime.fromisoformat(s).timestamp()
+    return t + (float("0." + frac) if frac else 0.0)
 
 
 def unescape(s):
@@ -190,8 +217,10 @@ def main():
     need_img = need_fs or any(a[0] == "config" for _, a in case)
     if not need_img:
         return
-    manifest, cfg = image(tag)
-    first = merge(image(first_tag)[0]) if first_tag else {}
+    # `platform OS/ARCH[/VARIANT]`: the checks are on that image of an index (default: the first)
+    plat = ([a[1] for _, a in case if a[0] == "platform"] or [None])[0]
+    manifest, cfg = image(tag, platform=plat)
+    first = merge(image(first_tag, first_store, plat)[0]) if first_tag else {}
     fs = merge(manifest) if need_fs else {}
     for n, a in case:
         op = a[0]
@@ -227,10 +256,17 @@ def main():
             elif (x == y) != (op == "same"):
                 problems.append("%s: %r then %r; want them %s" % (p, x, y, op))
         elif op == "same-image":  # both builds gave the same image digest
-            a1, a2 = manifest_digest(first_tag), manifest_digest(tag)
+            a1, a2 = manifest_digest(first_tag, first_store), manifest_digest(tag)
             if a1 != a2:
                 problems.append("first build %s, second %s: want the same image" % (a1, a2))
-        elif op in ("upstream", "bud", "bud2", "error", "log", "mutate", "todo"):
+        elif op == "created-after":  # created later than IMAGE's, by less than SECONDS
+            base = jpath(image(re.sub(r"@(base\d*)@", tag + r"-\1", a[1]))[1], "/created")
+            got = jpath(cfg, "/created")
+            d = ts(got) - ts(base) if got and base else None
+            if d is None or not 0 < d < float(a[2]):
+                problems.append("created %s, %s's %s: want it later by less than %ss" % (got, a[1], base, a[2]))
+        elif op in ("upstream", "bud", "bud2", "error", "log", "mutate", "todo", "prepare",
+                    "check-sh", "fresh-store", "platform"):
             pass
         else:
             problems.append("%s:%d: unknown expectation %r" % (casefile, n, op))

@@ -8,6 +8,7 @@
 #   BK_CASES="testCopyChmod testGlobalArg" limits the run to those cases.
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/busybox.sh"
+. "$top_srcdir/tests/lib/registry.sh"
 require_root "RUN steps need namespaces"
 # the system python (a version manager's shim on PATH can cost seconds per start)
 PY=$(command -v /usr/bin/python3 || command -v python3) || { echo "1..0 # SKIP python3 missing"; exit 0; }
@@ -34,6 +35,14 @@ PY
     printf 'the root of the test server\n' >"$T/ctx/index.html"
 }
 
+# subst FILE|-: the runner's names in a Dockerfile or a case line: @HTTP@, @HTTPROOT@, @REGISTRY@
+# and @base@, @base2@... (set per case in $sub)
+subst() {
+    sed "s|@HTTP@|http://127.0.0.1:$HTTP_PORT/$name|g; s|@HTTPROOT@|http://127.0.0.1:$HTTP_PORT|g;
+         s|@REGISTRY@|${REG:-no-registry}|g; $sub" "$@"
+}
+# case_lines DIRECTIVE: that directive's lines of the case, names substituted
+case_lines() { sed -n "s/^$1[[:space:]]\{1,\}//p" "$dir/case" | subst; }
 # run_case prints "ok NAME" or "not ok NAME" and diagnostics; it runs in the background
 run_case() { # DIR
     local dir=$1 name ctx tag rc args=() line
@@ -51,19 +60,11 @@ run_case() { # DIR
     for df in Dockerfile "$dir"/Dockerfile.base*; do
         df=${df##*/}
         [ -f "$dir/$df" ] || continue
-        if grep -q @HTTP "$dir/$df"; then
-            [ -n "$HTTP_PORT" ] || start_http
-        fi
-        sed "s|@HTTP@|http://127.0.0.1:$HTTP_PORT/$name|g; s|@HTTPROOT@|http://127.0.0.1:$HTTP_PORT|g; $sub" \
-            "$dir/$df" >"$ctx/$df"
+        subst "$dir/$df" >"$ctx/$df"
     done
     if [ -f "$dir/setup.sh" ] && ! (cd "$ctx" && sh "$dir/setup.sh") >"$T/$name.setup" 2>&1; then
         echo "not ok $name: setup.sh failed"; sed 's/^/#   /' "$T/$name.setup"; return
     fi
-    # `bud ARGS...` lines of the case: extra flags (paths relative to the context dir)
-    while IFS= read -r line; do
-        eval "args+=($line)"
-    done < <(sed -n 's/^bud[[:space:]]\{1,\}//p' "$dir/case")
     # Dockerfile.base, Dockerfile.base2...: images built first (same context, in that order),
     # named @base@, @base2@... in the Dockerfiles
     for df in "$dir"/Dockerfile.base*; do
@@ -73,23 +74,50 @@ run_case() { # DIR
             echo "not ok $name: building $df"; sed 's/^/#   /' "$T/$name.log" | tail -10; return
         fi
     done
-    local first=() args2=()
+    # `prepare SHELL` lines: after the base images, before the build (push them somewhere...)
+    if grep -q '^prepare ' "$dir/case" &&
+        ! (cd "$ctx" && case_lines prepare | sh -e) >"$T/$name.log" 2>&1; then
+        echo "not ok $name: prepare failed"; sed 's/^/#   /' "$T/$name.log" | tail -10; return
+    fi
+    # `bud ARGS...` lines of the case: extra flags (paths relative to the context dir; $(...)
+    # runs there too)
+    local first=() args2=() store=$XB_ROOT
+    cd "$ctx" || return # (run_case runs in a subshell of its own)
+    while IFS= read -r line; do
+        eval "args+=($line)"
+    done < <(case_lines bud)
     while IFS= read -r line; do
         eval "args2+=($line)"
-    done < <(sed -n 's/^bud2[[:space:]]\{1,\}//p' "$dir/case")
-    if grep -q '^mutate \|^bud2 ' "$dir/case"; then
+    done < <(case_lines bud2)
+    if grep -q '^mutate \|^bud2 \|^fresh-store' "$dir/case"; then
         # a first build, the context changed by the `mutate` lines, then the build checked
         if ! (cd "$ctx" && "$XBUILD" bud -t "$tag-first" "${args[@]}" .) >"$T/$name.log" 2>&1; then
             echo "not ok $name: first build"; sed 's/^/#   /' "$T/$name.log" | tail -10; return
         fi
-        first=("$tag-first")
-        (cd "$ctx" && sed -n 's/^mutate[[:space:]]\{1,\}//p' "$dir/case" | sh) >>"$T/$name.log" 2>&1
+        first=("$tag-first" "$XB_ROOT")
+        (cd "$ctx" && case_lines mutate | sh) >>"$T/$name.log" 2>&1
+        if grep -q '^fresh-store' "$dir/case"; then
+            # `fresh-store`: the second build in a store holding busybox:latest only (what
+            # BuildKit's tests get from pruning everything), as a second CI runner would
+            store=$T/store-$name
+            cp -a "$T/bb-store" "$store"
+        fi
     fi
     [ ${#args2[@]} -eq 0 ] || args=("${args2[@]}")
-    (cd "$ctx" && "$XBUILD" bud -t "$tag" "${args[@]}" .) >"$T/$name.log" 2>&1
+    (cd "$ctx" && XBUILD_ROOT=$store "$XBUILD" bud -t "$tag" "${args[@]}" .) >"$T/$name.log" 2>&1
     rc=$?
-    local out
-    if out=$("$PY" "$CASES/check.py" "$XB_ROOT" "$tag" "$dir/case" "$T/$name.log" "$rc" "${first[@]}" 2>&1); then
+    local out bad=0
+    out=$("$PY" "$CASES/check.py" "$store" "$tag" "$dir/case" "$T/$name.log" "$rc" "${first[@]}" 2>&1) || bad=1
+    # `check-sh SHELL` lines: run in the context dir after the build; each must succeed
+    while IFS= read -r line; do
+        [ $bad = 0 ] || break
+        if ! (cd "$ctx" && XBUILD_ROOT=$store sh -ec "$line") >"$T/$name.sh" 2>&1; then
+            bad=1
+            out="#   check-sh failed: $line
+$(sed 's/^/#   | /' "$T/$name.sh" | tail -5)"
+        fi
+    done < <(case_lines check-sh)
+    if [ $bad = 0 ]; then
         echo "ok $name"
     else
         echo "not ok $name"; printf '%s\n' "$out"
@@ -104,10 +132,21 @@ for dir in "$CASES"/*/; do
     [ -z "${BK_CASES:-}" ] || [[ $want == *" $(basename "$dir") "* ]] || continue
     dirs+=("$dir")
 done
-# the local HTTP server is started once, before the cases run in parallel
+# the local HTTP server and registry are started once, before the cases run in parallel
 for dir in "${dirs[@]}"; do
-    if grep -qs @HTTP "$dir"/Dockerfile*; then start_http; break; fi
+    if grep -qs @HTTP "$dir"/Dockerfile* "$dir/case"; then start_http; break; fi
 done
+REG=
+for dir in "${dirs[@]}"; do
+    grep -qs @REGISTRY@ "$dir"/Dockerfile* "$dir/case" || continue
+    [ -x "${REGISTRY_BIN:-/usr/bin/docker-registry}" ] || { fail "cases with @REGISTRY@ need docker-registry (scripts/bootstrap.sh installs it)"; break; }
+    registry_start anonymous || fail "cases with @REGISTRY@: docker-registry did not start"
+    break
+done
+# `fresh-store` cases start their second build from a copy of this store (busybox only)
+if grep -qs '^fresh-store' "${dirs[@]/%//case}"; then
+    cp -a "$XB_ROOT" "$T/bb-store"
+fi
 # BK_JOBS cases at a time (default 2: CI has 2 cores); results are reported in name order
 mkdir -p "$T/res"
 jobs_max=${BK_JOBS:-2}
