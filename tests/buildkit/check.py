@@ -69,10 +69,10 @@ def norm(p):
     return "/" if p in ("/", "//", "/.") else p.rstrip("/")
 
 
-def merge(manifest):
+def merge(manifest, root=None):
     fs = {}  # path -> dict(type, mode, uid, gid, data, target)
     for layer in manifest["layers"]:
-        with blob(layer["digest"]) as f, tarfile.open(fileobj=f, mode="r:*") as t:
+        with blob(layer["digest"], root) as f, tarfile.open(fileobj=f, mode="r:*") as t:
             members = t.getmembers()
             for m in members:  # opaque markers first: they hide the lower layers only
                 base = posixpath.basename(m.name)
@@ -220,7 +220,7 @@ def main():
     # `platform OS/ARCH[/VARIANT]`: the checks are on that image of an index (default: the first)
     plat = ([a[1] for _, a in case if a[0] == "platform"] or [None])[0]
     manifest, cfg = image(tag, platform=plat)
-    first = merge(image(first_tag, first_store, plat)[0]) if first_tag else {}
+    first = merge(image(first_tag, first_store, plat)[0], first_store) if first_tag else {}
     fs = merge(manifest) if need_fs else {}
     for n, a in case:
         op = a[0]
