@@ -190,7 +190,12 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
                 free(s);
                 goto out;
             }
-            int r = xb_git_fetch(s, work, xb_df_flag_bool(in, "keep-git-dir", false), &git, err);
+            const char *ck = xb_df_flag_get(in, "checksum");
+            cleanup_free char *cks = NULL;
+            int r = ck != NULL ? xb_bx_expand(st, ck, &cks, err) : 0;
+            if (r == 0)
+                r = xb_git_fetch(s, work, xb_df_flag_bool(in, "keep-git-dir", false), cks, &git,
+                                 err);
             free(s);
             if (r < 0) {
                 xb_error_wrap(err, "%s", where);
@@ -219,7 +224,7 @@ int xb_bx_copy(xb_bstage_t *st, const xb_df_instr_t *in, bool add, xb_error_t *e
         }
         srcs[nsrcs++] = s;
     }
-    if (xb_df_flag_get(in, "checksum") != NULL && nsrcs > 0) {
+    if (xb_df_flag_get(in, "checksum") != NULL && nsrcs > 0 && git.dir == NULL) {
         xb_error_set(err, XB_ERR_INVALID,
                      "%s: ADD --checksum requires HTTP(S) or Git sources (not a path in the "
                      "context or a stage)",

@@ -185,10 +185,16 @@ static int resolve_subdir(const char *src, const char *url, const char *want, co
     return *dir ? 0 : xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
 }
 
-int xb_git_fetch(const char *src, const char *tmpdir, bool keep_git, xb_git_checkout_t *out,
-                 xb_error_t *err)
+int xb_git_fetch(const char *src, const char *tmpdir, bool keep_git, const char *checksum,
+                 xb_git_checkout_t *out, xb_error_t *err)
 {
     memset(out, 0, sizeof(*out));
+    if (checksum != NULL &&
+        (checksum[0] == '\0' || strspn(checksum, "0123456789abcdefABCDEF") != strlen(checksum)))
+        return xb_error_set(err, XB_ERR_INVALID,
+                            "ADD --checksum=%s %s: invalid checksum %s for Git URL, expected hex "
+                            "commit hash",
+                            checksum, src, checksum);
     cleanup_free char *url = strdup(src);
     if (url == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
@@ -211,7 +217,14 @@ int xb_git_fetch(const char *src, const char *tmpdir, bool keep_git, xb_git_chec
     cleanup_free char *msg = NULL, *commit = NULL, *when = NULL;
     if (repo == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-    char *init[] = {"git", "init", "-q", repo, NULL};
+    /* the repository's object format (SHA-1 or SHA-256): the length of the wanted ref's hash
+     * (a commit is its own hash; else one ls-remote, which dumb HTTP answers too) */
+    cleanup_free char *refs = NULL;
+    char *lsr[] = {"git", "ls-remote", "--", url, (char *)want, NULL};
+    size_t hlen = strlen(want);
+    if (!is_hex(want) && run_git(work, lsr, &refs, &msg) == 0 && refs != NULL)
+        hlen = strcspn(refs, " \t\n");
+    char *init[] = {"git", "init", "-q", hlen == 64 ? "--object-format=sha256" : "-q", repo, NULL};
     int r = run_git(work, init, NULL, &msg);
     if (r < 0)
         return xb_error_set(err, XB_ERR_NOT_FOUND,
@@ -259,7 +272,27 @@ int xb_git_fetch(const char *src, const char *tmpdir, bool keep_git, xb_git_chec
         run_git(work, log, &when, &msg) != 0 || when == NULL)
         return xb_error_set(err, XB_ERR_IO, "ADD %s: cannot read the commit: %s", src,
                             msg ? msg : "");
-    if (!keep_git) {
+    /* --checksum: a prefix of the commit the ref resolved to (as BuildKit) */
+    if (checksum != NULL && strncmp(commit, checksum, strlen(checksum)) != 0)
+        return xb_error_set(err, XB_ERR_INVALID,
+                            "ADD --checksum=%s %s: expected checksum to match %s, got %.40s: the "
+                            "ref moved or the checksum is wrong",
+                            checksum, src, checksum, commit);
+    if (keep_git) {
+        /* a .git that is the same bytes for the same commit, so that the ADD is a cache hit:
+         * no fetch records or reflogs (they hold times), an index without stat data (git
+         * refreshes it on the first `git status`) */
+        static const char *const noise[] = {"FETCH_HEAD", "ORIG_HEAD", "logs"};
+        for (size_t i = 0; i < sizeof(noise) / sizeof(noise[0]); i++) {
+            cleanup_free char *np = xb_path_join(repo, ".git");
+            cleanup_free char *p = np ? xb_path_join(np, noise[i]) : NULL;
+            if (p == NULL || xb_rm_rf(p, err) < 0)
+                return p ? -1 : xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        }
+        char *rt[] = {"git", "-C", repo, "read-tree", "HEAD", NULL};
+        if (run_git(work, rt, NULL, &msg) != 0)
+            return xb_error_set(err, XB_ERR_IO, "ADD %s: git read-tree: %s", src, msg ? msg : "");
+    } else {
         /* .git of the checkout and of submodules (files naming their git dir) */
         char *files[] = {"git", "-C",          repo,          "submodule", "foreach",
                          "-q",  "--recursive", "rm -rf .git", NULL};

@@ -28,9 +28,11 @@ typedef struct xb_git_checkout {
 } xb_git_checkout_t;
 
 /* Fetches src into a new directory under tmpdir. keep_git: keep the .git directory
- * (--keep-git-dir). Errors name the URL and ref, with git's own last message. */
-int xb_git_fetch(const char *src, const char *tmpdir, bool keep_git, xb_git_checkout_t *out,
-                 xb_error_t *err);
+ * (--keep-git-dir). checksum (ADD --checksum, may be NULL): hex digits that the resolved
+ * commit must start with (BuildKit's rule); anything else is an error. Errors name the URL and
+ * ref, with git's own last message. */
+int xb_git_fetch(const char *src, const char *tmpdir, bool keep_git, const char *checksum,
+                 xb_git_checkout_t *out, xb_error_t *err);
 void xb_git_checkout_free(xb_git_checkout_t *c);
 
 #endif
