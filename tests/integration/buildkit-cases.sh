@@ -14,6 +14,7 @@ require_root "RUN steps need namespaces"
 PY=$(command -v /usr/bin/python3 || command -v python3) || { echo "1..0 # SKIP python3 missing"; exit 0; }
 export PY
 CASES=$top_srcdir/tests/buildkit
+export CASES
 bb_image amd64 busybox:latest linux/amd64 || { fail "busybox base image"; done_testing; exit 1; }
 
 # ADD <URL> cases: @HTTP@ in a Dockerfile is the URL of the case's context dir on a local server
