@@ -44,7 +44,8 @@ static const char usage[] =
     "                               (--override-arch/--override-os: the same)\n"
     "      --all-platforms          every platform the base image (an index) offers\n"
     "      --timestamp N            created time and mtime clamp (Unix seconds);\n"
-    "                               SOURCE_DATE_EPOCH is used when not given\n"
+    "                               SOURCE_DATE_EPOCH (a --build-arg, else the\n"
+    "                               environment) is used when not given\n"
     "      --label K=V              add a label to the image (repeatable)\n"
     "      --env K=V                add an environment variable to the image (K-: remove it)\n"
     "      --unsetenv K             remove an environment variable from the image\n"
@@ -233,6 +234,10 @@ static int build_env(const struct xb_cli *cli, xb_build_opts_t *o, xb_registry_o
                               err) < 0)
         return -1;
     const char *sde = cli->source_date_epoch;
+    /* --build-arg SOURCE_DATE_EPOCH=N (buildx's spelling) before the environment variable */
+    for (size_t i = 0; i < o->nbuild_args; i++)
+        if (strncmp(o->build_args[i], "SOURCE_DATE_EPOCH=", 18) == 0)
+            sde = o->build_args[i] + 18;
     if (o->timestamp < 0 && sde != NULL && sde[0] != '\0') {
         char *end;
         long long v = strtoll(sde, &end, 10);
