@@ -2,19 +2,31 @@
 """Checks one tests/buildkit case against the image xbuild built.
 
 usage: check.py STORE TAG CASEFILE BUILDLOG RC [FIRST_TAG [FIRST_STORE]]
+       check.py --batch FILE...   (each FILE holds those arguments, one a line; the result of
+                                   each goes to FILE's name with .result instead of .args)
 
 Reads the image straight from the OCI layout in STORE (index.json -> manifest -> config and
 layers), merges the layers in memory (whiteouts and opaque dirs applied) and checks every
 expectation line of CASEFILE (format: tests/buildkit/README.md). Prints one '# ...' diagnostic
-line per failed expectation; exit 0 when all hold, 1 otherwise.
+line per failed expectation; exit 0 when all hold, 1 otherwise. --batch checks many cases in
+one process (the runner's way: one interpreter start instead of one per case); a .result file
+is "ok" or the diagnostic lines.
 """
 import codecs, datetime, hashlib, re, json, shlex, sys, tarfile, posixpath
 
-store, tag, casefile, buildlog, rc = sys.argv[1:6]
-first_tag = sys.argv[6] if len(sys.argv) > 6 else None
-first_store = sys.argv[7] if len(sys.argv) > 7 else store  # `fresh-store`: another store
-rc = int(rc)
+store = tag = casefile = buildlog = first_tag = first_store = None
+rc = 0
 problems = []
+
+
+def setup(argv):
+    """the globals of one check from its arguments"""
+    global store, tag, casefile, buildlog, rc, first_tag, first_store
+    store, tag, casefile, buildlog, rc = argv[0:5]
+    first_tag = argv[5] if len(argv) > 5 else None
+    first_store = argv[6] if len(argv) > 6 else store  # `fresh-store`: another store
+    rc = int(rc)
+    del problems[:]
 
 
 def load_case(path):
@@ -272,7 +284,26 @@ def main():
             problems.append("%s:%d: unknown expectation %r" % (casefile, n, op))
 
 
-main()
-for p in problems:
-    print("#   " + p)
-sys.exit(1 if problems else 0)
+def check(argv):
+    """the diagnostic lines of one check (empty: it holds)"""
+    setup(argv)
+    try:
+        main()
+    except SystemExit as e:  # an image missing from the store
+        problems.append(str(e.code).lstrip("# "))
+    except Exception as e:  # a bad case line or a broken image: a failure, not a crash
+        problems.append("checker error: %s: %s" % (type(e).__name__, e))
+    return ["#   " + p for p in problems]
+
+
+if sys.argv[1:2] == ["--batch"]:
+    for f in sys.argv[2:]:
+        args = open(f, encoding="utf-8").read().split("\n")[:-1]
+        out = check(args)
+        with open(f[: -len(".args")] + ".result", "w", encoding="utf-8") as r:
+            r.write("\n".join(out) + "\n" if out else "ok\n")
+else:
+    out = check(sys.argv[1:])
+    for p in out:
+        print(p)
+    sys.exit(1 if out else 0)
