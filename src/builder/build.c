@@ -347,6 +347,20 @@ static int final_config(xb_bctx_t *b, json_t *config, xb_error_t *err)
     }
     for (size_t i = 0; i < b->o->nunsetenv; i++)
         unset_env(config, b->o->unsetenv[i], strlen(b->o->unsetenv[i]));
+    /* an explicit --platform (or --all-platforms) is the image's platform, also when the final
+     * stage is FROM --platform=$BUILDPLATFORM (BuildKit: the index entry and the config agree) */
+    if ((b->o->platforms != NULL || b->o->all_platforms) && b->target.os && b->target.arch) {
+        const char *cos = xb_json_str(config, "os"), *carch = xb_json_str(config, "architecture");
+        bool same = cos && carch && strcmp(cos, b->target.os) == 0 &&
+                    strcmp(carch, b->target.arch) == 0;
+        if (json_object_set_new(config, "os", json_string(b->target.os)) < 0 ||
+            json_object_set_new(config, "architecture", json_string(b->target.arch)) < 0)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        if (b->target.variant != NULL)
+            json_object_set_new(config, "variant", json_string(b->target.variant));
+        else if (!same)
+            json_object_del(config, "variant");
+    }
     return 0;
 }
 

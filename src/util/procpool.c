@@ -108,6 +108,7 @@ int xb_procpool_run(size_t n, const bool *want, int jobs, const char *dir,
     if (pids == NULL || left == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     size_t nleft = 0, running = 0;
+    bool failed = false;
     for (size_t i = 0; i < n; i++)
         if ((left[i] = want == NULL || want[i]))
             nleft++;
@@ -135,10 +136,12 @@ int xb_procpool_run(size_t n, const bool *want, int jobs, const char *dir,
         running--;
         left[i] = false;
         nleft--;
-        if (reap(i, status, dir, t, err) < 0)
+        if (reap(i, status, dir, t, err) < 0) {
+            failed = true; /* also when it was the last task */
             break;
+        }
     }
-    if (nleft == 0)
+    if (nleft == 0 && !failed)
         return 0;
     kill_all(pids, n);
     return -1;

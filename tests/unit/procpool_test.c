@@ -88,6 +88,14 @@ int main(void)
     xb_error_clear(&err);
 
     memset(&s, 0, sizeof s);
+    s.fail_at = 4; /* the last task of the chain: nothing is left to run when it fails */
+    s.crash_at = -1;
+    ok(xb_procpool_run(5, NULL, 2, dir, &t, &err) < 0 && err.msg &&
+           strstr(err.msg, "task 4 refused"),
+       "the last task's failure is an error too (not lost): %s", err.msg ? err.msg : "");
+    xb_error_clear(&err);
+
+    memset(&s, 0, sizeof s);
     s.fail_at = s.crash_at = -1;
     s.dep_cycle = 1;
     is_int(xb_procpool_run(2, NULL, 2, dir, &t, &err), 1, "tasks that wait for each other: 1");
