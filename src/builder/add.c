@@ -52,18 +52,6 @@ bool xb_add_is_archive(int fd)
     return r == ARCHIVE_OK || r == ARCHIVE_WARN;
 }
 
-static char *join2(const char *a, const char *b)
-{
-    char *r = NULL;
-    if (a[0] == '\0')
-        return strdup(b);
-    if (b[0] == '\0')
-        return strdup(a);
-    if (asprintf(&r, "%s/%s", a, b) < 0)
-        return NULL;
-    return r;
-}
-
 static int spill(struct archive *a, const char *tmpdir, size_t seq, int64_t size, char **out,
                  xb_error_t *err)
 {
@@ -134,7 +122,7 @@ int xb_add_archive_hook(void *ud, const xb_centry_t *src, const char *destdir, x
         if (clean[0] == '\0' && destdir[0] == '\0')
             continue; /* "./" of an archive added at / */
         xb_centry_t e = {0};
-        e.path = join2(destdir, clean);
+        e.path = xb_path_join_rel(destdir, clean);
         e.mode = archive_entry_mode(ae);
         e.uid = (uid_t)archive_entry_uid(ae);
         e.gid = (gid_t)archive_entry_gid(ae);
@@ -147,7 +135,7 @@ int xb_add_archive_hook(void *ud, const xb_centry_t *src, const char *destdir, x
             /* a hard link shares its target's content and identity: xb_copy_plan writes it
              * as a tar hard link again (a copy when the target is replaced meanwhile) */
             cleanup_free char *t = xb_clean_image_path(hl);
-            cleanup_free char *tp = t ? join2(destdir, t) : NULL;
+            cleanup_free char *tp = t ? xb_path_join_rel(destdir, t) : NULL;
             xb_centry_t *te = tp ? xb_centries_get(out, tp) : NULL;
             if (te == NULL || !S_ISREG(te->mode)) {
                 free(e.path);

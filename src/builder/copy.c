@@ -9,23 +9,12 @@
 #include "builder/chmod.h"
 #include "builder/rootfs.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/json.h"
 
 bool xb_copy_has_glob(const char *s)
 {
     return strpbrk(s, "*?[") != NULL;
-}
-
-static char *join2(const char *a, const char *b)
-{
-    char *r = NULL;
-    if (a[0] == '\0')
-        return strdup(b);
-    if (b[0] == '\0')
-        return strdup(a);
-    if (asprintf(&r, "%s/%s", a, b) < 0)
-        return NULL;
-    return r;
 }
 
 static const char *base_name(const char *p)
@@ -63,7 +52,7 @@ static int glob_tree(const xb_centries_t *tree, const char *pattern, json_t *out
                 continue;
             }
             if (!xb_copy_has_glob(comp)) {
-                char *p = join2(dir, comp);
+                char *p = xb_path_join_rel(dir, comp);
                 if (p == NULL) {
                     json_decref(next);
                     return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
@@ -170,7 +159,7 @@ static int copy_dir(const xb_copy_req_t *rq, const char *srcdir, const char *des
         bool isdir = S_ISDIR(t->v[k].mode);
         if (excluded(rq, rel, isdir))
             continue;
-        cleanup_free char *dst = join2(destdir, rel);
+        cleanup_free char *dst = xb_path_join_rel(destdir, rel);
         if (dst == NULL)
             return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
         if (emit(rq, &t->v[k], dst, out, err) < 0)
@@ -325,8 +314,8 @@ static int copy_with_parents(const xb_copy_req_t *rq, json_t *m, const char *des
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     for (char *s = strchr(walk, '/'); s != NULL; s = strchr(s + 1, '/')) {
         *s = '\0';
-        cleanup_free char *sp = bl ? join2(base, walk) : strdup(walk);
-        cleanup_free char *dp = join2(destdir, walk);
+        cleanup_free char *sp = bl ? xb_path_join_rel(base, walk) : strdup(walk);
+        cleanup_free char *dp = xb_path_join_rel(destdir, walk);
         *s = '/';
         if (sp == NULL || dp == NULL)
             return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
@@ -336,7 +325,7 @@ static int copy_with_parents(const xb_copy_req_t *rq, json_t *m, const char *des
         if (emit(rq, pe, dp, out, err) < 0)
             return -1;
     }
-    cleanup_free char *dst = join2(destdir, rel);
+    cleanup_free char *dst = xb_path_join_rel(destdir, rel);
     if (dst == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     if (e == NULL || S_ISDIR(e->mode)) {
@@ -374,7 +363,7 @@ static char *through_links(const xb_copy_req_t *rq, json_t *memo, const char *pa
         json_object_set_new(memo, parent, json_string(res));
         r = json_string_value(json_object_get(memo, parent));
     }
-    return r[0] ? join2(r, sl + 1) : strdup(sl + 1);
+    return r[0] ? xb_path_join_rel(r, sl + 1) : strdup(sl + 1);
 }
 
 /* Entries below a symlink of the image (an archive's var/run/x where /var/run -> /run) move to
@@ -558,7 +547,7 @@ int xb_copy_plan(const xb_copy_req_t *rq, xb_centries_t *out, xb_error_t *err)
             if (r > 0)
                 continue;
         }
-        cleanup_free char *dst = dest_isdir ? join2(destpath, pname) : strdup(destpath);
+        cleanup_free char *dst = dest_isdir ? xb_path_join_rel(destpath, pname) : strdup(destpath);
         if (dst == NULL)
             return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
         if (dst[0] == '\0')
@@ -581,7 +570,7 @@ int xb_copy_plan(const xb_copy_req_t *rq, xb_centries_t *out, xb_error_t *err)
                 continue;
         }
         cleanup_free char *dst =
-            dest_isdir ? join2(destpath, base_name(f->path)) : strdup(destpath);
+            dest_isdir ? xb_path_join_rel(destpath, base_name(f->path)) : strdup(destpath);
         if (dst == NULL)
             return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
         if (dst[0] == '\0')
