@@ -560,6 +560,97 @@ static void fill_metadata(const xb_build_opts_t *o, json_t *final, json_t *descs
     }
 }
 
+/* The platforms to build: --all-platforms, --platform's list, or this machine's. */
+static int target_platforms(xb_bctx_t *b, xb_platform_t **plats, size_t *nplats, xb_error_t *err)
+{
+    const xb_build_opts_t *o = b->o;
+    if (o->all_platforms)
+        return all_platforms(b, plats, nplats, err);
+    if (o->platforms != NULL && o->platforms[0] != '\0')
+        return xb_platform_parse_list(o->platforms, plats, nplats, err);
+    *plats = calloc(1, sizeof(**plats));
+    if (*plats == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    *nplats = 1;
+    return xb_platform_copy(&(*plats)[0], &b->host, err);
+}
+
+/* Builds every platform (in child processes when there are several and jobs allow) and
+ * commits the index for several: *final is the descriptor to tag. */
+static int build_platforms(xb_bctx_t *b, const xb_platform_t *plats, size_t nplats, json_t *descs,
+                           json_t **final, xb_build_result_t *res, xb_error_t *err)
+{
+    const xb_build_opts_t *o = b->o;
+    char config_digest[XB_DIGEST_LEN] = "";
+    int jobs = o->jobs > 0 ? o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (nplats > 1 && jobs > 1) {
+        if (xb_bx_build_parallel(b, plats, nplats, jobs, descs, err) < 0)
+            return -1;
+    } else {
+        for (size_t i = 0; i < nplats; i++) {
+            json_t *d = NULL;
+            if (xb_bx_build_one(b, &plats[i], nplats > 1, &d, config_digest, err) < 0)
+                return -1;
+            json_array_append_new(descs, d);
+        }
+    }
+    if (nplats == 1) {
+        *final = json_incref(json_array_get(descs, 0));
+        memcpy(res->config_digest, config_digest, XB_DIGEST_LEN);
+        return 0;
+    }
+    if (commit_index(b->store, o, descs, final, err) < 0)
+        return -1;
+    res->index = true;
+    return annotate(o, XB_ANN_INDEX_DESC, *final, err);
+}
+
+/* Tags the result with every -t name, or localhost/xbuild-<digest> without one. */
+static int tag_result(xb_store_t *s, const xb_build_opts_t *o, json_t *final,
+                      xb_build_result_t *res, xb_error_t *err)
+{
+    memcpy(res->digest, xb_json_str(final, "digest"), XB_DIGEST_LEN);
+    /* descriptors stored in index.json carry no platform for a single manifest reference */
+    json_object_del(final, "platform");
+    if (o->ntags == 0) {
+        char name[64];
+        snprintf(name, sizeof(name), "localhost/xbuild-%.12s:latest", xb_digest_hex(res->digest));
+        if (xb_store_ref_set(s, name, final, err) < 0)
+            return -1;
+        res->name = strdup(name);
+    }
+    for (size_t i = 0; i < o->ntags; i++) {
+        cleanup_free char *name = xb_store_normalize_name(o->tags[i]);
+        if (name == NULL || xb_store_ref_set(s, name, final, err) < 0)
+            return -1;
+        if (res->name == NULL)
+            res->name = strdup(name);
+    }
+    return 0;
+}
+
+/* The build context's state: the Dockerfile, build args, times and layer options. */
+static int ctx_init(xb_bctx_t *b, xb_store_t *s, const xb_build_opts_t *o, xb_dockerfile_t **df,
+                    json_t *bargs, xb_error_t *err)
+{
+    memset(b, 0, sizeof(*b));
+    b->store = s;
+    b->o = o;
+    b->lopts = o->layer_opts;
+    int64_t ts = o->timestamp;
+    b->created = ts >= 0 ? ts : (int64_t)time(NULL);
+    b->fixed_time = ts >= 0;
+    if (ts >= 0)
+        b->lopts.clamp_mtime = ts;
+    if (load_dockerfile(o, df, err) < 0)
+        return -1;
+    b->df = *df;
+    if (build_args_parse(o, bargs, err) < 0)
+        return -1;
+    b->build_args = bargs;
+    return xb_platform_host(&b->host, err);
+}
+
 /* One attempt; lookups = false: --cache-from sources serve no hits (the retry). */
 static int build_attempt(xb_store_t *s, const xb_build_opts_t *o, bool lookups,
                          xb_build_result_t *res, xb_error_t *err)
@@ -569,90 +660,19 @@ static int build_attempt(xb_store_t *s, const xb_build_opts_t *o, bool lookups,
         return xb_error_set(err, XB_ERR_NOT_FOUND, "build context %s is not a directory",
                             o->context_dir ? o->context_dir : "(none)");
     xb_bctx_t b;
-    memset(&b, 0, sizeof(b));
-    b.store = s;
-    b.o = o;
-    b.lopts = o->layer_opts;
-    int64_t ts = o->timestamp;
-    b.created = ts >= 0 ? ts : (int64_t)time(NULL);
-    b.fixed_time = ts >= 0;
-    if (ts >= 0)
-        b.lopts.clamp_mtime = ts;
     cleanup_dockerfile xb_dockerfile_t *df = NULL;
-    if (load_dockerfile(o, &df, err) < 0)
-        return -1;
-    b.df = df;
     cleanup_json json_t *bargs = json_object();
-    if (build_args_parse(o, bargs, err) < 0)
-        return -1;
-    b.build_args = bargs;
-    if (xb_platform_host(&b.host, err) < 0)
-        return -1;
     xb_platform_t *plats = NULL;
     size_t nplats = 0;
     int ret = -1;
     cleanup_json json_t *descs = json_array();
     cleanup_json json_t *final = NULL;
-    char config_digest[XB_DIGEST_LEN] = "";
-    if (o->all_platforms) {
-        if (all_platforms(&b, &plats, &nplats, err) < 0)
-            goto out;
-    } else if (o->platforms != NULL && o->platforms[0] != '\0') {
-        if (xb_platform_parse_list(o->platforms, &plats, &nplats, err) < 0)
-            goto out;
-    } else {
-        plats = calloc(1, sizeof(*plats));
-        if (plats == NULL || xb_platform_copy(&plats[0], &b.host, err) < 0)
-            goto out;
-        nplats = 1;
-    }
-    if (check_opts(o, nplats, err) < 0)
+    if (ctx_init(&b, s, o, &df, bargs, err) < 0 || target_platforms(&b, &plats, &nplats, err) < 0 ||
+        check_opts(o, nplats, err) < 0 || xb_store_mkdtemp(s, "build", &b.tmpdir, err) < 0 ||
+        xb_bx_rcache_open(&b, lookups, err) < 0 ||
+        build_platforms(&b, plats, nplats, descs, &final, res, err) < 0 ||
+        xb_bx_rcache_export(&b, err) < 0 || tag_result(s, o, final, res, err) < 0)
         goto out;
-    if (xb_store_mkdtemp(s, "build", &b.tmpdir, err) < 0)
-        goto out;
-    if (xb_bx_rcache_open(&b, lookups, err) < 0)
-        goto out;
-    int jobs = o->jobs > 0 ? o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (nplats > 1 && jobs > 1) {
-        if (xb_bx_build_parallel(&b, plats, nplats, jobs, descs, err) < 0)
-            goto out;
-    } else {
-        for (size_t i = 0; i < nplats; i++) {
-            json_t *d = NULL;
-            if (xb_bx_build_one(&b, &plats[i], nplats > 1, &d, config_digest, err) < 0)
-                goto out;
-            json_array_append_new(descs, d);
-        }
-    }
-    if (nplats == 1) {
-        final = json_incref(json_array_get(descs, 0));
-        memcpy(res->config_digest, config_digest, XB_DIGEST_LEN);
-    } else {
-        if (commit_index(s, o, descs, &final, err) < 0)
-            goto out;
-        res->index = true;
-    }
-    if (res->index && annotate(o, XB_ANN_INDEX_DESC, final, err) < 0)
-        goto out;
-    if (xb_bx_rcache_export(&b, err) < 0)
-        goto out;
-    memcpy(res->digest, xb_json_str(final, "digest"), XB_DIGEST_LEN);
-    /* descriptors stored in index.json carry no platform for a single manifest reference */
-    json_object_del(final, "platform");
-    if (o->ntags == 0) {
-        char name[64];
-        snprintf(name, sizeof(name), "localhost/xbuild-%.12s:latest", xb_digest_hex(res->digest));
-        if (xb_store_ref_set(s, name, final, err) < 0)
-            goto out;
-        res->name = strdup(name);
-    }
-    for (size_t i = 0; i < o->ntags; i++) {
-        cleanup_free char *name = xb_store_normalize_name(o->tags[i]);
-        if (name == NULL || xb_store_ref_set(s, name, final, err) < 0)
-            goto out;
-        if (res->name == NULL)
-            res->name = strdup(name);
-    }
     fill_metadata(o, final, descs, res);
     ret = 0;
 out:
