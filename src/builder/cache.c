@@ -50,21 +50,6 @@ int xb_bx_cache_chain(xb_bstage_t *st, const char *kind, const json_t *data, xb_
     return 0;
 }
 
-bool xb_bx_cache_enabled(xb_bstage_t *st)
-{
-    const xb_build_opts_t *o = st->b->o;
-    if (o->no_cache || st->no_cache)
-        return false;
-    for (size_t i = 0; i < o->nno_cache_stages; i++) {
-        const char *f = o->no_cache_stages[i];
-        char idx[24];
-        snprintf(idx, sizeof(idx), "%zu", st->index);
-        if ((st->name && strcasecmp(st->name, f) == 0) || strcmp(idx, f) == 0)
-            return false;
-    }
-    return true;
-}
-
 static char *entry_path(xb_bstage_t *st, const char *key)
 {
     char rel[128];

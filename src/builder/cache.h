@@ -25,8 +25,6 @@
 
 /* Chains st->cache_key with kind and data (any JSON, dumped compactly). */
 int xb_bx_cache_chain(xb_bstage_t *st, const char *kind, const json_t *data, xb_error_t *err);
-/* Whether lookups are allowed for this stage (--no-cache, --no-cache-filter). */
-bool xb_bx_cache_enabled(xb_bstage_t *st);
 /* Looks st->cache_key up: 1 hit (*entry set, caller json_decref()s; the layer blob exists),
  * 0 miss. */
 int xb_bx_cache_get(xb_bstage_t *st, json_t **entry, xb_error_t *err);

@@ -302,7 +302,7 @@ static int resolve_from(struct copy_job *j, const char *from, xb_error_t *err)
             return xb_error_wrap(err, "%s: %s --from=%s (--build-context)", j->where, j->instr, f);
         j->layers = j->img_layers;
     } else if (dep != NULL) {
-        if (xb_bx_stage_build(b, dep, err) < 0)
+        if (xb_bx_stage_built(dep, j->where, err) < 0)
             return -1;
         j->dep = dep;
         j->layers = dep->layers;

@@ -93,7 +93,7 @@ static int stage_lookup(void *ud, const char *ref, json_t **layers, json_t **dif
     }
     xb_bstage_t *dep = xb_bx_stage_find(b, ref, st->index);
     if (dep != NULL) {
-        if (xb_bx_stage_build(b, dep, err) < 0)
+        if (xb_bx_stage_built(dep, ref, err) < 0)
             return -1;
         if (xb_bx_rcache_need(b, dep->layers, err) < 0)
             return -1;
@@ -278,7 +278,7 @@ static int mount_state(xb_bstage_t *st, const char *m, json_t *ms, bool *ctx_bin
     if (from != NULL && (from == m || from[-1] == ',')) {
         cleanup_free char *f = strndup(from + 5, strcspn(from + 5, ","));
         xb_bstage_t *dep = f ? xb_bx_stage_find(b, f, st->index) : NULL;
-        if (dep != NULL && xb_bx_stage_build(b, dep, err) < 0)
+        if (dep != NULL && xb_bx_stage_built(dep, m, err) < 0)
             return -1;
         if (dep != NULL && under != NULL && under[0] != '\0') {
             if (stage_subtree_digest(b, dep, under, dg, err) < 0)
