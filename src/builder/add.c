@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "builder/chmod.h"
+#include "builder/rootfs.h"
 #include "layer/apply.h"
 #include "lazy/lazy.h"
 #include "registry/fetchurl.h"
@@ -50,32 +51,6 @@ bool xb_add_is_archive(int fd)
     struct archive_entry *ae;
     int r = archive_read_next_header(a, &ae);
     return r == ARCHIVE_OK || r == ARCHIVE_WARN;
-}
-
-static int spill(struct archive *a, const char *tmpdir, size_t seq, int64_t size, char **out,
-                 xb_error_t *err)
-{
-    char name[40];
-    snprintf(name, sizeof(name), "add%zu-XXXXXX",
-             seq); /* unique however many callers share tmpdir */
-    cleanup_free char *path = xb_path_join(tmpdir, name);
-    cleanup_close int fd = path ? mkostemp(path, O_CLOEXEC) : -1;
-    if (fd < 0)
-        return xb_error_errno(err, errno, "creating %s", path);
-    const void *buf;
-    size_t len;
-    la_int64_t off;
-    int r;
-    while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
-        if (pwrite(fd, buf, len, off) != (ssize_t)len)
-            return xb_error_errno(err, errno, "writing %s", path);
-    }
-    if (r != ARCHIVE_EOF)
-        return xb_error_set(err, XB_ERR_IO, "reading archive: %s", archive_error_string(a));
-    if (ftruncate(fd, size) < 0)
-        return xb_error_errno(err, errno, "truncating %s", path);
-    *out = steal_pointer(&path);
-    return 0;
 }
 
 /* A hard link of the archive shares its target's content and identity: xb_copy_plan writes it
@@ -135,7 +110,7 @@ static int archive_member(const xb_add_ctx_t *c, const char *what, const char *d
         e->link = strdup(sl ? sl : "");
     } else if (S_ISREG(e->mode)) {
         e->len = (size_t)archive_entry_size(ae);
-        if (spill(a, c->tmpdir, (*seq)++, archive_entry_size(ae), &e->src, err) < 0)
+        if (xb_rootfs_spill(a, c->tmpdir, (*seq)++, archive_entry_size(ae), &e->src, err) < 0)
             return -1;
     } else if (!S_ISDIR(e->mode) && !S_ISCHR(e->mode) && !S_ISBLK(e->mode) && !S_ISFIFO(e->mode)) {
         return 0;

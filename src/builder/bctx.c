@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "builder/internal.h"
+#include "image/image.h"
 
 void xb_bx_progress(xb_bctx_t *b, const char *fmt, ...)
 {
@@ -80,4 +81,17 @@ bool xb_bx_cache_enabled(xb_bstage_t *st)
             return false;
     }
     return true;
+}
+
+void xb_bx_shell(xb_bstage_t *st, json_t *argv)
+{
+    json_t *sh = json_object_get(xb_image_config_container(st->config), "Shell");
+    if (json_is_array(sh) && json_array_size(sh) > 0) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(sh, i, v) json_array_append(argv, v);
+        return;
+    }
+    json_array_append_new(argv, json_string("/bin/sh"));
+    json_array_append_new(argv, json_string("-c"));
 }

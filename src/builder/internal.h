@@ -109,6 +109,9 @@ xb_bstage_t *xb_bx_stage_find(xb_bctx_t *b, const char *ref, size_t before);
 /* The stage a step uses, which stage.c built before the step: 0, or an internal error naming
  * it when it was not. (bctx.c) */
 int xb_bx_stage_built(const xb_bstage_t *dep, const char *where, xb_error_t *err);
+/* Appends the stage's shell (SHELL, else /bin/sh -c) to argv: the shell form of RUN, CMD,
+ * ENTRYPOINT. (bctx.c) */
+void xb_bx_shell(xb_bstage_t *st, json_t *argv);
 /* Whether cache lookups are allowed for this stage (--no-cache, --no-cache-filter). (bctx.c) */
 bool xb_bx_cache_enabled(xb_bstage_t *st);
 /* Loads an image from the store (pulling per policy) for platform p: config and layers are new

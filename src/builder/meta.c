@@ -48,16 +48,7 @@ static json_t *command_array(xb_bstage_t *st, const xb_df_instr_t *in, size_t sk
             json_array_append_new(a, json_string(in->args[i]));
         return a;
     }
-    json_t *cc = xb_image_config_container(st->config);
-    json_t *sh = json_object_get(cc, "Shell");
-    if (json_is_array(sh) && json_array_size(sh) > 0) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(sh, i, v) json_array_append(a, v);
-    } else {
-        json_array_append_new(a, json_string("/bin/sh"));
-        json_array_append_new(a, json_string("-c"));
-    }
+    xb_bx_shell(st, a);
     json_array_append_new(a, json_string(in->nargs > skip ? in->args[skip] : ""));
     return a;
 }

@@ -79,8 +79,8 @@ static void remove_children(xb_centries_t *idx, const char *dir)
     }
 }
 
-static int copy_content(struct archive *a, const char *tmpdir, size_t seq, int64_t size, char **out,
-                        xb_error_t *err)
+int xb_rootfs_spill(struct archive *a, const char *tmpdir, size_t seq, int64_t size, char **out,
+                    xb_error_t *err)
 {
     char name[32];
     snprintf(name, sizeof(name), "f%zu-XXXXXX", seq); /* unique however many callers share tmpdir */
@@ -99,7 +99,7 @@ static int copy_content(struct archive *a, const char *tmpdir, size_t seq, int64
             return -1;
     }
     if (r != ARCHIVE_EOF)
-        return xb_error_set(err, XB_ERR_IO, "reading layer: %s", archive_error_string(a));
+        return xb_error_set(err, XB_ERR_IO, "reading archive: %s", archive_error_string(a));
     /* a sparse file may end in a hole */
     if (ftruncate(fd, size) < 0)
         return xb_error_errno(err, errno, "truncating %s", path);
@@ -153,7 +153,7 @@ static int fetch_pending(xb_store_t *s, const json_t *layer, const char *tmpdir,
         xb_centry_t *t = links ? xb_centries_get(add, p) : NULL;
         if (t == NULL || t->src != NULL || !S_ISREG(t->mode))
             continue; /* (a later entry of the same name replaced it) */
-        if (copy_content(a, tmpdir, (*seq)++, archive_entry_size(ae), &t->src, err) < 0)
+        if (xb_rootfs_spill(a, tmpdir, (*seq)++, archive_entry_size(ae), &t->src, err) < 0)
             return -1;
         if (xb_centry_archive_xattrs(t, ae, err) < 0)
             return -1;
@@ -265,7 +265,7 @@ static int plain_entry(struct layer_scan *ls, struct archive_entry *ae, xb_centr
     } else if (S_ISREG(e->mode)) {
         e->len = (size_t)archive_entry_size(ae);
         if (want &&
-            copy_content(ls->a, ls->tmpdir, ls->seq++, archive_entry_size(ae), &e->src, err) < 0)
+            xb_rootfs_spill(ls->a, ls->tmpdir, ls->seq++, archive_entry_size(ae), &e->src, err) < 0)
             return -1;
     }
     if (want && xb_centry_archive_xattrs(e, ae, err) < 0)

@@ -169,15 +169,7 @@ static int run_argv(xb_bstage_t *st, const xb_df_instr_t *in, json_t *argv,
             json_array_append_new(argv, json_string(in->args[i]));
         return 0;
     }
-    json_t *sh = json_object_get(xb_image_config_container(st->config), "Shell");
-    if (json_is_array(sh) && json_array_size(sh) > 0) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(sh, i, v) json_array_append(argv, v);
-    } else {
-        json_array_append_new(argv, json_string("/bin/sh"));
-        json_array_append_new(argv, json_string("-c"));
-    }
+    xb_bx_shell(st, argv);
     const char *cmd = in->nargs > 0 ? in->args[0] : in->raw;
     const xb_df_heredoc_t *hd = in->nheredocs > 0 ? xb_df_heredoc_for_arg(in, cmd) : NULL;
     if (hd != NULL && strncmp(hd->content, "#!", 2) == 0) {

@@ -20,6 +20,22 @@
 #include "util/json.h"
 #include "util/log.h"
 
+/* The first link of a stage on an image: its name, config digest (without "created"),
+ * layers and the stage platform. */
+static int chain_base(xb_bstage_t *st, const char *image, xb_error_t *err)
+{
+    json_object_del(st->config, "created");
+    cleanup_free char *ps = xb_platform_format(&st->platform);
+    cleanup_free char *cfg = xb_json_dump(st->config);
+    char cd[XB_DIGEST_LEN];
+    xb_digest_buf(cfg ? cfg : "", cfg ? strlen(cfg) : 0, cd);
+    cleanup_json json_t *kd = json_pack("{s:s,s:s,s:O,s:s}", "image", image, "config", cd, "layers",
+                                        st->layers, "platform", ps);
+    if (kd == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    return xb_bx_cache_chain(st, "from", kd, err);
+}
+
 /* FROM: sets up the stage's config, layers and platform. */
 static int do_from(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
 {
@@ -46,14 +62,7 @@ static int do_from(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
     if (named != NULL) {
         if (xb_bx_named_image(b, named, &st->platform, &st->config, &st->layers, err) < 0)
             return xb_error_wrap(err, "%s: FROM %s (--build-context)", where, image);
-        json_object_del(st->config, "created");
-        cleanup_free char *ps = xb_platform_format(&st->platform);
-        cleanup_free char *cfg = xb_json_dump(st->config);
-        char cd[XB_DIGEST_LEN];
-        xb_digest_buf(cfg ? cfg : "", cfg ? strlen(cfg) : 0, cd);
-        cleanup_json json_t *kd = json_pack("{s:s,s:s,s:O,s:s}", "image", named, "config", cd,
-                                            "layers", st->layers, "platform", ps);
-        if (kd == NULL || xb_bx_cache_chain(st, "from", kd, err) < 0)
+        if (chain_base(st, named, err) < 0)
             return -1;
     } else if (dep != NULL && (dep->name != NULL && strcasecmp(dep->name, image) == 0)) {
         if (xb_bx_stage_build(b, dep, err) < 0)
@@ -88,14 +97,7 @@ static int do_from(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
     } else {
         if (xb_bx_image_load(b, image, &st->platform, &st->config, &st->layers, err) < 0)
             return xb_error_wrap(err, "%s: FROM %s", where, image);
-        json_object_del(st->config, "created");
-        cleanup_free char *ps = xb_platform_format(&st->platform);
-        cleanup_free char *cfg = xb_json_dump(st->config);
-        char cd[XB_DIGEST_LEN];
-        xb_digest_buf(cfg ? cfg : "", cfg ? strlen(cfg) : 0, cd);
-        cleanup_json json_t *kd = json_pack("{s:s,s:s,s:O,s:s}", "image", image, "config", cd,
-                                            "layers", st->layers, "platform", ps);
-        if (kd == NULL || xb_bx_cache_chain(st, "from", kd, err) < 0)
+        if (chain_base(st, image, err) < 0)
             return -1;
         /* ONBUILD triggers of the base image run now (issue 5), then are cleared */
     }
