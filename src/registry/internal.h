@@ -100,8 +100,8 @@ typedef struct xb_http_resp {
 void xb_http_resp_free(xb_http_resp_t *resp);
 #define cleanup_resp __attribute__((cleanup(xb_http_resp_free)))
 
-/* Performs the request with auth, redirects and retries (request.c). Returns 0 when a response arrived
- * (any status: check resp->status), negative on a transport failure after all retries. */
+/* Performs the request with auth, redirects and retries (request.c). Returns 0 when a response
+ * arrived (any status: check resp->status), negative on a transport failure after all retries. */
 int xb_http_do(xb_registry_t *r, const xb_http_req_t *rq, xb_http_resp_t *resp, xb_error_t *err);
 /* One attempt, no auth handling or retries; auth_header may be NULL. */
 int xb_http_perform(xb_registry_t *r, const xb_http_req_t *rq, const char *url,
