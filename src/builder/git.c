@@ -185,16 +185,54 @@ static int resolve_subdir(const char *src, const char *url, const char *want, co
     return *dir ? 0 : xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
 }
 
+/* --keep-git-dir: a .git that is the same bytes for the same commit, so that the ADD is a cache
+ * hit: no fetch records or reflogs (they hold times), an index without stat data (git
+ * refreshes it on the first `git status`). Else: no .git, in submodules neither. */
+static int settle_git_dir(const char *src, const char *work, const char *repo, bool keep_git,
+                          bool submodules, xb_error_t *err)
+{
+    cleanup_free char *msg = NULL;
+    cleanup_free char *dotgit = xb_path_join(repo, ".git");
+    if (dotgit == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    if (keep_git) {
+        static const char *const noise[] = {"FETCH_HEAD", "ORIG_HEAD", "logs"};
+        for (size_t i = 0; i < sizeof(noise) / sizeof(noise[0]); i++) {
+            cleanup_free char *p = xb_path_join(dotgit, noise[i]);
+            if (p == NULL || xb_rm_rf(p, err) < 0)
+                return p ? -1 : xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        }
+        char *rt[] = {"git", "-C", (char *)repo, "read-tree", "HEAD", NULL};
+        if (run_git(work, rt, NULL, &msg) != 0)
+            return xb_error_set(err, XB_ERR_IO, "ADD %s: git read-tree: %s", src, msg ? msg : "");
+        return 0;
+    }
+    /* .git of the checkout and of submodules (files naming their git dir) */
+    char *files[] = {"git", "-C",          (char *)repo,  "submodule", "foreach",
+                     "-q",  "--recursive", "rm -rf .git", NULL};
+    if (submodules)
+        (void)run_git(work, files, NULL, &msg);
+    return xb_rm_rf(dotgit, err);
+}
+
+/* ADD --checksum of a Git source: hex digits (BuildKit's check, before any fetch). */
+static int checksum_valid(const char *src, const char *checksum, xb_error_t *err)
+{
+    if (checksum == NULL ||
+        (checksum[0] != '\0' && strspn(checksum, "0123456789abcdefABCDEF") == strlen(checksum)))
+        return 0;
+    return xb_error_set(err, XB_ERR_INVALID,
+                        "ADD --checksum=%s %s: invalid checksum %s for Git URL, expected hex "
+                        "commit hash",
+                        checksum, src, checksum);
+}
+
 int xb_git_fetch(const char *src, const char *tmpdir, bool keep_git, const char *checksum,
                  xb_git_checkout_t *out, xb_error_t *err)
 {
     memset(out, 0, sizeof(*out));
-    if (checksum != NULL &&
-        (checksum[0] == '\0' || strspn(checksum, "0123456789abcdefABCDEF") != strlen(checksum)))
-        return xb_error_set(err, XB_ERR_INVALID,
-                            "ADD --checksum=%s %s: invalid checksum %s for Git URL, expected hex "
-                            "commit hash",
-                            checksum, src, checksum);
+    if (checksum_valid(src, checksum, err) < 0)
+        return -1;
     cleanup_free char *url = strdup(src);
     if (url == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
@@ -278,30 +316,8 @@ int xb_git_fetch(const char *src, const char *tmpdir, bool keep_git, const char 
                             "ADD --checksum=%s %s: expected checksum to match %s, got %.40s: the "
                             "ref moved or the checksum is wrong",
                             checksum, src, checksum, commit);
-    if (keep_git) {
-        /* a .git that is the same bytes for the same commit, so that the ADD is a cache hit:
-         * no fetch records or reflogs (they hold times), an index without stat data (git
-         * refreshes it on the first `git status`) */
-        static const char *const noise[] = {"FETCH_HEAD", "ORIG_HEAD", "logs"};
-        for (size_t i = 0; i < sizeof(noise) / sizeof(noise[0]); i++) {
-            cleanup_free char *np = xb_path_join(repo, ".git");
-            cleanup_free char *p = np ? xb_path_join(np, noise[i]) : NULL;
-            if (p == NULL || xb_rm_rf(p, err) < 0)
-                return p ? -1 : xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-        }
-        char *rt[] = {"git", "-C", repo, "read-tree", "HEAD", NULL};
-        if (run_git(work, rt, NULL, &msg) != 0)
-            return xb_error_set(err, XB_ERR_IO, "ADD %s: git read-tree: %s", src, msg ? msg : "");
-    } else {
-        /* .git of the checkout and of submodules (files naming their git dir) */
-        char *files[] = {"git", "-C",          repo,          "submodule", "foreach",
-                         "-q",  "--recursive", "rm -rf .git", NULL};
-        if (gm != NULL && xb_path_exists(gm))
-            (void)run_git(work, files, NULL, &msg);
-        cleanup_free char *dotgit = xb_path_join(repo, ".git");
-        if (dotgit == NULL || xb_rm_rf(dotgit, err) < 0)
-            return -1;
-    }
+    if (settle_git_dir(src, work, repo, keep_git, gm != NULL && xb_path_exists(gm), err) < 0)
+        return -1;
     if (resolve_subdir(src, url, want, repo, sub, &out->dir, err) < 0)
         return -1;
     out->commit = commit;
