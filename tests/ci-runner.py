@@ -62,8 +62,11 @@ def lookup(ctx, path, where):
     if parts[0] not in ctx:
         raise RecipeError("%s: unsupported expression context in ${{ %s }}" % (where, path))
     v = ctx
-    for p in parts:
+    for i, p in enumerate(parts):
         if not isinstance(v, dict) or p not in v:
+            # as GitHub: an output a step or job did not set is empty; an unknown id is an error
+            if i == 3 and parts[0] in ("steps", "needs") and parts[2] == "outputs":
+                return ""
             raise RecipeError("%s: ${{ %s }} is not defined" % (where, path))
         v = v[p]
     return v
