@@ -57,11 +57,16 @@ mmdebstrap_tar() {
     local out=$1 archs=$2 include=$3
     [ -s "$out" ] && return 0
     mkdir -p "$(dirname "$out")"
-    echo "make-debian-bases: mmdebstrap $suite ($archs) -> $out" >&2
-    mmdebstrap --quiet --mode=root --format=tar --variant=minbase --architectures="$archs" \
-        --include="$include" "${TRIM[@]}" "$suite" "$out.tmp" "$(mirror)" >&2 ||
-        { rm -f "$out.tmp"; return 1; }
-    mv "$out.tmp" "$out"
+    (
+        # one writer per tarball (tests of several checkouts share the cache)
+        flock 9
+        [ -s "$out" ] && exit 0
+        echo "make-debian-bases: mmdebstrap $suite ($archs) -> $out" >&2
+        mmdebstrap --quiet --mode=root --format=tar --variant=minbase --architectures="$archs" \
+            --include="$include" "${TRIM[@]}" "$suite" "$out.tmp" "$(mirror)" >&2 ||
+            { rm -f "$out.tmp"; exit 1; }
+        mv "$out.tmp" "$out"
+    ) 9>"$out.lock"
 }
 
 oci_platform() {
