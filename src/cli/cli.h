@@ -21,6 +21,8 @@ struct xb_cli {
     const char *gzip_engine; /* XBUILD_GZIP_ENGINE or NULL (libdeflate) */
     const char *chunk_size;  /* XBUILD_CHUNK_SIZE or NULL (8 MiB push chunks) */
     const char *source_date_epoch; /* SOURCE_DATE_EPOCH or NULL */
+    bool rootless;                 /* main entered a user namespace (run/userns.h) */
+    bool subids;                   /* ... with a subordinate id range (else: one id) */
 };
 
 typedef int (*xb_cmd_fn)(struct xb_cli *cli, int argc, char **argv, xb_error_t *err);

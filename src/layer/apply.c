@@ -19,6 +19,7 @@
 #include "lazy/lazy.h"
 #include "util/cleanup.h"
 #include "util/log.h"
+#include "util/sys.h"
 
 #define WH_PREFIX ".wh."
 #define WH_OPAQUE ".wh..wh..opq"
@@ -97,6 +98,7 @@ struct ctx {
     int root;
     enum xb_apply_mode mode;
     bool is_root_user;
+    const char *opaque_xattr; /* trusted.overlay.opaque, or user.overlay.opaque in a userns */
     struct pathset written;
     struct dirtime *dirs;
     size_t ndirs, capdirs;
@@ -138,7 +140,7 @@ static int set_xattrs(struct ctx *c, struct archive_entry *e, int fd, int parent
     size_t size;
     archive_entry_xattr_reset(e);
     while (archive_entry_xattr_next(e, &name, &val, &size) == ARCHIVE_OK) {
-        if (strncmp(name, "trusted.overlay.", 16) == 0) {
+        if (strncmp(name, "trusted.overlay.", 16) == 0 || strncmp(name, "user.overlay.", 13) == 0) {
             xb_debug("layer: /%s: dropping xattr %s", path, name);
             continue;
         }
@@ -235,7 +237,7 @@ static int opaque(struct ctx *c, const char *dirpath, xb_error_t *err)
     if (d < 0)
         return xb_error_errno(err, -d, "cannot open /%s", dirpath);
     if (c->mode == XB_APPLY_OVERLAY) {
-        if (fsetxattr(d, "trusted.overlay.opaque", "y", 1, 0) < 0)
+        if (fsetxattr(d, c->opaque_xattr, "y", 1, 0) < 0)
             return xb_error_errno(err, errno, "cannot mark /%s opaque", dirpath);
         return 0;
     }
@@ -265,6 +267,21 @@ static int opaque(struct ctx *c, const char *dirpath, xb_error_t *err)
     }
     closedir(dir);
     return r;
+}
+
+/* chown of an entry failed: EINVAL means its owner has no id in this user namespace
+ * (rootless mode: only the caller and its subordinate range are mapped). */
+static int chown_failed(int e, const char *path, uid_t uid, gid_t gid, xb_error_t *err)
+{
+    if (e != EINVAL || !xb_sys_in_userns())
+        return xb_error_errno(err, e, "chown /%s", path);
+    return xb_error_set(err, XB_ERR_UNSUPPORTED,
+                        "/%s is owned by uid %lu gid %lu, which this rootless user namespace "
+                        "cannot map: only your own id (as 0) and a subordinate range from "
+                        "/etc/subuid and /etc/subgid can own files. Give your user a range "
+                        "(e.g. 'sudo usermod --add-subuids 100000-165535 --add-subgids "
+                        "100000-165535 $USER'), or build as root",
+                        path, (unsigned long)uid, (unsigned long)gid);
 }
 
 static int apply_entry(struct ctx *c, struct archive *a, struct archive_entry *e, xb_error_t *err)
@@ -338,7 +355,7 @@ static int apply_entry(struct ctx *c, struct archive *a, struct archive_entry *e
         if (write_data(c, a, e, fd, path, err) < 0)
             return -1;
         if (chown_ok && fchown(fd, uid, gid) < 0)
-            return xb_error_errno(err, errno, "chown /%s", path);
+            return chown_failed(errno, path, uid, gid, err);
         if (fchmod(fd, perm) < 0)
             return xb_error_errno(err, errno, "chmod /%s", path);
         set_xattrs(c, e, fd, -1, NULL, path);
@@ -354,7 +371,7 @@ static int apply_entry(struct ctx *c, struct archive *a, struct archive_entry *e
         if (fd < 0)
             return xb_error_errno(err, errno, "cannot open directory /%s", path);
         if (chown_ok && fchown(fd, uid, gid) < 0)
-            return xb_error_errno(err, errno, "chown /%s", path);
+            return chown_failed(errno, path, uid, gid, err);
         if (fchmod(fd, perm) < 0)
             return xb_error_errno(err, errno, "chmod /%s", path);
         set_xattrs(c, e, fd, -1, NULL, path);
@@ -379,7 +396,7 @@ static int apply_entry(struct ctx *c, struct archive *a, struct archive_entry *e
         if (symlinkat(target, parent, leaf) < 0)
             return xb_error_errno(err, errno, "cannot create symlink /%s", path);
         if (chown_ok && fchownat(parent, leaf, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-            return xb_error_errno(err, errno, "chown /%s", path);
+            return chown_failed(errno, path, uid, gid, err);
         set_xattrs(c, e, -1, parent, leaf, path);
         if (utimensat(parent, leaf, ts, AT_SYMLINK_NOFOLLOW) < 0)
             return xb_error_errno(err, errno, "utimes /%s", path);
@@ -397,7 +414,7 @@ static int apply_entry(struct ctx *c, struct archive *a, struct archive_entry *e
             return xb_error_errno(err, errno, "cannot create node /%s", path);
         }
         if (chown_ok && fchownat(parent, leaf, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-            return xb_error_errno(err, errno, "chown /%s", path);
+            return chown_failed(errno, path, uid, gid, err);
         if (fchmodat(parent, leaf, perm & 07777, 0) < 0 && errno != EPERM)
             return xb_error_errno(err, errno, "chmod /%s", path);
         set_xattrs(c, e, -1, parent, leaf, path);
@@ -437,7 +454,10 @@ int xb_layer_too_big(const char *what, const char *path, uint64_t size, uint64_t
 int xb_layer_apply_archive(int dirfd, struct archive *a, enum xb_apply_mode mode, uint64_t max_size,
                            xb_apply_stats_t *stats, xb_error_t *err)
 {
-    struct ctx c = {.root = dirfd, .mode = mode, .is_root_user = geteuid() == 0};
+    struct ctx c = {.root = dirfd,
+                    .mode = mode,
+                    .is_root_user = geteuid() == 0,
+                    .opaque_xattr = xb_sys_overlay_opaque_xattr()};
     uint64_t max = max_size ? max_size : XB_LAYER_MAX_SIZE_DEFAULT, total = 0;
     struct archive_entry *e;
     int r = 0;

@@ -26,6 +26,7 @@
 #include "run/user.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/sys.h"
 
 extern char **environ;
 
@@ -380,8 +381,9 @@ static void setup_user_mounts(struct child *c)
                 char mp[PATH_MAX + 32];
                 snprintf(mp, sizeof mp, "%s/stage-%zu", sb->state_dir, i);
                 mkdir(mp, 0700);
-                snprintf(opts, sizeof opts, "lowerdir=%s%s%s/empty", m->lowerdir,
-                         *m->lowerdir ? ":" : "", sb->state_dir);
+                snprintf(opts, sizeof opts, "lowerdir=%s%s%s/empty%s", m->lowerdir,
+                         *m->lowerdir ? ":" : "", sb->state_dir,
+                         xb_sys_in_userns() ? ",userxattr" : "");
                 if (mount("overlay", mp, "overlay", MS_RDONLY | MS_NODEV | MS_NOSUID, opts) < 0)
                     FAIL(c, "cannot mount stage '%s' for /%s: %s", m->from ? m->from : "context",
                          m->target, strerror(errno));
