@@ -66,12 +66,12 @@ static char *default_root(void)
 }
 
 /* Commands that touch extracted layers or run containers: as an ordinary user they run in a
- * user namespace (run/userns.h), entered here while the process is single-threaded. The
- * others (pull, push, manifest, push-wasm, images, ...) read and write only blobs and
- * index.json, which belong to the user anyway. */
+ * user namespace (run/userns.h), entered here while the process is single-threaded (info
+ * shows what the others see). The others (pull, push, manifest, push-wasm, fsck, images, ...)
+ * read and write only blobs and index.json, which belong to the user anyway. */
 static bool needs_userns(const char *cmd)
 {
-    static const char *const names[] = {"bud", "build", "run", "prune", "fsck", "info", NULL};
+    static const char *const names[] = {"bud", "build", "run", "prune", "info", NULL};
     for (size_t i = 0; names[i]; i++)
         if (strcmp(cmd, names[i]) == 0)
             return true;

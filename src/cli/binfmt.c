@@ -26,7 +26,7 @@ static const char usage[] =
     "  --install     register the given (default: all non-native) architectures\n"
     "  --uninstall   remove registrations of the given (default: all non-native) ones\n";
 
-static const char *state_of(const xb_binfmt_status_t *st, const char **problem)
+const char *xb_cli_binfmt_state(const struct xb_binfmt_status *st, const char **problem)
 {
     *problem = NULL;
     if (st->native)
@@ -58,7 +58,7 @@ static int status(const char *binfmt_dir, const char *probe_cache, bool json)
         xb_binfmt_query(binfmt_dir, &t[i], probe_cache, &st, &e);
         const char *how = xb_native_describe(st.how);
         const char *problem;
-        const char *state = state_of(&st, &problem);
+        const char *state = xb_cli_binfmt_state(&st, &problem);
         if (json) {
             json_t *o = json_object();
             json_object_set_new(o, "arch", json_string(xb_arch_name(&t[i])));

@@ -56,10 +56,15 @@ XB_CMD(run);
 XB_CMD(manifest);
 XB_CMD(push_wasm);
 XB_CMD(pull_wasm);
+XB_CMD(info);
 
 /* Helpers shared by commands. */
 /* Prints "usage" text for a command to stdout (for --help) and returns 0. */
 int xb_cli_help(const char *text);
+/* One word for a binfmt status (native, emulated, missing, broken); *problem: why broken, or
+ * NULL. Both static (binfmt --status, info). */
+struct xb_binfmt_status;
+const char *xb_cli_binfmt_state(const struct xb_binfmt_status *st, const char **problem);
 /* Sets a usage error: "msg (see 'xbuild COMMAND --help')". */
 int xb_cli_usage(xb_error_t *err, const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
