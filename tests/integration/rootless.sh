@@ -123,10 +123,15 @@ if registry_start anonymous; then
     is "the pulled image has the built image's digest" "$(digest_of "$U/store2" rl/app:1)" "$(digest_of "$U/store" rl/app:1)"
     out=$(as $RL "$U" --root "$U/store2" run "$REG/rl/app:1" cat /data/by4242 2>&1)
     is "the pulled image runs rootless" "$out" v
+    check "rootless manifest create" rl manifest create rl/list rl/app:1
+    check "rootless manifest push" rl manifest push --tls-verify=false rl/list "docker://$REG/rl/list:1"
+    printf '\0asm\1\0\0\0' >"$T/m.wasm" && chmod 644 "$T/m.wasm"
+    check "rootless push-wasm" rl push-wasm --tls-verify=false "$T/m.wasm" "$REG/rl/wasm:1"
 else
     skip "could not start docker-registry: push/pull not tested"
 fi
 layers_before=$(ls "$U/store/xbuild/layers" 2>/dev/null | wc -l)
+rl manifest rm rl/list >/dev/null 2>&1
 rl rmi rl/app:1 >/dev/null 2>&1
 out=$(rl prune --cache 2>&1)
 is "rootless prune succeeds (layer trees owned by subordinate ids)" "$?" 0
