@@ -98,6 +98,7 @@ struct ctx {
     int root;
     enum xb_apply_mode mode;
     bool is_root_user;
+    bool in_userns;           /* rootless (util/sys.h) */
     const char *opaque_xattr; /* trusted.overlay.opaque, or user.overlay.opaque in a userns */
     struct pathset written;
     struct dirtime *dirs;
@@ -411,6 +412,12 @@ static int apply_entry(struct ctx *c, struct archive *a, struct archive_entry *e
                 xb_warn("layer: /%s: cannot create device node without privileges", path);
                 return 0;
             }
+            if (errno == EPERM && c->in_userns) {
+                /* rootless: no device can be made in a user namespace; the RUN sandbox's
+                 * /dev is its own anyway (as containers/storage skips them) */
+                xb_debug("layer: /%s: device node skipped in the user namespace", path);
+                return 0;
+            }
             return xb_error_errno(err, errno, "cannot create node /%s", path);
         }
         if (chown_ok && fchownat(parent, leaf, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
@@ -457,6 +464,7 @@ int xb_layer_apply_archive(int dirfd, struct archive *a, enum xb_apply_mode mode
     struct ctx c = {.root = dirfd,
                     .mode = mode,
                     .is_root_user = geteuid() == 0,
+                    .in_userns = xb_sys_in_userns(),
                     .opaque_xattr = xb_sys_overlay_opaque_xattr()};
     uint64_t max = max_size ? max_size : XB_LAYER_MAX_SIZE_DEFAULT, total = 0;
     struct archive_entry *e;

@@ -109,43 +109,57 @@ static int no_userns(int e, xb_error_t *err)
                         cause, strerror(e));
 }
 
-/* The helper: waits until the parent has unshared, then runs newuidmap/newgidmap for it. */
+/* Runs newuidmap (which = 0) or newgidmap (1) for pid with p's two lines; stderr to report.
+ * Returns the child's pid, or -1. */
+static pid_t spawn_map(const xb_userns_plan_t *p, int which, pid_t target, int report)
+{
+    const xb_idmap_t *m = which ? p->gids : p->uids;
+    char a[2][3][24], pid[24];
+    snprintf(pid, sizeof pid, "%d", (int)target);
+    for (int i = 0; i < 2; i++) {
+        snprintf(a[i][0], sizeof a[i][0], "%lu", m[i].inside);
+        snprintf(a[i][1], sizeof a[i][1], "%lu", m[i].outside);
+        snprintf(a[i][2], sizeof a[i][2], "%lu", m[i].count);
+    }
+    const char *tool = which ? "newgidmap" : "newuidmap";
+    pid_t c = fork();
+    if (c == 0) {
+        dup2(report, 2);
+        /* Debian's path first: a setuid helper is not looked up in PATH when it is there */
+        char abs[32];
+        snprintf(abs, sizeof abs, "/usr/bin/%s", tool);
+        execl(abs, tool, pid, a[0][0], a[0][1], a[0][2], a[1][0], a[1][1], a[1][2], (char *)NULL);
+        execlp(tool, tool, pid, a[0][0], a[0][1], a[0][2], a[1][0], a[1][1], a[1][2], (char *)NULL);
+        dprintf(2, "cannot run %s: %s (install Debian's uidmap package)", tool, strerror(errno));
+        _exit(127);
+    }
+    return c;
+}
+
+/* The helper: waits until the parent has unshared, then runs newuidmap and newgidmap for it
+ * (both at once: each is a setuid exec, the bulk of entering the namespace). */
 static void __attribute__((noreturn))
 helper(const xb_userns_plan_t *p, pid_t parent, int go, int report)
 {
     char b;
     if (read(go, &b, 1) != 1)
         _exit(0); /* the parent failed before unsharing */
+    pid_t c[2];
+    int bad = 0;
+    for (int which = 0; which < 2; which++)
+        c[which] = spawn_map(p, which, parent, report);
     for (int which = 0; which < 2; which++) {
-        const xb_idmap_t *m = which ? p->gids : p->uids;
-        char a[2][3][24];
-        char pid[24];
-        snprintf(pid, sizeof pid, "%d", (int)parent);
-        for (int i = 0; i < 2; i++) {
-            snprintf(a[i][0], sizeof a[i][0], "%lu", m[i].inside);
-            snprintf(a[i][1], sizeof a[i][1], "%lu", m[i].outside);
-            snprintf(a[i][2], sizeof a[i][2], "%lu", m[i].count);
-        }
-        const char *tool = which ? "newgidmap" : "newuidmap";
-        pid_t c = fork();
-        if (c == 0) {
-            dup2(report, 2);
-            execlp(tool, tool, pid, a[0][0], a[0][1], a[0][2], a[1][0], a[1][1], a[1][2],
-                   (char *)NULL);
-            dprintf(2, "cannot run %s: %s (install Debian's uidmap package)", tool,
-                    strerror(errno));
-            _exit(127);
-        }
         int st = 0;
-        while (c > 0 && waitpid(c, &st, 0) < 0 && errno == EINTR)
+        while (c[which] > 0 && waitpid(c[which], &st, 0) < 0 && errno == EINTR)
             ;
-        if (c < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-            dprintf(report, " (%s %s 0 %lu 1 1 %lu %lu failed)", tool, pid, m[0].outside,
-                    m[1].outside, m[1].count);
-            _exit(1);
+        if (c[which] < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+            const xb_idmap_t *m = which ? p->gids : p->uids;
+            dprintf(report, " (%s %d 0 %lu 1 1 %lu %lu failed)", which ? "newgidmap" : "newuidmap",
+                    (int)parent, m[0].outside, m[1].outside, m[1].count);
+            bad = 1;
         }
     }
-    _exit(0);
+    _exit(bad);
 }
 
 static int write_map(const char *file, const char *data, xb_error_t *err)
