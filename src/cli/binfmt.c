@@ -21,7 +21,10 @@ static const char usage[] =
     "a tiny embedded binary of it runs (the kernel may lack or disable 32-bit support); the\n"
     "answer is kept for the boot in the store (xbuild/arch-probe).\n"
     "  --status      per architecture: native, emulated (interpreter, flags, static), missing;\n"
-    "                NATIVE says why: host, probe ran, probe failed (needs qemu), foreign\n"
+    "                NATIVE says why: host, probe ran, probe failed (needs qemu), foreign;\n"
+    "                GUARD says whether a RUN step could chmod/chown the emulator through\n"
+    "                /proc/PID/exe: read-only (xbuild's registration), unmapped (rootless),\n"
+    "                EXPOSED (status 'exposed': re-register it with --install)\n"
     "  --json        status as JSON\n"
     "  --install     register the given (default: all non-native) architectures\n"
     "  --uninstall   remove registrations of the given (default: all non-native) ones\n";
@@ -41,7 +44,26 @@ const char *xb_cli_binfmt_state(const struct xb_binfmt_status *st, const char **
         *problem = "no F flag: does not work inside build roots";
     else if (!st->interp_static)
         *problem = "interpreter dynamically linked: does not work inside build roots with F";
-    return *problem ? "broken" : "emulated";
+    if (*problem)
+        return "broken";
+    if (st->guard.state == XB_GUARD_EXPOSED) {
+        *problem = "RUN steps could chmod/chown the emulator: xbuild binfmt --install";
+        return "exposed";
+    }
+    return "emulated";
+}
+
+/* GUARD column: can a RUN step modify the emulator through /proc/PID/exe? */
+static const char *guard_of(const xb_binfmt_status_t *st)
+{
+    switch (st->guard.state) {
+    case XB_GUARD_SAFE:
+        return st->guard.read_only ? "read-only" : "unmapped";
+    case XB_GUARD_EXPOSED:
+        return "EXPOSED";
+    default:
+        return "-";
+    }
 }
 
 static int status(const char *binfmt_dir, const char *probe_cache, bool json)
@@ -50,8 +72,8 @@ static int status(const char *binfmt_dir, const char *probe_cache, bool json)
     const xb_arch_t *t = xb_arch_table(&n);
     cleanup_json json_t *arr = json_array();
     if (!json)
-        printf("%-10s %-9s %-13s %-16s %-44s %-6s %s\n", "ARCH", "STATUS", "NATIVE", "ENTRY",
-               "INTERPRETER", "FLAGS", "LINKING");
+        printf("%-10s %-9s %-13s %-16s %-44s %-6s %-7s %s\n", "ARCH", "STATUS", "NATIVE", "ENTRY",
+               "INTERPRETER", "FLAGS", "LINKING", "GUARD");
     for (size_t i = 0; i < n; i++) {
         xb_binfmt_status_t st;
         cleanup_error xb_error_t e = XB_ERROR_INIT;
@@ -72,6 +94,9 @@ static int status(const char *binfmt_dir, const char *probe_cache, bool json)
                 json_object_set_new(o, "enabled", json_boolean(st.enabled));
                 json_object_set_new(o, "static", json_boolean(st.interp_static));
                 json_object_set_new(o, "preserve_argv0", json_boolean(st.preserve_argv0));
+                json_object_set_new(o, "guard", json_string(guard_of(&st)));
+                if (st.guard.why[0])
+                    json_object_set_new(o, "guard_reason", json_string(st.guard.why));
             }
             if (problem)
                 json_object_set_new(o, "problem", json_string(problem));
@@ -82,12 +107,12 @@ static int status(const char *binfmt_dir, const char *probe_cache, bool json)
             printf("%-10s %-9s %s\n", xb_arch_name(&t[i]), state, how);
             continue;
         }
-        printf("%-10s %-9s %-13s %-16s %-44s %-6s %s%s%s\n", xb_arch_name(&t[i]), state, how,
+        printf("%-10s %-9s %-13s %-16s %-44s %-6s %-7s %s%s%s\n", xb_arch_name(&t[i]), state, how,
                st.name, st.interpreter, st.flags[0] ? st.flags : "-",
                !st.interp_exists  ? "-"
                : st.interp_static ? "static"
                                   : "dynamic",
-               problem ? "  # " : "", problem ? problem : "");
+               guard_of(&st), problem ? "  # " : "", problem ? problem : "");
     }
     if (json) {
         cleanup_free char *s = xb_json_dump(arr);

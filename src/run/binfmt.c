@@ -205,12 +205,15 @@ int xb_binfmt_query(const char *dir, const xb_arch_t *a, const char *probe_cache
         cleanup_error xb_error_t e2 = XB_ERROR_INIT;
         st->interp_static = xb_elf_is_dynamic(st->interpreter, &e2) == 0;
     }
+    if (st->enabled && st->fix_binary && st->interp_exists && !st->native)
+        (void)xb_binfmt_exe_guard(a, &st->guard); /* UNKNOWN with a reason when it cannot tell */
     return 0;
 }
 
 static bool usable(const xb_binfmt_status_t *st)
 {
-    return st->registered && st->enabled && st->fix_binary && st->interp_static;
+    return st->registered && st->enabled && st->fix_binary && st->interp_static &&
+           st->guard.state != XB_GUARD_EXPOSED;
 }
 
 /* Writes line to reg from a child in its own mount namespace where interp (the file a symlink
@@ -256,6 +259,38 @@ static int register_readonly(const char *reg, const char *interp, const char *li
     return e;
 }
 
+/* Registers name for a with interp and flags, from a read-only mount (register_readonly). */
+static int register_entry(const char *dir, const char *name, const xb_arch_t *a, const char *interp,
+                          const char *flags, xb_error_t *err)
+{
+    cleanup_free char *line = NULL;
+    int n = asprintf(&line, ":%s:M::%s:%s:%s:%s", name, a->magic, a->mask, interp, flags);
+    if (n < 0) {
+        line = NULL;
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    }
+    cleanup_free char *reg = xb_path_join(dir, "register");
+    int e = reg ? register_readonly(reg, interp, line, (size_t)n) : ENOMEM;
+    if (e != 0)
+        return xb_error_errno(err, e, "cannot register %s with %s/register", name, dir);
+    return 0;
+}
+
+/* Removes the entry dir/name ("-1" written to it). */
+static int remove_entry(const char *dir, const char *name, xb_error_t *err)
+{
+    cleanup_free char *p = xb_path_join(dir, name);
+    int fd = p ? open(p, O_WRONLY | O_CLOEXEC) : -1;
+    if (fd < 0 || write(fd, "-1", 2) != 2) {
+        int e = p ? errno : ENOMEM;
+        if (fd >= 0)
+            close(fd);
+        return xb_error_errno(err, e, "cannot remove the binfmt entry %s/%s", dir, name);
+    }
+    close(fd);
+    return 0;
+}
+
 int xb_binfmt_install(const char *dir, const xb_arch_t *a, const char *probe_cache,
                       const char **what, xb_error_t *err)
 {
@@ -299,34 +334,29 @@ int xb_binfmt_install(const char *dir, const xb_arch_t *a, const char *probe_cac
     dir = xb_binfmt_dir(dir);
     cleanup_free char *own = xb_path_join(dir, name);
     if (access(own, F_OK) == 0) {
-        /* our name, but broken (no F, disabled, dynamic or missing interpreter): replace */
-        int fd = open(own, O_WRONLY | O_CLOEXEC);
-        if (fd < 0 || write(fd, "-1", 2) != 2) {
-            int e = errno;
-            if (fd >= 0)
-                close(fd);
-            return xb_error_errno(err, e, "cannot remove the old binfmt entry %s", own);
-        }
-        close(fd);
-        *what = "re-registered (the old entry lacked F or a static interpreter)";
-    } else if (st.registered) {
-        /* Entries registered later are tried first by the kernel: ours takes over. */
-        xb_warn("binfmt: %s is also claimed by '%s' (%s, flags '%s'); registering %s in front of "
-                "it",
-                xb_arch_name(a), st.name, st.interpreter, st.flags, name);
-        *what = "registered (in front of another entry)";
+        /* our name, but broken (no F, disabled, dynamic, missing interpreter or exposed):
+         * replace it without a moment where the architecture has no handler */
+        char swap[64];
+        snprintf(swap, sizeof swap, "xbuild-swap-%s", a->qemu);
+        if (register_entry(dir, swap, a, interp, flags, err) < 0 ||
+            remove_entry(dir, name, err) < 0 ||
+            register_entry(dir, name, a, interp, flags, err) < 0 ||
+            remove_entry(dir, swap, err) < 0)
+            return -1;
+        *what = st.guard.state == XB_GUARD_EXPOSED
+                    ? "re-registered read-only (RUN steps could chmod/chown the old entry's "
+                      "emulator through /proc/PID/exe)"
+                    : "re-registered (the old entry lacked F or a static interpreter)";
     } else {
-        *what = "registered";
+        if (st.registered)
+            /* Entries registered later are tried first by the kernel: ours takes over. */
+            xb_warn("binfmt: %s is also claimed by '%s' (%s, flags '%s'); registering %s in "
+                    "front of it",
+                    xb_arch_name(a), st.name, st.interpreter, st.flags, name);
+        if (register_entry(dir, name, a, interp, flags, err) < 0)
+            return -1;
+        *what = st.registered ? "registered (in front of another entry)" : "registered";
     }
-    char *line = NULL;
-    int n = asprintf(&line, ":%s:M::%s:%s:%s:%s", name, a->magic, a->mask, interp, flags);
-    if (n < 0)
-        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-    cleanup_free char *reg = xb_path_join(dir, "register");
-    int e = register_readonly(reg, interp, line, (size_t)n);
-    free(line);
-    if (e != 0)
-        return xb_error_errno(err, e, "cannot register %s with %s", name, reg);
     xb_info("binfmt: %s -> %s (flags %s)", xb_arch_name(a), interp, flags);
     return 1;
 }
@@ -347,14 +377,8 @@ int xb_binfmt_uninstall(const char *dir, const xb_arch_t *a, xb_error_t *err)
         struct entry e;
         if (p == NULL || read_entry(p, &e) < 0 || !entry_matches(&e, a))
             continue;
-        int fd = open(p, O_WRONLY | O_CLOEXEC);
-        if (fd < 0 || write(fd, "-1", 2) != 2) {
-            int en = errno;
-            if (fd >= 0)
-                close(fd);
-            return xb_error_errno(err, en, "cannot remove binfmt entry %s", p);
-        }
-        close(fd);
+        if (remove_entry(dir, de->d_name, err) < 0)
+            return -1;
         removed++;
     }
     return removed;
@@ -422,6 +446,27 @@ int xb_binfmt_check_arch(const char *dir, const xb_arch_t *a, const char *probe_
                             "would fail with 'No such file or directory'; install "
                             "qemu-user-static and run 'xbuild binfmt --install %s'",
                             st.name, n, st.interpreter, n);
+    if (st.guard.state == XB_GUARD_EXPOSED) {
+        /* Same emulator, same flags, only from a read-only mount: nothing the user chose
+         * changes, so xbuild makes the swap itself whenever it may (root). */
+        cleanup_error xb_error_t e3 = XB_ERROR_INIT;
+        const char *what = NULL;
+        if (xb_binfmt_install(dir, a, probe_cache, &what, &e3) >= 0) {
+            xb_info("binfmt: %s: %s", n, what);
+            return 0;
+        }
+        /* another xbuild may be making the same swap (its entry names are ours): look again */
+        xb_binfmt_status_t again;
+        if (xb_binfmt_query(dir, a, probe_cache, &again, err) < 0)
+            return -1;
+        if (again.guard.state == XB_GUARD_SAFE)
+            return 0;
+        return xb_error_set(err, XB_ERR_UNSUPPORTED,
+                            "the binfmt_misc handler '%s' for %s is not protected from the build: "
+                            "%s; re-registering it read-only failed (%s): run 'xbuild binfmt "
+                            "--install %s' as root (once per boot)",
+                            st.name, n, st.guard.why, e3.msg ? e3.msg : "?", n);
+    }
     return 0;
 }
 

@@ -2,7 +2,7 @@
 src_libxbuild_a_SOURCES += \
 	src/run/arch.c src/run/arch.h \
 	src/run/archprobe.c src/run/archprobe.h \
-	src/run/binfmt.c src/run/binfmt.h \
+	src/run/binfmt.c src/run/binfmt.h src/run/binfmt_guard.c \
 	src/run/mounts.c src/run/mounts.h \
 	src/run/runopts.c src/run/runopts.h \
 	src/run/user.c src/run/user.h \

@@ -7,7 +7,7 @@
 require_root "binfmt_misc"
 [ -x /usr/bin/qemu-mips64el-static ] || { echo "1..0 # SKIP qemu-user-static missing"; exit 0; }
 BM=/proc/sys/fs/binfmt_misc
-restore() { "$XBUILD" binfmt --uninstall loong64 mips64le >/dev/null 2>&1; "$XBUILD" binfmt --install mips64le >/dev/null 2>&1; }
+restore() { [ ! -e $BM/xbtest-exposed-mips64el ] || echo -1 >$BM/xbtest-exposed-mips64el; "$XBUILD" binfmt --uninstall loong64 mips64le >/dev/null 2>&1; "$XBUILD" binfmt --install mips64le >/dev/null 2>&1; }
 at_exit restore
 
 check "--help" "$XBUILD" binfmt --help
@@ -47,10 +47,34 @@ if bb_image mips64el bb:mips64 linux/mips64le 2>/dev/null; then
         (exec 3>/proc/$p/exe) 2>&1; (exec 3>/proc/./self/exe) 2>&1; kill $p' 2>&1)
     like "qemu registered by xbuild is on a read-only mount for RUN: /proc/PID/exe" "$out" "/proc/[0-9]+/exe: Read-only file system"
     like "... and /proc/self/exe (past qemu's own interception)" "$out" "/proc/./self/exe: Read-only file system"
+
+    # GUARD: which emulator the kernel really starts, and whether a RUN step could chmod/chown
+    # it. A registration made the ordinary way (Debian's update-binfmts, tonistiigi/binfmt) keeps
+    # a read-write file; a copy of qemu stands in for it, in front of xbuild's entry.
+    like "xbuild's registration: GUARD read-only" "$("$XBUILD" binfmt --status)" '^mips64le +emulated .* static +read-only'
+    cp /usr/bin/qemu-mips64el-static "$T/mips64el-binfmt-P" && chmod 755 "$T/mips64el-binfmt-P"
+    hexesc() { sed -n "s/^$1 //p" $BM/qemu-mips64el | sed 's/../\\x&/g'; }
+    printf ':xbtest-exposed-mips64el:M::%s:%s:%s:POCF' "$(hexesc magic)" "$(hexesc mask)" "$T/mips64el-binfmt-P" >$BM/register
+    like "a plain F registration in front: status exposed, GUARD EXPOSED" "$("$XBUILD" binfmt --status)" '^mips64le +exposed .* static +EXPOSED +# RUN steps could chmod/chown the emulator'
+    like "... JSON names the emulator it found" "$("$XBUILD" binfmt --status --json)" "\"arch\":\"mips64le\"[^}]*\"guard\":\"EXPOSED\",\"guard_reason\":\"$T/mips64el-binfmt-P is reachable read-write"
+    # ... and it is: root in a chroot of the mips64 busybox changes the copy's mode through the
+    # /proc/PID/exe of an emulated child (qemu intercepts only its own /proc/self)
+    mkdir -p "$T/mroot" && bb_rootfs_tar mips64el "$T/mips.tar" && tar -C "$T/mroot" -xf "$T/mips.tar" && mkdir -p "$T/mroot/proc" "$T/mroot/dev" &&
+        mknod -m 666 "$T/mroot/dev/null" c 1 3
+    chroot_chmod() { unshare -m -p -f --mount-proc="$T/mroot/proc" chroot "$T/mroot" /bin/sh -c \
+        "sleep 5 & p=\$!; sleep 0.5; chmod $1 /proc/\$p/exe && echo CHMOD-OK; kill \$p" 2>&1; }
+    out=$(chroot_chmod 700)
+    like "... a chroot's root changed the exposed emulator's mode (test of the probe)" "$out" CHMOD-OK
+    is "... (its mode on the host)" "$(stat -c %a "$T/mips64el-binfmt-P")" 700
+    chmod 755 "$T/mips64el-binfmt-P"
+    out=$("$XBUILD" bud --no-cache --platform linux/mips64le "$T/c" 2>&1)
+    like "bud (root) swaps an exposed registration for a read-only one before RUN" "$out" 'mips64le: re-registered read-only'
+    like "... then GUARD read-only" "$("$XBUILD" binfmt --status)" '^mips64le +emulated .* static +read-only'
+    # same mode as before: if the guard were wrong this would not change the real qemu's mode
+    like "... and the chroot's chmod through /proc/PID/exe now fails" "$(chroot_chmod 755)" 'Read-only file system'
+    echo -1 >$BM/xbtest-exposed-mips64el
 else
-    skip "no busybox-static:mips64el (6 checks)"
-    skip "no busybox-static:mips64el"
-    skip "no busybox-static:mips64el"
+    for i in $(seq 15); do skip "no busybox-static:mips64el (Debian's package for the RUN checks)"; done
 fi
 
 # foreign registrations: loong64 without F, then with a dynamically linked interpreter
