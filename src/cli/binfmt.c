@@ -54,7 +54,7 @@ const char *xb_cli_binfmt_state(const struct xb_binfmt_status *st, const char **
 }
 
 /* GUARD column: can a RUN step modify the emulator through /proc/PID/exe? */
-static const char *guard_of(const xb_binfmt_status_t *st)
+const char *xb_cli_binfmt_guard(const struct xb_binfmt_status *st)
 {
     switch (st->guard.state) {
     case XB_GUARD_SAFE:
@@ -94,7 +94,7 @@ static int status(const char *binfmt_dir, const char *probe_cache, bool json)
                 json_object_set_new(o, "enabled", json_boolean(st.enabled));
                 json_object_set_new(o, "static", json_boolean(st.interp_static));
                 json_object_set_new(o, "preserve_argv0", json_boolean(st.preserve_argv0));
-                json_object_set_new(o, "guard", json_string(guard_of(&st)));
+                json_object_set_new(o, "guard", json_string(xb_cli_binfmt_guard(&st)));
                 if (st.guard.why[0])
                     json_object_set_new(o, "guard_reason", json_string(st.guard.why));
             }
@@ -112,7 +112,7 @@ static int status(const char *binfmt_dir, const char *probe_cache, bool json)
                !st.interp_exists  ? "-"
                : st.interp_static ? "static"
                                   : "dynamic",
-               guard_of(&st), problem ? "  # " : "", problem ? problem : "");
+               xb_cli_binfmt_guard(&st), problem ? "  # " : "", problem ? problem : "");
     }
     if (json) {
         cleanup_free char *s = xb_json_dump(arr);

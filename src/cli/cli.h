@@ -65,6 +65,9 @@ int xb_cli_help(const char *text);
  * NULL. Both static (binfmt --status, info). */
 struct xb_binfmt_status;
 const char *xb_cli_binfmt_state(const struct xb_binfmt_status *st, const char **problem);
+/* The GUARD word (read-only, unmapped, EXPOSED, -): can a RUN step modify the emulator through
+ * /proc/PID/exe? Static. */
+const char *xb_cli_binfmt_guard(const struct xb_binfmt_status *st);
 /* Sets a usage error: "msg (see 'xbuild COMMAND --help')". */
 int xb_cli_usage(xb_error_t *err, const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

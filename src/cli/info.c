@@ -104,8 +104,9 @@ static json_t *binfmt_json(struct xb_cli *cli)
         const char *state = xb_cli_binfmt_state(&st, &problem);
         char v[PATH_MAX + 64];
         if (st.registered && !st.native)
-            snprintf(v, sizeof v, "%s (%s, flags %s%s%s)", state, st.interpreter, st.flags,
-                     problem ? ": " : "", problem ? problem : "");
+            snprintf(v, sizeof v, "%s (%s, flags %s, guard %s%s%s)", state, st.interpreter,
+                     st.flags, xb_cli_binfmt_guard(&st), problem ? ": " : "",
+                     problem ? problem : "");
         else
             snprintf(v, sizeof v, "%s", state);
         json_object_set_new(o, xb_arch_name(&t[i]), json_string(v));
