@@ -17,7 +17,8 @@ BUILD_DEPS=(build-essential autoconf automake libtool pkg-config
     clang-format)
 TEST_DEPS=(skopeo umoci podman buildah docker-registry qemu-user-static apache2-utils python3
     clang lld wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev nodejs
-    xz-utils zstd gzip pigz ca-certificates curl openssl iproute2 util-linux file git)
+    xz-utils zstd gzip pigz ca-certificates curl openssl iproute2 util-linux file git
+    uidmap passwd)
 
 missing=()
 for p in "${BUILD_DEPS[@]}" "${TEST_DEPS[@]}"; do
