@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "builder/chmod.h"
+#include "builder/rootfs.h"
 #include "layer/apply.h"
 #include "lazy/lazy.h"
 #include "registry/fetchurl.h"
@@ -52,42 +53,72 @@ bool xb_add_is_archive(int fd)
     return r == ARCHIVE_OK || r == ARCHIVE_WARN;
 }
 
-static char *join2(const char *a, const char *b)
+/* A hard link of the archive shares its target's content and identity: xb_copy_plan writes it
+ * as a tar hard link again (a copy when the target is replaced meanwhile). */
+static int archive_hardlink(const char *what, const char *destdir, struct archive_entry *ae,
+                            const char *hl, xb_centries_t *out, xb_centry_t *e, xb_error_t *err)
 {
-    char *r = NULL;
-    if (a[0] == '\0')
-        return strdup(b);
-    if (b[0] == '\0')
-        return strdup(a);
-    if (asprintf(&r, "%s/%s", a, b) < 0)
-        return NULL;
-    return r;
+    cleanup_free char *t = xb_clean_image_path(hl);
+    cleanup_free char *tp = t ? xb_path_join_rel(destdir, t) : NULL;
+    xb_centry_t *te = tp ? xb_centries_get(out, tp) : NULL;
+    if (te == NULL || !S_ISREG(te->mode))
+        return xb_error_set(err, XB_ERR_INVALID, "archive %s: hard link %s to a missing file %s",
+                            what, archive_entry_pathname(ae), hl);
+    e->mode = te->mode;
+    e->len = te->len;
+    e->src = te->src ? strdup(te->src) : NULL;
+    xb_centry_identify(te);
+    if (xb_centry_copy_xattrs(e, te) < 0)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    e->dev = te->dev;
+    e->ino = te->ino;
+    return 0;
 }
 
-static int spill(struct archive *a, const char *tmpdir, size_t seq, int64_t size, char **out,
-                 xb_error_t *err)
+/* --chown, --chmod and the mtime clamp of the ADD on an unpacked entry. */
+static void archive_overrides(const xb_add_ctx_t *c, xb_centry_t *e)
 {
-    char name[40];
-    snprintf(name, sizeof(name), "add%zu-XXXXXX",
-             seq); /* unique however many callers share tmpdir */
-    cleanup_free char *path = xb_path_join(tmpdir, name);
-    cleanup_close int fd = path ? mkostemp(path, O_CLOEXEC) : -1;
-    if (fd < 0)
-        return xb_error_errno(err, errno, "creating %s", path);
-    const void *buf;
-    size_t len;
-    la_int64_t off;
-    int r;
-    while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
-        if (pwrite(fd, buf, len, off) != (ssize_t)len)
-            return xb_error_errno(err, errno, "writing %s", path);
+    if (c->chown) {
+        e->uid = c->uid;
+        e->gid = c->gid;
     }
-    if (r != ARCHIVE_EOF)
-        return xb_error_set(err, XB_ERR_IO, "reading archive: %s", archive_error_string(a));
-    if (ftruncate(fd, size) < 0)
-        return xb_error_errno(err, errno, "truncating %s", path);
-    *out = steal_pointer(&path);
-    return 0;
+    if (c->chmod && !S_ISLNK(e->mode))
+        e->mode = (e->mode & S_IFMT) | (c->perm & 07777);
+    else if (c->chmod_sym != NULL && !S_ISLNK(e->mode))
+        e->mode = xb_chmod_apply(c->chmod_sym, e->mode);
+    if (c->clamp_mtime >= 0 && e->mtime > c->clamp_mtime)
+        e->mtime = c->clamp_mtime;
+}
+
+/* One unpacked archive member, read from a/ae into e (path already set): 1 kept, 0 a type
+ * that is not copied (sockets), -1 error (e's strings freed by the caller). */
+static int archive_member(const xb_add_ctx_t *c, const char *what, const char *destdir,
+                          struct archive *a, struct archive_entry *ae, size_t *seq,
+                          xb_centries_t *out, xb_centry_t *e, xb_error_t *err)
+{
+    e->mode = archive_entry_mode(ae);
+    e->uid = (uid_t)archive_entry_uid(ae);
+    e->gid = (gid_t)archive_entry_gid(ae);
+    e->mtime = archive_entry_mtime(ae);
+    e->rdev = archive_entry_rdev(ae);
+    const char *hl = archive_entry_hardlink(ae);
+    if (hl != NULL) {
+        if (archive_hardlink(what, destdir, ae, hl, out, e, err) < 0)
+            return -1;
+    } else if (S_ISLNK(e->mode)) {
+        const char *sl = archive_entry_symlink(ae);
+        e->link = strdup(sl ? sl : "");
+    } else if (S_ISREG(e->mode)) {
+        e->len = (size_t)archive_entry_size(ae);
+        if (xb_rootfs_spill(a, c->tmpdir, (*seq)++, archive_entry_size(ae), &e->src, err) < 0)
+            return -1;
+    } else if (!S_ISDIR(e->mode) && !S_ISCHR(e->mode) && !S_ISBLK(e->mode) && !S_ISFIFO(e->mode)) {
+        return 0;
+    }
+    if (hl == NULL && xb_centry_archive_xattrs(e, ae, err) < 0)
+        return -1;
+    archive_overrides(c, e);
+    return 1;
 }
 
 int xb_add_archive_hook(void *ud, const xb_centry_t *src, const char *destdir, xb_centries_t *out,
@@ -134,64 +165,15 @@ int xb_add_archive_hook(void *ud, const xb_centry_t *src, const char *destdir, x
         if (clean[0] == '\0' && destdir[0] == '\0')
             continue; /* "./" of an archive added at / */
         xb_centry_t e = {0};
-        e.path = join2(destdir, clean);
-        e.mode = archive_entry_mode(ae);
-        e.uid = (uid_t)archive_entry_uid(ae);
-        e.gid = (gid_t)archive_entry_gid(ae);
-        e.mtime = archive_entry_mtime(ae);
-        e.rdev = archive_entry_rdev(ae);
-        if (e.path == NULL)
+        if ((e.path = xb_path_join_rel(destdir, clean)) == NULL)
             return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-        const char *hl = archive_entry_hardlink(ae);
-        if (hl != NULL) {
-            /* a hard link shares its target's content and identity: xb_copy_plan writes it
-             * as a tar hard link again (a copy when the target is replaced meanwhile) */
-            cleanup_free char *t = xb_clean_image_path(hl);
-            cleanup_free char *tp = t ? join2(destdir, t) : NULL;
-            xb_centry_t *te = tp ? xb_centries_get(out, tp) : NULL;
-            if (te == NULL || !S_ISREG(te->mode)) {
-                free(e.path);
-                return xb_error_set(err, XB_ERR_INVALID,
-                                    "archive %s: hard link %s to a missing file %s", src->path,
-                                    archive_entry_pathname(ae), hl);
-            }
-            e.mode = te->mode;
-            e.len = te->len;
-            e.src = te->src ? strdup(te->src) : NULL;
-            xb_centry_identify(te);
-            if (xb_centry_copy_xattrs(&e, te) < 0) {
-                xb_centry_clear(&e);
-                return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-            }
-            e.dev = te->dev;
-            e.ino = te->ino;
-        } else if (S_ISLNK(e.mode)) {
-            const char *sl = archive_entry_symlink(ae);
-            e.link = strdup(sl ? sl : "");
-        } else if (S_ISREG(e.mode)) {
-            e.len = (size_t)archive_entry_size(ae);
-            if (spill(a, c->tmpdir, seq++, archive_entry_size(ae), &e.src, err) < 0) {
-                free(e.path);
+        int m = archive_member(c, src->path, destdir, a, ae, &seq, out, &e, err);
+        if (m <= 0) {
+            xb_centry_clear(&e);
+            if (m < 0)
                 return -1;
-            }
-        } else if (!S_ISDIR(e.mode) && !S_ISCHR(e.mode) && !S_ISBLK(e.mode) && !S_ISFIFO(e.mode)) {
-            free(e.path);
             continue;
         }
-        if (hl == NULL && xb_centry_archive_xattrs(&e, ae, err) < 0) {
-            xb_centry_clear(&e);
-            return -1;
-        }
-        if (c->chown) {
-            e.uid = c->uid;
-            e.gid = c->gid;
-        }
-        if (c->chmod && !S_ISLNK(e.mode))
-            e.mode = (e.mode & S_IFMT) | (c->perm & 07777);
-        else if (c->chmod_sym != NULL && !S_ISLNK(e.mode))
-            e.mode = xb_chmod_apply(c->chmod_sym, e.mode);
-        if (c->clamp_mtime >= 0 && e.mtime > c->clamp_mtime)
-            e.mtime = c->clamp_mtime;
         if (xb_centries_put(out, &e) == NULL)
             return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     }

@@ -22,6 +22,7 @@
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/procpool.h"
 
 void xb_build_opts_init(xb_build_opts_t *o)
 {
@@ -38,198 +39,6 @@ void xb_build_result_free(xb_build_result_t *r)
     if (r->metadata != NULL)
         json_decref(r->metadata);
     memset(r, 0, sizeof(*r));
-}
-
-void xb_bx_progress(xb_bctx_t *b, const char *fmt, ...)
-{
-    if (b->o->progress == NULL)
-        return;
-    char *line = NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vasprintf(&line, fmt, ap);
-    va_end(ap);
-    if (n >= 0 && b->prefix != NULL) {
-        char *l2 = NULL;
-        if (asprintf(&l2, "%s%s", b->prefix, line) >= 0) {
-            free(line);
-            line = l2;
-        }
-    }
-    if (n >= 0) {
-        b->o->progress(b->o->progress_ud, line);
-        free(line);
-    }
-}
-
-const char *xb_bx_where(xb_bctx_t *b, const xb_df_instr_t *in, char buf[], size_t n)
-{
-    snprintf(buf, n, "%s:%d", b->df->path, in ? in->line : 0);
-    return buf;
-}
-
-static void ctx_free(xb_bctx_t *b)
-{
-    for (size_t i = 0; i < b->nstages; i++) {
-        xb_bstage_t *st = &b->stages[i];
-        free(st->name);
-        free(st->cache_key);
-        if (st->config)
-            json_decref(st->config);
-        if (st->layers)
-            json_decref(st->layers);
-        if (st->args)
-            json_decref(st->args);
-        xb_platform_free(&st->platform);
-        if (st->idx.index != NULL)
-            xb_centries_free(&st->idx);
-    }
-    free(b->stages);
-    b->stages = NULL;
-    b->nstages = 0;
-    if (b->ctx_scanned)
-        xb_centries_free(&b->ctx);
-    b->ctx_scanned = false;
-    free(b->ctx_digest);
-    b->ctx_digest = NULL;
-    free(b->ctx_mask);
-    b->ctx_mask = NULL;
-    b->ctx_masked = false;
-    b->cache_hits = 0;
-    b->cache_misses = 0;
-    xb_ignore_free(b->ignore);
-    b->ignore = NULL;
-    if (b->global_args)
-        json_decref(b->global_args);
-    b->global_args = NULL;
-    xb_platform_free(&b->target);
-}
-
-static void platform_args(json_t *vars, const char *prefix, const xb_platform_t *p)
-{
-    char key[32];
-    cleanup_free char *full = xb_platform_format(p);
-    snprintf(key, sizeof(key), "%sPLATFORM", prefix);
-    json_object_set_new(vars, key, json_string(full ? full : ""));
-    snprintf(key, sizeof(key), "%sOS", prefix);
-    json_object_set_new(vars, key, json_string(p->os ? p->os : ""));
-    snprintf(key, sizeof(key), "%sARCH", prefix);
-    json_object_set_new(vars, key, json_string(p->arch ? p->arch : ""));
-    snprintf(key, sizeof(key), "%sVARIANT", prefix);
-    json_object_set_new(vars, key, json_string(p->variant ? p->variant : ""));
-}
-
-/* TARGETSTAGE: the --target stage, else the last stage's name, else "default" (BuildKit). */
-static const char *target_stage(const xb_bctx_t *b)
-{
-    if (b->o->target != NULL && b->o->target[0] != '\0')
-        return b->o->target;
-    const xb_dockerfile_t *df = b->df;
-    for (size_t i = df->ninstrs; i-- > 0;)
-        if (strcmp(df->instrs[i].keyword, "FROM") == 0)
-            return df->instrs[i].nargs >= 3 ? df->instrs[i].args[2] : "default";
-    return "default";
-}
-
-/* The automatic ARGs: TARGET*, BUILD* platform parts and TARGETSTAGE. */
-static json_t *auto_args(xb_bctx_t *b)
-{
-    json_t *v = json_object();
-    platform_args(v, "TARGET", &b->target);
-    platform_args(v, "BUILD", &b->host);
-    json_object_set_new(v, "TARGETSTAGE", json_string(target_stage(b)));
-    return v;
-}
-
-/* "target stage X could not be found", with the closest stage name as a hint. */
-static int target_missing(const xb_bctx_t *b, xb_error_t *err)
-{
-    const char *names[64];
-    size_t n = 0;
-    for (size_t i = 0; i < b->nstages && n < 64; i++)
-        if (b->stages[i].name != NULL)
-            names[n++] = b->stages[i].name;
-    const char *hint = n ? xb_suggest(b->o->target, names, n, false) : NULL;
-    return xb_error_set(err, XB_ERR_NOT_FOUND, "target stage \"%s\" could not be found%s%s%s",
-                        b->o->target, hint ? " (did you mean " : "", hint ? hint : "",
-                        hint ? "?)" : "");
-}
-
-static int split_stages(xb_bctx_t *b, xb_error_t *err)
-{
-    xb_dockerfile_t *df = b->df;
-    size_t n = 0;
-    for (size_t i = 0; i < df->ninstrs; i++)
-        if (strcmp(df->instrs[i].keyword, "FROM") == 0)
-            n++;
-    if (n == 0)
-        return xb_error_set(err, XB_ERR_PARSE,
-                            "%s: no FROM instruction: dockerfile contains no stages to build",
-                            df->path);
-    b->stages = calloc(n, sizeof(*b->stages));
-    if (b->stages == NULL)
-        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-    b->nstages = n;
-    size_t k = 0;
-    cleanup_json json_t *gvars = auto_args(b);
-    for (size_t i = 0; i < df->ninstrs; i++) {
-        xb_df_instr_t *in = &df->instrs[i];
-        if (strcmp(in->keyword, "FROM") == 0) {
-            xb_bstage_t *st = &b->stages[k];
-            st->b = b;
-            st->index = k;
-            st->first = i;
-            if (k > 0)
-                b->stages[k - 1].end = i;
-            if (in->nargs >= 3) {
-                st->name = strdup(in->args[2]);
-                for (size_t j = 0; j < k; j++)
-                    if (b->stages[j].name && strcmp(b->stages[j].name, st->name) == 0)
-                        return xb_error_set(err, XB_ERR_PARSE, "%s:%d: duplicate stage name %s",
-                                            df->path, in->line, st->name);
-            }
-            st->args = json_object();
-            k++;
-            continue;
-        }
-        if (k == 0 && strcmp(in->keyword, "ARG") == 0) {
-            /* global ARG */
-            for (size_t a = 0; a < in->nargs; a++) {
-                const char *w = in->args[a];
-                const char *eq = strchr(w, '=');
-                cleanup_free char *name = eq ? strndup(w, (size_t)(eq - w)) : strdup(w);
-                json_t *over = json_object_get(b->build_args, name);
-                json_t *val = NULL;
-                if (over != NULL) {
-                    val = json_copy(over);
-                } else if (eq != NULL) {
-                    char *x = NULL;
-                    if (xb_bx_expand_vars(b, gvars, eq + 1, &x, err) < 0)
-                        return xb_error_wrap(err, "%s:%d: ARG", df->path, in->line);
-                    val = json_string(x);
-                    free(x);
-                } else if (json_object_get(gvars, name) != NULL) {
-                    val = json_copy(json_object_get(gvars, name));
-                } else {
-                    val = json_null();
-                }
-                json_object_set(gvars, name, val);
-                json_object_set_new(b->global_args, name, val);
-            }
-        }
-    }
-    b->stages[k - 1].end = df->ninstrs;
-    /* automatic platform args are always usable in FROM */
-    cleanup_json json_t *auto_v = auto_args(b);
-    const char *key;
-    json_t *val;
-    json_object_foreach(auto_v, key, val)
-    {
-        if (json_object_get(b->global_args, key) == NULL)
-            json_object_set(b->global_args, key, val);
-    }
-    b->multi_stage = n > 1;
-    return 0;
 }
 
 static int load_dockerfile(const xb_build_opts_t *o, xb_dockerfile_t **df, xb_error_t *err)
@@ -300,186 +109,6 @@ static int build_args_parse(const xb_build_opts_t *o, json_t *out, xb_error_t *e
         }
     }
     return 0;
-}
-
-static xb_bstage_t *find_target(xb_bctx_t *b, const char *target)
-{
-    if (target == NULL || target[0] == '\0')
-        return &b->stages[b->nstages - 1];
-    return xb_bx_stage_find(b, target, b->nstages);
-}
-
-/* Builds the target for one platform; fills desc (manifest descriptor with platform). */
-/* Removes NAME from the config's Env (--unsetenv, --env NAME-). */
-static void unset_env(json_t *config, const char *name, size_t len)
-{
-    json_t *env = json_object_get(xb_image_config_container(config), "Env");
-    for (size_t i = json_array_size(env); i-- > 0;) {
-        const char *e = json_string_value(json_array_get(env, i));
-        if (e && strncmp(e, name, len) == 0 && e[len] == '=')
-            json_array_remove(env, i);
-    }
-}
-
-/* What the command line adds to the final image only: --label, --env, --unsetenv. */
-static int final_config(xb_bctx_t *b, json_t *config, xb_error_t *err)
-{
-    for (size_t i = 0; i < b->o->nlabels; i++) {
-        const char *l = b->o->labels[i];
-        const char *eq = strchr(l, '=');
-        cleanup_free char *k = eq ? strndup(l, (size_t)(eq - l)) : strdup(l);
-        if (xb_image_config_set_label(config, k, eq ? eq + 1 : "", err) < 0)
-            return -1;
-    }
-    for (size_t i = 0; i < b->o->nenv; i++) {
-        const char *e = b->o->env[i];
-        const char *eq = strchr(e, '=');
-        size_t len = eq ? (size_t)(eq - e) : strlen(e);
-        if (eq == NULL && len > 1 && e[len - 1] == '-') {
-            unset_env(config, e, len - 1);
-            continue;
-        }
-        if (eq == NULL || len == 0)
-            return xb_error_set(err, XB_ERR_USAGE, "--env %s: expected NAME=VALUE or NAME-", e);
-        cleanup_free char *k = strndup(e, len);
-        if (k == NULL || xb_image_config_set_env(config, k, eq + 1, err) < 0)
-            return -1;
-    }
-    for (size_t i = 0; i < b->o->nunsetenv; i++)
-        unset_env(config, b->o->unsetenv[i], strlen(b->o->unsetenv[i]));
-    return 0;
-}
-
-static int build_platform(xb_bctx_t *b, json_t **desc, char config_digest[XB_DIGEST_LEN],
-                          xb_error_t *err)
-{
-    if (split_stages(b, err) < 0)
-        return -1;
-    xb_bstage_t *st = find_target(b, b->o->target);
-    if (st == NULL)
-        return target_missing(b, err);
-    xb_bx_rcache_mark_final(b, st);
-    int jobs = b->o->jobs > 0 ? b->o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (jobs > 1 && b->prefix == NULL && xb_bx_stages_parallel(b, st, jobs, err) < 0)
-        return -1;
-    if (xb_bx_stage_build(b, st, err) < 0)
-        return -1;
-    /* --label, --env, --unsetenv, created, commit */
-    if (final_config(b, st->config, err) < 0)
-        return -1;
-    json_t *hist = json_object_get(st->config, "history");
-    json_t *last = json_array_get(hist, json_array_size(hist) - 1);
-    if (!b->fixed_time && b->cache_misses == 0 && b->cache_hits > 0 &&
-        json_is_string(json_object_get(last, "created"))) {
-        /* everything came from the cache: the same image as before, byte for byte */
-        json_object_set(st->config, "created", json_object_get(last, "created"));
-    } else if (xb_image_config_set_created(st->config, b->created, err) < 0) {
-        return -1;
-    }
-    const char *mt = XB_MT_OCI_MANIFEST;
-    bool docker = b->o->format != NULL && strcmp(b->o->format, "docker") == 0;
-    if (docker) {
-        mt = XB_MT_DOCKER_MANIFEST;
-        size_t i;
-        json_t *l;
-        json_array_foreach(st->layers, i, l)
-        {
-            const char *lmt = xb_json_str(l, "mediaType");
-            if (lmt && strcmp(lmt, XB_MT_OCI_LAYER_GZIP) == 0)
-                json_object_set_new(l, "mediaType", json_string(XB_MT_DOCKER_LAYER_GZIP));
-            else if (lmt && strcmp(lmt, XB_MT_OCI_LAYER_ZSTD) != 0 &&
-                     strcmp(lmt, XB_MT_DOCKER_LAYER_GZIP) != 0)
-                return xb_error_set(err, XB_ERR_UNSUPPORTED,
-                                    "--format docker needs gzip layers (layer type %s)", lmt);
-        }
-    }
-    char digest[XB_DIGEST_LEN];
-    int64_t size = 0;
-    /* a wasm image: the annotation runwasi and the crun/youki wasm handlers look for (as
-     * push-wasm --format image writes it) */
-    cleanup_json json_t *ann = b->target.arch && strcmp(b->target.arch, "wasm") == 0
-                                   ? json_pack("{s:s}", "module.wasm.image/variant", "compat")
-                                   : NULL;
-    cleanup_json json_t *dann = NULL;
-    if (xb_bx_annotations_apply(b->o->annotations, b->o->nannotations, XB_ANN_MANIFEST, &b->target,
-                                &ann, err) < 0 ||
-        xb_bx_annotations_apply(b->o->annotations, b->o->nannotations, XB_ANN_MANIFEST_DESC,
-                                &b->target, &dann, err) < 0)
-        return -1;
-    if (xb_bx_rcache_need(b, st->layers, err) < 0 ||
-        xb_image_commit(b->store, st->config, st->layers, mt, ann, digest, &size, config_digest,
-                        err) < 0)
-        return -1;
-    *desc = xb_descriptor_new(mt, digest, size, &b->target, dann);
-    if (*desc == NULL)
-        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-    return 0;
-}
-
-/* --all-platforms: the platforms of the index the target's base image is in the store as. */
-static int all_platforms(xb_bctx_t *b, xb_platform_t **plats, size_t *n, xb_error_t *err)
-{
-    if (xb_platform_copy(&b->target, &b->host, err) < 0)
-        return -1;
-    b->global_args = json_object();
-    int r = split_stages(b, err);
-    xb_bstage_t *st = r < 0 ? NULL : find_target(b, b->o->target);
-    cleanup_free char *image = NULL;
-    for (int hops = 0; r >= 0 && st != NULL && hops < 1000; hops++) {
-        free(image);
-        image = NULL;
-        const xb_df_instr_t *from = &b->df->instrs[st->first];
-        if (xb_bx_expand_vars(b, b->global_args, from->args[0], &image, err) < 0) {
-            r = -1;
-            break;
-        }
-        xb_bstage_t *dep = xb_bx_stage_find(b, image, st->index);
-        if (dep == NULL || dep->name == NULL || strcasecmp(dep->name, image) != 0)
-            break;
-        st = dep;
-    }
-    ctx_free(b);
-    if (r < 0)
-        return -1;
-    if (st == NULL)
-        return target_missing(b, err);
-    if (image == NULL || strcasecmp(image, "scratch") == 0)
-        return xb_error_set(err, XB_ERR_INVALID,
-                            "--all-platforms: the target's base image is scratch (no platforms "
-                            "to take); use --platform");
-    cleanup_json json_t *desc = NULL;
-    if (xb_store_resolve(b->store, image, &desc, err) < 0)
-        return xb_error_wrap(err, "--all-platforms: base image %s", image);
-    const char *mt = xb_json_str(desc, "mediaType");
-    if (!xb_mt_is_index(mt))
-        return xb_error_set(err, XB_ERR_INVALID,
-                            "--all-platforms: base image %s is a single-platform image", image);
-    cleanup_json json_t *index = NULL;
-    if (xb_store_read_json(b->store, xb_json_str(desc, "digest"), &index, err) < 0)
-        return -1;
-    cleanup_free char *list = xb_index_platforms_string(index);
-    if (list == NULL || list[0] == '\0')
-        return xb_error_set(err, XB_ERR_INVALID, "--all-platforms: %s lists no platforms", image);
-    return xb_platform_parse_list(list, plats, n, err);
-}
-
-int xb_bx_build_one(xb_bctx_t *b, const xb_platform_t *p, bool several, json_t **desc,
-                    char config_digest[XB_DIGEST_LEN], xb_error_t *err)
-{
-    b->global_args = json_object();
-    if (b->global_args == NULL || xb_platform_copy(&b->target, p, err) < 0)
-        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-    if (several) {
-        cleanup_free char *ps = xb_platform_format(&b->target);
-        xb_bx_progress(b, "--> platform %s", ps ? ps : "?");
-    }
-    int r = build_platform(b, desc, config_digest, err);
-    ctx_free(b);
-    if (r < 0 && several) {
-        cleanup_free char *ps = xb_platform_format(p);
-        xb_error_wrap(err, "platform %s", ps ? ps : "?");
-    }
-    return r;
 }
 
 /* Options checked before anything is built: --annotation, --build-context. */
@@ -560,6 +189,150 @@ static void fill_metadata(const xb_build_opts_t *o, json_t *final, json_t *descs
     }
 }
 
+/* ---- several platforms (--platform a,b --jobs N): one child per platform; each hands back
+ * its image descriptor, the parent tags ---- */
+
+struct plat_pool {
+    xb_bctx_t *b;
+    const xb_platform_t *plats;
+    json_t *descs; /* index i -> descriptor, filled as children finish */
+};
+
+static int plat_run(size_t i, void *ud, json_t **result, xb_error_t *err)
+{
+    struct plat_pool *pp = ud;
+    cleanup_free char *ps = xb_platform_format(&pp->plats[i]);
+    char prefix[64];
+    snprintf(prefix, sizeof(prefix), "[%s] ", ps ? ps : "?");
+    pp->b->prefix = prefix;
+    char cfg[XB_DIGEST_LEN] = "";
+    return xb_bx_build_one(pp->b, &pp->plats[i], true, result, cfg, err);
+}
+
+static int plat_done(size_t i, json_t *desc, void *ud, xb_error_t *err)
+{
+    struct plat_pool *pp = ud;
+    if (xb_descriptor_check(desc, "platform build result", err) < 0)
+        return -1;
+    return json_array_set(pp->descs, i, desc) == 0
+               ? 0
+               : xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+}
+
+static void plat_name(size_t i, void *ud, char *buf, size_t len)
+{
+    struct plat_pool *pp = ud;
+    cleanup_free char *ps = xb_platform_format(&pp->plats[i]);
+    snprintf(buf, len, "platform %s", ps ? ps : "?");
+}
+
+static int build_parallel(xb_bctx_t *b, const xb_platform_t *plats, size_t n, int jobs,
+                          json_t *descs, xb_error_t *err)
+{
+    cleanup_json json_t *slots = json_array();
+    for (size_t i = 0; slots && i < n; i++)
+        json_array_append_new(slots, json_null());
+    if (slots == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    struct plat_pool pp = {b, plats, slots};
+    xb_procpool_task_t t = {.run = plat_run, .done = plat_done, .name = plat_name, .ud = &pp};
+    if (xb_procpool_run(n, NULL, jobs, b->tmpdir, &t, err) != 0)
+        return -1;                   /* platforms do not wait for each other: 1 cannot happen */
+    json_array_extend(descs, slots); /* platform order */
+    return 0;
+}
+
+/* The platforms to build: --all-platforms, --platform's list, or this machine's. */
+static int target_platforms(xb_bctx_t *b, xb_platform_t **plats, size_t *nplats, xb_error_t *err)
+{
+    const xb_build_opts_t *o = b->o;
+    if (o->all_platforms)
+        return xb_bx_all_platforms(b, plats, nplats, err);
+    if (o->platforms != NULL && o->platforms[0] != '\0')
+        return xb_platform_parse_list(o->platforms, plats, nplats, err);
+    *plats = calloc(1, sizeof(**plats));
+    if (*plats == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    *nplats = 1;
+    return xb_platform_copy(&(*plats)[0], &b->host, err);
+}
+
+/* Builds every platform (in child processes when there are several and jobs allow) and
+ * commits the index for several: *final is the descriptor to tag. */
+static int build_platforms(xb_bctx_t *b, const xb_platform_t *plats, size_t nplats, json_t *descs,
+                           json_t **final, xb_build_result_t *res, xb_error_t *err)
+{
+    const xb_build_opts_t *o = b->o;
+    char config_digest[XB_DIGEST_LEN] = "";
+    int jobs = o->jobs > 0 ? o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (nplats > 1 && jobs > 1) {
+        if (build_parallel(b, plats, nplats, jobs, descs, err) < 0)
+            return -1;
+    } else {
+        for (size_t i = 0; i < nplats; i++) {
+            json_t *d = NULL;
+            if (xb_bx_build_one(b, &plats[i], nplats > 1, &d, config_digest, err) < 0)
+                return -1;
+            json_array_append_new(descs, d);
+        }
+    }
+    if (nplats == 1) {
+        *final = json_incref(json_array_get(descs, 0));
+        memcpy(res->config_digest, config_digest, XB_DIGEST_LEN);
+        return 0;
+    }
+    if (commit_index(b->store, o, descs, final, err) < 0)
+        return -1;
+    res->index = true;
+    return annotate(o, XB_ANN_INDEX_DESC, *final, err);
+}
+
+/* Tags the result with every -t name, or localhost/xbuild-<digest> without one. */
+static int tag_result(xb_store_t *s, const xb_build_opts_t *o, json_t *final,
+                      xb_build_result_t *res, xb_error_t *err)
+{
+    memcpy(res->digest, xb_json_str(final, "digest"), XB_DIGEST_LEN);
+    /* descriptors stored in index.json carry no platform for a single manifest reference */
+    json_object_del(final, "platform");
+    if (o->ntags == 0) {
+        char name[64];
+        snprintf(name, sizeof(name), "localhost/xbuild-%.12s:latest", xb_digest_hex(res->digest));
+        if (xb_store_ref_set(s, name, final, err) < 0)
+            return -1;
+        res->name = strdup(name);
+    }
+    for (size_t i = 0; i < o->ntags; i++) {
+        cleanup_free char *name = xb_store_normalize_name(o->tags[i]);
+        if (name == NULL || xb_store_ref_set(s, name, final, err) < 0)
+            return -1;
+        if (res->name == NULL)
+            res->name = strdup(name);
+    }
+    return 0;
+}
+
+/* The build context's state: the Dockerfile, build args, times and layer options. */
+static int ctx_init(xb_bctx_t *b, xb_store_t *s, const xb_build_opts_t *o, xb_dockerfile_t **df,
+                    json_t *bargs, xb_error_t *err)
+{
+    memset(b, 0, sizeof(*b));
+    b->store = s;
+    b->o = o;
+    b->lopts = o->layer_opts;
+    int64_t ts = o->timestamp;
+    b->created = ts >= 0 ? ts : (int64_t)time(NULL);
+    b->fixed_time = ts >= 0;
+    if (ts >= 0)
+        b->lopts.clamp_mtime = ts;
+    if (load_dockerfile(o, df, err) < 0)
+        return -1;
+    b->df = *df;
+    if (build_args_parse(o, bargs, err) < 0)
+        return -1;
+    b->build_args = bargs;
+    return xb_platform_host(&b->host, err);
+}
+
 /* One attempt; lookups = false: --cache-from sources serve no hits (the retry). */
 static int build_attempt(xb_store_t *s, const xb_build_opts_t *o, bool lookups,
                          xb_build_result_t *res, xb_error_t *err)
@@ -569,94 +342,23 @@ static int build_attempt(xb_store_t *s, const xb_build_opts_t *o, bool lookups,
         return xb_error_set(err, XB_ERR_NOT_FOUND, "build context %s is not a directory",
                             o->context_dir ? o->context_dir : "(none)");
     xb_bctx_t b;
-    memset(&b, 0, sizeof(b));
-    b.store = s;
-    b.o = o;
-    b.lopts = o->layer_opts;
-    int64_t ts = o->timestamp;
-    b.created = ts >= 0 ? ts : (int64_t)time(NULL);
-    b.fixed_time = ts >= 0;
-    if (ts >= 0)
-        b.lopts.clamp_mtime = ts;
     cleanup_dockerfile xb_dockerfile_t *df = NULL;
-    if (load_dockerfile(o, &df, err) < 0)
-        return -1;
-    b.df = df;
     cleanup_json json_t *bargs = json_object();
-    if (build_args_parse(o, bargs, err) < 0)
-        return -1;
-    b.build_args = bargs;
-    if (xb_platform_host(&b.host, err) < 0)
-        return -1;
     xb_platform_t *plats = NULL;
     size_t nplats = 0;
     int ret = -1;
     cleanup_json json_t *descs = json_array();
     cleanup_json json_t *final = NULL;
-    char config_digest[XB_DIGEST_LEN] = "";
-    if (o->all_platforms) {
-        if (all_platforms(&b, &plats, &nplats, err) < 0)
-            goto out;
-    } else if (o->platforms != NULL && o->platforms[0] != '\0') {
-        if (xb_platform_parse_list(o->platforms, &plats, &nplats, err) < 0)
-            goto out;
-    } else {
-        plats = calloc(1, sizeof(*plats));
-        if (plats == NULL || xb_platform_copy(&plats[0], &b.host, err) < 0)
-            goto out;
-        nplats = 1;
-    }
-    if (check_opts(o, nplats, err) < 0)
+    if (ctx_init(&b, s, o, &df, bargs, err) < 0 || target_platforms(&b, &plats, &nplats, err) < 0 ||
+        check_opts(o, nplats, err) < 0 || xb_store_mkdtemp(s, "build", &b.tmpdir, err) < 0 ||
+        xb_bx_rcache_open(&b, lookups, err) < 0 ||
+        build_platforms(&b, plats, nplats, descs, &final, res, err) < 0 ||
+        xb_bx_rcache_export(&b, err) < 0 || tag_result(s, o, final, res, err) < 0)
         goto out;
-    if (xb_store_mkdtemp(s, "build", &b.tmpdir, err) < 0)
-        goto out;
-    if (xb_bx_rcache_open(&b, lookups, err) < 0)
-        goto out;
-    int jobs = o->jobs > 0 ? o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (nplats > 1 && jobs > 1) {
-        if (xb_bx_build_parallel(&b, plats, nplats, jobs, descs, err) < 0)
-            goto out;
-    } else {
-        for (size_t i = 0; i < nplats; i++) {
-            json_t *d = NULL;
-            if (xb_bx_build_one(&b, &plats[i], nplats > 1, &d, config_digest, err) < 0)
-                goto out;
-            json_array_append_new(descs, d);
-        }
-    }
-    if (nplats == 1) {
-        final = json_incref(json_array_get(descs, 0));
-        memcpy(res->config_digest, config_digest, XB_DIGEST_LEN);
-    } else {
-        if (commit_index(s, o, descs, &final, err) < 0)
-            goto out;
-        res->index = true;
-    }
-    if (res->index && annotate(o, XB_ANN_INDEX_DESC, final, err) < 0)
-        goto out;
-    if (xb_bx_rcache_export(&b, err) < 0)
-        goto out;
-    memcpy(res->digest, xb_json_str(final, "digest"), XB_DIGEST_LEN);
-    /* descriptors stored in index.json carry no platform for a single manifest reference */
-    json_object_del(final, "platform");
-    if (o->ntags == 0) {
-        char name[64];
-        snprintf(name, sizeof(name), "localhost/xbuild-%.12s:latest", xb_digest_hex(res->digest));
-        if (xb_store_ref_set(s, name, final, err) < 0)
-            goto out;
-        res->name = strdup(name);
-    }
-    for (size_t i = 0; i < o->ntags; i++) {
-        cleanup_free char *name = xb_store_normalize_name(o->tags[i]);
-        if (name == NULL || xb_store_ref_set(s, name, final, err) < 0)
-            goto out;
-        if (res->name == NULL)
-            res->name = strdup(name);
-    }
     fill_metadata(o, final, descs, res);
     ret = 0;
 out:
-    ctx_free(&b);
+    xb_bx_ctx_free(&b);
     xb_bx_rcache_close(&b);
     xb_platform_list_free(plats, nplats);
     xb_platform_free(&b.host);

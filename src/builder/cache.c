@@ -50,25 +50,10 @@ int xb_bx_cache_chain(xb_bstage_t *st, const char *kind, const json_t *data, xb_
     return 0;
 }
 
-bool xb_bx_cache_enabled(xb_bstage_t *st)
-{
-    const xb_build_opts_t *o = st->b->o;
-    if (o->no_cache || st->no_cache)
-        return false;
-    for (size_t i = 0; i < o->nno_cache_stages; i++) {
-        const char *f = o->no_cache_stages[i];
-        char idx[24];
-        snprintf(idx, sizeof(idx), "%zu", st->index);
-        if ((st->name && strcasecmp(st->name, f) == 0) || strcmp(idx, f) == 0)
-            return false;
-    }
-    return true;
-}
-
-static char *entry_path(xb_bstage_t *st)
+static char *entry_path(xb_bstage_t *st, const char *key)
 {
     char rel[128];
-    snprintf(rel, sizeof(rel), "xbuild/cache/%.2s/%s.json", st->cache_key, st->cache_key);
+    snprintf(rel, sizeof(rel), "xbuild/cache/%.2s/%s.json", key, key);
     return xb_store_path(st->b->store, rel);
 }
 
@@ -77,7 +62,7 @@ static int local_get(xb_bstage_t *st, json_t **entry, xb_error_t *err)
     *entry = NULL;
     if (st->cache_key == NULL || !xb_bx_cache_enabled(st))
         return 0;
-    cleanup_free char *path = entry_path(st);
+    cleanup_free char *path = entry_path(st, st->cache_key);
     if (path == NULL || !xb_path_exists(path))
         return 0;
     json_t *e = NULL;
@@ -135,7 +120,7 @@ static void chain_result(xb_bstage_t *st, const char *diff_id)
 
 static void write_entry(xb_bstage_t *st, const json_t *e)
 {
-    cleanup_free char *path = entry_path(st);
+    cleanup_free char *path = entry_path(st, xb_json_str(e, "key"));
     cleanup_free char *data = xb_json_dump(e);
     if (path == NULL || data == NULL)
         return;
@@ -151,16 +136,18 @@ static void write_entry(xb_bstage_t *st, const json_t *e)
     xb_error_clear(&e2);
 }
 
-static void put_entry(xb_bstage_t *st, const json_t *layer, const char *diff_id)
+/* The entry for key (chain: the key the chain continues from on a hit, or NULL for key). */
+static void put_entry(xb_bstage_t *st, const char *key, const char *chain, const json_t *layer,
+                      const char *diff_id)
 {
-    if (st->cache_key == NULL)
+    if (key == NULL)
         return;
     json_t *hist = json_array_get(json_object_get(st->config, "history"),
                                   json_array_size(json_object_get(st->config, "history")) - 1);
     cleanup_free char *plat = xb_platform_format(&st->platform);
     cleanup_json json_t *e =
-        json_pack("{s:s,s:s,s:O?,s:O?,s:s?}", "key", st->cache_key, "platform", plat ? plat : "",
-                  "history", hist, "layer", layer, "diff_id", diff_id);
+        json_pack("{s:s,s:s,s:O?,s:O?,s:s?,s:s?}", "key", key, "platform", plat ? plat : "",
+                  "history", hist, "layer", layer, "diff_id", diff_id, "chain", chain);
     if (e == NULL)
         return;
     xb_bx_rcache_record(st, e, "miss");
@@ -170,8 +157,34 @@ static void put_entry(xb_bstage_t *st, const json_t *layer, const char *diff_id)
 void xb_bx_cache_put(xb_bstage_t *st, const json_t *layer, const char *diff_id)
 {
     st->b->cache_misses++;
-    put_entry(st, layer, diff_id);
+    put_entry(st, st->cache_key, NULL, layer, diff_id);
     chain_result(st, diff_id);
+}
+
+void xb_bx_cache_put_alias(xb_bstage_t *st, const char *alias, const char *chain)
+{
+    if (alias == NULL || chain == NULL || st->cache_key == NULL)
+        return;
+    json_t *ids = json_object_get(json_object_get(st->config, "rootfs"), "diff_ids");
+    size_t n = json_array_size(st->layers);
+    const char *diff_id =
+        n ? json_string_value(json_array_get(ids, json_array_size(ids) - 1)) : NULL;
+    put_entry(st, alias, chain, n ? json_array_get(st->layers, n - 1) : NULL, diff_id);
+}
+
+/* An alias hit also stands for the entry of the key it chains to (same layer and history):
+ * kept locally and noted for --cache-to, so that key is found by later builds whose source
+ * stage changed but whose copied content did not. */
+static void note_chained(xb_bstage_t *st, const json_t *alias)
+{
+    cleanup_json json_t *c = st->cache_key ? json_deep_copy(alias) : NULL;
+    if (c == NULL)
+        return;
+    json_object_set_new(c, "key", json_string(st->cache_key));
+    json_object_del(c, "chain");
+    json_object_del(c, "remote");
+    xb_bx_rcache_record(st, c, "local");
+    write_entry(st, c);
 }
 
 int xb_bx_cache_apply(xb_bstage_t *st, const json_t *entry, xb_error_t *err)
@@ -214,6 +227,15 @@ int xb_bx_cache_apply(xb_bstage_t *st, const json_t *entry, xb_error_t *err)
             json_object_del(local, "remote");
             write_entry(st, local);
         }
+    }
+    /* an alias entry (xb_bx_cache_put_alias): the chain goes on from the key it stands for */
+    const char *chain = xb_json_str(entry, "chain");
+    if (chain != NULL) {
+        char *k =
+            strlen(chain) == 64 && strspn(chain, "0123456789abcdef") == 64 ? strdup(chain) : NULL;
+        free(st->cache_key);
+        st->cache_key = k; /* NULL (a malformed entry): no further lookups, never a wrong hit */
+        note_chained(st, entry);
     }
     chain_result(st, json_is_object(layer) ? xb_json_str(entry, "diff_id") : NULL);
     return 0;

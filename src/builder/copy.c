@@ -9,23 +9,12 @@
 #include "builder/chmod.h"
 #include "builder/rootfs.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/json.h"
 
 bool xb_copy_has_glob(const char *s)
 {
     return strpbrk(s, "*?[") != NULL;
-}
-
-static char *join2(const char *a, const char *b)
-{
-    char *r = NULL;
-    if (a[0] == '\0')
-        return strdup(b);
-    if (b[0] == '\0')
-        return strdup(a);
-    if (asprintf(&r, "%s/%s", a, b) < 0)
-        return NULL;
-    return r;
 }
 
 static const char *base_name(const char *p)
@@ -63,7 +52,7 @@ static int glob_tree(const xb_centries_t *tree, const char *pattern, json_t *out
                 continue;
             }
             if (!xb_copy_has_glob(comp)) {
-                char *p = join2(dir, comp);
+                char *p = xb_path_join_rel(dir, comp);
                 if (p == NULL) {
                     json_decref(next);
                     return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
@@ -170,7 +159,7 @@ static int copy_dir(const xb_copy_req_t *rq, const char *srcdir, const char *des
         bool isdir = S_ISDIR(t->v[k].mode);
         if (excluded(rq, rel, isdir))
             continue;
-        cleanup_free char *dst = join2(destdir, rel);
+        cleanup_free char *dst = xb_path_join_rel(destdir, rel);
         if (dst == NULL)
             return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
         if (emit(rq, &t->v[k], dst, out, err) < 0)
@@ -325,8 +314,8 @@ static int copy_with_parents(const xb_copy_req_t *rq, json_t *m, const char *des
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     for (char *s = strchr(walk, '/'); s != NULL; s = strchr(s + 1, '/')) {
         *s = '\0';
-        cleanup_free char *sp = bl ? join2(base, walk) : strdup(walk);
-        cleanup_free char *dp = join2(destdir, walk);
+        cleanup_free char *sp = bl ? xb_path_join_rel(base, walk) : strdup(walk);
+        cleanup_free char *dp = xb_path_join_rel(destdir, walk);
         *s = '/';
         if (sp == NULL || dp == NULL)
             return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
@@ -336,7 +325,7 @@ static int copy_with_parents(const xb_copy_req_t *rq, json_t *m, const char *des
         if (emit(rq, pe, dp, out, err) < 0)
             return -1;
     }
-    cleanup_free char *dst = join2(destdir, rel);
+    cleanup_free char *dst = xb_path_join_rel(destdir, rel);
     if (dst == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     if (e == NULL || S_ISDIR(e->mode)) {
@@ -374,7 +363,7 @@ static char *through_links(const xb_copy_req_t *rq, json_t *memo, const char *pa
         json_object_set_new(memo, parent, json_string(res));
         r = json_string_value(json_object_get(memo, parent));
     }
-    return r[0] ? join2(r, sl + 1) : strdup(sl + 1);
+    return r[0] ? xb_path_join_rel(r, sl + 1) : strdup(sl + 1);
 }
 
 /* Entries below a symlink of the image (an archive's var/run/x where /var/run -> /run) move to
@@ -423,12 +412,20 @@ static int place_through_links(const xb_copy_req_t *rq, xb_centries_t *out, xb_e
     return 0;
 }
 
-int xb_copy_plan(const xb_copy_req_t *rq, xb_centries_t *out, xb_error_t *err)
+/* The destination of a copy: resolved in the image (through its symlinks) or only cleaned. */
+struct dest {
+    char *path;      /* image path without the leading slash ("" for /); owned */
+    xb_centry_t *de; /* what is there in the image, or NULL */
+    bool slash;      /* written as a directory ("dir/", ".", "dir/.") */
+    bool isdir;      /* the sources go below it */
+};
+
+static int resolve_dest(const xb_copy_req_t *rq, struct dest *d, xb_error_t *err)
 {
     const char *dest = rq->dest;
     size_t dlen = strlen(dest);
-    bool dest_slash = dlen > 0 && (dest[dlen - 1] == '/' || strcmp(dest, ".") == 0 ||
-                                   (dlen >= 2 && strcmp(dest + dlen - 2, "/.") == 0));
+    d->slash = dlen > 0 && (dest[dlen - 1] == '/' || strcmp(dest, ".") == 0 ||
+                            (dlen >= 2 && strcmp(dest + dlen - 2, "/.") == 0));
     cleanup_free char *abs = NULL;
     if (dest[0] == '/')
         abs = strdup(dest);
@@ -436,19 +433,48 @@ int xb_copy_plan(const xb_copy_req_t *rq, xb_centries_t *out, xb_error_t *err)
         abs = NULL;
     if (abs == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-    cleanup_free char *destpath = NULL;
-    xb_centry_t *de = NULL;
+    d->de = NULL;
     if (rq->image != NULL)
-        destpath = xb_rootfs_resolve(rq->image, abs, true, &de);
+        d->path = xb_rootfs_resolve(rq->image, abs, true, &d->de);
     else
-        destpath = xb_clean_image_path(abs);
-    if (destpath == NULL)
+        d->path = xb_clean_image_path(abs);
+    if (d->path == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-    bool dest_isdir = dest_slash || destpath[0] == '\0' || (de != NULL && S_ISDIR(de->mode));
+    d->isdir = d->slash || d->path[0] == '\0' || (d->de != NULL && S_ISDIR(d->de->mode));
+    return 0;
+}
 
-    /* collect the sources */
-    cleanup_json json_t *matches = json_array();
-    size_t nempty = 0;
+/* The matches of one wildcard source: [path, name, base] each, base being what --parents
+ * leaves out (a pivot behind a wildcard, "a/b?/./c": the first path elements of each match). */
+static int glob_matches(const xb_copy_req_t *rq, const char *clean, const char *base,
+                        json_t *matches, xb_error_t *err)
+{
+    size_t before = json_array_size(matches);
+    if (glob_tree(rq->src, clean, matches, err) < 0)
+        return -1;
+    size_t bk = 0;
+    for (const char *c = base; *c; c++)
+        bk += (*c == '/');
+    bk += base[0] != '\0';
+    for (size_t m = before; m < json_array_size(matches); m++) {
+        json_t *mv = json_array_get(matches, m);
+        const char *mp = json_string_value(json_array_get(mv, 0));
+        size_t cut = 0, seen = 0;
+        while (xb_copy_has_glob(base) && mp[cut] && seen < bk)
+            if (mp[++cut] == '/' || mp[cut] == '\0')
+                seen++;
+        json_array_append_new(mv,
+                              xb_copy_has_glob(base) ? json_stringn(mp, cut) : json_string(base));
+    }
+    return 0;
+}
+
+/* Every source looked up in the tree: [path in the tree, name, --parents base] each. A
+ * wildcard may match nothing (BuildKit's AllowEmptyWildcard): counted in *nempty, the other
+ * sources are copied, the destination directory is still made. */
+static int collect_matches(const xb_copy_req_t *rq, json_t *matches, size_t *nempty,
+                           xb_error_t *err)
+{
     for (size_t i = 0; i < rq->nsrcs; i++) {
         const char *s = rq->srcs[i];
         cleanup_free char *clean = xb_clean_image_path(s);
@@ -460,140 +486,146 @@ int xb_copy_plan(const xb_copy_req_t *rq, xb_centries_t *out, xb_error_t *err)
             return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
         if (rq->src == NULL)
             return xb_error_set(err, XB_ERR_NOT_FOUND, "%s: no source tree for %s", rq->instr, s);
-        size_t before = json_array_size(matches);
         if (xb_copy_has_glob(clean)) {
-            if (glob_tree(rq->src, clean, matches, err) < 0)
+            size_t before = json_array_size(matches);
+            if (glob_matches(rq, clean, base, matches, err) < 0)
                 return -1;
-            /* a pivot behind a wildcard ("a/b?/./c"): the first path elements of each match */
-            size_t bk = 0;
-            for (const char *c = base; *c; c++)
-                bk += (*c == '/');
-            bk += base[0] != '\0';
-            for (size_t m = before; m < json_array_size(matches); m++) {
-                json_t *mv = json_array_get(matches, m);
-                const char *mp = json_string_value(json_array_get(mv, 0));
-                size_t cut = 0, seen = 0;
-                while (xb_copy_has_glob(base) && mp[cut] && seen < bk)
-                    if (mp[++cut] == '/' || mp[cut] == '\0')
-                        seen++;
-                json_array_append_new(mv, xb_copy_has_glob(base) ? json_stringn(mp, cut)
-                                                                 : json_string(base));
-            }
-            /* a wildcard may match nothing (BuildKit's AllowEmptyWildcard): the other sources
-             * are copied, the destination directory is still made */
             if (json_array_size(matches) == before)
-                nempty++;
-        } else {
-            xb_centry_t *e = NULL;
-            cleanup_free char *r = xb_rootfs_resolve(rq->src, clean, true, &e);
-            if (r == NULL)
-                return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-            if (r[0] != '\0' && e == NULL)
-                return xb_error_set(
-                    err, XB_ERR_NOT_FOUND, "%s: source %s not found%s", rq->instr, s,
-                    rq->from_context ? " in the build context (or excluded by .dockerignore)" : "");
-            json_array_append_new(matches, json_pack("[sss]", r, base_name(clean), base));
+                (*nempty)++;
+            continue;
         }
+        xb_centry_t *e = NULL;
+        cleanup_free char *r = xb_rootfs_resolve(rq->src, clean, true, &e);
+        if (r == NULL)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        if (r[0] != '\0' && e == NULL)
+            return xb_error_set(
+                err, XB_ERR_NOT_FOUND, "%s: source %s not found%s", rq->instr, s,
+                rq->from_context ? " in the build context (or excluded by .dockerignore)" : "");
+        json_array_append_new(matches, json_pack("[sss]", r, base_name(clean), base));
     }
+    return 0;
+}
+
+/* One match (not --parents): a directory's content goes into the destination, a file to it or
+ * below it, an archive to unpack through rq->archive. */
+static int copy_match(const xb_copy_req_t *rq, const json_t *v, const struct dest *d,
+                      xb_centries_t *out, xb_error_t *err)
+{
+    const char *p = json_string_value(json_array_get(v, 0));
+    const char *pname = json_string_value(json_array_get(v, 1));
+    xb_centry_t *e = p[0] ? xb_centries_get(rq->src, p) : NULL;
+    if (p[0] == '\0' || (e != NULL && S_ISDIR(e->mode))) {
+        if (d->de != NULL && !S_ISDIR(d->de->mode) && !d->slash)
+            return xb_error_set(err, XB_ERR_INVALID,
+                                "%s: cannot copy directory %s onto the file /%s", rq->instr,
+                                p[0] ? p : ".", d->path);
+        /* the destination directory, created here, is made as a missing parent (BuildKit:
+         * owner and mode of the instruction, not of the source directory), with the source
+         * directory's mtime */
+        if (d->path[0] != '\0' && (d->de == NULL || !S_ISDIR(d->de->mode)) && e != NULL &&
+            xb_centries_get(out, d->path) == NULL) {
+            int64_t mt = e->mtime;
+            if (rq->clamp_mtime >= 0 && mt > rq->clamp_mtime)
+                mt = rq->clamp_mtime;
+            if (put_created_dir(rq, d->path, mt, out, err) < 0)
+                return -1;
+        }
+        return copy_dir(rq, p, d->path, out, err);
+    }
+    if (e == NULL)
+        return 0;
+    if (rq->archive != NULL && S_ISREG(e->mode)) {
+        int r = rq->archive(rq->archive_ud, e, d->path, out, err);
+        if (r != 0)
+            return r < 0 ? -1 : 0;
+    }
+    cleanup_free char *dst = d->isdir ? xb_path_join_rel(d->path, pname) : strdup(d->path);
+    if (dst == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    if (dst[0] == '\0')
+        return xb_error_set(err, XB_ERR_INVALID, "%s: cannot replace / with a file", rq->instr);
+    xb_centry_t *ex = rq->image ? xb_centries_get(rq->image, dst) : NULL;
+    if (ex != NULL && S_ISDIR(ex->mode) && !S_ISDIR(e->mode))
+        return xb_error_set(err, XB_ERR_INVALID, "%s: cannot copy file %s onto the directory /%s",
+                            rq->instr, p, dst);
+    return emit(rq, e, dst, out, err);
+}
+
+/* One extra file (heredoc, download): to or below the destination, unpacked with --unpack. */
+static int copy_extra_file(const xb_copy_req_t *rq, const xb_centry_t *f, const struct dest *d,
+                           xb_centries_t *out, xb_error_t *err)
+{
+    if (rq->unpack_files && rq->archive != NULL && S_ISREG(f->mode)) {
+        int r = rq->archive(rq->archive_ud, f, d->path, out, err);
+        if (r != 0)
+            return r < 0 ? -1 : 0;
+    }
+    cleanup_free char *dst =
+        d->isdir ? xb_path_join_rel(d->path, base_name(f->path)) : strdup(d->path);
+    if (dst == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    if (dst[0] == '\0')
+        return xb_error_set(err, XB_ERR_INVALID, "%s: cannot replace / with a file", rq->instr);
+    xb_copy_req_t r2 = *rq;
+    r2.from_context = false; /* extra files carry the owner they were given */
+    return emit(&r2, f, dst, out, err);
+}
+
+/* Checks the destination's shape against the number of sources (several need a directory). */
+static int check_dest(const xb_copy_req_t *rq, size_t total, struct dest *d, xb_error_t *err)
+{
+    /* one source argument whose wildcard matched several: they go into dest as a directory;
+     * several arguments need a directory destination (BuildKit) */
+    if (rq->nsrcs + rq->nfiles == 1 && total > 1)
+        d->isdir = true;
+    if (rq->parents) {
+        if (!d->isdir && d->de == NULL)
+            d->isdir = true; /* a new directory: the paths are kept below it */
+        if (!d->isdir)
+            return xb_error_set(err, XB_ERR_INVALID,
+                                "%s --parents: the destination /%s is not a directory", rq->instr,
+                                d->path);
+    } else if (rq->nsrcs + rq->nfiles > 1 && total > 0 && !d->isdir) {
+        return xb_error_set(err, XB_ERR_INVALID,
+                            "%s: when using %s with more than one source file, the destination "
+                            "must be a directory and end with a /",
+                            rq->instr, rq->instr);
+    }
+    return 0;
+}
+
+int xb_copy_plan(const xb_copy_req_t *rq, xb_centries_t *out, xb_error_t *err)
+{
+    struct dest d = {0};
+    if (resolve_dest(rq, &d, err) < 0)
+        return -1;
+    cleanup_free char *destpath = d.path;
+    cleanup_json json_t *matches = json_array();
+    size_t nempty = 0;
+    if (matches == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    if (collect_matches(rq, matches, &nempty, err) < 0)
+        return -1;
     size_t i;
     json_t *v;
     size_t total = json_array_size(matches) + rq->nfiles;
     if (total == 0 && nempty == 0)
         return xb_error_set(err, XB_ERR_INVALID, "%s: no source files were specified", rq->instr);
-    /* one source argument whose wildcard matched several: they go into dest as a directory;
-     * several arguments need a directory destination (BuildKit) */
-    if (rq->nsrcs + rq->nfiles == 1 && total > 1)
-        dest_isdir = true;
-    if (rq->parents) {
-        if (!dest_isdir && de == NULL)
-            dest_isdir = true; /* a new directory: the paths are kept below it */
-        if (!dest_isdir)
-            return xb_error_set(err, XB_ERR_INVALID,
-                                "%s --parents: the destination /%s is not a directory", rq->instr,
-                                destpath);
-        json_array_foreach(matches, i, v)
-        {
-            if (copy_with_parents(rq, v, destpath, out, err) < 0)
-                return -1;
-        }
-    } else if (rq->nsrcs + rq->nfiles > 1 && total > 0 && !dest_isdir)
-        return xb_error_set(err, XB_ERR_INVALID,
-                            "%s: when using %s with more than one source file, the destination "
-                            "must be a directory and end with a /",
-                            rq->instr, rq->instr);
-
+    if (check_dest(rq, total, &d, err) < 0)
+        return -1;
     json_array_foreach(matches, i, v)
     {
-        if (rq->parents)
-            break;
-        const char *p = json_string_value(json_array_get(v, 0));
-        const char *pname = json_string_value(json_array_get(v, 1));
-        xb_centry_t *e = p[0] ? xb_centries_get(rq->src, p) : NULL;
-        if (p[0] == '\0' || (e != NULL && S_ISDIR(e->mode))) {
-            if (de != NULL && !S_ISDIR(de->mode) && !dest_slash)
-                return xb_error_set(err, XB_ERR_INVALID,
-                                    "%s: cannot copy directory %s onto the file /%s", rq->instr,
-                                    p[0] ? p : ".", destpath);
-            /* the destination directory, created here, is made as a missing parent (BuildKit:
-             * owner and mode of the instruction, not of the source directory), with the
-             * source directory's mtime */
-            if (destpath[0] != '\0' && (de == NULL || !S_ISDIR(de->mode)) && e != NULL &&
-                xb_centries_get(out, destpath) == NULL) {
-                int64_t mt = e->mtime;
-                if (rq->clamp_mtime >= 0 && mt > rq->clamp_mtime)
-                    mt = rq->clamp_mtime;
-                if (put_created_dir(rq, destpath, mt, out, err) < 0)
-                    return -1;
-            }
-            if (copy_dir(rq, p, destpath, out, err) < 0)
-                return -1;
-            continue;
-        }
-        if (e == NULL)
-            continue;
-        if (rq->archive != NULL && S_ISREG(e->mode)) {
-            int r = rq->archive(rq->archive_ud, e, destpath, out, err);
-            if (r < 0)
-                return -1;
-            if (r > 0)
-                continue;
-        }
-        cleanup_free char *dst = dest_isdir ? join2(destpath, pname) : strdup(destpath);
-        if (dst == NULL)
-            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-        if (dst[0] == '\0')
-            return xb_error_set(err, XB_ERR_INVALID, "%s: cannot replace / with a file", rq->instr);
-        xb_centry_t *ex = rq->image ? xb_centries_get(rq->image, dst) : NULL;
-        if (ex != NULL && S_ISDIR(ex->mode) && !S_ISDIR(e->mode))
-            return xb_error_set(err, XB_ERR_INVALID,
-                                "%s: cannot copy file %s onto the directory /%s", rq->instr, p,
-                                dst);
-        if (emit(rq, e, dst, out, err) < 0)
+        if ((rq->parents ? copy_with_parents(rq, v, destpath, out, err)
+                         : copy_match(rq, v, &d, out, err)) < 0)
             return -1;
     }
-    for (size_t k = 0; k < rq->nfiles; k++) {
-        const xb_centry_t *f = &rq->files[k];
-        if (rq->unpack_files && rq->archive != NULL && S_ISREG(f->mode)) {
-            int r = rq->archive(rq->archive_ud, f, destpath, out, err);
-            if (r < 0)
-                return -1;
-            if (r > 0)
-                continue;
-        }
-        cleanup_free char *dst =
-            dest_isdir ? join2(destpath, base_name(f->path)) : strdup(destpath);
-        if (dst == NULL)
-            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-        if (dst[0] == '\0')
-            return xb_error_set(err, XB_ERR_INVALID, "%s: cannot replace / with a file", rq->instr);
-        xb_copy_req_t r2 = *rq;
-        r2.from_context = false; /* extra files carry the owner they were given */
-        if (emit(&r2, f, dst, out, err) < 0)
+    for (size_t k = 0; k < rq->nfiles; k++)
+        if (copy_extra_file(rq, &rq->files[k], &d, out, err) < 0)
             return -1;
-    }
     /* (wildcards that matched nothing make no destination, unless --parents: BuildKit) */
-    if (dest_isdir && (total > 0 || rq->parents) && destpath[0] != '\0' &&
-        (de == NULL || !S_ISDIR(de->mode)) && xb_centries_get(out, destpath) == NULL) {
+    if (d.isdir && (total > 0 || rq->parents) && destpath[0] != '\0' &&
+        (d.de == NULL || !S_ISDIR(d.de->mode)) && xb_centries_get(out, destpath) == NULL) {
         if (put_created_dir(rq, destpath, rq->dir_mtime, out, err) < 0)
             return -1;
     }

@@ -1,4 +1,4 @@
-/* Private state of the build executor (src/build/ only). */
+/* Private state of the build executor (src/builder/ only). */
 #ifndef XB_BUILD_INTERNAL_H
 #define XB_BUILD_INTERNAL_H
 
@@ -65,13 +65,17 @@ typedef struct xb_bctx {
 } xb_bctx_t;
 
 /* Builds the target for platform p (descriptor with platform in *desc). several: part of a
- * multi-platform build (progress and errors name the platform). */
+ * multi-platform build (progress and errors name the platform). (target.c) */
 int xb_bx_build_one(xb_bctx_t *b, const xb_platform_t *p, bool several, json_t **desc,
                     char config_digest[XB_DIGEST_LEN], xb_error_t *err);
-/* Builds every platform in a child process, at most jobs at a time; descriptors appended to
- * descs in platform order. */
-int xb_bx_build_parallel(xb_bctx_t *b, const xb_platform_t *plats, size_t n, int jobs,
-                         json_t *descs, xb_error_t *err);
+/* --all-platforms: the platforms of the index the target's base image is in the store as
+ * (*plats: caller frees with xb_platform_list_free). (target.c) */
+int xb_bx_all_platforms(xb_bctx_t *b, xb_platform_t **plats, size_t *n, xb_error_t *err);
+/* Frees the per-platform state of b (stages, context index, ignore matcher); b stays usable
+ * for the next platform. (target.c) */
+void xb_bx_ctx_free(xb_bctx_t *b);
+
+/* --- bctx.c: the build's shared state, below every other file of the executor --- */
 
 /* Progress line (printf-style) through o->progress. */
 void xb_bx_progress(xb_bctx_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -95,13 +99,23 @@ size_t xb_bx_stage_deps(xb_bctx_t *b, xb_bstage_t *st, xb_bstage_t **out, size_t
  * at most jobs), leaving the target itself to the caller. */
 int xb_bx_stages_parallel(xb_bctx_t *b, xb_bstage_t *target, int jobs, xb_error_t *err);
 
-/* Builds the stage (recursively its dependencies) unless already built. */
+/* Builds the stage unless already built: first the stages it names (FROM, and before each
+ * step the stages that step names: COPY --from, RUN --mount from=), so the instruction
+ * handlers find them built (xb_bx_stage_built) and never call back into stage.c. (stage.c) */
 int xb_bx_stage_build(xb_bctx_t *b, xb_bstage_t *st, xb_error_t *err);
 /* Finds a stage by name or index written by the user ("build", "0"); NULL when none, or a
- * stage at or after `before` (a stage may only use earlier ones). */
+ * stage at or after `before` (a stage may only use earlier ones). (bctx.c) */
 xb_bstage_t *xb_bx_stage_find(xb_bctx_t *b, const char *ref, size_t before);
+/* The stage a step uses, which stage.c built before the step: 0, or an internal error naming
+ * it when it was not. (bctx.c) */
+int xb_bx_stage_built(const xb_bstage_t *dep, const char *where, xb_error_t *err);
+/* Appends the stage's shell (SHELL, else /bin/sh -c) to argv: the shell form of RUN, CMD,
+ * ENTRYPOINT. (bctx.c) */
+void xb_bx_shell(xb_bstage_t *st, json_t *argv);
+/* Whether cache lookups are allowed for this stage (--no-cache, --no-cache-filter). (bctx.c) */
+bool xb_bx_cache_enabled(xb_bstage_t *st);
 /* Loads an image from the store (pulling per policy) for platform p: config and layers are new
- * references. */
+ * references. (baseimage.c) */
 int xb_bx_image_load(xb_bctx_t *b, const char *ref, const xb_platform_t *p, json_t **config,
                      json_t **layers, xb_error_t *err);
 
@@ -115,7 +129,7 @@ const char *xb_bx_named_context(const xb_bctx_t *b, const char *name);
 int xb_bx_named_image(xb_bctx_t *b, const char *value, const xb_platform_t *p, json_t **config,
                       json_t **layers, xb_error_t *err);
 
-/* "Dockerfile:12" */
+/* "Dockerfile:12" (bctx.c) */
 const char *xb_bx_where(xb_bctx_t *b, const xb_df_instr_t *in, char buf[], size_t n);
 
 /* Instruction handlers (stage st, instruction in). */
@@ -126,6 +140,8 @@ int xb_bx_arg(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err);
 
 /* Scans the build context (once per build, .dockerignore applied) into b->ctx. */
 int xb_bx_context_index(xb_bctx_t *b, xb_error_t *err);
+
+/* --- stagelayers.c: a stage's layers and history, its rootfs index, writing a layer --- */
 
 /* The rootfs index of the stage's current state (built on demand). */
 int xb_bx_stage_index(xb_bstage_t *st, xb_error_t *err);

@@ -48,16 +48,7 @@ static json_t *command_array(xb_bstage_t *st, const xb_df_instr_t *in, size_t sk
             json_array_append_new(a, json_string(in->args[i]));
         return a;
     }
-    json_t *cc = xb_image_config_container(st->config);
-    json_t *sh = json_object_get(cc, "Shell");
-    if (json_is_array(sh) && json_array_size(sh) > 0) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(sh, i, v) json_array_append(a, v);
-    } else {
-        json_array_append_new(a, json_string("/bin/sh"));
-        json_array_append_new(a, json_string("-c"));
-    }
+    xb_bx_shell(st, a);
     json_array_append_new(a, json_string(in->nargs > skip ? in->args[skip] : ""));
     return a;
 }
@@ -249,99 +240,124 @@ static int workdir(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
     return xb_image_config_set_string(st->config, "WorkingDir", abs, err);
 }
 
-int xb_bx_meta(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
+/* ENV and LABEL: every expanded name=value pair through set (the config's env or labels). */
+static int set_pairs(xb_bstage_t *st, const xb_df_instr_t *in,
+                     int (*set)(json_t *, const char *, const char *, xb_error_t *),
+                     xb_error_t *err)
+{
+    cleanup_json json_t *pairs = json_array();
+    if (expand_pairs(st, in, pairs, err) < 0)
+        return -1;
+    size_t i;
+    json_t *p;
+    json_array_foreach(pairs, i, p)
+    {
+        if (set(st->config, json_string_value(json_array_get(p, 0)),
+                json_string_value(json_array_get(p, 1)), err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* USER and STOPSIGNAL: one expanded word into the config field. */
+static int set_word(xb_bstage_t *st, const xb_df_instr_t *in, const char *field, xb_error_t *err)
+{
+    cleanup_free char *v = NULL;
+    if (xb_bx_expand(st, in->args[0], &v, err) < 0)
+        return -1;
+    if (strcmp(field, "StopSignal") == 0 && !valid_signal(v))
+        return xb_error_set(err, XB_ERR_INVALID, "STOPSIGNAL: invalid signal '%s'", v);
+    return xb_image_config_set_string(st->config, field, v, err);
+}
+
+static int volume(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
+{
+    for (size_t i = 0; i < in->nargs; i++) {
+        cleanup_free char *v = NULL;
+        if (xb_bx_expand(st, in->args[i], &v, err) < 0)
+            return -1;
+        if (v[0] == '\0')
+            return xb_error_set(err, XB_ERR_INVALID, "VOLUME: empty path");
+        if (xb_image_config_add_volume(st->config, v, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void onbuild(xb_bstage_t *st, const xb_df_instr_t *in)
+{
+    json_t *cc = xb_image_config_container(st->config);
+    json_t *ob = json_object_get(cc, "OnBuild");
+    if (!json_is_array(ob)) {
+        ob = json_array();
+        json_object_set_new(cc, "OnBuild", ob);
+    }
+    /* heredoc bodies travel with the trigger, as in BuildKit's OnBuild entries */
+    xb_buf_t t = XB_BUF_INIT;
+    xb_buf_puts(&t, in->args[0]);
+    const xb_df_instr_t *sub = in->onbuild ? in->onbuild : in;
+    for (size_t h = 0; h < sub->nheredocs; h++) {
+        xb_buf_putc(&t, '\n');
+        xb_buf_puts(&t, sub->heredocs[h].content);
+        xb_buf_puts(&t, sub->heredocs[h].name);
+    }
+    json_array_append_new(ob, json_string(t.data ? t.data : ""));
+    xb_buf_free(&t);
+}
+
+/* What the instruction changes in the image config. */
+static int apply_meta(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
 {
     const char *k = in->keyword;
-    int r = 0;
-    if (strcmp(k, "ENV") == 0) {
-        cleanup_json json_t *pairs = json_array();
-        if (expand_pairs(st, in, pairs, err) < 0)
-            return -1;
-        size_t i;
-        json_t *p;
-        json_array_foreach(pairs, i, p)
-        {
-            if (xb_image_config_set_env(st->config, json_string_value(json_array_get(p, 0)),
-                                        json_string_value(json_array_get(p, 1)), err) < 0)
-                return -1;
-        }
-    } else if (strcmp(k, "LABEL") == 0) {
-        cleanup_json json_t *pairs = json_array();
-        if (expand_pairs(st, in, pairs, err) < 0)
-            return -1;
-        size_t i;
-        json_t *p;
-        json_array_foreach(pairs, i, p)
-        {
-            if (xb_image_config_set_label(st->config, json_string_value(json_array_get(p, 0)),
-                                          json_string_value(json_array_get(p, 1)), err) < 0)
-                return -1;
-        }
-    } else if (strcmp(k, "EXPOSE") == 0) {
-        r = expose(st, in, err);
-    } else if (strcmp(k, "CMD") == 0) {
+    if (strcmp(k, "ENV") == 0)
+        return set_pairs(st, in, xb_image_config_set_env, err);
+    if (strcmp(k, "LABEL") == 0)
+        return set_pairs(st, in, xb_image_config_set_label, err);
+    if (strcmp(k, "EXPOSE") == 0)
+        return expose(st, in, err);
+    if (strcmp(k, "CMD") == 0) {
         cleanup_json json_t *a = command_array(st, in, 0);
-        r = set_array(st->config, "Cmd", a) < 0 ? -1 : 0;
         st->cmd_set = true;
-    } else if (strcmp(k, "ENTRYPOINT") == 0) {
+        return set_array(st->config, "Cmd", a) < 0 ? -1 : 0;
+    }
+    if (strcmp(k, "ENTRYPOINT") == 0) {
         cleanup_json json_t *a = command_array(st, in, 0);
-        r = set_array(st->config, "Entrypoint", a) < 0 ? -1 : 0;
+        int r = set_array(st->config, "Entrypoint", a) < 0 ? -1 : 0;
         if (!st->cmd_set)
             json_object_del(xb_image_config_container(st->config), "Cmd");
-    } else if (strcmp(k, "WORKDIR") == 0) {
-        r = workdir(st, in, err);
-    } else if (strcmp(k, "USER") == 0) {
-        cleanup_free char *u = NULL;
-        if (xb_bx_expand(st, in->args[0], &u, err) < 0)
-            return -1;
-        r = xb_image_config_set_string(st->config, "User", u, err);
-    } else if (strcmp(k, "STOPSIGNAL") == 0) {
-        cleanup_free char *s = NULL;
-        if (xb_bx_expand(st, in->args[0], &s, err) < 0)
-            return -1;
-        if (!valid_signal(s))
-            return xb_error_set(err, XB_ERR_INVALID, "STOPSIGNAL: invalid signal '%s'", s);
-        r = xb_image_config_set_string(st->config, "StopSignal", s, err);
-    } else if (strcmp(k, "VOLUME") == 0) {
-        for (size_t i = 0; i < in->nargs && r >= 0; i++) {
-            cleanup_free char *v = NULL;
-            if (xb_bx_expand(st, in->args[i], &v, err) < 0)
-                return -1;
-            if (v[0] == '\0')
-                return xb_error_set(err, XB_ERR_INVALID, "VOLUME: empty path");
-            r = xb_image_config_add_volume(st->config, v, err);
-        }
-    } else if (strcmp(k, "SHELL") == 0) {
+        return r;
+    }
+    if (strcmp(k, "WORKDIR") == 0)
+        return workdir(st, in, err);
+    if (strcmp(k, "USER") == 0)
+        return set_word(st, in, "User", err);
+    if (strcmp(k, "STOPSIGNAL") == 0)
+        return set_word(st, in, "StopSignal", err);
+    if (strcmp(k, "VOLUME") == 0)
+        return volume(st, in, err);
+    if (strcmp(k, "SHELL") == 0) {
         cleanup_json json_t *a = json_array();
         for (size_t i = 0; i < in->nargs; i++)
             json_array_append_new(a, json_string(in->args[i]));
-        r = set_array(st->config, "Shell", a) < 0 ? -1 : 0;
-    } else if (strcmp(k, "HEALTHCHECK") == 0) {
-        r = healthcheck(st, in, err);
-    } else if (strcmp(k, "ONBUILD") == 0) {
-        json_t *cc = xb_image_config_container(st->config);
-        json_t *ob = json_object_get(cc, "OnBuild");
-        if (!json_is_array(ob)) {
-            ob = json_array();
-            json_object_set_new(cc, "OnBuild", ob);
-        }
-        /* heredoc bodies travel with the trigger, as in BuildKit's OnBuild entries */
-        xb_buf_t t = XB_BUF_INIT;
-        xb_buf_puts(&t, in->args[0]);
-        const xb_df_instr_t *sub = in->onbuild ? in->onbuild : in;
-        for (size_t h = 0; h < sub->nheredocs; h++) {
-            xb_buf_putc(&t, '\n');
-            xb_buf_puts(&t, sub->heredocs[h].content);
-            xb_buf_puts(&t, sub->heredocs[h].name);
-        }
-        json_array_append_new(ob, json_string(t.data ? t.data : ""));
-        xb_buf_free(&t);
-    } else if (strcmp(k, "MAINTAINER") == 0) {
-        json_object_set_new(st->config, "author", json_string(in->args[0]));
-    } else {
-        return xb_error_set(err, XB_ERR_UNSUPPORTED, "unknown instruction %s", k);
+        return set_array(st->config, "Shell", a) < 0 ? -1 : 0;
     }
-    if (r < 0)
+    if (strcmp(k, "HEALTHCHECK") == 0)
+        return healthcheck(st, in, err);
+    if (strcmp(k, "ONBUILD") == 0) {
+        onbuild(st, in);
+        return 0;
+    }
+    if (strcmp(k, "MAINTAINER") == 0) {
+        json_object_set_new(st->config, "author", json_string(in->args[0]));
+        return 0;
+    }
+    return xb_error_set(err, XB_ERR_UNSUPPORTED, "unknown instruction %s", k);
+}
+
+int xb_bx_meta(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
+{
+    const char *k = in->keyword;
+    if (apply_meta(st, in, err) < 0)
         return -1;
     /* the key covers the resulting container config and ARG state */
     cleanup_json json_t *kd =

@@ -1,10 +1,8 @@
-/* Builds in parallel through the one process pool (util/procpool.h):
- * - several platforms (--platform a,b --jobs N): one child per platform; each hands back its
- *   image descriptor, the parent tags;
- * - independent stages of one platform: every stage the target needs (but the target) is built
- *   in a child as soon as the stages it names are built; a child hands its stage's state back
- *   (config, layers, ARG state, cache key); the blobs it wrote are already in the store.
- *   Stages referenced only through variables are built on demand by whoever needs them. */
+/* Builds the independent stages of one platform in parallel through the one process pool
+ * (util/procpool.h): every stage the target needs (but the target) is built in a child as soon
+ * as the stages it names are built; a child hands its stage's state back (config, layers, ARG
+ * state, cache key); the blobs it wrote are already in the store. (Several platforms are built
+ * in parallel by build.c, through the same pool.) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,58 +12,6 @@
 #include "util/cleanup.h"
 #include "util/json.h"
 #include "util/procpool.h"
-
-/* ---- platforms ---- */
-
-struct plat_pool {
-    xb_bctx_t *b;
-    const xb_platform_t *plats;
-    json_t *descs; /* index i -> descriptor, filled as children finish */
-};
-
-static int plat_run(size_t i, void *ud, json_t **result, xb_error_t *err)
-{
-    struct plat_pool *pp = ud;
-    cleanup_free char *ps = xb_platform_format(&pp->plats[i]);
-    char prefix[64];
-    snprintf(prefix, sizeof(prefix), "[%s] ", ps ? ps : "?");
-    pp->b->prefix = prefix;
-    char cfg[XB_DIGEST_LEN] = "";
-    return xb_bx_build_one(pp->b, &pp->plats[i], true, result, cfg, err);
-}
-
-static int plat_done(size_t i, json_t *desc, void *ud, xb_error_t *err)
-{
-    struct plat_pool *pp = ud;
-    if (xb_descriptor_check(desc, "platform build result", err) < 0)
-        return -1;
-    return json_array_set(pp->descs, i, desc) == 0
-               ? 0
-               : xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-}
-
-static void plat_name(size_t i, void *ud, char *buf, size_t len)
-{
-    struct plat_pool *pp = ud;
-    cleanup_free char *ps = xb_platform_format(&pp->plats[i]);
-    snprintf(buf, len, "platform %s", ps ? ps : "?");
-}
-
-int xb_bx_build_parallel(xb_bctx_t *b, const xb_platform_t *plats, size_t n, int jobs,
-                         json_t *descs, xb_error_t *err)
-{
-    cleanup_json json_t *slots = json_array();
-    for (size_t i = 0; slots && i < n; i++)
-        json_array_append_new(slots, json_null());
-    if (slots == NULL)
-        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-    struct plat_pool pp = {b, plats, slots};
-    xb_procpool_task_t t = {.run = plat_run, .done = plat_done, .name = plat_name, .ud = &pp};
-    if (xb_procpool_run(n, NULL, jobs, b->tmpdir, &t, err) != 0)
-        return -1;                   /* platforms do not wait for each other: 1 cannot happen */
-    json_array_extend(descs, slots); /* platform order */
-    return 0;
-}
 
 /* ---- independent stages ---- */
 

@@ -408,13 +408,14 @@ void xb_bx_rcache_record(xb_bstage_t *st, const json_t *entry, const char *how)
                                          "how", how, "source", src);
     json_object_del(e, "remote");
     char name[96];
-    snprintf(name, sizeof(name), "%s.json", st->cache_key);
+    const char *key = xb_json_str(e, "key") ? xb_json_str(e, "key") : st->cache_key;
+    snprintf(name, sizeof(name), "%s.json", key);
     cleanup_free char *path = xb_path_join(dir, name);
     cleanup_free char *data = rec ? xb_json_dump(rec) : NULL;
     xb_error_t e2 = XB_ERROR_INIT;
     if (path == NULL || data == NULL || xb_mkdir_p(dir, 0700, &e2) < 0 ||
         xb_write_file_atomic(path, data, strlen(data), 0600, &e2) < 0)
-        xb_debug("--cache-to: cannot note entry %s: %s", st->cache_key, e2.msg ? e2.msg : "");
+        xb_debug("--cache-to: cannot note entry %s: %s", key, e2.msg ? e2.msg : "");
     xb_error_clear(&e2);
 }
 

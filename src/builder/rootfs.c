@@ -80,8 +80,8 @@ static void remove_children(xb_centries_t *idx, const char *dir)
     }
 }
 
-static int copy_content(struct archive *a, const char *tmpdir, size_t seq, int64_t size, char **out,
-                        xb_error_t *err)
+int xb_rootfs_spill(struct archive *a, const char *tmpdir, size_t seq, int64_t size, char **out,
+                    xb_error_t *err)
 {
     char name[32];
     snprintf(name, sizeof(name), "f%zu-XXXXXX", seq); /* unique however many callers share tmpdir */
@@ -100,7 +100,7 @@ static int copy_content(struct archive *a, const char *tmpdir, size_t seq, int64
             return -1;
     }
     if (r != ARCHIVE_EOF)
-        return xb_error_set(err, XB_ERR_IO, "reading layer: %s", archive_error_string(a));
+        return xb_error_set(err, XB_ERR_IO, "reading archive: %s", archive_error_string(a));
     /* a sparse file may end in a hole */
     if (ftruncate(fd, size) < 0)
         return xb_error_errno(err, errno, "truncating %s", path);
@@ -154,7 +154,7 @@ static int fetch_pending(xb_store_t *s, const json_t *layer, const char *tmpdir,
         xb_centry_t *t = links ? xb_centries_get(add, p) : NULL;
         if (t == NULL || t->src != NULL || !S_ISREG(t->mode))
             continue; /* (a later entry of the same name replaced it) */
-        if (copy_content(a, tmpdir, (*seq)++, archive_entry_size(ae), &t->src, err) < 0)
+        if (xb_rootfs_spill(a, tmpdir, (*seq)++, archive_entry_size(ae), &t->src, err) < 0)
             return -1;
         if (xb_centry_archive_xattrs(t, ae, err) < 0)
             return -1;
@@ -178,135 +178,169 @@ static int fetch_pending(xb_store_t *s, const json_t *layer, const char *tmpdir,
     return 0;
 }
 
+/* One pass over a layer's tar (xb_rootfs_apply_layer). */
+struct layer_scan {
+    xb_centries_t *idx; /* the index below the layer */
+    xb_centries_t add;  /* the layer's own entries */
+    json_t *whiteouts, *opaques;
+    json_t *pending; /* target -> [link paths] (fetch_pending) */
+    struct archive *a;
+    const json_t *layer;
+    const char *want_prefix, *tmpdir;
+    size_t seq;          /* spilled files so far */
+    uint64_t total, max; /* file bytes so far, and the limit */
+};
+
+/* A whiteout (.wh.NAME) or opaque marker (.wh..wh..opq) at p, base its last element. */
+static void note_whiteout(struct layer_scan *ls, const char *p, const char *base)
+{
+    size_t dl = (size_t)(base - p);
+    cleanup_free char *dir = strndup(p, dl ? dl - 1 : 0);
+    if (strcmp(base, WH_OPAQUE) == 0) {
+        json_array_append_new(ls->opaques, json_string(dir));
+        return;
+    }
+    cleanup_free char *victim = NULL;
+    if (dl)
+        (void)!asprintf(&victim, "%s/%s", dir, base + strlen(WH_PREFIX));
+    else
+        victim = strdup(base + strlen(WH_PREFIX));
+    if (victim != NULL)
+        json_array_append_new(ls->whiteouts, json_string(victim));
+}
+
+/* The layer's file bytes and entry count stay under the store's limits. */
+static int check_limits(struct layer_scan *ls, struct archive_entry *ae, const char *p,
+                        xb_error_t *err)
+{
+    if (archive_entry_filetype(ae) == AE_IFREG && archive_entry_hardlink(ae) == NULL &&
+        archive_entry_size(ae) > 0) {
+        uint64_t sz = (uint64_t)archive_entry_size(ae);
+        if (sz > ls->max || ls->total > ls->max - sz) {
+            char what[128];
+            snprintf(what, sizeof what, "layer %s", xb_json_str(ls->layer, "digest"));
+            return xb_layer_too_big(what, p, sz, ls->max, err);
+        }
+        ls->total += sz;
+    }
+    if (ls->idx->n + ls->add.n > XB_ROOTFS_MAX_ENTRIES)
+        return xb_error_set(err, XB_ERR_INVALID, "layer has too many entries");
+    return 0;
+}
+
+/* A hard link entry: shares its target's content (from this layer or below); a wanted link
+ * to a file outside want_prefix gets the content from a second pass over this layer. */
+static int hardlink_entry(struct layer_scan *ls, xb_centry_t *e, const char *hl, bool want,
+                          xb_error_t *err)
+{
+    cleanup_free char *target = xb_clean_image_path(hl);
+    xb_centry_t *t = target ? xb_centries_get(&ls->add, target) : NULL;
+    bool same_layer = t != NULL;
+    if (t == NULL && target != NULL)
+        t = xb_centries_get(ls->idx, target);
+    if (t == NULL) {
+        e->mode = S_IFREG | (e->mode & 07777);
+        return 0;
+    }
+    e->mode = t->mode;
+    e->len = t->len;
+    e->src = t->src ? strdup(t->src) : NULL;
+    xb_centry_identify(t); /* the names share the spilled file: a hard link */
+    e->dev = t->dev;
+    e->ino = t->ino;
+    if (want && xb_centry_copy_xattrs(e, t) < 0)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    if (want && same_layer && S_ISREG(t->mode) && t->src == NULL &&
+        pending_add(ls->pending, target, e->path) < 0)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    return 0;
+}
+
+/* Any other entry: a symlink's target; a wanted file's content spilled; wanted xattrs. */
+static int plain_entry(struct layer_scan *ls, struct archive_entry *ae, xb_centry_t *e, bool want,
+                       xb_error_t *err)
+{
+    if (S_ISLNK(e->mode)) {
+        const char *sl = archive_entry_symlink(ae);
+        e->link = strdup(sl ? sl : "");
+    } else if (S_ISREG(e->mode)) {
+        e->len = (size_t)archive_entry_size(ae);
+        if (want &&
+            xb_rootfs_spill(ls->a, ls->tmpdir, ls->seq++, archive_entry_size(ae), &e->src, err) < 0)
+            return -1;
+    }
+    if (want && xb_centry_archive_xattrs(e, ae, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* One tar entry into ls->add (whiteouts noted apart). */
+static int scan_entry(struct layer_scan *ls, struct archive_entry *ae, xb_error_t *err)
+{
+    cleanup_free char *p = xb_clean_image_path(archive_entry_pathname(ae));
+    if (p == NULL || p[0] == '\0')
+        return 0;
+    const char *base = strrchr(p, '/');
+    base = base ? base + 1 : p;
+    if (strncmp(base, WH_PREFIX, strlen(WH_PREFIX)) == 0) {
+        note_whiteout(ls, p, base);
+        return 0;
+    }
+    if (check_limits(ls, ae, p, err) < 0)
+        return -1;
+    xb_centry_t e = {0};
+    e.path = steal_pointer(&p);
+    e.mode = archive_entry_mode(ae);
+    e.uid = (uid_t)archive_entry_uid(ae);
+    e.gid = (gid_t)archive_entry_gid(ae);
+    e.mtime = archive_entry_mtime(ae);
+    e.rdev = archive_entry_rdev(ae);
+    /* below want_prefix (a COPY --from source): content and xattrs are kept */
+    bool want = ls->want_prefix != NULL && ls->tmpdir != NULL && under(e.path, ls->want_prefix);
+    const char *hl = archive_entry_hardlink(ae);
+    if ((hl != NULL ? hardlink_entry(ls, &e, hl, want, err) : plain_entry(ls, ae, &e, want, err)) <
+        0) {
+        xb_centry_clear(&e);
+        return -1;
+    }
+    if (xb_centries_put(&ls->add, &e) == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    return 0;
+}
+
 int xb_rootfs_apply_layer(xb_centries_t *idx, xb_store_t *s, const json_t *layer,
                           const char *want_prefix, const char *tmpdir, xb_error_t *err)
 {
     cleanup_archive_read struct archive *a = NULL;
     if (open_layer(s, layer, &a, err) < 0)
         return -1;
-    xb_centries_t add;
-    xb_centries_init(&add);
     cleanup_json json_t *whiteouts = json_array();
     cleanup_json json_t *opaques = json_array();
-    cleanup_json json_t *pending = json_object(); /* target -> [link paths] (fetch_pending) */
+    cleanup_json json_t *pending = json_object();
+    struct layer_scan ls = {.idx = idx,
+                            .whiteouts = whiteouts,
+                            .opaques = opaques,
+                            .pending = pending,
+                            .a = a,
+                            .layer = layer,
+                            .want_prefix = want_prefix,
+                            .tmpdir = tmpdir,
+                            .max = xb_store_max_layer_size(s)};
+    if (ls.max == 0)
+        ls.max = XB_LAYER_MAX_SIZE_DEFAULT;
+    xb_centries_init(&ls.add);
     struct archive_entry *ae;
-    int r;
-    size_t seq = 0;
-    int ret = 0;
-    uint64_t total = 0, max = xb_store_max_layer_size(s);
-    if (max == 0)
-        max = XB_LAYER_MAX_SIZE_DEFAULT;
-    while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
-        cleanup_free char *p = xb_clean_image_path(archive_entry_pathname(ae));
-        if (p == NULL || p[0] == '\0')
-            continue;
-        const char *base = strrchr(p, '/');
-        base = base ? base + 1 : p;
-        if (strncmp(base, WH_PREFIX, strlen(WH_PREFIX)) == 0) {
-            size_t dl = (size_t)(base - p);
-            cleanup_free char *dir = strndup(p, dl ? dl - 1 : 0);
-            if (strcmp(base, WH_OPAQUE) == 0) {
-                json_array_append_new(opaques, json_string(dir));
-            } else {
-                cleanup_free char *victim = NULL;
-                if (dl)
-                    (void)!asprintf(&victim, "%s/%s", dir, base + strlen(WH_PREFIX));
-                else
-                    victim = strdup(base + strlen(WH_PREFIX));
-                if (victim != NULL)
-                    json_array_append_new(whiteouts, json_string(victim));
-            }
-            continue;
-        }
-        if (archive_entry_filetype(ae) == AE_IFREG && archive_entry_hardlink(ae) == NULL &&
-            archive_entry_size(ae) > 0) {
-            uint64_t sz = (uint64_t)archive_entry_size(ae);
-            if (sz > max || total > max - sz) {
-                char what[128];
-                snprintf(what, sizeof what, "layer %s", xb_json_str(layer, "digest"));
-                ret = xb_layer_too_big(what, p, sz, max, err);
-                goto out;
-            }
-            total += sz;
-        }
-        if (idx->n + add.n > XB_ROOTFS_MAX_ENTRIES) {
-            ret = xb_error_set(err, XB_ERR_INVALID, "layer has too many entries");
-            goto out;
-        }
-        xb_centry_t e = {0};
-        e.path = steal_pointer(&p);
-        e.mode = archive_entry_mode(ae);
-        e.uid = (uid_t)archive_entry_uid(ae);
-        e.gid = (gid_t)archive_entry_gid(ae);
-        e.mtime = archive_entry_mtime(ae);
-        e.rdev = archive_entry_rdev(ae);
-        /* below want_prefix (a COPY --from source): content and xattrs are kept */
-        bool want = want_prefix != NULL && tmpdir != NULL && under(e.path, want_prefix);
-        const char *hl = archive_entry_hardlink(ae);
-        if (hl != NULL) {
-            cleanup_free char *target = xb_clean_image_path(hl);
-            xb_centry_t *t = target ? xb_centries_get(&add, target) : NULL;
-            bool same_layer = t != NULL;
-            if (t == NULL && target != NULL)
-                t = xb_centries_get(idx, target);
-            if (t != NULL) {
-                e.mode = t->mode;
-                e.len = t->len;
-                e.src = t->src ? strdup(t->src) : NULL;
-                xb_centry_identify(t); /* the names share the spilled file: a hard link */
-                e.dev = t->dev;
-                e.ino = t->ino;
-                if (want && xb_centry_copy_xattrs(&e, t) < 0) {
-                    xb_centry_clear(&e);
-                    ret = xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-                    goto out;
-                }
-                /* a wanted link to a file outside want_prefix: its content is fetched by a
-                 * second pass over this layer */
-                if (want && same_layer && S_ISREG(t->mode) && t->src == NULL &&
-                    pending_add(pending, target, e.path) < 0) {
-                    xb_centry_clear(&e);
-                    ret = xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-                    goto out;
-                }
-            } else {
-                e.mode = S_IFREG | (e.mode & 07777);
-            }
-        } else {
-            if (S_ISLNK(e.mode)) {
-                const char *sl = archive_entry_symlink(ae);
-                e.link = strdup(sl ? sl : "");
-            } else if (S_ISREG(e.mode)) {
-                e.len = (size_t)archive_entry_size(ae);
-                if (want &&
-                    copy_content(a, tmpdir, seq++, archive_entry_size(ae), &e.src, err) < 0) {
-                    xb_centry_clear(&e);
-                    ret = -1;
-                    goto out;
-                }
-            }
-            if (want && xb_centry_archive_xattrs(&e, ae, err) < 0) {
-                xb_centry_clear(&e);
-                ret = -1;
-                goto out;
-            }
-        }
-        if (xb_centries_put(&add, &e) == NULL) {
-            ret = xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-            goto out;
-        }
-    }
-    if (r != ARCHIVE_EOF) {
+    int r, ret = 0;
+    while (ret == 0 && (r = archive_read_next_header(a, &ae)) == ARCHIVE_OK)
+        ret = scan_entry(&ls, ae, err);
+    if (ret == 0 && r != ARCHIVE_EOF)
         ret = xb_error_set(err, XB_ERR_IO, "reading layer %s: %s", xb_json_str(layer, "digest"),
                            archive_error_string(a));
-        goto out;
-    }
-    if (json_object_size(pending) > 0 &&
-        (ret = fetch_pending(s, layer, tmpdir, pending, &add, &seq, err)) < 0)
-        goto out;
-    ret = commit_layer(idx, &add, opaques, whiteouts, err);
-out:
-    xb_centries_free(&add);
+    if (ret == 0 && json_object_size(pending) > 0)
+        ret = fetch_pending(s, layer, tmpdir, pending, &ls.add, &ls.seq, err);
+    if (ret == 0)
+        ret = commit_layer(idx, &ls.add, opaques, whiteouts, err);
+    xb_centries_free(&ls.add);
     return ret;
 }
 

@@ -42,4 +42,10 @@ char *xb_rootfs_resolve(const xb_centries_t *idx, const char *path, bool follow_
 int xb_layer_stack_read_file(xb_store_t *s, const json_t *layers, const char *path, size_t max,
                              char **data, size_t *len, xb_error_t *err);
 
+struct archive;
+/* Writes the data of a's current entry (size bytes, holes kept) to a new file under tmpdir
+ * (named from seq, unique however many callers share tmpdir): *out its path, caller frees. */
+int xb_rootfs_spill(struct archive *a, const char *tmpdir, size_t seq, int64_t size, char **out,
+                    xb_error_t *err);
+
 #endif

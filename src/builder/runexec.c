@@ -93,7 +93,7 @@ static int stage_lookup(void *ud, const char *ref, json_t **layers, json_t **dif
     }
     xb_bstage_t *dep = xb_bx_stage_find(b, ref, st->index);
     if (dep != NULL) {
-        if (xb_bx_stage_build(b, dep, err) < 0)
+        if (xb_bx_stage_built(dep, ref, err) < 0)
             return -1;
         if (xb_bx_rcache_need(b, dep->layers, err) < 0)
             return -1;
@@ -158,240 +158,273 @@ static json_t *run_opts_key(const xb_run_opts_t *o)
     return a;
 }
 
-int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
+/* The command RUN runs: exec form as written, else the shell (SHELL or /bin/sh -c) with the
+ * command line or heredoc; *script: a heredoc with a shebang, run as a file. */
+static int run_argv(xb_bstage_t *st, const xb_df_instr_t *in, json_t *argv,
+                    const xb_df_heredoc_t **script, xb_error_t *err)
 {
-    xb_bctx_t *b = st->b;
-    char where[256];
-    xb_bx_where(b, in, where, sizeof(where));
-    json_t *cc = xb_image_config_container(st->config);
-    cleanup_json json_t *argv = json_array();
-    const xb_df_heredoc_t *script = NULL;
+    *script = NULL;
     if (in->json) {
         for (size_t i = 0; i < in->nargs; i++)
             json_array_append_new(argv, json_string(in->args[i]));
-    } else {
-        json_t *sh = json_object_get(cc, "Shell");
-        if (json_is_array(sh) && json_array_size(sh) > 0) {
-            size_t i;
-            json_t *v;
-            json_array_foreach(sh, i, v) json_array_append(argv, v);
-        } else {
-            json_array_append_new(argv, json_string("/bin/sh"));
-            json_array_append_new(argv, json_string("-c"));
-        }
-        const char *cmd = in->nargs > 0 ? in->args[0] : in->raw;
-        const xb_df_heredoc_t *hd = in->nheredocs > 0 ? xb_df_heredoc_for_arg(in, cmd) : NULL;
-        if (hd != NULL && strncmp(hd->content, "#!", 2) == 0) {
-            /* RUN <<EOF with a shebang: a file the shell runs, so its interpreter reads it */
-            char *path = NULL;
-            if (asprintf(&path, "/dev/pipes/%s", hd->name) < 0)
-                return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-            json_array_append_new(argv, json_string(path));
-            free(path);
-            script = hd;
-        } else if (hd != NULL) {
-            /* RUN <<EOF: the heredoc is the script */
-            json_array_append_new(argv, json_string(hd->content));
-        } else if (in->nheredocs > 0) {
-            /* RUN cmd <<EOF ...: the shell gets the command line followed by the here-document
-             * bodies and their delimiters, as written */
-            xb_buf_t sb = XB_BUF_INIT;
-            xb_buf_puts(&sb, cmd);
-            xb_buf_putc(&sb, '\n');
-            for (size_t h = 0; h < in->nheredocs; h++) {
-                xb_buf_puts(&sb, in->heredocs[h].content);
-                xb_buf_puts(&sb, in->heredocs[h].name);
-                xb_buf_putc(&sb, '\n');
-            }
-            json_array_append_new(argv, json_string(sb.data ? sb.data : ""));
-            xb_buf_free(&sb);
-        } else {
-            json_array_append_new(argv, json_string(cmd));
-        }
+        return 0;
     }
-    /* environment: ARGs in scope, then Env (Env wins) */
+    xb_bx_shell(st, argv);
+    const char *cmd = in->nargs > 0 ? in->args[0] : in->raw;
+    const xb_df_heredoc_t *hd = in->nheredocs > 0 ? xb_df_heredoc_for_arg(in, cmd) : NULL;
+    if (hd != NULL && strncmp(hd->content, "#!", 2) == 0) {
+        /* RUN <<EOF with a shebang: a file the shell runs, so its interpreter reads it */
+        char *path = NULL;
+        if (asprintf(&path, "/dev/pipes/%s", hd->name) < 0)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        json_array_append_new(argv, json_string(path));
+        free(path);
+        *script = hd;
+    } else if (hd != NULL) {
+        /* RUN <<EOF: the heredoc is the script */
+        json_array_append_new(argv, json_string(hd->content));
+    } else if (in->nheredocs > 0) {
+        /* RUN cmd <<EOF ...: the shell gets the command line followed by the here-document
+         * bodies and their delimiters, as written */
+        xb_buf_t sb = XB_BUF_INIT;
+        xb_buf_puts(&sb, cmd);
+        xb_buf_putc(&sb, '\n');
+        for (size_t h = 0; h < in->nheredocs; h++) {
+            xb_buf_puts(&sb, in->heredocs[h].content);
+            xb_buf_puts(&sb, in->heredocs[h].name);
+            xb_buf_putc(&sb, '\n');
+        }
+        json_array_append_new(argv, json_string(sb.data ? sb.data : ""));
+        xb_buf_free(&sb);
+    } else {
+        json_array_append_new(argv, json_string(cmd));
+    }
+    return 0;
+}
+
+/* The step's environment: ARGs in scope, then Env (Env wins) into envj (the cache key's);
+ * envrun adds BuildKit's predefined proxy args, which reach RUN without an ARG line, in both
+ * spellings, and stay out of the cache key: a changed proxy alone reuses the step. */
+static void run_env(xb_bstage_t *st, json_t *envj, json_t *envrun)
+{
     cleanup_json json_t *vars = xb_bx_vars(st);
-    cleanup_json json_t *envj = json_array();
     const char *k;
     json_t *v;
     json_object_foreach(vars, k, v)
     {
-        char *kv = NULL;
-        if (asprintf(&kv, "%s=%s", k, json_string_value(v)) >= 0) {
-            json_array_append_new(envj, json_string(kv));
-            free(kv);
-        }
+        json_array_append_new(envj, json_sprintf("%s=%s", k, json_string_value(v)));
+        json_array_append_new(envrun, json_sprintf("%s=%s", k, json_string_value(v)));
     }
-    /* BuildKit's predefined proxy args reach RUN without an ARG line, in both spellings, and
-     * stay out of the cache key: a changed proxy alone reuses the step */
-    cleanup_json json_t *envrun = json_deep_copy(envj);
     static const char *const proxies[][2] = {{"HTTP_PROXY", "http_proxy"},
                                              {"HTTPS_PROXY", "https_proxy"},
                                              {"FTP_PROXY", "ftp_proxy"},
                                              {"NO_PROXY", "no_proxy"},
                                              {"ALL_PROXY", "all_proxy"}};
-    for (size_t i = 0; envrun && i < sizeof proxies / sizeof *proxies; i++) {
-        json_t *pv = json_object_get(b->build_args, proxies[i][0]);
+    json_t *args = st->b->build_args;
+    for (size_t i = 0; i < sizeof proxies / sizeof *proxies; i++) {
+        json_t *pv = json_object_get(args, proxies[i][0]);
         if (!json_is_string(pv))
-            pv = json_object_get(b->build_args, proxies[i][1]);
-        for (int c = 0; c < 2 && json_is_string(pv); c++) {
-            char *kv = NULL;
-            if (json_object_get(vars, proxies[i][c]) == NULL &&
-                asprintf(&kv, "%s=%s", proxies[i][c], json_string_value(pv)) >= 0) {
-                json_array_append_new(envrun, json_string(kv));
-                free(kv);
-            }
-        }
+            pv = json_object_get(args, proxies[i][1]);
+        for (int c = 0; c < 2 && json_is_string(pv); c++)
+            if (json_object_get(vars, proxies[i][c]) == NULL)
+                json_array_append_new(envrun,
+                                      json_sprintf("%s=%s", proxies[i][c], json_string_value(pv)));
     }
-    cleanup_strv char **cargv = strv_from_json(argv);
-    cleanup_strv char **cenv = envrun ? strv_from_json(envrun) : NULL;
-    /* --mount specs, expanded */
+}
+
+/* The --mount specs, expanded (from= may not use variables). *out: NULL-terminated, caller
+ * frees (xb_strvfreep). */
+static int run_mounts(xb_bstage_t *st, const xb_df_instr_t *in, const char *where, char ***out,
+                      xb_error_t *err)
+{
     size_t nm = xb_df_flag_all(in, "mount", NULL, 0);
-    const char **raw = calloc(nm + 1, sizeof(char *));
-    char **mounts = calloc(nm + 1, sizeof(char *));
-    int ret = -1;
-    cleanup_free char *by = NULL;
-    json_t *diff_ids = NULL; /* borrowed */
-    if (cargv == NULL || cenv == NULL || raw == NULL || mounts == NULL) {
-        xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-        goto out;
-    }
+    cleanup_free const char **raw = calloc(nm + 1, sizeof(char *));
+    cleanup_strv char **mounts = calloc(nm + 1, sizeof(char *));
+    if (raw == NULL || mounts == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     xb_df_flag_all(in, "mount", raw, nm);
     for (size_t i = 0; i < nm; i++) {
         const char *fr = strstr(raw[i], "from=");
         if (fr != NULL && (fr == raw[i] || fr[-1] == ',') &&
-            strcspn(fr + 5, "$") < strcspn(fr + 5, ",")) {
-            xb_error_set(err, XB_ERR_INVALID,
-                         "%s: RUN --mount: 'from' doesn't support variable expansion, define "
-                         "alias stage instead (FROM <image> AS <name>)",
-                         where);
-            goto out;
-        }
+            strcspn(fr + 5, "$") < strcspn(fr + 5, ","))
+            return xb_error_set(err, XB_ERR_INVALID,
+                                "%s: RUN --mount: 'from' doesn't support variable expansion, "
+                                "define alias stage instead (FROM <image> AS <name>)",
+                                where);
         if (xb_bx_expand(st, raw[i], &mounts[i], err) < 0)
-            goto out;
+            return -1;
     }
-    const char *net = xb_df_flag_get(in, "network");
-    bool ctx_bind = false;
-    const char *wd = xb_json_str(cc, "WorkingDir");
-    const char *user = xb_json_str(cc, "User");
-    /* cache key: what the step runs and what it can read */
-    {
-        cleanup_json json_t *ms = json_array();
-        for (size_t i = 0; i < nm; i++) {
-            json_array_append_new(ms, json_string(mounts[i]));
-            const char *m = mounts[i];
-            /* the state of mount sources: a stage's key, or the context */
-            const char *from = strstr(m, "from=");
-            if (from != NULL && (from == m || from[-1] == ',')) {
-                size_t fl = strcspn(from + 5, ",");
-                cleanup_free char *f = strndup(from + 5, fl);
-                xb_bstage_t *dep = f ? xb_bx_stage_find(b, f, st->index) : NULL;
-                if (dep != NULL && xb_bx_stage_build(b, dep, err) < 0)
-                    goto out;
-                cleanup_free char *under = mount_source(m);
-                if (dep != NULL && under != NULL && under[0] != '\0') {
-                    char sdg[XB_DIGEST_LEN];
-                    if (stage_subtree_digest(b, dep, under, sdg, err) < 0)
-                        goto out;
-                    json_array_append_new(ms, json_string(sdg));
-                    continue;
-                }
-                json_array_append_new(
-                    ms, json_string(dep && dep->cache_key ? dep->cache_key : (f ? f : "")));
-            } else if (strstr(m, "type=cache") == NULL && strstr(m, "type=tmpfs") == NULL &&
-                       strstr(m, "type=secret") == NULL && strstr(m, "type=ssh") == NULL) {
-                /* a bind mount of the context: the state of the mounted part of it */
-                ctx_bind = true;
-                cleanup_free char *under = mount_source(m);
-                if (under != NULL && under[0] != '\0') {
-                    char cdg[XB_DIGEST_LEN];
-                    if (xb_bx_context_index(b, err) < 0 ||
-                        xb_bx_entries_digest(&b->ctx, under, cdg, err) < 0)
-                        goto out;
-                    json_array_append_new(ms, json_string(cdg));
-                    continue;
-                }
-                if (b->ctx_digest == NULL) {
-                    char cdg[XB_DIGEST_LEN];
-                    if (xb_bx_context_index(b, err) < 0 ||
-                        xb_bx_entries_digest(&b->ctx, NULL, cdg, err) < 0)
-                        goto out;
-                    b->ctx_digest = strdup(cdg);
-                }
-                json_array_append_new(ms, json_string(b->ctx_digest ? b->ctx_digest : ""));
-            }
+    *out = steal_pointer(&mounts);
+    return 0;
+}
+
+/* Appends to ms the state of what mount m shows: a stage's key (or the digest of its
+ * source= subtree), the (part of the) context a bind mount reads; nothing for cache, tmpfs,
+ * secret and ssh mounts. *ctx_bind: m binds the context. */
+static int mount_state(xb_bstage_t *st, const char *m, json_t *ms, bool *ctx_bind, xb_error_t *err)
+{
+    xb_bctx_t *b = st->b;
+    const char *from = strstr(m, "from=");
+    cleanup_free char *under = mount_source(m);
+    char dg[XB_DIGEST_LEN];
+    if (from != NULL && (from == m || from[-1] == ',')) {
+        cleanup_free char *f = strndup(from + 5, strcspn(from + 5, ","));
+        xb_bstage_t *dep = f ? xb_bx_stage_find(b, f, st->index) : NULL;
+        if (dep != NULL && xb_bx_stage_built(dep, m, err) < 0)
+            return -1;
+        if (dep != NULL && under != NULL && under[0] != '\0') {
+            if (stage_subtree_digest(b, dep, under, dg, err) < 0)
+                return -1;
+            json_array_append_new(ms, json_string(dg));
+            return 0;
         }
-        cleanup_json json_t *kd =
-            json_pack("{s:O,s:O,s:s,s:s,s:O,s:s?,s:s?}", "argv", argv, "env", envj, "workdir",
-                      wd && wd[0] ? wd : "/", "user", user ? user : "", "mounts", ms, "network",
-                      net ? net : b->o->network, "script", script ? script->content : NULL);
-        json_t *ro = run_opts_key(b->o->run_opts);
-        if (kd != NULL && ro != NULL)
-            json_object_set_new(kd, "run-opts", ro);
-        cleanup_json json_t *hit = NULL;
-        if (kd == NULL || xb_bx_cache_chain(st, "run", kd, err) < 0)
-            goto out;
-        int g = xb_bx_cache_get(st, &hit, err);
-        if (g != 0) {
-            ret = g < 0 ? -1 : xb_bx_cache_apply(st, hit, err);
-            goto out;
-        }
+        json_array_append_new(ms,
+                              json_string(dep && dep->cache_key ? dep->cache_key : (f ? f : "")));
+        return 0;
     }
-    if (xb_bx_rcache_need(b, st->layers, err) < 0)
-        goto out;
-    xb_run_request_t rq;
-    memset(&rq, 0, sizeof(rq));
-    rq.store = b->store;
-    rq.platform = &st->platform;
-    diff_ids = json_object_get(json_object_get(st->config, "rootfs"), "diff_ids");
-    rq.layers = st->layers;
-    rq.diff_ids = diff_ids;
-    rq.argv = cargv;
-    rq.env = cenv;
-    rq.workdir = wd && wd[0] ? wd : "/";
-    rq.user = user ? user : "";
-    rq.hostname = NULL;
-    rq.mounts = (const char *const *)mounts;
-    rq.network = net ? net : b->o->network;
-    rq.context_dir = b->o->context_dir;
-    if (ctx_bind && context_mask(b, err) < 0)
-        goto out;
-    rq.context_mask = b->ctx_mask;
-    rq.secrets = b->o->secrets;
-    rq.stage_lookup = stage_lookup;
-    rq.stage_lookup_ud = st;
-    rq.layer_opts = &b->lopts;
-    rq.run_opts = b->o->run_opts;
-    rq.script = script ? script->content : NULL;
-    rq.script_name = script ? script->name : NULL;
-    rq.where = where;
-    rq.host_env = b->o->host_env;
-    rq.install_binfmt = b->o->install_binfmt;
-    rq.binfmt_dir = b->o->binfmt_dir;
-    rq.copy_snapshotter = b->o->copy_snapshotter;
+    if (strstr(m, "type=cache") != NULL || strstr(m, "type=tmpfs") != NULL ||
+        strstr(m, "type=secret") != NULL || strstr(m, "type=ssh") != NULL)
+        return 0;
+    /* a bind mount of the context: the state of the mounted part of it */
+    *ctx_bind = true;
+    if (under != NULL && under[0] != '\0') {
+        if (xb_bx_context_index(b, err) < 0 || xb_bx_entries_digest(&b->ctx, under, dg, err) < 0)
+            return -1;
+        json_array_append_new(ms, json_string(dg));
+        return 0;
+    }
+    if (b->ctx_digest == NULL) {
+        if (xb_bx_context_index(b, err) < 0 || xb_bx_entries_digest(&b->ctx, NULL, dg, err) < 0)
+            return -1;
+        b->ctx_digest = strdup(dg);
+    }
+    json_array_append_new(ms, json_string(b->ctx_digest ? b->ctx_digest : ""));
+    return 0;
+}
+
+/* One RUN being executed: what its steps share. */
+struct run_job {
+    xb_bstage_t *st;
+    const xb_df_instr_t *in;
+    char where[256];
+    json_t *argv, *envj, *envrun;
+    const xb_df_heredoc_t *script;
+    char **mounts;
+    bool ctx_bind;
+    const char *workdir, *user, *network;
+};
+
+/* Chains the step's key (what it runs and what it can read) and applies a hit: 1 hit, 0 miss. */
+static int run_cache_lookup(struct run_job *j, xb_error_t *err)
+{
+    xb_bstage_t *st = j->st;
+    cleanup_json json_t *ms = json_array();
+    for (size_t i = 0; j->mounts[i] != NULL; i++) {
+        json_array_append_new(ms, json_string(j->mounts[i]));
+        if (mount_state(st, j->mounts[i], ms, &j->ctx_bind, err) < 0)
+            return -1;
+    }
+    cleanup_json json_t *kd =
+        json_pack("{s:O,s:O,s:s,s:s,s:O,s:s?,s:s?}", "argv", j->argv, "env", j->envj, "workdir",
+                  j->workdir, "user", j->user, "mounts", ms, "network", j->network, "script",
+                  j->script ? j->script->content : NULL);
+    json_t *ro = run_opts_key(st->b->o->run_opts);
+    if (kd != NULL && ro != NULL)
+        json_object_set_new(kd, "run-opts", ro);
+    cleanup_json json_t *hit = NULL;
+    if (kd == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    if (xb_bx_cache_chain(st, "run", kd, err) < 0)
+        return -1;
+    int g = xb_bx_cache_get(st, &hit, err);
+    if (g != 0)
+        return g < 0 || xb_bx_cache_apply(st, hit, err) < 0 ? -1 : 1;
+    return 0;
+}
+
+/* Runs the step in the run module and adds its layer (or history entry) to the stage. */
+static int run_execute(struct run_job *j, xb_error_t *err)
+{
+    xb_bstage_t *st = j->st;
+    xb_bctx_t *b = st->b;
+    cleanup_strv char **cargv = strv_from_json(j->argv);
+    cleanup_strv char **cenv = strv_from_json(j->envrun);
+    if (cargv == NULL || cenv == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    if (xb_bx_rcache_need(b, st->layers, err) < 0 || (j->ctx_bind && context_mask(b, err) < 0))
+        return -1;
+    xb_run_request_t rq = {
+        .store = b->store,
+        .platform = &st->platform,
+        .layers = st->layers,
+        .diff_ids = json_object_get(json_object_get(st->config, "rootfs"), "diff_ids"),
+        .argv = cargv,
+        .env = cenv,
+        .workdir = j->workdir,
+        .user = j->user,
+        .hostname = NULL,
+        .mounts = (const char *const *)j->mounts,
+        .network = j->network,
+        .context_dir = b->o->context_dir,
+        .context_mask = b->ctx_mask,
+        .secrets = b->o->secrets,
+        .stage_lookup = stage_lookup,
+        .stage_lookup_ud = st,
+        .layer_opts = &b->lopts,
+        .run_opts = b->o->run_opts,
+        .script = j->script ? j->script->content : NULL,
+        .script_name = j->script ? j->script->name : NULL,
+        .where = j->where,
+        .host_env = b->o->host_env,
+        .install_binfmt = b->o->install_binfmt,
+        .binfmt_dir = b->o->binfmt_dir,
+        .copy_snapshotter = b->o->copy_snapshotter,
+    };
     xb_layer_result_t res;
     bool empty = false;
     if (xb_run_step(&rq, &res, &empty, err) < 0) {
-        if (err->msg == NULL || strncmp(err->msg, where, strlen(where)) != 0)
-            xb_error_wrap(err, "%s: RUN", where);
-        goto out;
+        if (err->msg == NULL || strncmp(err->msg, j->where, strlen(j->where)) != 0)
+            xb_error_wrap(err, "%s: RUN", j->where);
+        return -1;
     }
-    if (asprintf(&by, "/bin/sh -c %s", in->nargs ? in->raw : "") < 0) {
-        xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-        goto out;
-    }
-    if (empty)
-        ret = xb_bx_add_history(st, by, err);
-    else
-        ret = xb_bx_add_layer(st, &res, by, err);
+    cleanup_free char *by = NULL;
+    if (asprintf(&by, "/bin/sh -c %s", j->in->nargs ? j->in->raw : "") < 0)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    int ret = empty ? xb_bx_add_history(st, by, err) : xb_bx_add_layer(st, &res, by, err);
     if (ret >= 0)
         xb_bx_cache_put(st,
                         empty ? NULL : json_array_get(st->layers, json_array_size(st->layers) - 1),
                         empty ? NULL : res.diff_id);
-out:
-    free(raw);
-    for (size_t i = 0; mounts && i < nm; i++)
-        free(mounts[i]);
-    free(mounts);
     return ret;
+}
+
+int xb_bx_run(xb_bstage_t *st, const xb_df_instr_t *in, xb_error_t *err)
+{
+    xb_bctx_t *b = st->b;
+    struct run_job j = {.st = st, .in = in};
+    xb_bx_where(b, in, j.where, sizeof(j.where));
+    json_t *cc = xb_image_config_container(st->config);
+    cleanup_json json_t *argv = json_array(), *envj = json_array(), *envrun = json_array();
+    cleanup_strv char **mounts = NULL;
+    if (argv == NULL || envj == NULL || envrun == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    if (run_argv(st, in, argv, &j.script, err) < 0)
+        return -1;
+    run_env(st, envj, envrun);
+    if (run_mounts(st, in, j.where, &mounts, err) < 0)
+        return -1;
+    const char *wd = xb_json_str(cc, "WorkingDir");
+    const char *user = xb_json_str(cc, "User");
+    const char *net = xb_df_flag_get(in, "network");
+    j.argv = argv;
+    j.envj = envj;
+    j.envrun = envrun;
+    j.mounts = mounts;
+    j.workdir = wd && wd[0] ? wd : "/";
+    j.user = user ? user : "";
+    j.network = net ? net : b->o->network;
+    int hit = run_cache_lookup(&j, err);
+    if (hit != 0)
+        return hit < 0 ? -1 : 0;
+    return run_execute(&j, err);
 }

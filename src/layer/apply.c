@@ -285,6 +285,142 @@ static int chown_failed(int e, const char *path, uid_t uid, gid_t gid, xb_error_
                         path, (unsigned long)uid, (unsigned long)gid);
 }
 
+/* Where and how one tar entry is made: parent directory fd and leaf name inside the root. */
+struct target {
+    int parent;
+    const char *leaf;
+    const char *path; /* image path (messages, written set) */
+    uid_t uid;
+    gid_t gid;
+    mode_t perm;
+    struct timespec ts[2];
+    bool chown_ok; /* owners are applied (root user) */
+};
+
+/* A hard link to an earlier entry of the layer (never to a directory or the root). */
+static int make_hardlink(struct ctx *c, const struct target *t, const char *hl, bool exists,
+                         const struct stat *old, xb_error_t *err)
+{
+    const char *path = t->path;
+    cleanup_free char *tpath = xb_inroot_clean(hl, err);
+    if (tpath == NULL)
+        return xb_error_wrap(err, "hardlink /%s", path);
+    if (*tpath == '\0')
+        return xb_error_set(err, XB_ERR_INVALID, "hardlink /%s to the root", path);
+    const char *tleaf;
+    cleanup_close int tparent = xb_inroot_parent(c->root, tpath, false, &tleaf, err);
+    if (tparent < 0)
+        return xb_error_wrap(err, "hardlink /%s -> /%s", path, tpath);
+    struct stat ts_;
+    if (fstatat(tparent, tleaf, &ts_, AT_SYMLINK_NOFOLLOW) < 0)
+        return xb_error_errno(err, errno, "hardlink /%s: target /%s", path, tpath);
+    if (S_ISDIR(ts_.st_mode))
+        return xb_error_set(err, XB_ERR_INVALID, "hardlink /%s to directory /%s", path, tpath);
+    if (exists) {
+        if (old->st_ino == ts_.st_ino && old->st_dev == ts_.st_dev)
+            return mark_written(c, path, err);
+        if (remove_existing(t->parent, t->leaf, old, false, err) < 0)
+            return -1;
+    }
+    if (linkat(tparent, tleaf, t->parent, t->leaf, 0) < 0)
+        return xb_error_errno(err, errno, "hardlink /%s -> /%s", path, tpath);
+    return mark_written(c, path, err);
+}
+
+static int make_file(struct ctx *c, struct archive *a, struct archive_entry *e,
+                     const struct target *t, xb_error_t *err)
+{
+    cleanup_close int fd =
+        openat(t->parent, t->leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return xb_error_errno(err, errno, "cannot create /%s", t->path);
+    if (write_data(c, a, e, fd, t->path, err) < 0)
+        return -1;
+    if (t->chown_ok && fchown(fd, t->uid, t->gid) < 0)
+        return chown_failed(errno, t->path, t->uid, t->gid, err);
+    if (fchmod(fd, t->perm) < 0)
+        return xb_error_errno(err, errno, "chmod /%s", t->path);
+    set_xattrs(c, e, fd, -1, NULL, t->path);
+    if (futimens(fd, t->ts) < 0)
+        return xb_error_errno(err, errno, "utimes /%s", t->path);
+    return 0;
+}
+
+/* A directory (an existing one is kept); its times are set at the end (finish_dirs), after
+ * what goes into it. */
+static int make_dir(struct ctx *c, struct archive_entry *e, const struct target *t, bool is_dir,
+                    xb_error_t *err)
+{
+    if (!is_dir && mkdirat(t->parent, t->leaf, 0700) < 0)
+        return xb_error_errno(err, errno, "cannot create directory /%s", t->path);
+    cleanup_close int fd =
+        openat(t->parent, t->leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return xb_error_errno(err, errno, "cannot open directory /%s", t->path);
+    if (t->chown_ok && fchown(fd, t->uid, t->gid) < 0)
+        return chown_failed(errno, t->path, t->uid, t->gid, err);
+    if (fchmod(fd, t->perm) < 0)
+        return xb_error_errno(err, errno, "chmod /%s", t->path);
+    set_xattrs(c, e, fd, -1, NULL, t->path);
+    if (c->ndirs == c->capdirs) {
+        size_t n = c->capdirs ? c->capdirs * 2 : 64;
+        struct dirtime *nd = realloc(c->dirs, n * sizeof *nd);
+        if (nd == NULL)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        c->dirs = nd;
+        c->capdirs = n;
+    }
+    c->dirs[c->ndirs].path = strdup(t->path);
+    memcpy(c->dirs[c->ndirs].ts, t->ts, sizeof t->ts);
+    if (c->dirs[c->ndirs].path)
+        c->ndirs++;
+    return 0;
+}
+
+static int make_symlink(struct ctx *c, struct archive_entry *e, const struct target *t,
+                        xb_error_t *err)
+{
+    const char *target = archive_entry_symlink(e);
+    if (target == NULL || *target == '\0')
+        return xb_error_set(err, XB_ERR_PARSE, "symlink /%s without a target", t->path);
+    if (symlinkat(target, t->parent, t->leaf) < 0)
+        return xb_error_errno(err, errno, "cannot create symlink /%s", t->path);
+    if (t->chown_ok && fchownat(t->parent, t->leaf, t->uid, t->gid, AT_SYMLINK_NOFOLLOW) < 0)
+        return chown_failed(errno, t->path, t->uid, t->gid, err);
+    set_xattrs(c, e, -1, t->parent, t->leaf, t->path);
+    if (utimensat(t->parent, t->leaf, t->ts, AT_SYMLINK_NOFOLLOW) < 0)
+        return xb_error_errno(err, errno, "utimes /%s", t->path);
+    return 0;
+}
+
+/* A device node or FIFO: 1 made, 0 skipped (a device without privileges: one warning). */
+static int make_node(struct ctx *c, struct archive_entry *e, const struct target *t, mode_t type,
+                     xb_error_t *err)
+{
+    dev_t dev = type == AE_IFIFO ? 0 : archive_entry_rdev(e);
+    if (mknodat(t->parent, t->leaf, type | (t->perm & 0777), dev) < 0) {
+        if (errno == EPERM && !c->is_root_user) {
+            xb_warn("layer: /%s: cannot create device node without privileges", t->path);
+            return 0;
+        }
+        if (errno == EPERM && c->in_userns) {
+            /* rootless: no device can be made in a user namespace; the RUN sandbox's /dev is
+             * its own anyway (as containers/storage skips them) */
+            xb_debug("layer: /%s: device node skipped in the user namespace", t->path);
+            return 0;
+        }
+        return xb_error_errno(err, errno, "cannot create node /%s", t->path);
+    }
+    if (t->chown_ok && fchownat(t->parent, t->leaf, t->uid, t->gid, AT_SYMLINK_NOFOLLOW) < 0)
+        return chown_failed(errno, t->path, t->uid, t->gid, err);
+    if (fchmodat(t->parent, t->leaf, t->perm & 07777, 0) < 0 && errno != EPERM)
+        return xb_error_errno(err, errno, "chmod /%s", t->path);
+    set_xattrs(c, e, -1, t->parent, t->leaf, t->path);
+    if (utimensat(t->parent, t->leaf, t->ts, AT_SYMLINK_NOFOLLOW) < 0)
+        return xb_error_errno(err, errno, "utimes /%s", t->path);
+    return 1;
+}
+
 static int apply_entry(struct ctx *c, struct archive *a, struct archive_entry *e, xb_error_t *err)
 {
     const char *raw = archive_entry_pathname(e);
@@ -310,129 +446,47 @@ static int apply_entry(struct ctx *c, struct archive *a, struct archive_entry *e
     cleanup_close int parent = xb_inroot_parent(c->root, path, true, &leaf, err);
     if (parent < 0)
         return xb_error_wrap(err, "/%s", path);
+    struct target t = {parent,
+                       leaf,
+                       path,
+                       (uid_t)archive_entry_uid(e),
+                       (gid_t)archive_entry_gid(e),
+                       archive_entry_perm(e) & 07777,
+                       {{0}},
+                       c->is_root_user};
+    entry_times(e, t.ts);
     mode_t type = archive_entry_filetype(e);
-    mode_t perm = archive_entry_perm(e) & 07777;
-    uid_t uid = (uid_t)archive_entry_uid(e);
-    gid_t gid = (gid_t)archive_entry_gid(e);
-    struct timespec ts[2];
-    entry_times(e, ts);
     struct stat old;
     bool exists = fstatat(parent, leaf, &old, AT_SYMLINK_NOFOLLOW) == 0;
     const char *hl = archive_entry_hardlink(e);
-    if (hl) {
-        cleanup_free char *tpath = xb_inroot_clean(hl, err);
-        if (tpath == NULL)
-            return xb_error_wrap(err, "hardlink /%s", path);
-        if (*tpath == '\0')
-            return xb_error_set(err, XB_ERR_INVALID, "hardlink /%s to the root", path);
-        const char *tleaf;
-        cleanup_close int tparent = xb_inroot_parent(c->root, tpath, false, &tleaf, err);
-        if (tparent < 0)
-            return xb_error_wrap(err, "hardlink /%s -> /%s", path, tpath);
-        struct stat ts_;
-        if (fstatat(tparent, tleaf, &ts_, AT_SYMLINK_NOFOLLOW) < 0)
-            return xb_error_errno(err, errno, "hardlink /%s: target /%s", path, tpath);
-        if (S_ISDIR(ts_.st_mode))
-            return xb_error_set(err, XB_ERR_INVALID, "hardlink /%s to directory /%s", path, tpath);
-        if (exists) {
-            if (old.st_ino == ts_.st_ino && old.st_dev == ts_.st_dev)
-                return mark_written(c, path, err);
-            if (remove_existing(parent, leaf, &old, false, err) < 0)
-                return -1;
-        }
-        if (linkat(tparent, tleaf, parent, leaf, 0) < 0)
-            return xb_error_errno(err, errno, "hardlink /%s -> /%s", path, tpath);
-        return mark_written(c, path, err);
-    }
+    if (hl)
+        return make_hardlink(c, &t, hl, exists, &old, err);
     if (exists && remove_existing(parent, leaf, &old, type == AE_IFDIR, err) < 0)
         return -1;
-    bool chown_ok = c->is_root_user;
+    int r;
     switch (type) {
-    case AE_IFREG: {
-        cleanup_close int fd =
-            openat(parent, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0)
-            return xb_error_errno(err, errno, "cannot create /%s", path);
-        if (write_data(c, a, e, fd, path, err) < 0)
-            return -1;
-        if (chown_ok && fchown(fd, uid, gid) < 0)
-            return chown_failed(errno, path, uid, gid, err);
-        if (fchmod(fd, perm) < 0)
-            return xb_error_errno(err, errno, "chmod /%s", path);
-        set_xattrs(c, e, fd, -1, NULL, path);
-        if (futimens(fd, ts) < 0)
-            return xb_error_errno(err, errno, "utimes /%s", path);
+    case AE_IFREG:
+        r = make_file(c, a, e, &t, err);
         break;
-    }
-    case AE_IFDIR: {
-        if (!(exists && S_ISDIR(old.st_mode)) && mkdirat(parent, leaf, 0700) < 0)
-            return xb_error_errno(err, errno, "cannot create directory /%s", path);
-        cleanup_close int fd =
-            openat(parent, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-            return xb_error_errno(err, errno, "cannot open directory /%s", path);
-        if (chown_ok && fchown(fd, uid, gid) < 0)
-            return chown_failed(errno, path, uid, gid, err);
-        if (fchmod(fd, perm) < 0)
-            return xb_error_errno(err, errno, "chmod /%s", path);
-        set_xattrs(c, e, fd, -1, NULL, path);
-        if (c->ndirs == c->capdirs) {
-            size_t n = c->capdirs ? c->capdirs * 2 : 64;
-            struct dirtime *nd = realloc(c->dirs, n * sizeof *nd);
-            if (nd == NULL)
-                return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-            c->dirs = nd;
-            c->capdirs = n;
-        }
-        c->dirs[c->ndirs].path = strdup(path);
-        memcpy(c->dirs[c->ndirs].ts, ts, sizeof ts);
-        if (c->dirs[c->ndirs].path)
-            c->ndirs++;
+    case AE_IFDIR:
+        r = make_dir(c, e, &t, exists && S_ISDIR(old.st_mode), err);
         break;
-    }
-    case AE_IFLNK: {
-        const char *target = archive_entry_symlink(e);
-        if (target == NULL || *target == '\0')
-            return xb_error_set(err, XB_ERR_PARSE, "symlink /%s without a target", path);
-        if (symlinkat(target, parent, leaf) < 0)
-            return xb_error_errno(err, errno, "cannot create symlink /%s", path);
-        if (chown_ok && fchownat(parent, leaf, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-            return chown_failed(errno, path, uid, gid, err);
-        set_xattrs(c, e, -1, parent, leaf, path);
-        if (utimensat(parent, leaf, ts, AT_SYMLINK_NOFOLLOW) < 0)
-            return xb_error_errno(err, errno, "utimes /%s", path);
+    case AE_IFLNK:
+        r = make_symlink(c, e, &t, err);
         break;
-    }
     case AE_IFCHR:
     case AE_IFBLK:
-    case AE_IFIFO: {
-        dev_t dev = type == AE_IFIFO ? 0 : archive_entry_rdev(e);
-        if (mknodat(parent, leaf, type | (perm & 0777), dev) < 0) {
-            if (errno == EPERM && !c->is_root_user) {
-                xb_warn("layer: /%s: cannot create device node without privileges", path);
-                return 0;
-            }
-            if (errno == EPERM && c->in_userns) {
-                /* rootless: no device can be made in a user namespace; the RUN sandbox's
-                 * /dev is its own anyway (as containers/storage skips them) */
-                xb_debug("layer: /%s: device node skipped in the user namespace", path);
-                return 0;
-            }
-            return xb_error_errno(err, errno, "cannot create node /%s", path);
-        }
-        if (chown_ok && fchownat(parent, leaf, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-            return chown_failed(errno, path, uid, gid, err);
-        if (fchmodat(parent, leaf, perm & 07777, 0) < 0 && errno != EPERM)
-            return xb_error_errno(err, errno, "chmod /%s", path);
-        set_xattrs(c, e, -1, parent, leaf, path);
-        if (utimensat(parent, leaf, ts, AT_SYMLINK_NOFOLLOW) < 0)
-            return xb_error_errno(err, errno, "utimes /%s", path);
+    case AE_IFIFO:
+        r = make_node(c, e, &t, type, err);
+        if (r == 0)
+            return 0;
         break;
-    }
     default:
         xb_debug("layer: /%s: skipping entry of type %o", path, (unsigned)type);
         return 0;
     }
+    if (r < 0)
+        return -1;
     return mark_written(c, path, err);
 }
 

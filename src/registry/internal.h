@@ -100,8 +100,8 @@ typedef struct xb_http_resp {
 void xb_http_resp_free(xb_http_resp_t *resp);
 #define cleanup_resp __attribute__((cleanup(xb_http_resp_free)))
 
-/* Performs the request with auth, redirects and retries. Returns 0 when a response arrived
- * (any status: check resp->status), negative on a transport failure after all retries. */
+/* Performs the request with auth, redirects and retries (request.c). Returns 0 when a response
+ * arrived (any status: check resp->status), negative on a transport failure after all retries. */
 int xb_http_do(xb_registry_t *r, const xb_http_req_t *rq, xb_http_resp_t *resp, xb_error_t *err);
 /* One attempt, no auth handling or retries; auth_header may be NULL. */
 int xb_http_perform(xb_registry_t *r, const xb_http_req_t *rq, const char *url,
@@ -110,7 +110,7 @@ int xb_http_perform(xb_registry_t *r, const xb_http_req_t *rq, const char *url,
  * body (verbatim), else "<op>: HTTP <status>". 401/403 -> XB_ERR_AUTH, 404 ->
  * XB_ERR_NOT_FOUND, else XB_ERR_REGISTRY. */
 int xb_http_error(const xb_http_resp_t *resp, const char *op, xb_error_t *err);
-/* xb_http_error plus, for 401/403, whether credentials were used (never which). */
+/* xb_http_error plus, for 401/403, whether credentials were used (never which) (request.c). */
 int xb_registry_fail(xb_registry_t *r, const xb_http_resp_t *resp, const char *op, xb_error_t *err);
 /* Absolute URL of location relative to base; caller frees. */
 char *xb_http_resolve(const char *base, const char *location);

@@ -233,83 +233,90 @@ int xb_registry_pull(xb_store_t *s, const char *ref, const struct xb_platform *p
     return xb_registry_pull_image(s, ref, NULL, pull_policy, &o, descriptor, err);
 }
 
-int xb_registry_pull_platform(xb_store_t *s, const char *refstr, const xb_platform_t *wantp,
-                              int policy, const xb_registry_opts_t *opts, json_t **descriptor,
-                              xb_error_t *err)
+/* Policy missing/never: the image in the store. 1 found (*descriptor set when asked), 0 pull
+ * it, -1 not there with policy never. */
+static int pull_local(xb_store_t *s, const char *name, const xb_platform_t *want,
+                      const char *want_str, int policy, json_t **descriptor, xb_error_t *err)
 {
-    if (descriptor)
-        *descriptor = NULL;
-    cleanup_reference xb_reference_t *ref = NULL;
-    if (xb_reference_parse(refstr, &ref, err) < 0)
-        return -err->code;
-    const xb_platform_t *want = wantp;
-    cleanup_free char *want_str = xb_platform_format(want);
-    if (want_str == NULL)
-        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-    cleanup_free char *name = xb_reference_string(ref);
-    if (name == NULL)
-        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-    if (policy == XB_PULL_MISSING || policy == XB_PULL_NEVER) {
-        json_t *d = NULL;
-        if (local_lookup(s, name, want, &d) > 0) {
-            xb_debug("%s (%s) is in the local store", name, want_str);
-            if (descriptor)
-                *descriptor = d;
-            else
-                json_decref(d);
-            return 0;
-        }
-        if (policy == XB_PULL_NEVER)
-            return xb_error_set(err, XB_ERR_NOT_FOUND,
-                                "image %s for %s is not in the local store (pull policy never)",
-                                name, want_str);
+    if (policy != XB_PULL_MISSING && policy != XB_PULL_NEVER)
+        return 0;
+    json_t *d = NULL;
+    if (local_lookup(s, name, want, &d) > 0) {
+        xb_debug("%s (%s) is in the local store", name, want_str);
+        if (descriptor)
+            *descriptor = d;
+        else
+            json_decref(d);
+        return 1;
     }
-    bool quiet = opts && opts->quiet;
-    cleanup_registry xb_registry_t *r = NULL;
-    if (xb_registry_open(ref, opts, false, &r, err) < 0)
-        return -err->code;
-    cleanup_free char *data = NULL, *mt = NULL;
-    size_t len = 0;
+    if (policy == XB_PULL_NEVER)
+        return xb_error_set(err, XB_ERR_NOT_FOUND,
+                            "image %s for %s is not in the local store (pull policy never)", name,
+                            want_str);
+    return 0;
+}
+
+/* The image manifest fetched for the platform: the one the reference names, or the entry of
+ * an index for it (desc: that entry, NULL for a plain manifest). */
+struct fetched {
+    char *data, *mt;
+    size_t len;
     char digest[XB_DIGEST_LEN];
-    if (xb_registry_get_manifest(r, xb_reference_object(ref), NULL, &data, &len, &mt, digest, err) <
-        0)
-        return -err->code;
-    cleanup_json json_t *doc = NULL;
-    if (xb_json_parse(data, len, name, &doc, err) < 0)
-        return -err->code;
-    cleanup_json json_t *desc = NULL;
-    if (is_index_type(mt) || (!is_manifest_type(mt) && json_object_get(doc, "manifests"))) {
+    json_t *doc, *desc;
+};
+
+static void fetched_free(struct fetched *f)
+{
+    free(f->data);
+    free(f->mt);
+    json_decref(f->doc);
+    json_decref(f->desc);
+}
+
+static int fetch_manifest(xb_registry_t *r, const xb_reference_t *ref, const char *name,
+                          const xb_platform_t *want, const char *want_str, struct fetched *f,
+                          xb_error_t *err)
+{
+    if (xb_registry_get_manifest(r, xb_reference_object(ref), NULL, &f->data, &f->len, &f->mt,
+                                 f->digest, err) < 0 ||
+        xb_json_parse(f->data, f->len, name, &f->doc, err) < 0)
+        return -1;
+    const char *mt = f->mt;
+    if (is_index_type(mt) || (!is_manifest_type(mt) && json_object_get(f->doc, "manifests"))) {
         cleanup_json json_t *entry = NULL;
-        if (select_entry(doc, want, name, &entry, err) < 0)
-            return -err->code;
-        if (check_desc(entry, name, err) < 0)
-            return -err->code;
+        if (select_entry(f->doc, want, name, &entry, err) < 0 || check_desc(entry, name, err) < 0)
+            return -1;
         const char *child = xb_json_str(entry, "digest");
         xb_debug("%s: %s is %s", name, want_str, child);
-        free(data);
-        free(mt);
-        data = mt = NULL;
-        json_decref(doc);
-        doc = NULL;
-        if (xb_registry_get_manifest(r, child, NULL, &data, &len, &mt, digest, err) < 0)
-            return -err->code;
-        if (xb_json_parse(data, len, child, &doc, err) < 0)
-            return -err->code;
-        desc = json_deep_copy(entry);
-        json_object_del(desc, "annotations");
-        if (!is_manifest_type(mt) && json_object_get(doc, "config") == NULL)
+        free(f->data);
+        free(f->mt);
+        f->data = f->mt = NULL;
+        json_decref(f->doc);
+        f->doc = NULL;
+        if (xb_registry_get_manifest(r, child, NULL, &f->data, &f->len, &f->mt, f->digest, err) <
+                0 ||
+            xb_json_parse(f->data, f->len, child, &f->doc, err) < 0)
+            return -1;
+        f->desc = json_deep_copy(entry);
+        json_object_del(f->desc, "annotations");
+        if (!is_manifest_type(f->mt) && json_object_get(f->doc, "config") == NULL)
             return xb_error_set(err, XB_ERR_UNSUPPORTED,
                                 "%s: the entry for %s is a %s, not an image manifest", name,
-                                want_str, mt);
-    } else if (!is_manifest_type(mt) && json_object_get(doc, "config") == NULL) {
+                                want_str, f->mt);
+    } else if (!is_manifest_type(mt) && json_object_get(f->doc, "config") == NULL) {
         return xb_error_set(err, XB_ERR_UNSUPPORTED,
                             "%s: unsupported manifest type \"%s\" (schema1 manifests are not "
                             "supported)",
                             name, mt);
     }
-    if (!json_is_string(json_object_get(doc, "mediaType")) && mt && *mt == '\0')
+    if (!json_is_string(json_object_get(f->doc, "mediaType")) && f->mt && *f->mt == '\0')
         return xb_error_set(err, XB_ERR_UNSUPPORTED, "%s: manifest without a media type", name);
-    /* collect config + layers */
+    return 0;
+}
+
+/* The config and every layer of the manifest, checked: *blobs is a new array. */
+static int manifest_blobs(const json_t *doc, const char *name, json_t **blobs, xb_error_t *err)
+{
     json_t *config = json_object_get(doc, "config");
     json_t *layers = json_object_get(doc, "layers");
     if (check_desc(config, name, err) < 0)
@@ -318,46 +325,52 @@ int xb_registry_pull_platform(xb_store_t *s, const char *refstr, const xb_platfo
         return xb_error_set(err, XB_ERR_PARSE, "%s: \"layers\" is not an array", name);
     if (json_array_size(layers) > MAX_LAYERS)
         return xb_error_set(err, XB_ERR_INVALID, "%s: more than %d layers", name, MAX_LAYERS);
-    cleanup_json json_t *blobs = json_array();
-    json_array_append(blobs, config);
+    cleanup_json json_t *b = json_array();
+    json_array_append(b, config);
     size_t i;
     json_t *l;
     json_array_foreach(layers, i, l)
     {
         if (check_desc(l, name, err) < 0)
             return xb_error_wrap(err, "layer %zu", i);
-        json_array_append(blobs, l);
+        json_array_append(b, l);
     }
-    if (!quiet)
-        xb_info("Pulling %s (%s, %s)", name, want_str, digest);
+    *blobs = steal_pointer(&b);
+    return 0;
+}
+
+/* Downloads the blobs (at most the registry's jobs at once); with extract_layers the config
+ * first, as it names the diffIDs the extracted trees are stored under. */
+static int pull_blobs(xb_registry_t *r, xb_store_t *s, json_t *blobs, bool quiet, xb_error_t *err)
+{
     struct pull_job job = {r, s, blobs, quiet, 0, NULL};
     cleanup_json json_t *cfg = NULL;
     if (xb_registry_options(r)->extract_layers) {
-        /* the config first: it names the diffIDs the extracted trees are stored under */
         if (pull_one(0, &job, err) < 0)
-            return -err->code;
+            return -1;
         xb_error_t e = XB_ERROR_INIT;
-        if (xb_store_read_json(s, xb_json_str(config, "digest"), &cfg, &e) == 0) {
+        if (xb_store_read_json(s, xb_json_str(json_array_get(blobs, 0), "digest"), &cfg, &e) == 0) {
             json_t *ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
-            if (json_is_array(ids) && json_array_size(ids) == json_array_size(layers))
+            if (json_is_array(ids) && json_array_size(ids) == json_array_size(blobs) - 1)
                 job.diff_ids = ids;
         }
         xb_error_clear(&e);
         job.first = 1;
     }
-    if (xb_parallel(xb_registry_options(r)->jobs, json_array_size(blobs) - job.first, pull_one,
-                    &job, err) < 0)
-        return -err->code;
-    /* the manifest last: it only exists once everything it names does */
-    char stored[XB_DIGEST_LEN];
-    if (xb_store_put_blob(s, data, len, stored, err) < 0)
-        return xb_error_wrap(err, "storing the manifest of %s", name);
-    if (strcmp(stored, digest) != 0)
-        return xb_error_set(err, XB_ERR_DIGEST, "%s: stored manifest digest %s != %s", name, stored,
-                            digest);
+    return xb_parallel(xb_registry_options(r)->jobs, json_array_size(blobs) - job.first, pull_one,
+                       &job, err);
+}
+
+/* The descriptor the name is tagged with: the index entry, or one made from the manifest
+ * (platform read from the config, with a warning when it is not the one asked for). */
+static json_t *pulled_desc(xb_store_t *s, const char *name, const xb_platform_t *want,
+                           const char *want_str, struct fetched *f)
+{
+    json_t *desc = steal_pointer(&f->desc);
     if (desc == NULL) {
         desc = json_object();
-        json_t *p = platform_from_config(s, xb_json_str(config, "digest"));
+        json_t *p =
+            platform_from_config(s, xb_json_str(json_object_get(f->doc, "config"), "digest"));
         cleanup_platform xb_platform_t have = XB_PLATFORM_INIT;
         xb_error_t e = XB_ERROR_INIT;
         if (p && xb_platform_from_json(p, &have, &e) == 0 && !xb_platform_compatible(want, &have)) {
@@ -369,13 +382,61 @@ int xb_registry_pull_platform(xb_store_t *s, const char *refstr, const xb_platfo
             json_object_set_new(desc, "platform", p);
     }
     json_object_set_new(desc, "mediaType",
-                        json_string(mt && *mt ? mt : xb_json_str(doc, "mediaType")));
-    json_object_set_new(desc, "digest", json_string(digest));
-    json_object_set_new(desc, "size", json_integer((json_int_t)len));
-    if (xb_store_ref_set(s, name, desc, err) < 0)
-        return xb_error_wrap(err, "tagging %s", name);
+                        json_string(f->mt && *f->mt ? f->mt : xb_json_str(f->doc, "mediaType")));
+    json_object_set_new(desc, "digest", json_string(f->digest));
+    json_object_set_new(desc, "size", json_integer((json_int_t)f->len));
+    return desc;
+}
+
+int xb_registry_pull_platform(xb_store_t *s, const char *refstr, const xb_platform_t *wantp,
+                              int policy, const xb_registry_opts_t *opts, json_t **descriptor,
+                              xb_error_t *err)
+{
+    if (descriptor)
+        *descriptor = NULL;
+    cleanup_reference xb_reference_t *ref = NULL;
+    if (xb_reference_parse(refstr, &ref, err) < 0)
+        return -err->code;
+    const xb_platform_t *want = wantp;
+    cleanup_free char *want_str = xb_platform_format(want);
+    cleanup_free char *name = xb_reference_string(ref);
+    if (want_str == NULL || name == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    int lr = pull_local(s, name, want, want_str, policy, descriptor, err);
+    if (lr != 0)
+        return lr < 0 ? -err->code : 0;
+    bool quiet = opts && opts->quiet;
+    cleanup_registry xb_registry_t *r = NULL;
+    if (xb_registry_open(ref, opts, false, &r, err) < 0)
+        return -err->code;
+    struct fetched f = {0};
+    cleanup_json json_t *blobs = NULL, *desc = NULL;
+    int ret = -1;
+    if (fetch_manifest(r, ref, name, want, want_str, &f, err) < 0 ||
+        manifest_blobs(f.doc, name, &blobs, err) < 0)
+        goto out;
     if (!quiet)
-        xb_info("Stored %s as %s", digest, name);
+        xb_info("Pulling %s (%s, %s)", name, want_str, f.digest);
+    if (pull_blobs(r, s, blobs, quiet, err) < 0)
+        goto out;
+    /* the manifest last: it only exists once everything it names does */
+    char stored[XB_DIGEST_LEN];
+    if (xb_store_put_blob(s, f.data, f.len, stored, err) < 0) {
+        xb_error_wrap(err, "storing the manifest of %s", name);
+        goto out;
+    }
+    if (strcmp(stored, f.digest) != 0) {
+        xb_error_set(err, XB_ERR_DIGEST, "%s: stored manifest digest %s != %s", name, stored,
+                     f.digest);
+        goto out;
+    }
+    desc = pulled_desc(s, name, want, want_str, &f);
+    if (xb_store_ref_set(s, name, desc, err) < 0) {
+        xb_error_wrap(err, "tagging %s", name);
+        goto out;
+    }
+    if (!quiet)
+        xb_info("Stored %s as %s", f.digest, name);
     if (descriptor) {
         *descriptor = json_deep_copy(desc);
         /* the returned descriptor carries the name like index.json does */
@@ -383,5 +444,8 @@ int xb_registry_pull_platform(xb_store_t *s, const char *refstr, const xb_platfo
         json_object_set_new(ann, "org.opencontainers.image.ref.name", json_string(name));
         json_object_set_new(*descriptor, "annotations", ann);
     }
-    return 0;
+    ret = 0;
+out:
+    fetched_free(&f);
+    return ret < 0 ? -err->code : 0;
 }

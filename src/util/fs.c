@@ -176,6 +176,18 @@ char *xb_path_join(const char *a, const char *b)
     return r;
 }
 
+char *xb_path_join_rel(const char *a, const char *b)
+{
+    char *r = NULL;
+    if (a[0] == '\0')
+        return strdup(b);
+    if (b[0] == '\0')
+        return strdup(a);
+    if (asprintf(&r, "%s/%s", a, b) < 0)
+        return NULL;
+    return r;
+}
+
 bool xb_path_exists(const char *path)
 {
     struct stat st;

@@ -26,6 +26,10 @@ int xb_rm_rf(const char *path, xb_error_t *err);
 int xb_fsync_parent(const char *path, xb_error_t *err);
 /* "a/b" with exactly one slash between; caller frees. */
 char *xb_path_join(const char *a, const char *b);
+/* Joins two relative paths as written ("a" + "b" -> "a/b"): an empty part yields the other
+ * unchanged (so "" + "b" is "b", not "/b"), and no slash is added or removed otherwise (unlike
+ * xb_path_join). NULL on allocation failure; caller frees. */
+char *xb_path_join_rel(const char *a, const char *b);
 bool xb_path_exists(const char *path);
 bool xb_is_dir(const char *path);
 

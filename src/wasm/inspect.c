@@ -372,18 +372,11 @@ static bool is_wasi_p2_name(const char *s)
 
 /* --- preamble and sections --- */
 
-int xb_wasm_inspect(const void *data, size_t len, const char *what, xb_wasm_info_t *info,
-                    xb_error_t *err)
+/* The 8-byte preamble: magic, then a core module's version or a component's version and
+ * layer (*kind). */
+static int preamble(const uint8_t *data, size_t len, const char *what, int *kind, xb_error_t *err)
 {
     static const uint8_t magic[4] = {0x00, 0x61, 0x73, 0x6d};
-    xb_error_t local = XB_ERROR_INIT;
-    if (err == NULL) /* the helpers below report through err */
-        err = &local;
-    struct rd r = {data, data, (const uint8_t *)data + len, what, err};
-    struct names imports = {0}, exports = {0};
-    xb_wasm_info_t res = XB_WASM_INFO_INIT;
-
-    memset(info, 0, sizeof(*info));
     if (len > XB_WASM_MAX_SIZE)
         return xb_error_set(err, XB_ERR_INVALID, "%s: Wasm module larger than %u bytes", what,
                             XB_WASM_MAX_SIZE);
@@ -394,21 +387,63 @@ int xb_wasm_inspect(const void *data, size_t len, const char *what, xb_wasm_info
         return xb_error_set(err, XB_ERR_PARSE,
                             "%s: truncated Wasm module: %zu bytes, no complete preamble", what,
                             len);
-    const uint8_t *v = r.base + 4;
+    const uint8_t *v = data + 4;
     if (v[0] == 1 && v[1] == 0 && v[2] == 0 && v[3] == 0) {
-        res.kind = XB_WASM_CORE;
-    } else if (v[2] == 1 && v[3] == 0) {
+        *kind = XB_WASM_CORE;
+        return 0;
+    }
+    if (v[2] == 1 && v[3] == 0) {
         if (!(v[0] == 0x0d && v[1] == 0))
             return xb_error_set(err, XB_ERR_UNSUPPORTED,
                                 "%s: unsupported WebAssembly component version 0x%02x%02x "
                                 "(xbuild reads version 0x000d, layer 1)",
                                 what, v[1], v[0]);
-        res.kind = XB_WASM_COMPONENT;
-    } else {
-        return xb_error_set(err, XB_ERR_UNSUPPORTED,
-                            "%s: unknown WebAssembly version/layer %02x %02x %02x %02x", what, v[0],
-                            v[1], v[2], v[3]);
+        *kind = XB_WASM_COMPONENT;
+        return 0;
     }
+    return xb_error_set(err, XB_ERR_UNSUPPORTED,
+                        "%s: unknown WebAssembly version/layer %02x %02x %02x %02x", what, v[0],
+                        v[1], v[2], v[3]);
+}
+
+/* One section (sec: its bytes) of a core module or component: the import and export names. */
+static int section(struct rd *sec, uint8_t id, uint32_t *seen, xb_wasm_info_t *res,
+                   struct names *imports, struct names *exports)
+{
+    if (res->kind == XB_WASM_CORE) {
+        if (id > 13)
+            return malformed(sec, "unknown section id");
+        if (id != 0 && (*seen & (1u << id)))
+            return malformed(sec, "duplicate section");
+        *seen |= 1u << id;
+        if (id == 2)
+            return core_imports(sec, res, imports);
+        return 0;
+    }
+    if (id > 12)
+        return malformed(sec, "unknown component section id");
+    if (id == 10)
+        return comp_imports(sec, imports);
+    if (id == 11)
+        return comp_exports(sec, exports);
+    return 0;
+}
+
+int xb_wasm_inspect(const void *data, size_t len, const char *what, xb_wasm_info_t *info,
+                    xb_error_t *err)
+{
+    xb_error_t local = XB_ERROR_INIT;
+    if (err == NULL) /* the helpers below report through err */
+        err = &local;
+    struct rd r = {data, data, (const uint8_t *)data + len, what, err};
+    struct names imports = {0}, exports = {0};
+    xb_wasm_info_t res = XB_WASM_INFO_INIT;
+    int kind = 0;
+
+    memset(info, 0, sizeof(*info));
+    if (preamble(data, len, what, &kind, err) < 0)
+        goto fail;
+    res.kind = kind;
     r.p = r.base + 8;
 
     uint32_t seen = 0; /* core sections other than custom ones appear at most once */
@@ -426,28 +461,8 @@ int xb_wasm_inspect(const void *data, size_t len, const char *what, xb_wasm_info
         }
         struct rd sec = {r.base, r.p, r.p + size, what, err};
         r.p += size;
-        if (res.kind == XB_WASM_CORE) {
-            if (id > 13) {
-                malformed(&sec, "unknown section id");
-                goto fail;
-            }
-            if (id != 0 && (seen & (1u << id))) {
-                malformed(&sec, "duplicate section");
-                goto fail;
-            }
-            seen |= 1u << id;
-            if (id == 2 && core_imports(&sec, &res, &imports) < 0)
-                goto fail;
-        } else {
-            if (id > 12) {
-                malformed(&sec, "unknown component section id");
-                goto fail;
-            }
-            if (id == 10 && comp_imports(&sec, &imports) < 0)
-                goto fail;
-            if (id == 11 && comp_exports(&sec, &exports) < 0)
-                goto fail;
-        }
+        if (section(&sec, id, &seen, &res, &imports, &exports) < 0)
+            goto fail;
     }
     if (res.kind == XB_WASM_COMPONENT) {
         for (size_t i = 0; i < imports.n; i++)

@@ -97,15 +97,50 @@ FROM $REG/base/bb:1
 COPY --from=tool /tool.txt /tool.txt
 EOF
 bud "$T/storeM" -f "$T/ctx/Dockerfile.multi" --cache-to "type=registry,ref=$REG/cache/min,mode=min" "$T/ctx"
-like "mode=min exports the final stage's entry only" "$out" "cache/min: 1 entries written"
+# the final stage's COPY --from has two entries: by the copied content, and by the tool stage's
+# diffIDs (found without reading the tool stage's layers)
+like "mode=min exports the final stage's entries only" "$out" "cache/min: 2 entries written"
 toolkey() { printf '%s\n' "$out" | grep -A1 "STEP 2/2: RUN echo tool-built" | grep -o "Using cache [0-9a-f]*" | awk '{print $3}'; }
 bud "$T/storeM" -f "$T/ctx/Dockerfile.multi" --cache-to "type=registry,ref=$REG/cache/max,mode=max" "$T/ctx"
-like "mode=max exports both stages' entries" "$out" "cache/max: 2 entries written"
+like "mode=max exports both stages' entries" "$out" "cache/max: 3 entries written"
 k=$(toolkey)
 tags=$(curl -s "http://$REG/v2/cache/max/tags/list")
 like "mode=max: the tool stage's RUN entry is tagged" "$tags" "xbc-$k"
 tags=$(curl -s "http://$REG/v2/cache/min/tags/list")
 unlike "mode=min: it is not" "$tags" "xbc-$k"
+
+# issue 16: a COPY --from=<stage> that hits needs none of that stage's layers: its key comes
+# from the stage's diffIDs (the tool stage's steps hit lazily), so an empty store downloads the
+# COPY's own layer and the small entries only, never tool.bin's 50 kB layer
+toollayer=$(python3 - "$T/storeM" <<'PY'
+import json, sys, os, glob
+root = sys.argv[1]
+# the layer of the tool stage's RUN entry, from the local cache entries of store M
+for f in glob.glob(os.path.join(root, "xbuild/cache/*/*.json")):
+    e = json.load(open(f))
+    if "tool-built" in json.dumps(e.get("history", {})) and e.get("layer"):
+        print(e["layer"]["digest"], e["layer"]["size"])
+        break
+PY
+)
+: >"$PROXY_BYTES"
+bud "$T/storeM2" -f "$T/ctx/Dockerfile.multi" --cache-from "$PROXY/cache/max" -t multi:1 "$T/ctx"
+rc=$?
+is "COPY --from: an empty store builds with --cache-from (mode=max)" "$rc" 0
+is "... both steps (the tool's RUN, the COPY) come from the shared cache" "$(printf '%s\n' "$out" | grep -c "Using cache .*(shared cache)")" 2
+got=$(python3 - "$PROXY_BYTES" <<'PY'
+import json, sys
+print(sum(json.loads(l)["received"] for l in open(sys.argv[1]) if "/blobs/" in l))
+PY
+)
+copysize=$(xb --root "$T/storeM2" inspect multi:1 --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["manifest"]["layers"][-1]["size"])' 2>/dev/null || echo 0)
+diag "tool stage layer: ${toollayer:-?}; COPY layer: $copysize bytes; blob bytes through the proxy: $got"
+is "... the tool stage's layer was not requested" "$(grep -c "${toollayer%% *}" "$PROXY_BYTES")" 0
+if [ -n "$toollayer" ] && [ "$got" -lt "${toollayer##* }" ] && [ "$got" -lt $((copysize + 16384)) ]; then
+    ok "... blob bytes: the COPY layer and the entries ($got bytes; the tool layer has ${toollayer##* })"
+else
+    fail "... blob bytes: the COPY layer and the entries ($got bytes; the tool layer has ${toollayer##* })"
+fi
 
 # type=local: an OCI layout directory, as CI systems persist between runs
 bud "$T/storeL1" --cache-to "type=local,dest=$T/cachedir" "$T/ctx"

@@ -38,3 +38,6 @@ EXTRA_DIST += tests/integration/foundation-lazy.sh scripts/gen-lazy.py
 # --- layering: includes one way, no two-file loops, local.mk per folder (scripts/check-layering.sh)
 TESTS += tests/integration/foundation-layering.sh
 EXTRA_DIST += tests/integration/foundation-layering.sh scripts/check-layering.sh
+# --- function length: none over 100 lines but an allow-list that shrinks (scripts/check-function-length.sh)
+TESTS += tests/integration/foundation-function-length.sh
+EXTRA_DIST += tests/integration/foundation-function-length.sh scripts/check-function-length.sh

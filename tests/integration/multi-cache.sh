@@ -2,7 +2,8 @@
 # Build cache: a second identical build runs no RUN (build log + a RUN that appends to a file in
 # a host dir mounted into the step: a RUN --mount=type=cache dir, which lives in the store and
 # survives the step) and writes no blob; changing one COPY source reruns from that step
-# only; --no-cache and --no-cache-filter; entries of one architecture never serve another.
+# only; --no-cache and --no-cache-filter; entries of one architecture never serve another;
+# COPY --from=<stage> hits by the stage's diffIDs (alias entry) or, the stage changed, by content.
 . "$top_srcdir/tests/lib/common.sh"
 require_root "namespaces, binfmt_misc"
 
@@ -202,4 +203,28 @@ is "... with the second build's layers" "$(layer lost:3 1)" "$(layer lost:2 1)"
 "$XBUILD" bud -q -f "$C/Dockerfile.kept" -t kept:2 "$C" >/dev/null 2>&1
 is "the other image's steps still come from the cache" "$(cachelog keptlog)" "kept "
 check "fsck after the loss and the rebuild" "$XBUILD" fsck
+
+# COPY --from=<stage> (issue 16) is found by the stage's diffIDs before its layers are read
+# (alias entry), and still by the copied content when the stage changed but those files did not
+A=$T/alias
+mkdir -p "$A/ctx"
+printf 'FROM scratch AS a\nCOPY a.txt /a.txt\nCOPY b.txt /b.txt\nFROM scratch\nCOPY --from=a /a.txt /a.txt\nCOPY b.txt /final-b.txt\n' >"$A/ctx/Dockerfile"
+echo A >"$A/ctx/a.txt"
+echo B1 >"$A/ctx/b.txt"
+abud() { "$XBUILD" --root "$A/store" bud --timestamp 1 "$A/ctx" 2>&1; }
+hit_after() { printf '%s\n' "$1" | grep -A1 -F "$2" | grep -c "Using cache"; }
+abud >/dev/null
+out=$(abud)
+is "a rebuild hits every step (stage a: 2, final: 2)" "$(printf '%s\n' "$out" | grep -c "Using cache")" 4
+alias=$(printf '%s\n' "$out" | grep -A1 -F "COPY --from=a" | grep -o "Using cache [0-9a-f]*")
+echo B2 >"$A/ctx/b.txt"
+out=$(abud)
+is "stage a changed: its COPY b.txt runs again" "$(hit_after "$out" "[1/2] STEP 3/3: COPY b.txt")" 0
+is "... the COPY --from=a of the unchanged a.txt still hits (by content)" "$(hit_after "$out" "COPY --from=a")" 1
+isnt_alias=$(printf '%s\n' "$out" | grep -A1 -F "COPY --from=a" | grep -o "Using cache [0-9a-f]*")
+if [ -n "$alias" ] && [ "$alias" != "$isnt_alias" ]; then
+    ok "... under another key than the diffID alias ($alias, then $isnt_alias)"
+else
+    fail "... under another key than the diffID alias ($alias, then $isnt_alias)"
+fi
 done_testing

@@ -72,7 +72,7 @@ if [ "$native386" = "probe ran" ] && ! "$XBUILD" binfmt --status | grep -q '^386
 fi
 check "the fallback registers qemu-i386" "$XBUILD" --root "$S2" binfmt --install 386
 mkdir -p "$T/fb"
-printf 'FROM busybox:i386\nRUN sleep 2 & stat -L -c %%s /proc/$!/exe > /exe; wait; uname -m > /arch\n' >"$T/fb/Dockerfile"
+printf 'FROM busybox:i386\nRUN sleep 3 & p=$!; sleep 0.5; stat -L -c %%s /proc/$p/exe > /exe 2>&1; wait; uname -m > /arch\n' >"$T/fb/Dockerfile"
 if XBUILD_ROOT=$S2 "$top_srcdir/scripts/make-base-images.sh" i386 >/dev/null 2>&1 &&
     out=$("$XBUILD" --root "$S2" bud -q --platform linux/386 -t fb "$T/fb" 2>&1); then
     ok "fallback: the 386 RUN builds under qemu"
