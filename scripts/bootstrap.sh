@@ -25,13 +25,15 @@ BUILD_DEPS=(build-essential autoconf automake libtool pkg-config
     libarchive-dev zlib1g-dev libssl-dev libjansson-dev libcurl4-openssl-dev libzstd-dev libdeflate-dev libseccomp-dev
     clang-format)
 # what xbuild needs at run time besides the libraries: qemu-user-static for RUN steps of other
-# architectures (xbuild binfmt --install), CA certificates for registries
-RUNTIME_DEPS=(qemu-user-static ca-certificates)
+# architectures (xbuild binfmt --install), CA certificates for registries, uidmap
+# (newuidmap/newgidmap: rootless mode maps /etc/subuid ranges)
+RUNTIME_DEPS=(qemu-user-static ca-certificates uidmap)
 # mmdebstrap: Debian bases of the root Containerfile (scripts/make-debian-bases.sh);
-# python3-yaml: tests/ci-runner.py reads the CI recipes
+# python3-yaml: tests/ci-runner.py reads the CI recipes; passwd
+# (useradd/usermod): tests/integration/rootless.sh
 TEST_DEPS=(skopeo umoci podman buildah docker-registry apache2-utils python3 python3-yaml
     clang lld wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev nodejs mmdebstrap
-    xz-utils zstd gzip pigz curl openssl iproute2 util-linux file git)
+    xz-utils zstd gzip pigz curl openssl iproute2 util-linux file git passwd)
 [ "$deps" = all ] || TEST_DEPS=()
 
 missing=()
