@@ -2,6 +2,11 @@
 # xbuild vs buildah benchmark (run by hand or by CI on demand; never a timed test).
 #
 #   bench/run.sh [--runs N] [--workloads 1,2,3,4,5] [--no-buildah] [--no-xbuild] [--keep]
+#                [--rootless USER]
+#
+# --rootless USER adds the tool "xb-rless": the same xbuild run as USER (an ordinary user with a
+# subordinate id range in /etc/subuid, /etc/subgid: rootless mode, docs/design/run.md), its
+# store on its own fresh filesystem, and a "rl/root" ratio line (rootless / root xbuild).
 #
 # Workload 5 (ci-cold, xbuild only): "cold" is a plain cold build; its second phase, printed as
 # "ci-cold", is the same build on a new empty store with --cache-from the registry cache that an
@@ -25,6 +30,7 @@ WORKLOADS=1,2,3,4
 USE_BUILDAH=1
 USE_XBUILD=1
 KEEP=
+RL_USER=
 XBUILD=${XBUILD:-$TOP/src/xbuild}
 while [ $# -gt 0 ]; do
     case $1 in
@@ -33,7 +39,8 @@ while [ $# -gt 0 ]; do
     --no-buildah) USE_BUILDAH= ;;
     --no-xbuild) USE_XBUILD= ;;
     --keep) KEEP=1 ;;
-    -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
+    --rootless) RL_USER=$2; shift ;;
+    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "bench: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
@@ -45,6 +52,11 @@ command -v buildah >/dev/null 2>&1 || { [ -n "$USE_BUILDAH" ] && echo "bench: bu
 
 W=$(mktemp -d /var/tmp/xbbench.XXXXXX)
 LOG="$W/log"
+if [ -n "$RL_USER" ]; then
+    id -u "$RL_USER" >/dev/null 2>&1 && grep -q "^$RL_USER:" /etc/subuid ||
+        { echo "bench: --rootless $RL_USER: no such user, or no range in /etc/subuid" >&2; exit 2; }
+    chmod 755 "$W" # the user reads the binary copy and the contexts
+fi
 # a private copy: rebuilding the tree during a run must not change the binary under test
 if [ -n "$USE_XBUILD" ]; then
     cp "$XBUILD" "$W/xbuild-bin" && XBUILD_SRC=$XBUILD && XBUILD=$W/xbuild-bin
@@ -53,7 +65,7 @@ REG_PID=
 cleanup() {
     [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null
     buildah_reset "$W/buildah" 2>/dev/null
-    for d in "$W/xbuild" "$W/buildah"; do mountpoint -q "$d" && umount -l "$d"; done
+    for d in "$W/xbuild" "$W/xb-rless" "$W/buildah"; do mountpoint -q "$d" && umount -l "$d"; done
     [ -n "$KEEP" ] && { echo "bench: kept $W" >&2; return; }
     rm -rf "$W"
 }
@@ -139,8 +151,12 @@ build_push() {
     plats=$(platforms_of "$n")
     repo="bench/$tool-w$n"
     dest="docker://$REG/$repo:$phase-r$r"
-    if [ "$tool" = xbuild ]; then
+    if [ "$tool" = xbuild ] || [ "$tool" = xb-rless ]; then
         local X=("$XBUILD" --root "$W/xbuild")
+        # setpriv, not runuser: no PAM session in the measured time
+        [ "$tool" = xb-rless ] && X=(setpriv --reuid "$RL_USER" --regid "$(id -g "$RL_USER")"
+            --init-groups env -i PATH=/usr/bin:/bin HOME="$W/xb-rless" "$XBUILD"
+            --root "$W/xb-rless/store")
         # loopback registries are plain HTTP for xbuild without flags; pass --tls-verify=false
         # only where a command knows it
         local tb tp
@@ -199,6 +215,7 @@ bases_push "$REG" "$need_debian" || { echo "bench: could not prepare base images
 declare -A R # R[n,phase,tool,metric] = space-separated values over runs
 TOOLS=()
 [ -n "$USE_XBUILD" ] && TOOLS+=(xbuild)
+[ -n "$USE_XBUILD" ] && [ -n "$RL_USER" ] && TOOLS+=(xb-rless)
 [ -n "$USE_BUILDAH" ] && TOOLS+=(buildah)
 IFS=, read -r -a WL <<<"$WORKLOADS"
 for n in "${WL[@]}"; do
@@ -210,6 +227,7 @@ for n in "${WL[@]}"; do
             buildah_reset "$W/buildah"
             fresh_fs "$W/xbuild"
             fresh_fs "$W/buildah"
+            if [ -n "$RL_USER" ]; then fresh_fs "$W/xb-rless" && chown "$RL_USER" "$W/xb-rless"; fi
             for phase in cold warm; do
                 echo "bench: workload $n run $r $tool $phase" >&2
                 build_push "$tool" "$n" "$phase" "$r"
@@ -260,6 +278,12 @@ for n in "${WL[@]}"; do
                 -v m1="${M[xbuild,rss]}" -v m2="${M[buildah,rss]}" -v b1="${M[xbuild,bytes]}" \
                 -v b2="${M[buildah,bytes]}" 'function r(a, b) { return (b > 0 ? sprintf("%.2fx", a / b) : "-") }
                 BEGIN { printf "%-9s %-5s %-8s %9s %9s %12s\n", n, ph, "ratio", r(w1, w2), r(m1, m2), r(b1, b2) }'
+        fi
+        if [ -n "${M[xbuild,wall]:-}" ] && [ -n "${M[xb-rless,wall]:-}" ]; then
+            awk -v n="$n" -v ph="$phase" -v w1="${M[xb-rless,wall]}" -v w2="${M[xbuild,wall]}" \
+                -v m1="${M[xb-rless,rss]}" -v m2="${M[xbuild,rss]}" -v b1="${M[xb-rless,bytes]}" \
+                -v b2="${M[xbuild,bytes]}" 'function r(a, b) { return (b > 0 ? sprintf("%.2fx", a / b) : "-") }
+                BEGIN { printf "%-9s %-5s %-8s %9s %9s %12s\n", n, ph, "rl/root", r(w1, w2), r(m1, m2), r(b1, b2) }'
         fi
         unset M
     done

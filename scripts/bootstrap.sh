@@ -3,8 +3,17 @@
 #   scripts/bootstrap.sh            install deps, autoreconf, configure, make
 #   XB_CONFIGURE_FLAGS=--enable-sanitizers scripts/bootstrap.sh
 #   XB_CONFIGURE_FLAGS=--enable-werror scripts/bootstrap.sh   (what CI, .ci/run, does)
+#   scripts/bootstrap.sh --deps build   only what building and running xbuild needs (the build
+#                                       dependencies and qemu-user-static, no test tools): what
+#                                       the GitHub action (action.yml) installs
 set -euo pipefail
 cd "$(dirname "$0")/.."
+deps=all
+case "${1:-}" in
+--deps) deps=${2:-}; shift 2 || true ;;
+--deps=*) deps=${1#--deps=}; shift ;;
+esac
+case $deps in all | build) ;; *) echo "bootstrap: --deps all|build, not '$deps'" >&2; exit 2 ;; esac
 
 # apt runs as root: directly when we are root (sudo need not be installed), else through sudo;
 # the build itself runs as the caller.
@@ -15,12 +24,20 @@ SUDO=
 BUILD_DEPS=(build-essential autoconf automake libtool pkg-config
     libarchive-dev zlib1g-dev libssl-dev libjansson-dev libcurl4-openssl-dev libzstd-dev libdeflate-dev libseccomp-dev
     clang-format)
-TEST_DEPS=(skopeo umoci podman buildah docker-registry qemu-user-static apache2-utils python3
-    clang lld wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev nodejs
-    xz-utils zstd gzip pigz ca-certificates curl openssl iproute2 util-linux file git)
+# what xbuild needs at run time besides the libraries: qemu-user-static for RUN steps of other
+# architectures (xbuild binfmt --install), CA certificates for registries, uidmap
+# (newuidmap/newgidmap: rootless mode maps /etc/subuid ranges)
+RUNTIME_DEPS=(qemu-user-static ca-certificates uidmap)
+# mmdebstrap: Debian bases of the root Containerfile (scripts/make-debian-bases.sh);
+# python3-yaml: tests/ci-runner.py reads the CI recipes; passwd
+# (useradd/usermod): tests/integration/rootless.sh
+TEST_DEPS=(skopeo umoci podman buildah docker-registry apache2-utils python3 python3-yaml
+    clang lld wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev nodejs mmdebstrap
+    xz-utils zstd gzip pigz curl openssl iproute2 util-linux file git passwd)
+[ "$deps" = all ] || TEST_DEPS=()
 
 missing=()
-for p in "${BUILD_DEPS[@]}" "${TEST_DEPS[@]}"; do
+for p in "${BUILD_DEPS[@]}" "${RUNTIME_DEPS[@]}" ${TEST_DEPS[@]+"${TEST_DEPS[@]}"}; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -37,8 +54,10 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker-re
 fi
 
 # Every tool the tests use must be there: a missing one would turn tests into skips.
-for tool in skopeo umoci podman docker-registry qemu-aarch64-static htpasswd clang node python3 \
-    openssl pigz zstd xz script setcap mount unshare; do
+tools="qemu-aarch64-static"
+[ "$deps" = build ] || tools="$tools skopeo umoci podman docker-registry htpasswd clang node python3
+    openssl pigz zstd xz script setcap mount unshare mmdebstrap"
+for tool in $tools; do
     command -v "$tool" >/dev/null 2>&1 || { echo "bootstrap: required tool '$tool' is missing" >&2; exit 1; }
 done
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "run/userns.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -62,6 +63,38 @@ static char *default_root(void)
             return NULL;
     }
     return r;
+}
+
+/* Commands that touch extracted layers or run containers: as an ordinary user they run in a
+ * user namespace (run/userns.h), entered here while the process is single-threaded (info
+ * shows what the others see). The others (pull, push, manifest, push-wasm, fsck, images, ...)
+ * read and write only blobs and index.json, which belong to the user anyway. */
+static bool needs_userns(const char *cmd)
+{
+    static const char *const names[] = {"bud", "build", "run", "prune", "info", NULL};
+    for (size_t i = 0; names[i]; i++)
+        if (strcmp(cmd, names[i]) == 0)
+            return true;
+    return false;
+}
+
+static int enter_userns(struct xb_cli *cli, xb_error_t *err)
+{
+    xb_userns_plan_t plan;
+    if (xb_userns_plan(getuid(), getgid(), NULL, NULL, &plan, err) < 0 ||
+        xb_userns_enter(&plan, err) < 0)
+        return -1;
+    cli->rootless = true;
+    cli->subids = plan.nuids == 2;
+    if (plan.nuids == 2)
+        xb_debug("rootless: user namespace, uids 0->%lu, 1-%lu->%lu, gids 0->%lu, 1-%lu->%lu",
+                 plan.uids[0].outside, plan.uids[1].count, plan.uids[1].outside,
+                 plan.gids[0].outside, plan.gids[1].count, plan.gids[1].outside);
+    else
+        xb_debug("rootless: user namespace, only uid 0->%lu and gid 0->%lu (no subordinate "
+                 "range for %s in /etc/subuid and /etc/subgid)",
+                 plan.uids[0].outside, plan.gids[0].outside, *plan.user ? plan.user : "this user");
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -132,7 +165,12 @@ int main(int argc, char **argv)
         return 2;
     }
     xb_error_t err = XB_ERROR_INIT;
-    int r = cmd->fn(&cli, argc - 1, argv + 1, &err);
+    int r = 0;
+    bool help = argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0);
+    if (geteuid() != 0 && !help && needs_userns(argv[1]))
+        r = enter_userns(&cli, &err);
+    if (r >= 0)
+        r = cmd->fn(&cli, argc - 1, argv + 1, &err);
     fflush(stdout);
     if (r >= 0)
         return 0;

@@ -16,6 +16,7 @@
 #include "layer/apply.h"
 #include "lazy/lazy.h"
 #include "snapshot/layers.h"
+#include "util/sys.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -350,6 +351,7 @@ struct dirwalk {
     json_t *opaques, *whiteouts;
     char path[PATH_MAX]; /* host path being walked */
     size_t root_len;     /* length of the layer dir's path in path */
+    const char *opq;     /* the opaque xattr (util/sys.h) */
 };
 
 static int walk_dir(struct dirwalk *w, xb_error_t *err)
@@ -404,7 +406,7 @@ static int walk_dir(struct dirwalk *w, xb_error_t *err)
         }
         if (S_ISDIR(st.st_mode)) {
             char v[2];
-            if (lgetxattr(w->path, "trusted.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y')
+            if (lgetxattr(w->path, w->opq, v, sizeof(v)) == 1 && v[0] == 'y')
                 json_array_append_new(w->opaques, json_string(rel));
             ret = walk_dir(w, err);
         }
@@ -419,7 +421,7 @@ static int walk_dir(struct dirwalk *w, xb_error_t *err)
 /* Applies the extracted layer dir (metadata only: no entry gets content). */
 static int apply_dir(xb_centries_t *idx, const char *dir, xb_error_t *err)
 {
-    struct dirwalk w = {.idx = idx};
+    struct dirwalk w = {.idx = idx, .opq = xb_sys_overlay_opaque_xattr()};
     xb_centries_t add;
     xb_centries_init(&add);
     w.add = &add;
@@ -432,7 +434,7 @@ static int apply_dir(xb_centries_t *idx, const char *dir, xb_error_t *err)
         strcpy(w.path, dir);
         w.root_len = strlen(dir);
         char v[2];
-        if (lgetxattr(dir, "trusted.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y')
+        if (lgetxattr(dir, w.opq, v, sizeof(v)) == 1 && v[0] == 'y')
             json_array_append_new(w.opaques, json_string(""));
         ret = walk_dir(&w, err);
     }

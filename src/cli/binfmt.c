@@ -29,7 +29,7 @@ static const char usage[] =
     "  --install     register the given (default: all non-native) architectures\n"
     "  --uninstall   remove registrations of the given (default: all non-native) ones\n";
 
-static const char *state_of(const xb_binfmt_status_t *st, const char **problem)
+const char *xb_cli_binfmt_state(const struct xb_binfmt_status *st, const char **problem)
 {
     *problem = NULL;
     if (st->native)
@@ -54,7 +54,7 @@ static const char *state_of(const xb_binfmt_status_t *st, const char **problem)
 }
 
 /* GUARD column: can a RUN step modify the emulator through /proc/PID/exe? */
-static const char *guard_of(const xb_binfmt_status_t *st)
+const char *xb_cli_binfmt_guard(const struct xb_binfmt_status *st)
 {
     switch (st->guard.state) {
     case XB_GUARD_SAFE:
@@ -80,7 +80,7 @@ static int status(const char *binfmt_dir, const char *probe_cache, bool json)
         xb_binfmt_query(binfmt_dir, &t[i], probe_cache, &st, &e);
         const char *how = xb_native_describe(st.how);
         const char *problem;
-        const char *state = state_of(&st, &problem);
+        const char *state = xb_cli_binfmt_state(&st, &problem);
         if (json) {
             json_t *o = json_object();
             json_object_set_new(o, "arch", json_string(xb_arch_name(&t[i])));
@@ -94,7 +94,7 @@ static int status(const char *binfmt_dir, const char *probe_cache, bool json)
                 json_object_set_new(o, "enabled", json_boolean(st.enabled));
                 json_object_set_new(o, "static", json_boolean(st.interp_static));
                 json_object_set_new(o, "preserve_argv0", json_boolean(st.preserve_argv0));
-                json_object_set_new(o, "guard", json_string(guard_of(&st)));
+                json_object_set_new(o, "guard", json_string(xb_cli_binfmt_guard(&st)));
                 if (st.guard.why[0])
                     json_object_set_new(o, "guard_reason", json_string(st.guard.why));
             }
@@ -112,7 +112,7 @@ static int status(const char *binfmt_dir, const char *probe_cache, bool json)
                !st.interp_exists  ? "-"
                : st.interp_static ? "static"
                                   : "dynamic",
-               guard_of(&st), problem ? "  # " : "", problem ? problem : "");
+               xb_cli_binfmt_guard(&st), problem ? "  # " : "", problem ? problem : "");
     }
     if (json) {
         cleanup_free char *s = xb_json_dump(arr);

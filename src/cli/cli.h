@@ -21,6 +21,8 @@ struct xb_cli {
     const char *gzip_engine; /* XBUILD_GZIP_ENGINE or NULL (libdeflate) */
     const char *chunk_size;  /* XBUILD_CHUNK_SIZE or NULL (8 MiB push chunks) */
     const char *source_date_epoch; /* SOURCE_DATE_EPOCH or NULL */
+    bool rootless;                 /* main entered a user namespace (run/userns.h) */
+    bool subids;                   /* ... with a subordinate id range (else: one id) */
 };
 
 typedef int (*xb_cmd_fn)(struct xb_cli *cli, int argc, char **argv, xb_error_t *err);
@@ -54,10 +56,18 @@ XB_CMD(run);
 XB_CMD(manifest);
 XB_CMD(push_wasm);
 XB_CMD(pull_wasm);
+XB_CMD(info);
 
 /* Helpers shared by commands. */
 /* Prints "usage" text for a command to stdout (for --help) and returns 0. */
 int xb_cli_help(const char *text);
+/* One word for a binfmt status (native, emulated, missing, broken); *problem: why broken, or
+ * NULL. Both static (binfmt --status, info). */
+struct xb_binfmt_status;
+const char *xb_cli_binfmt_state(const struct xb_binfmt_status *st, const char **problem);
+/* The GUARD word (read-only, unmapped, EXPOSED, -): can a RUN step modify the emulator through
+ * /proc/PID/exe? Static. */
+const char *xb_cli_binfmt_guard(const struct xb_binfmt_status *st);
 /* Sets a usage error: "msg (see 'xbuild COMMAND --help')". */
 int xb_cli_usage(xb_error_t *err, const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

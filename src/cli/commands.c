@@ -27,6 +27,7 @@ const struct xb_command xb_commands[] = {
     {"manifest", xb_cmd_manifest, "Create, edit, inspect and push image indexes"},
     {"push-wasm", xb_cmd_push_wasm, "Push a WebAssembly module as an OCI artifact"},
     {"pull-wasm", xb_cmd_pull_wasm, "Pull a WebAssembly module from a registry"},
+    {"info", xb_cmd_info, "Show the store, snapshotter, emulators, rootless mode and versions"},
     {NULL, NULL, NULL},
 };
 

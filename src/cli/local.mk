@@ -11,6 +11,6 @@ src_xbuild_SOURCES += \
 	src/cli/push.c src/cli/push.h \
 	src/cli/registry_flags.c src/cli/registry_flags.h src/cli/login.c src/cli/pull.c \
 	src/cli/push_docker.c src/cli/progress.c src/cli/progress.h \
-	src/cli/binfmt.c src/cli/run.c \
+	src/cli/binfmt.c src/cli/run.c src/cli/info.c \
 	src/cli/push_wasm.c src/cli/pull_wasm.c \
 	src/cli/manifest.c

@@ -19,6 +19,7 @@
 #include "lazy/lazy.h"
 #include "util/cleanup.h"
 #include "util/log.h"
+#include "util/sys.h"
 
 #define WH_PREFIX ".wh."
 #define WH_OPAQUE ".wh..wh..opq"
@@ -97,6 +98,8 @@ struct ctx {
     int root;
     enum xb_apply_mode mode;
     bool is_root_user;
+    bool in_userns;           /* rootless (util/sys.h) */
+    const char *opaque_xattr; /* trusted.overlay.opaque, or user.overlay.opaque in a userns */
     struct pathset written;
     struct dirtime *dirs;
     size_t ndirs, capdirs;
@@ -138,7 +141,7 @@ static int set_xattrs(struct ctx *c, struct archive_entry *e, int fd, int parent
     size_t size;
     archive_entry_xattr_reset(e);
     while (archive_entry_xattr_next(e, &name, &val, &size) == ARCHIVE_OK) {
-        if (strncmp(name, "trusted.overlay.", 16) == 0) {
+        if (strncmp(name, "trusted.overlay.", 16) == 0 || strncmp(name, "user.overlay.", 13) == 0) {
             xb_debug("layer: /%s: dropping xattr %s", path, name);
             continue;
         }
@@ -235,7 +238,7 @@ static int opaque(struct ctx *c, const char *dirpath, xb_error_t *err)
     if (d < 0)
         return xb_error_errno(err, -d, "cannot open /%s", dirpath);
     if (c->mode == XB_APPLY_OVERLAY) {
-        if (fsetxattr(d, "trusted.overlay.opaque", "y", 1, 0) < 0)
+        if (fsetxattr(d, c->opaque_xattr, "y", 1, 0) < 0)
             return xb_error_errno(err, errno, "cannot mark /%s opaque", dirpath);
         return 0;
     }
@@ -265,6 +268,21 @@ static int opaque(struct ctx *c, const char *dirpath, xb_error_t *err)
     }
     closedir(dir);
     return r;
+}
+
+/* chown of an entry failed: EINVAL means its owner has no id in this user namespace
+ * (rootless mode: only the caller and its subordinate range are mapped). */
+static int chown_failed(int e, const char *path, uid_t uid, gid_t gid, xb_error_t *err)
+{
+    if (e != EINVAL || !xb_sys_in_userns())
+        return xb_error_errno(err, e, "chown /%s", path);
+    return xb_error_set(err, XB_ERR_UNSUPPORTED,
+                        "/%s is owned by uid %lu gid %lu, which this rootless user namespace "
+                        "cannot map: only your own id (as 0) and a subordinate range from "
+                        "/etc/subuid and /etc/subgid can own files. Give your user a range "
+                        "(e.g. 'sudo usermod --add-subuids 100000-165535 --add-subgids "
+                        "100000-165535 $USER'), or build as root",
+                        path, (unsigned long)uid, (unsigned long)gid);
 }
 
 /* Where and how one tar entry is made: parent directory fd and leaf name inside the root. */
@@ -319,7 +337,7 @@ static int make_file(struct ctx *c, struct archive *a, struct archive_entry *e,
     if (write_data(c, a, e, fd, t->path, err) < 0)
         return -1;
     if (t->chown_ok && fchown(fd, t->uid, t->gid) < 0)
-        return xb_error_errno(err, errno, "chown /%s", t->path);
+        return chown_failed(errno, t->path, t->uid, t->gid, err);
     if (fchmod(fd, t->perm) < 0)
         return xb_error_errno(err, errno, "chmod /%s", t->path);
     set_xattrs(c, e, fd, -1, NULL, t->path);
@@ -340,7 +358,7 @@ static int make_dir(struct ctx *c, struct archive_entry *e, const struct target 
     if (fd < 0)
         return xb_error_errno(err, errno, "cannot open directory /%s", t->path);
     if (t->chown_ok && fchown(fd, t->uid, t->gid) < 0)
-        return xb_error_errno(err, errno, "chown /%s", t->path);
+        return chown_failed(errno, t->path, t->uid, t->gid, err);
     if (fchmod(fd, t->perm) < 0)
         return xb_error_errno(err, errno, "chmod /%s", t->path);
     set_xattrs(c, e, fd, -1, NULL, t->path);
@@ -368,7 +386,7 @@ static int make_symlink(struct ctx *c, struct archive_entry *e, const struct tar
     if (symlinkat(target, t->parent, t->leaf) < 0)
         return xb_error_errno(err, errno, "cannot create symlink /%s", t->path);
     if (t->chown_ok && fchownat(t->parent, t->leaf, t->uid, t->gid, AT_SYMLINK_NOFOLLOW) < 0)
-        return xb_error_errno(err, errno, "chown /%s", t->path);
+        return chown_failed(errno, t->path, t->uid, t->gid, err);
     set_xattrs(c, e, -1, t->parent, t->leaf, t->path);
     if (utimensat(t->parent, t->leaf, t->ts, AT_SYMLINK_NOFOLLOW) < 0)
         return xb_error_errno(err, errno, "utimes /%s", t->path);
@@ -385,10 +403,16 @@ static int make_node(struct ctx *c, struct archive_entry *e, const struct target
             xb_warn("layer: /%s: cannot create device node without privileges", t->path);
             return 0;
         }
+        if (errno == EPERM && c->in_userns) {
+            /* rootless: no device can be made in a user namespace; the RUN sandbox's /dev is
+             * its own anyway (as containers/storage skips them) */
+            xb_debug("layer: /%s: device node skipped in the user namespace", t->path);
+            return 0;
+        }
         return xb_error_errno(err, errno, "cannot create node /%s", t->path);
     }
     if (t->chown_ok && fchownat(t->parent, t->leaf, t->uid, t->gid, AT_SYMLINK_NOFOLLOW) < 0)
-        return xb_error_errno(err, errno, "chown /%s", t->path);
+        return chown_failed(errno, t->path, t->uid, t->gid, err);
     if (fchmodat(t->parent, t->leaf, t->perm & 07777, 0) < 0 && errno != EPERM)
         return xb_error_errno(err, errno, "chmod /%s", t->path);
     set_xattrs(c, e, -1, t->parent, t->leaf, t->path);
@@ -491,7 +515,11 @@ int xb_layer_too_big(const char *what, const char *path, uint64_t size, uint64_t
 int xb_layer_apply_archive(int dirfd, struct archive *a, enum xb_apply_mode mode, uint64_t max_size,
                            xb_apply_stats_t *stats, xb_error_t *err)
 {
-    struct ctx c = {.root = dirfd, .mode = mode, .is_root_user = geteuid() == 0};
+    struct ctx c = {.root = dirfd,
+                    .mode = mode,
+                    .is_root_user = geteuid() == 0,
+                    .in_userns = xb_sys_in_userns(),
+                    .opaque_xattr = xb_sys_overlay_opaque_xattr()};
     uint64_t max = max_size ? max_size : XB_LAYER_MAX_SIZE_DEFAULT, total = 0;
     struct archive_entry *e;
     int r = 0;

@@ -16,6 +16,7 @@
 #include "run/archprobe.h"
 #include "run/binfmt.h"
 #include "util/cleanup.h"
+#include "util/sys.h"
 #include "util/fs.h"
 #include "util/log.h"
 
@@ -390,6 +391,22 @@ int xb_binfmt_check_arch(const char *dir, const xb_arch_t *a, const char *probe_
     if (how == XB_NATIVE_HOST || how == XB_NATIVE_PROBED)
         return 0;
     const char *n = xb_arch_name(a);
+    /* rootless (a user namespace): registering needs root in the initial namespace */
+    bool rootless = xb_sys_in_userns();
+    char howto[256];
+    if (rootless)
+        snprintf(howto, sizeof howto,
+                 "as root, once per boot: 'sudo xbuild binfmt --install %s' (rootless xbuild "
+                 "cannot register emulators; with the F flag it uses them)",
+                 n);
+    else
+        snprintf(howto, sizeof howto, "run 'xbuild binfmt --install %s' or pass --install-binfmt",
+                 n);
+    if (install && rootless)
+        return xb_error_set(err, XB_ERR_UNSUPPORTED,
+                            "--install-binfmt: cannot register a binfmt_misc handler for %s "
+                            "without root; %s",
+                            n, howto);
     if (install) {
         if (xb_binfmt_install(dir, a, probe_cache, NULL, err) < 0)
             return xb_error_wrap(err, "registering a binfmt_misc handler for %s", n);
@@ -401,21 +418,17 @@ int xb_binfmt_check_arch(const char *dir, const xb_arch_t *a, const char *probe_
     if (xb_binfmt_query(dir, a, probe_cache, &st, err) < 0)
         return -1;
     if (!st.registered)
-        return xb_error_set(err, XB_ERR_UNSUPPORTED,
-                            "no binfmt_misc handler for %s%s: run 'xbuild binfmt --install %s' or "
-                            "pass --install-binfmt",
-                            n,
+        return xb_error_set(err, XB_ERR_UNSUPPORTED, "no binfmt_misc handler for %s%s: %s", n,
                             how == XB_FOREIGN_PROBED
                                 ? " (this kernel does not run its binaries natively: the "
                                   "probe binary was refused, e.g. ia32_emulation=0 or no "
                                   "AArch32)"
                                 : "",
-                            n);
+                            howto);
     if (!st.enabled)
         return xb_error_set(err, XB_ERR_UNSUPPORTED,
-                            "the binfmt_misc handler '%s' for %s is disabled: run 'xbuild binfmt "
-                            "--install %s' or pass --install-binfmt",
-                            st.name, n, n);
+                            "the binfmt_misc handler '%s' for %s is disabled: %s", st.name, n,
+                            howto);
     if (!st.interp_exists)
         return xb_error_set(err, XB_ERR_UNSUPPORTED,
                             "the binfmt_misc handler '%s' for %s points to %s, which does not "
@@ -424,9 +437,8 @@ int xb_binfmt_check_arch(const char *dir, const xb_arch_t *a, const char *probe_
     if (!st.fix_binary)
         return xb_error_set(err, XB_ERR_UNSUPPORTED,
                             "the binfmt_misc handler '%s' for %s (%s) lacks the F flag, so it "
-                            "cannot run inside a build root: run 'xbuild binfmt --install %s' or "
-                            "pass --install-binfmt",
-                            st.name, n, st.interpreter, n);
+                            "cannot run inside a build root: %s",
+                            st.name, n, st.interpreter, howto);
     if (!st.interp_static)
         return xb_error_set(err, XB_ERR_UNSUPPORTED,
                             "the binfmt_misc handler '%s' for %s uses %s, which is dynamically "

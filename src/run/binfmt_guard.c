@@ -14,6 +14,7 @@
 
 #include "run/binfmt.h"
 #include "util/cleanup.h"
+#include "util/sys.h"
 
 #ifndef ST_RDONLY
 #define ST_RDONLY 1
@@ -66,16 +67,6 @@ static pid_t start_stopped(int fd)
     return -1;
 }
 
-/* Whether this process is in the initial user namespace, where every id is mapped. */
-static bool initial_userns(void)
-{
-    cleanup_fclose FILE *f = fopen("/proc/self/uid_map", "re");
-    unsigned long inside, outside, count;
-    if (f == NULL || fscanf(f, "%lu %lu %lu", &inside, &outside, &count) != 3)
-        return true;
-    return inside == 0 && outside == 0 && count == 4294967295UL;
-}
-
 /* The uid an unmapped owner shows as (kernel.overflowuid). */
 static uid_t overflow_uid(void)
 {
@@ -104,7 +95,7 @@ static int inspect_exe(pid_t pid, xb_binfmt_guard_t *g)
     g->read_only = (sfs.f_flags & ST_RDONLY) != 0;
     /* in a user namespace, an owner it cannot map shows as the overflow uid: nobody in the
      * namespace holds a capability over that file, and its owner is not us */
-    g->owner_unmapped = !initial_userns() && sb.st_uid == overflow_uid();
+    g->owner_unmapped = xb_sys_in_userns() && sb.st_uid == overflow_uid();
     return 0;
 }
 

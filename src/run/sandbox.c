@@ -20,6 +20,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/sys.h"
 
 static int write_state(const char *dir, const char *name, const char *data, size_t len,
                        xb_error_t *err)
@@ -280,11 +281,17 @@ int xb_sandbox_cleanup_stubs(const char *state_dir, const char *tree, xb_error_t
 
 int xb_sandbox_mount_overlay(const char *target, unsigned long flags, const char *opts)
 {
-    char v[8192];
-    if ((size_t)snprintf(v, sizeof v, "%s,volatile", opts) < sizeof v &&
+    char v[8192], u[8192];
+    /* in a user namespace overlayfs keeps its own xattrs as user.overlay.* (userxattr) */
+    if ((size_t)snprintf(u, sizeof u, "%s%s", opts, xb_sys_in_userns() ? ",userxattr" : "") >=
+        sizeof u) {
+        errno = E2BIG;
+        return -1;
+    }
+    if ((size_t)snprintf(v, sizeof v, "%s,volatile", u) < sizeof v &&
         mount("overlay", target, "overlay", flags, v) == 0)
         return 0;
-    return mount("overlay", target, "overlay", flags, opts);
+    return mount("overlay", target, "overlay", flags, u);
 }
 
 bool xb_sandbox_overlay_supported(const char *dir)

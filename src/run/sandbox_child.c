@@ -26,6 +26,7 @@
 #include "run/user.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/sys.h"
 
 extern char **environ;
 
@@ -323,8 +324,15 @@ static void setup_dev(struct child *c)
     mkdirat(dev, "pts", 0755);
     mkdirat(dev, "shm", 01777);
     close(dev);
-    mount_fs(c, "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-             "newinstance,ptmxmode=0666,mode=0620,gid=5");
+    /* gid 5 (tty) is not mapped in a one-id user namespace (rootless without a range) */
+    int pts = target(c, "dev/pts", true, false);
+    char pp[64];
+    if (mount("devpts", fdpath(pts, pp), "devpts", MS_NOSUID | MS_NOEXEC,
+              "newinstance,ptmxmode=0666,mode=0620,gid=5") < 0 &&
+        (errno != EINVAL || mount("devpts", fdpath(pts, pp), "devpts", MS_NOSUID | MS_NOEXEC,
+                                  "newinstance,ptmxmode=0666,mode=0620") < 0))
+        FAIL(c, "cannot mount devpts on /dev/pts: %s", strerror(errno));
+    close(pts);
     mount_fs(c, "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k");
     dev = xb_inroot_open(c->rootfd, "dev", O_PATH | O_DIRECTORY, 0);
     static const char *const links[][2] = {{"pts/ptmx", "ptmx"},
@@ -380,8 +388,9 @@ static void setup_user_mounts(struct child *c)
                 char mp[PATH_MAX + 32];
                 snprintf(mp, sizeof mp, "%s/stage-%zu", sb->state_dir, i);
                 mkdir(mp, 0700);
-                snprintf(opts, sizeof opts, "lowerdir=%s%s%s/empty", m->lowerdir,
-                         *m->lowerdir ? ":" : "", sb->state_dir);
+                snprintf(opts, sizeof opts, "lowerdir=%s%s%s/empty%s", m->lowerdir,
+                         *m->lowerdir ? ":" : "", sb->state_dir,
+                         xb_sys_in_userns() ? ",userxattr" : "");
                 if (mount("overlay", mp, "overlay", MS_RDONLY | MS_NODEV | MS_NOSUID, opts) < 0)
                     FAIL(c, "cannot mount stage '%s' for /%s: %s", m->from ? m->from : "context",
                          m->target, strerror(errno));
@@ -576,6 +585,18 @@ static void make_cwd(struct child *c, const char *cwd, uid_t uid, gid_t gid)
     }
 }
 
+/* A one-id user namespace (rootless without a subordinate range) denies setgroups: the
+ * command keeps the groups it has, which the namespace shows as unmapped (65534). */
+static bool setgroups_denied(void)
+{
+    char b[8] = "";
+    int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? -1 : read(fd, b, sizeof b - 1);
+    if (fd >= 0)
+        close(fd);
+    return n >= 4 && strncmp(b, "deny", 4) == 0;
+}
+
 /* Is env entry e (NAME=...) the variable of a secret mount with env=? */
 static bool secret_env_named(const xb_sandbox_t *sb, const char *e)
 {
@@ -723,8 +744,14 @@ void xb_sandbox_child(const xb_sandbox_t *sb, int errfd, int ptysock)
         drop_caps(c);
         confine(c);
         apply_limits(c);
-        if (setgroups(u.ngroups, u.groups) < 0 || setgid(u.gid) < 0 || setuid(u.uid) < 0)
-            FAIL(c, "cannot switch to user '%s': %s", sb->user, strerror(errno));
+        if ((setgroups(u.ngroups, u.groups) < 0 && !(errno == EPERM && setgroups_denied())) ||
+            setgid(u.gid) < 0 || setuid(u.uid) < 0)
+            FAIL(c, "cannot switch to user '%s': %s%s", sb->user, strerror(errno),
+                 errno == EINVAL ? " (its id is not mapped in this rootless user namespace: "
+                                   "give your user a range in /etc/subuid and /etc/subgid, "
+                                   "'sudo usermod --add-subuids 100000-165535 "
+                                   "--add-subgids 100000-165535 $USER')"
+                                 : "");
         if (chdir(cwd) < 0)
             FAIL(c, "cannot enter WORKDIR %s: %s", cwd, strerror(errno));
         environ = env;

@@ -17,6 +17,7 @@
 #include "snapshot/diff.h"
 #include "snapshot/pathmap.h"
 #include "util/cleanup.h"
+#include "util/sys.h"
 #include "util/xattr.h"
 
 /* --- shared helpers --- */
@@ -182,6 +183,7 @@ static bool same_dir_meta(const struct stat *a, const struct stat *b)
 struct lowers {
     int *fds;
     size_t n;
+    const char *opq; /* the opaque xattr: trusted.overlay.opaque, user.* in a userns */
 };
 
 /* The lower stack's entry for path (top layer first), false when absent. */
@@ -213,7 +215,7 @@ static bool lower_lookup(const struct lowers *lo, const char *path, struct stat 
             long pfd = syscall(SYS_openat2, lo->fds[i], parent, &how, sizeof how);
             if (pfd >= 0) {
                 char v[4];
-                ssize_t vl = fgetxattr((int)pfd, "trusted.overlay.opaque", v, sizeof v);
+                ssize_t vl = fgetxattr((int)pfd, lo->opq, v, sizeof v);
                 close((int)pfd);
                 if (vl == 1 && v[0] == 'y')
                     return false;
@@ -251,7 +253,7 @@ static int walk_upper(struct emitter *em, const struct lowers *lo, int dfd, cons
         if (sub < 0)
             return xb_error_errno(err, errno, "open /%s", p);
         char v[4];
-        bool opq = fgetxattr(sub, "trusted.overlay.opaque", v, sizeof v) == 1 && v[0] == 'y';
+        bool opq = fgetxattr(sub, lo->opq, v, sizeof v) == 1 && v[0] == 'y';
         struct stat lst;
         bool in_lower = lower_lookup(lo, p, &lst);
         if (opq || !in_lower || !S_ISDIR(lst.st_mode) || !same_dir_meta(&st, &lst)) {
@@ -279,7 +281,7 @@ int xb_diff_overlay(xb_layer_writer_t *w, const char *upper, const char *layers_
 {
     struct emitter em = {w, XB_PATHMAP_INIT, 0};
     em.links.free_val = free_str;
-    struct lowers lo = {NULL, 0};
+    struct lowers lo = {NULL, 0, xb_sys_overlay_opaque_xattr()};
     int r = 0, up = -1;
     cleanup_free char *copy = strdup(lowerdir ? lowerdir : "");
     cleanup_close int ldir = open(layers_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);

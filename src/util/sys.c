@@ -1,5 +1,7 @@
 #include "util/sys.h"
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,4 +18,28 @@ const char *xb_env_lookup(const char *const *env, const char *name)
         if (strncmp(*env, name, n) == 0 && (*env)[n] == '=')
             return *env + n + 1;
     return NULL;
+}
+
+bool xb_sys_in_userns(void)
+{
+    int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    char buf[256];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    unsigned long in, out, count;
+    /* the initial namespace: "0 0 4294967295", one line */
+    if (sscanf(buf, "%lu %lu %lu", &in, &out, &count) == 3 && in == 0 && out == 0 &&
+        count == 4294967295UL && strchr(buf, '\n') == buf + n - 1)
+        return false;
+    return true;
+}
+
+const char *xb_sys_overlay_opaque_xattr(void)
+{
+    return xb_sys_in_userns() ? "user.overlay.opaque" : "trusted.overlay.opaque";
 }

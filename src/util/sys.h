@@ -2,6 +2,8 @@
 #ifndef XB_UTIL_SYS_H
 #define XB_UTIL_SYS_H
 
+#include <stdbool.h>
+
 /* Number of online CPUs (1..256). */
 int xb_cpu_count(void);
 
@@ -9,5 +11,15 @@ int xb_cpu_count(void);
  * NULL when absent. Borrowed from env. The library reads variables only from arrays its caller
  * hands it (main passes the process environment, see docs/environment.md), never getenv(). */
 const char *xb_env_lookup(const char *const *env, const char *name);
+
+/* Whether this process runs in a user namespace other than the initial one (its
+ * /proc/self/uid_map is not the identity map of every id): xbuild's rootless mode, where
+ * overlayfs uses user.overlay.* xattrs and only the mapped ids can own files. A fact of the
+ * kernel, read on each call (no cached state). */
+bool xb_sys_in_userns(void);
+/* The xattr that marks an opaque directory for this process's overlayfs mounts:
+ * "user.overlay.opaque" in a user namespace (overlayfs mounted with userxattr: unprivileged
+ * processes cannot set trusted.* xattrs), "trusted.overlay.opaque" otherwise. Static. */
+const char *xb_sys_overlay_opaque_xattr(void);
 
 #endif

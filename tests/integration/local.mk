@@ -10,3 +10,4 @@ include tests/integration/ci-cache.mk
 EXTRA_DIST += tests/lib/common.sh tests/lib/tap.h
 include tests/integration/ci.mk
 include tests/integration/parity.mk
+include tests/integration/rootless.mk

@@ -61,7 +61,8 @@ i386 linux/386 i686
 ARCHES
 # The fallback, on any machine: a store whose per-boot probe answer says 386 does not run
 # natively (what a kernel without ia32 support answers) runs 386 steps under qemu-i386. The
-# exe link of another process is the emulator under qemu (a file of qemu-i386-static's size; its
+# exe link of another process (here the parent shell: qemu hides only its own /proc/PID) is the
+# emulator under qemu (a file of qemu-i386-static's size; its
 # path reads "/" when xbuild registered it from a read-only bind mount), /bin/busybox when native.
 S2=$T/store-no386
 mkdir -p "$S2/xbuild"
@@ -72,7 +73,7 @@ if [ "$native386" = "probe ran" ] && ! "$XBUILD" binfmt --status | grep -q '^386
 fi
 check "the fallback registers qemu-i386" "$XBUILD" --root "$S2" binfmt --install 386
 mkdir -p "$T/fb"
-printf 'FROM busybox:i386\nRUN sleep 3 & p=$!; sleep 0.5; stat -L -c %%s /proc/$p/exe > /exe 2>&1; wait; uname -m > /arch\n' >"$T/fb/Dockerfile"
+printf 'FROM busybox:i386\nRUN sh -c '"'"'stat -L -c %%s /proc/$PPID/exe'"'"' > /exe 2>&1; uname -m > /arch\n' >"$T/fb/Dockerfile"
 if XBUILD_ROOT=$S2 "$top_srcdir/scripts/make-base-images.sh" i386 >/dev/null 2>&1 &&
     out=$("$XBUILD" --root "$S2" bud -q --platform linux/386 -t fb "$T/fb" 2>&1); then
     ok "fallback: the 386 RUN builds under qemu"

@@ -1,6 +1,6 @@
 # unit tests: run
 RUN_UTESTS = tests/unit/layer_apply_test tests/unit/arch_test tests/unit/run_parts_test \
-	tests/unit/run_policy_test
+	tests/unit/run_policy_test tests/unit/run_userns_test
 check_PROGRAMS += $(RUN_UTESTS)
 tests_unit_layer_apply_test_SOURCES = tests/unit/layer_apply_test.c
 tests_unit_layer_apply_test_LDADD = $(XB_LIBS)
@@ -10,6 +10,8 @@ tests_unit_run_parts_test_SOURCES = tests/unit/run_parts_test.c
 tests_unit_run_parts_test_LDADD = $(XB_LIBS)
 tests_unit_run_policy_test_SOURCES = tests/unit/run_policy_test.c
 tests_unit_run_policy_test_LDADD = $(XB_LIBS)
+tests_unit_run_userns_test_SOURCES = tests/unit/run_userns_test.c
+tests_unit_run_userns_test_LDADD = $(XB_LIBS)
 TESTS += $(RUN_UTESTS)
 UNIT_TESTS += $(RUN_UTESTS)
 
