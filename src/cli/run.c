@@ -123,7 +123,24 @@ static int policy_option(xb_sandbox_policy_t *p, int opt, const char *arg, xb_er
     }
 }
 
-XB_CMD(run)
+/* xbuild run's options (the policy ones go into an xb_sandbox_policy_t) */
+struct run_args {
+    const char *platform, *network, *user, *workdir, *entrypoint, *max_layer;
+    bool install, help;
+    char **extra_env; /* owned: -e K=V */
+    size_t nextra;
+};
+
+static void run_args_free(struct run_args *a)
+{
+    xb_strvfreep(&a->extra_env);
+}
+#define cleanup_run_args __attribute__((cleanup(run_args_free)))
+
+/* The options before IMAGE into a and pol (optind is then IMAGE's index); a->help for -h. 0, or
+ * negative + err (a usage error). */
+static int parse_args(int argc, char **argv, struct run_args *a, xb_sandbox_policy_t *pol,
+                      xb_error_t *err)
 {
     static const struct option opts[] = {{"platform", required_argument, NULL, 'p'},
                                          {"network", required_argument, NULL, 'n'},
@@ -144,16 +161,9 @@ XB_CMD(run)
                                          {"max-layer-size", required_argument, NULL, 'L'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *platform = NULL, *network = NULL, *user = NULL, *workdir = NULL, *entrypoint = NULL;
-    bool install = false;
-    const char *max_layer = NULL;
-    cleanup_strv char **extra_env = NULL;
-    size_t nextra = 0;
     int c;
     optind = 0;
     opterr = 0;
-    cleanup_policy xb_sandbox_policy_t pol;
-    memset(&pol, 0, sizeof pol);
     while ((c = getopt_long(argc, argv, "+e:u:w:hv:ti", opts, NULL)) != -1) {
         switch (c) {
         case 'D':
@@ -161,65 +171,130 @@ XB_CMD(run)
         case 'A':
         case 'X':
         case 'S':
-            if (policy_option(&pol, c, optarg, err) < 0)
+            if (policy_option(pol, c, optarg, err) < 0)
                 return xb_cli_usage(err, "run", "%s", err->msg);
             break;
         case 'P':
-            pol.privileged = true;
+            pol->privileged = true;
             break;
         case 't':
-            pol.tty = true;
+            pol->tty = true;
             break;
         case 'i':
-            pol.interactive = true;
+            pol->interactive = true;
             break;
         case 'R':
             break;
         case 'p':
-            platform = optarg;
+            a->platform = optarg;
             break;
         case 'n':
-            network = optarg;
+            a->network = optarg;
             break;
         case 'u':
-            user = optarg;
+            a->user = optarg;
             break;
         case 'w':
-            workdir = optarg;
+            a->workdir = optarg;
             break;
         case 'E':
-            entrypoint = optarg;
+            a->entrypoint = optarg;
             break;
         case 'I':
-            install = true;
+            a->install = true;
             break;
         case 'L':
-            max_layer = optarg;
+            a->max_layer = optarg;
             break;
         case 'e':
-            if (append(&extra_env, &nextra, optarg) < 0)
+            if (append(&a->extra_env, &a->nextra, optarg) < 0)
                 return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
             break;
         case 'h':
-            return xb_cli_help(usage);
+            a->help = true;
+            return 0;
         default:
             return xb_cli_usage(err, "run", "unknown option '%s'", argv[optind - 1]);
         }
     }
+    return 0;
+}
+
+/* The command: the Entrypoint (or --entrypoint) then the arguments after IMAGE (argv[first..])
+ * or else the image's Cmd. 0, or -1 when out of memory. */
+static int command_argv(json_t *cc, const char *entrypoint, int argc, char **argv, int first,
+                        char ***cargv, size_t *na)
+{
+    size_t i;
+    json_t *v;
+    if (entrypoint) {
+        if (*entrypoint && append(cargv, na, entrypoint) < 0)
+            return -1;
+    } else {
+        json_array_foreach(json_object_get(cc, "Entrypoint"), i, v)
+        {
+            if (append(cargv, na, json_string_value(v) ?: "") < 0)
+                return -1;
+        }
+    }
+    if (first < argc) {
+        for (int k = first; k < argc; k++)
+            if (append(cargv, na, argv[k]) < 0)
+                return -1;
+    } else if (!entrypoint || !*entrypoint) {
+        json_array_foreach(json_object_get(cc, "Cmd"), i, v)
+        {
+            if (append(cargv, na, json_string_value(v) ?: "") < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* The image's Env with the -e ones over it (a PATH when there is none at all). 0, or -1 when
+ * out of memory. */
+static int command_env(json_t *cc, const struct run_args *a, char ***cenv, size_t *ne)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(cc, "Env"), i, v)
+    {
+        if (json_is_string(v) && set_env(cenv, ne, json_string_value(v)) < 0)
+            return -1;
+    }
+    for (size_t k = 0; k < a->nextra; k++)
+        if (set_env(cenv, ne, a->extra_env[k]) < 0)
+            return -1;
+    if (*cenv == NULL &&
+        append(cenv, ne, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") < 0)
+        return -1;
+    return 0;
+}
+
+XB_CMD(run)
+{
+    cleanup_run_args struct run_args a = {0};
+    cleanup_policy xb_sandbox_policy_t pol;
+    memset(&pol, 0, sizeof pol);
+    int r = parse_args(argc, argv, &a, &pol, err);
+    if (r < 0)
+        return r;
+    if (a.help)
+        return xb_cli_help(usage);
     if (optind >= argc)
         return xb_cli_usage(err, "run", "an IMAGE is required");
     const char *image = argv[optind++];
     cleanup_platform xb_platform_t want = XB_PLATFORM_INIT;
-    if (platform && xb_platform_parse(platform, &want, err) < 0)
-        return xb_cli_usage(err, "run", "invalid --platform '%s'", platform);
-    if (network && strcmp(network, "none") != 0 && strcmp(network, "host") != 0 &&
-        strcmp(network, "default") != 0)
+    if (a.platform && xb_platform_parse(a.platform, &want, err) < 0)
+        return xb_cli_usage(err, "run", "invalid --platform '%s'", a.platform);
+    if (a.network && strcmp(a.network, "none") != 0 && strcmp(a.network, "host") != 0 &&
+        strcmp(a.network, "default") != 0)
         return xb_cli_usage(err, "run", "--network must be host or none");
 
     xb_store_t *s = NULL;
     if (xb_cli_open_store(cli, &s, err) < 0)
         return -err->code;
-    if (max_layer != NULL && xb_cli_max_layer_size("run", max_layer, s, err) < 0) {
+    if (a.max_layer != NULL && xb_cli_max_layer_size("run", a.max_layer, s, err) < 0) {
         xb_store_close(s);
         return -err->code;
     }
@@ -230,30 +305,14 @@ XB_CMD(run)
     cleanup_strv char **cargv = NULL, **cenv = NULL;
     size_t na = 0, ne = 0;
     if (xb_store_resolve(s, image, &desc, err) < 0 ||
-        xb_image_load(s, desc, platform ? &want : NULL, &img, err) < 0)
+        xb_image_load(s, desc, a.platform ? &want : NULL, &img, err) < 0)
         goto out;
     probe_cache = xb_store_path(s, XB_ARCH_PROBE_CACHE);
-    if (xb_binfmt_check(&img->platform, cli->binfmt_dir, probe_cache, install, err) < 0)
+    if (xb_binfmt_check(&img->platform, cli->binfmt_dir, probe_cache, a.install, err) < 0)
         goto out;
     json_t *cc = json_object_get(img->config, "config");
-    json_t *ep = json_object_get(cc, "Entrypoint"), *cmd = json_object_get(cc, "Cmd");
-    size_t i;
-    json_t *v;
-    if (entrypoint) {
-        if (*entrypoint && append(&cargv, &na, entrypoint) < 0)
-            goto oom;
-    } else {
-        json_array_foreach(ep, i,
-                           v) if (append(&cargv, &na, json_string_value(v) ?: "") < 0) goto oom;
-    }
-    if (optind < argc) {
-        for (int k = optind; k < argc; k++)
-            if (append(&cargv, &na, argv[k]) < 0)
-                goto oom;
-    } else if (!entrypoint || !*entrypoint) {
-        json_array_foreach(cmd, i,
-                           v) if (append(&cargv, &na, json_string_value(v) ?: "") < 0) goto oom;
-    }
+    if (command_argv(cc, a.entrypoint, argc, argv, optind, &cargv, &na) < 0)
+        goto oom;
     if (na == 0) {
         ret = xb_error_set(err, XB_ERR_INVALID,
                            "%s: no command given and the image has no "
@@ -261,14 +320,7 @@ XB_CMD(run)
                            image);
         goto out;
     }
-    json_array_foreach(json_object_get(cc, "Env"), i,
-                       v) if (json_is_string(v) &&
-                              set_env(&cenv, &ne, json_string_value(v)) < 0) goto oom;
-    for (size_t k = 0; k < nextra; k++)
-        if (set_env(&cenv, &ne, extra_env[k]) < 0)
-            goto oom;
-    if (cenv == NULL &&
-        append(&cenv, &ne, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") < 0)
+    if (command_env(cc, &a, &cenv, &ne) < 0)
         goto oom;
     xb_run_request_t rq;
     memset(&rq, 0, sizeof rq);
@@ -279,12 +331,12 @@ XB_CMD(run)
     rq.argv = cargv;
     rq.env = cenv;
     const char *wd = xb_json_str(cc, "WorkingDir");
-    rq.workdir = workdir ? workdir : wd && *wd ? wd : "/";
-    rq.user = user ? user : xb_json_str(cc, "User") ?: "";
-    rq.network = network;
+    rq.workdir = a.workdir ? a.workdir : wd && *wd ? wd : "/";
+    rq.user = a.user ? a.user : xb_json_str(cc, "User") ?: "";
+    rq.network = a.network;
     rq.where = image;
     rq.host_env = cli->env;
-    rq.install_binfmt = install;
+    rq.install_binfmt = a.install;
     rq.binfmt_dir = cli->binfmt_dir;
     rq.copy_snapshotter = cli->snapshotter != NULL && strcmp(cli->snapshotter, "copy") == 0;
     rq.policy = &pol;

@@ -81,81 +81,75 @@ void xb_run_mount_clear(xb_run_mount_t *m)
     memset(m, 0, sizeof *m);
 }
 
-int xb_run_mount_parse(const char *spec, xb_run_mount_t *m, xb_error_t *err)
+/* One key=value of a --mount spec into m (type and target kept aside until every key is read).
+ * 0, or negative + err. */
+static int mount_parse_key(xb_run_mount_t *m, char *kv, const char **type, char **target,
+                           bool *rw_given, xb_error_t *err)
 {
-    memset(m, 0, sizeof *m);
-    m->mode = m->uid = m->gid = -1;
-    if (strlen(spec) > 4096)
-        return xb_error_set(err, XB_ERR_INVALID, "--mount spec too long");
-    cleanup_free char *copy = strdup(spec);
-    char *target = NULL, *save = NULL;
-    const char *type = "bind";
-    bool rw_given = false;
     int r = 0;
-    for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
-        char *v = strchr(kv, '=');
-        if (v)
-            *v++ = '\0';
-        if (strcmp(kv, "type") == 0 && v)
-            type = v;
-        else if ((strcmp(kv, "target") == 0 || strcmp(kv, "dst") == 0 ||
-                  strcmp(kv, "destination") == 0) &&
-                 v)
-            target = v;
-        else if ((strcmp(kv, "source") == 0 || strcmp(kv, "src") == 0) && v) {
-            free(m->source);
-            m->source = xb_inroot_clean(v, err);
-            if (m->source == NULL)
-                r = -1;
-        } else if (strcmp(kv, "from") == 0 && v) {
-            free(m->from);
-            m->from = strdup(v);
-        } else if (strcmp(kv, "id") == 0 && v) {
-            free(m->id);
-            m->id = strdup(v);
-        } else if (strcmp(kv, "ro") == 0 || strcmp(kv, "readonly") == 0) {
-            m->readonly = parse_bool(v);
-            rw_given = true;
-        } else if (strcmp(kv, "rw") == 0 || strcmp(kv, "readwrite") == 0) {
-            m->readonly = !parse_bool(v);
-            rw_given = true;
-        } else if (strcmp(kv, "required") == 0)
-            m->required = parse_bool(v);
-        else if (strcmp(kv, "mode") == 0 && v) {
-            if (parse_long(v, 8, &m->mode) < 0 || m->mode > 07777)
-                r = xb_error_set(err, XB_ERR_INVALID, "--mount: invalid mode '%s'", v);
-        } else if (strcmp(kv, "uid") == 0 && v) {
-            if (parse_long(v, 10, &m->uid) < 0)
-                r = xb_error_set(err, XB_ERR_INVALID, "--mount: invalid uid '%s'", v);
-        } else if (strcmp(kv, "gid") == 0 && v) {
-            if (parse_long(v, 10, &m->gid) < 0)
-                r = xb_error_set(err, XB_ERR_INVALID, "--mount: invalid gid '%s'", v);
-        } else if ((strcmp(kv, "size") == 0 || strcmp(kv, "tmpfs-size") == 0) && v) {
-            if (parse_size(v, &m->size) < 0)
-                r = xb_error_set(err, XB_ERR_INVALID, "--mount: invalid size '%s'", v);
-        } else if (strcmp(kv, "env") == 0 && v) {
-            free(m->env);
-            m->env = strdup(v);
-            if (m->env == NULL || !*v || strchr(v, '='))
-                r = xb_error_set(err, XB_ERR_INVALID, "--mount: invalid env '%s'", v);
-        } else if (strcmp(kv, "sharing") == 0) {
-            /* sharing=shared|private|locked: one builder process at a time uses a cache dir */
-        } else {
-            static const char *const keys[] = {
-                "type", "target", "dst",      "destination", "source",    "src",      "from",
-                "id",   "ro",     "readonly", "rw",          "readwrite", "required", "mode",
-                "uid",  "gid",    "size",     "tmpfs-size",  "sharing",   "env"};
-            const char *hint = xb_suggest(kv, keys, sizeof keys / sizeof *keys, true);
-            r = xb_error_set(err, XB_ERR_INVALID, "--mount: unexpected key '%s'%s%s%s", kv,
-                             hint ? " (did you mean " : "", hint ? hint : "", hint ? "?)" : "");
-        }
-        if (r < 0)
-            break;
+    char *v = strchr(kv, '=');
+    if (v)
+        *v++ = '\0';
+    if (strcmp(kv, "type") == 0 && v)
+        *type = v;
+    else if ((strcmp(kv, "target") == 0 || strcmp(kv, "dst") == 0 ||
+              strcmp(kv, "destination") == 0) &&
+             v)
+        *target = v;
+    else if ((strcmp(kv, "source") == 0 || strcmp(kv, "src") == 0) && v) {
+        free(m->source);
+        m->source = xb_inroot_clean(v, err);
+        if (m->source == NULL)
+            r = -1;
+    } else if (strcmp(kv, "from") == 0 && v) {
+        free(m->from);
+        m->from = strdup(v);
+    } else if (strcmp(kv, "id") == 0 && v) {
+        free(m->id);
+        m->id = strdup(v);
+    } else if (strcmp(kv, "ro") == 0 || strcmp(kv, "readonly") == 0) {
+        m->readonly = parse_bool(v);
+        *rw_given = true;
+    } else if (strcmp(kv, "rw") == 0 || strcmp(kv, "readwrite") == 0) {
+        m->readonly = !parse_bool(v);
+        *rw_given = true;
+    } else if (strcmp(kv, "required") == 0)
+        m->required = parse_bool(v);
+    else if (strcmp(kv, "mode") == 0 && v) {
+        if (parse_long(v, 8, &m->mode) < 0 || m->mode > 07777)
+            r = xb_error_set(err, XB_ERR_INVALID, "--mount: invalid mode '%s'", v);
+    } else if (strcmp(kv, "uid") == 0 && v) {
+        if (parse_long(v, 10, &m->uid) < 0)
+            r = xb_error_set(err, XB_ERR_INVALID, "--mount: invalid uid '%s'", v);
+    } else if (strcmp(kv, "gid") == 0 && v) {
+        if (parse_long(v, 10, &m->gid) < 0)
+            r = xb_error_set(err, XB_ERR_INVALID, "--mount: invalid gid '%s'", v);
+    } else if ((strcmp(kv, "size") == 0 || strcmp(kv, "tmpfs-size") == 0) && v) {
+        if (parse_size(v, &m->size) < 0)
+            r = xb_error_set(err, XB_ERR_INVALID, "--mount: invalid size '%s'", v);
+    } else if (strcmp(kv, "env") == 0 && v) {
+        free(m->env);
+        m->env = strdup(v);
+        if (m->env == NULL || !*v || strchr(v, '='))
+            r = xb_error_set(err, XB_ERR_INVALID, "--mount: invalid env '%s'", v);
+    } else if (strcmp(kv, "sharing") == 0) {
+        /* sharing=shared|private|locked: one builder process at a time uses a cache dir */
+    } else {
+        static const char *const keys[] = {
+            "type", "target", "dst",      "destination", "source",    "src",      "from",
+            "id",   "ro",     "readonly", "rw",          "readwrite", "required", "mode",
+            "uid",  "gid",    "size",     "tmpfs-size",  "sharing",   "env"};
+        const char *hint = xb_suggest(kv, keys, sizeof keys / sizeof *keys, true);
+        r = xb_error_set(err, XB_ERR_INVALID, "--mount: unexpected key '%s'%s%s%s", kv,
+                         hint ? " (did you mean " : "", hint ? hint : "", hint ? "?)" : "");
     }
-    if (r < 0) {
-        xb_run_mount_clear(m);
-        return r;
-    }
+    return r;
+}
+
+/* m->type from the type= value (a bind mount is read-only unless rw was given). 0, or negative
+ * + err with m cleared. */
+static int mount_set_type(xb_run_mount_t *m, const char *type, bool rw_given, xb_error_t *err)
+{
     if (strcmp(type, "bind") == 0) {
         m->type = XB_MOUNT_BIND;
         /* read-only unless rw was given */
@@ -175,6 +169,13 @@ int xb_run_mount_parse(const char *spec, xb_run_mount_t *m, xb_error_t *err)
                             type, hint ? " (did you mean " : "", hint ? hint : "",
                             hint ? "?)" : "");
     }
+    return 0;
+}
+
+/* m->target (a secret defaults to /run/secrets/ID), the cache id and the bind source defaults.
+ * 0, or negative + err with m cleared. */
+static int mount_set_target(xb_run_mount_t *m, char *target, xb_error_t *err)
+{
     if (m->type == XB_MOUNT_SECRET) {
         if (m->id == NULL && target) {
             const char *b = strrchr(target, '/');
@@ -211,6 +212,32 @@ int xb_run_mount_parse(const char *spec, xb_run_mount_t *m, xb_error_t *err)
     if (m->source == NULL && m->type == XB_MOUNT_BIND)
         m->source = strdup("");
     return 0;
+}
+
+int xb_run_mount_parse(const char *spec, xb_run_mount_t *m, xb_error_t *err)
+{
+    memset(m, 0, sizeof *m);
+    m->mode = m->uid = m->gid = -1;
+    if (strlen(spec) > 4096)
+        return xb_error_set(err, XB_ERR_INVALID, "--mount spec too long");
+    cleanup_free char *copy = strdup(spec);
+    char *target = NULL, *save = NULL;
+    const char *type = "bind";
+    bool rw_given = false;
+    int r = 0;
+    for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+        r = mount_parse_key(m, kv, &type, &target, &rw_given, err);
+        if (r < 0)
+            break;
+    }
+    if (r < 0) {
+        xb_run_mount_clear(m);
+        return r;
+    }
+    r = mount_set_type(m, type, rw_given, err);
+    if (r < 0)
+        return r;
+    return mount_set_target(m, target, err);
 }
 
 static char *spec_get(const char *spec, const char *key)

@@ -640,17 +640,11 @@ static char **make_env(const xb_sandbox_t *sb, const char *home)
     return e;
 }
 
-void xb_sandbox_child(const xb_sandbox_t *sb, int errfd, int ptysock)
+/* The rootfs mounted on itself (the overlay of the layers, or a bind of the copy), opened as
+ * c->rootfd and named in c->rootpath. */
+static void mount_rootfs(struct child *c)
 {
-    bool priv = sb->policy && sb->policy->privileged;
-    struct child cc = {sb, errfd, priv, priv ? 0 : MS_NODEV, -1, "", NULL};
-    struct child *c = &cc;
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-        FAIL(c, "cannot make mounts private: %s", strerror(errno));
-    char sp[PATH_MAX];
-    snprintf(sp, sizeof sp, "%s/stubs", sb->state_dir);
-    c->stubs = fopen(sp, "we");
+    const xb_sandbox_t *sb = c->sb;
     if (sb->lowerdir) {
         char opts[8192];
         if (chdir(sb->layers_dir) < 0)
@@ -680,7 +674,12 @@ void xb_sandbox_child(const xb_sandbox_t *sb, int errfd, int ptysock)
     if (rl < 0)
         FAIL(c, "cannot open the rootfs: %s", strerror(errno));
     c->rootpath[rl] = '\0';
+}
 
+/* /proc, /dev, /sys and the state dir's resolv.conf, hosts and hostname in the rootfs. */
+static void mount_system(struct child *c)
+{
+    char p[64];
     mount_fs(c, "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
     if (!c->privileged)
         harden_proc(c);
@@ -698,10 +697,73 @@ void xb_sandbox_child(const xb_sandbox_t *sb, int errfd, int ptysock)
     static const char *const files[] = {"resolv.conf", "hosts", "hostname"};
     for (size_t i = 0; i < 3; i++) {
         char host[PATH_MAX], rel[64];
-        snprintf(host, sizeof host, "%s/%s", sb->state_dir, files[i]);
+        snprintf(host, sizeof host, "%s/%s", c->sb->state_dir, files[i]);
         snprintf(rel, sizeof rel, "etc/%s", files[i]);
         bind_host(c, host, rel, true);
     }
+}
+
+/* The command's process: its session, capabilities, confinement, limits, user, WORKDIR and
+ * environment, then exec. */
+static void __attribute__((noreturn))
+exec_command(struct child *c, const xb_user_t *u, const char *cwd, char **env, int slave)
+{
+    const xb_sandbox_t *sb = c->sb;
+    own_session(c, slave);
+    drop_caps(c);
+    confine(c);
+    apply_limits(c);
+    if ((setgroups(u->ngroups, u->groups) < 0 && !(errno == EPERM && setgroups_denied())) ||
+        setgid(u->gid) < 0 || setuid(u->uid) < 0)
+        FAIL(c, "cannot switch to user '%s': %s%s", sb->user, strerror(errno),
+             errno == EINVAL ? " (its id is not mapped in this rootless user namespace: "
+                               "give your user a range in /etc/subuid and /etc/subgid, "
+                               "'sudo usermod --add-subuids 100000-165535 "
+                               "--add-subgids 100000-165535 $USER')"
+                             : "");
+    if (chdir(cwd) < 0)
+        FAIL(c, "cannot enter WORKDIR %s: %s", cwd, strerror(errno));
+    environ = env;
+    if (sb->linux32 && personality(PER_LINUX32) < 0)
+        FAIL(c, "cannot set the 32-bit personality: %s", strerror(errno));
+    syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
+    execvp(sb->argv[0], sb->argv);
+    fail(c, XB_SANDBOX_EXEC_FAILED, "exec %s: %s", sb->argv[0], strerror(errno));
+}
+
+/* PID 1: reap everything, exit with the command's status */
+static void __attribute__((noreturn)) reap_until(pid_t pid)
+{
+    int code = XB_SANDBOX_SETUP_FAILED;
+    for (;;) {
+        int st;
+        pid_t w = waitpid(-1, &st, 0);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (w == pid) {
+            code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+            break;
+        }
+    }
+    _exit(code);
+}
+
+void xb_sandbox_child(const xb_sandbox_t *sb, int errfd, int ptysock)
+{
+    bool priv = sb->policy && sb->policy->privileged;
+    struct child cc = {sb, errfd, priv, priv ? 0 : MS_NODEV, -1, "", NULL};
+    struct child *c = &cc;
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        FAIL(c, "cannot make mounts private: %s", strerror(errno));
+    char sp[PATH_MAX];
+    snprintf(sp, sizeof sp, "%s/stubs", sb->state_dir);
+    c->stubs = fopen(sp, "we");
+    mount_rootfs(c);
+    mount_system(c);
     setup_user_mounts(c);
     bind_volumes(c);
     if (chdir(sb->rootfs) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
@@ -739,44 +801,9 @@ void xb_sandbox_child(const xb_sandbox_t *sb, int errfd, int ptysock)
     pid_t pid = fork();
     if (pid < 0)
         FAIL(c, "fork: %s", strerror(errno));
-    if (pid == 0) {
-        own_session(c, slave);
-        drop_caps(c);
-        confine(c);
-        apply_limits(c);
-        if ((setgroups(u.ngroups, u.groups) < 0 && !(errno == EPERM && setgroups_denied())) ||
-            setgid(u.gid) < 0 || setuid(u.uid) < 0)
-            FAIL(c, "cannot switch to user '%s': %s%s", sb->user, strerror(errno),
-                 errno == EINVAL ? " (its id is not mapped in this rootless user namespace: "
-                                   "give your user a range in /etc/subuid and /etc/subgid, "
-                                   "'sudo usermod --add-subuids 100000-165535 "
-                                   "--add-subgids 100000-165535 $USER')"
-                                 : "");
-        if (chdir(cwd) < 0)
-            FAIL(c, "cannot enter WORKDIR %s: %s", cwd, strerror(errno));
-        environ = env;
-        if (sb->linux32 && personality(PER_LINUX32) < 0)
-            FAIL(c, "cannot set the 32-bit personality: %s", strerror(errno));
-        syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
-        execvp(sb->argv[0], sb->argv);
-        fail(c, XB_SANDBOX_EXEC_FAILED, "exec %s: %s", sb->argv[0], strerror(errno));
-    }
+    if (pid == 0)
+        exec_command(c, &u, cwd, env, slave);
     if (slave >= 0)
         close(slave);
-    /* PID 1: reap everything, report the command's status */
-    int code = XB_SANDBOX_SETUP_FAILED;
-    for (;;) {
-        int st;
-        pid_t w = waitpid(-1, &st, 0);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        if (w == pid) {
-            code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-            break;
-        }
-    }
-    _exit(code);
+    reap_until(pid);
 }

@@ -277,74 +277,58 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int xb_run_execute(const xb_run_request_t *rq, bool commit, xb_layer_result_t *out, bool *empty,
-                   int *exit_status, xb_error_t *err)
+/* Whether the overlay snapshotter can take this step: *overlay stays true only when the
+ * layers' lowerdir fits one overlay mount and the store path has no overlay option syntax in it
+ * (else the copy snapshotter, said with xb_info). 0, or negative + err. */
+static int choose_snapshotter(const xb_run_request_t *rq, const char *where, const char *work,
+                              const char *layers_dir, char **lowerdir, bool *overlay,
+                              xb_error_t *err)
 {
-    const char *where = rq->where ? rq->where : "RUN";
-    if (empty)
-        *empty = false;
-    cleanup_free char *probe_cache = xb_store_path(rq->store, XB_ARCH_PROBE_CACHE);
-    if (xb_binfmt_check(rq->platform, rq->binfmt_dir, probe_cache, rq->install_binfmt, err) < 0)
-        return xb_error_wrap(err, "%s", where);
-    struct mounts ms = {NULL, 0};
-    cleanup_free char *work = NULL, *state = NULL, *upper = NULL, *wdir = NULL, *root = NULL;
-    cleanup_free char *lowerdir = NULL, *layers_dir = xb_snapshot_layers_dir(rq->store);
-    xb_tree_state_t *before = NULL;
-    xb_layer_writer_t *w = NULL;
-    int r = xb_store_mkdtemp(rq->store, "run", &work, err);
+    if (!*overlay)
+        return 0;
+    int r = xb_snapshot_lowerdir(rq->store, rq->layers, rq->diff_ids, lowerdir, err);
     if (r < 0)
-        goto out;
-    bool overlay = !rq->copy_snapshotter && xb_sandbox_overlay_supported(work);
-    if ((r = mk(work, "state", 0700, &state, err)) < 0 ||
-        (r = xb_mkdir_p(layers_dir, 0700, err)) < 0)
-        goto out;
-    if ((r = prepare_mounts(rq, &ms, err)) < 0)
-        goto out;
-    if (overlay) {
-        if ((r = xb_snapshot_lowerdir(rq->store, rq->layers, rq->diff_ids, &lowerdir, err)) < 0)
-            goto out;
-        /* one page of mount options: a very deep image falls back to the copy snapshotter */
-        if (strpbrk(work, ",:\\") || strpbrk(layers_dir, ",:\\")) {
-            xb_info("%s: the store path has ',' ':' or '\\' (overlay option syntax), using "
-                    "copies",
-                    where);
-            overlay = false;
-        } else if (strlen(lowerdir) + 2 * strlen(work) > 3800) {
-            xb_info("%s: %zu layers are too many for one overlay mount, using copies", where,
-                    json_array_size(rq->layers));
-            overlay = false;
-        }
+        return r;
+    /* one page of mount options: a very deep image falls back to the copy snapshotter */
+    if (strpbrk(work, ",:\\") || strpbrk(layers_dir, ",:\\")) {
+        xb_info("%s: the store path has ',' ':' or '\\' (overlay option syntax), using "
+                "copies",
+                where);
+        *overlay = false;
+    } else if (strlen(*lowerdir) + 2 * strlen(work) > 3800) {
+        xb_info("%s: %zu layers are too many for one overlay mount, using copies", where,
+                json_array_size(rq->layers));
+        *overlay = false;
     }
+    return 0;
+}
+
+/* The step's root directory under work: the overlay's upper, work and merged dirs, or a copy of
+ * every layer (and, to commit, its state before the command). 0, or negative + err. */
+static int prepare_rootfs(const xb_run_request_t *rq, bool commit, bool overlay, const char *work,
+                          char **upper, char **wdir, char **root, xb_tree_state_t **before,
+                          xb_error_t *err)
+{
+    int r;
     if (overlay) {
-        if ((r = mk(work, "upper", 0755, &upper, err)) < 0 ||
-            (r = mk(work, "work", 0700, &wdir, err)) < 0 ||
-            (r = mk(work, "merged", 0755, &root, err)) < 0)
-            goto out;
-    } else {
-        if ((r = mk(work, "rootfs", 0755, &root, err)) < 0 || (r = apply_all(rq, root, err)) < 0)
-            goto out;
-        if (commit && (r = xb_tree_state_capture(root, &before, err)) < 0)
-            goto out;
+        if ((r = mk(work, "upper", 0755, upper, err)) < 0 ||
+            (r = mk(work, "work", 0700, wdir, err)) < 0 ||
+            (r = mk(work, "merged", 0755, root, err)) < 0)
+            return r;
+        return 0;
     }
-    xb_sandbox_t sb = {
-        .rootfs = root,
-        .layers_dir = layers_dir,
-        .lowerdir = overlay ? lowerdir : NULL,
-        .upper = upper,
-        .work = wdir,
-        .state_dir = state,
-        .argv = rq->argv,
-        .env = rq->env,
-        .cwd = rq->workdir,
-        .user = rq->user,
-        .hostname = rq->hostname,
-        .network_none = rq->network && strcmp(rq->network, "none") == 0,
-        .linux32 = needs_linux32(rq->platform, probe_cache),
-        .mounts = ms.v,
-        .nmounts = ms.n,
-        .policy = rq->policy,
-        .opts = rq->run_opts,
-    };
+    if ((r = mk(work, "rootfs", 0755, root, err)) < 0 || (r = apply_all(rq, *root, err)) < 0)
+        return r;
+    if (commit && (r = xb_tree_state_capture(*root, before, err)) < 0)
+        return r;
+    return 0;
+}
+
+/* Warns when an emulated step cannot be kept from writing the host's qemu binary; refuses a
+ * --network this sandbox does not have. 0, or negative + err. */
+static int check_step_options(const xb_run_request_t *rq, const char *where,
+                              const char *probe_cache, xb_error_t *err)
+{
     const xb_arch_t *arch = rq->platform && rq->platform->arch
                                 ? xb_arch_find(rq->platform->arch, rq->platform->variant)
                                 : NULL;
@@ -353,30 +337,25 @@ int xb_run_execute(const xb_run_request_t *rq, bool commit, xb_layer_result_t *o
                 "to the host's qemu binary through /proc/PID/exe (docs/design/run.md)",
                 where);
     if (rq->network && *rq->network && strcmp(rq->network, "none") != 0 &&
-        strcmp(rq->network, "host") != 0 && strcmp(rq->network, "default") != 0) {
-        r = xb_error_set(err, XB_ERR_UNSUPPORTED, "--network=%s is not supported (none, host)",
-                         rq->network);
-        goto out;
-    }
-    int status = 0;
-    xb_debug("run: %s (%s snapshotter)", where, overlay ? "overlay" : "copy");
-    double t0 = now_s();
-    if ((r = xb_sandbox_run(&sb, &status, err)) < 0)
-        goto out;
-    double t1 = now_s();
-    xb_debug("run: %s: the command ran %.2f s (exit status %d)", where, t1 - t0, status);
-    if (exit_status)
-        *exit_status = status;
-    if (!commit)
-        goto out;
-    if (status != 0) {
-        cleanup_free char *cmd = argv_string(rq->argv);
-        r = xb_error_set(err, XB_ERR_RUN, "RUN %s: exited with code %d", cmd, status);
-        goto out;
-    }
+        strcmp(rq->network, "host") != 0 && strcmp(rq->network, "default") != 0)
+        return xb_error_set(err, XB_ERR_UNSUPPORTED, "--network=%s is not supported (none, host)",
+                            rq->network);
+    return 0;
+}
+
+/* The layer of what the command changed (the overlay's upper dir, or the copy against its state
+ * before) into out, *empty when it changed nothing; the overlay's upper dir is kept as that
+ * layer's snapshot. t1 is when the command ended. 0, or negative + err. */
+static int commit_layer(const xb_run_request_t *rq, const char *where, bool overlay,
+                        const char *state, const char *upper, const char *root,
+                        const char *layers_dir, const char *lowerdir, const xb_tree_state_t *before,
+                        double t1, xb_layer_result_t *out, bool *empty, xb_error_t *err)
+{
     const char *tree = overlay ? upper : root;
-    if ((r = xb_sandbox_cleanup_stubs(state, tree, err)) < 0)
-        goto out;
+    int r = xb_sandbox_cleanup_stubs(state, tree, err);
+    if (r < 0)
+        return r;
+    xb_layer_writer_t *w = NULL;
     if ((r = xb_layer_writer_new(rq->store, rq->layer_opts, &w, err)) < 0)
         goto out;
     size_t count = 0;
@@ -398,6 +377,75 @@ int xb_run_execute(const xb_run_request_t *rq, bool commit, xb_layer_result_t *o
         (void)xb_snapshot_layer_adopt(rq->store, out->diff_id, upper);
 out:
     xb_layer_writer_free(w);
+    return r;
+}
+
+int xb_run_execute(const xb_run_request_t *rq, bool commit, xb_layer_result_t *out, bool *empty,
+                   int *exit_status, xb_error_t *err)
+{
+    const char *where = rq->where ? rq->where : "RUN";
+    if (empty)
+        *empty = false;
+    cleanup_free char *probe_cache = xb_store_path(rq->store, XB_ARCH_PROBE_CACHE);
+    if (xb_binfmt_check(rq->platform, rq->binfmt_dir, probe_cache, rq->install_binfmt, err) < 0)
+        return xb_error_wrap(err, "%s", where);
+    struct mounts ms = {NULL, 0};
+    cleanup_free char *work = NULL, *state = NULL, *upper = NULL, *wdir = NULL, *root = NULL;
+    cleanup_free char *lowerdir = NULL, *layers_dir = xb_snapshot_layers_dir(rq->store);
+    xb_tree_state_t *before = NULL;
+    int r = xb_store_mkdtemp(rq->store, "run", &work, err);
+    if (r < 0)
+        goto out;
+    bool overlay = !rq->copy_snapshotter && xb_sandbox_overlay_supported(work);
+    if ((r = mk(work, "state", 0700, &state, err)) < 0 ||
+        (r = xb_mkdir_p(layers_dir, 0700, err)) < 0)
+        goto out;
+    if ((r = prepare_mounts(rq, &ms, err)) < 0)
+        goto out;
+    if ((r = choose_snapshotter(rq, where, work, layers_dir, &lowerdir, &overlay, err)) < 0)
+        goto out;
+    if ((r = prepare_rootfs(rq, commit, overlay, work, &upper, &wdir, &root, &before, err)) < 0)
+        goto out;
+    xb_sandbox_t sb = {
+        .rootfs = root,
+        .layers_dir = layers_dir,
+        .lowerdir = overlay ? lowerdir : NULL,
+        .upper = upper,
+        .work = wdir,
+        .state_dir = state,
+        .argv = rq->argv,
+        .env = rq->env,
+        .cwd = rq->workdir,
+        .user = rq->user,
+        .hostname = rq->hostname,
+        .network_none = rq->network && strcmp(rq->network, "none") == 0,
+        .linux32 = needs_linux32(rq->platform, probe_cache),
+        .mounts = ms.v,
+        .nmounts = ms.n,
+        .policy = rq->policy,
+        .opts = rq->run_opts,
+    };
+    if ((r = check_step_options(rq, where, probe_cache, err)) < 0)
+        goto out;
+    int status = 0;
+    xb_debug("run: %s (%s snapshotter)", where, overlay ? "overlay" : "copy");
+    double t0 = now_s();
+    if ((r = xb_sandbox_run(&sb, &status, err)) < 0)
+        goto out;
+    double t1 = now_s();
+    xb_debug("run: %s: the command ran %.2f s (exit status %d)", where, t1 - t0, status);
+    if (exit_status)
+        *exit_status = status;
+    if (!commit)
+        goto out;
+    if (status != 0) {
+        cleanup_free char *cmd = argv_string(rq->argv);
+        r = xb_error_set(err, XB_ERR_RUN, "RUN %s: exited with code %d", cmd, status);
+        goto out;
+    }
+    r = commit_layer(rq, where, overlay, state, upper, root, layers_dir, lowerdir, before, t1, out,
+                     empty, err);
+out:
     xb_tree_state_free(before);
     mounts_free(&ms);
     if (work) {
