@@ -36,7 +36,8 @@ void xb_sandbox_io_close(xb_sandbox_io_t *io);
  * the slave fd or -1 with msg */
 int xb_sandbox_pty_open(int sock, char *msg, size_t len);
 
-/* mount(2) of an overlay with an upper dir at target: options opts, tried first with
+/* (sandbox_overlay.c) mount(2) of an overlay with an upper dir at target: options opts, tried first
+ * with
  * ",volatile" (Linux 5.10+): the upper dir is a step's scratch tree, so unmounting it need not
  * sync the whole store filesystem (which made each RUN wait for all writeback so far, e.g. of
  * a base image just extracted). Extracted layers are caches of their fsynced blobs either way.
