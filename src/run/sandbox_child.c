@@ -1,5 +1,6 @@
-/* Inside the sandbox's namespaces: rootfs, mounts, pivot_root, user, exec. Runs in a forked
- * child: on any error a message goes to errfd and the process exits. */
+/* Inside the sandbox's namespaces: the rootfs, the system and user mounts, pivot_root, then the
+ * command through sandbox_exec.c. Runs in a forked child: on any error a message goes to errfd
+ * and the process exits. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -23,37 +24,11 @@
 
 #include "layer/inroot.h"
 #include "run/sandbox-internal.h"
+#include "run/sandbox_child.h"
 #include "run/user.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/sys.h"
-
-extern char **environ;
-
-struct child {
-    const xb_sandbox_t *sb;
-    int errfd;
-    bool privileged;
-    unsigned long nodev; /* MS_NODEV, or 0 with --privileged */
-    int rootfd;
-    char rootpath[PATH_MAX];
-    FILE *stubs;
-};
-
-static void __attribute__((noreturn, format(printf, 3, 4)))
-fail(struct child *c, int code, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (n > 0 && write(c->errfd, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1) < 0)
-        _exit(code);
-    _exit(code);
-}
-
-#define FAIL(c, ...) fail(c, XB_SANDBOX_SETUP_FAILED, __VA_ARGS__)
 
 static const char *fdpath(int fd, char buf[64])
 {
@@ -484,65 +459,6 @@ static void harden_proc(struct child *c)
 
 /* The command keeps the policy's capabilities (run/policy.h); the rest leave the bounding set
  * (root's exec then gets only these). */
-static void drop_caps(struct child *c)
-{
-    uint64_t keep = xb_sandbox_policy_caps(c->sb->policy, !c->sb->network_none);
-    for (int cap = 0; cap <= 63; cap++) {
-        if (xb_run_cap_kept(c->sb->opts, cap, (keep & (UINT64_C(1) << cap)) != 0))
-            continue;
-        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-            FAIL(c, "cannot drop capability %d: %s", cap, strerror(errno));
-    }
-}
-
-/* Landlock (writes outside the sandbox's tree), seccomp, no_new_privs: the last steps before
- * the command's user is set. */
-static void confine(struct child *c)
-{
-    char msg[256];
-    const xb_sandbox_policy_t *p = c->sb->policy;
-    if (!c->privileged && xb_sandbox_landlock_confine(msg, sizeof msg) < 0)
-        FAIL(c, "%s", msg);
-    bool unconfined =
-        (p && p->seccomp_unconfined) || (c->sb->opts && c->sb->opts->seccomp_unconfined);
-    if (!c->privileged && !unconfined && xb_sandbox_seccomp_load(msg, sizeof msg) < 0)
-        FAIL(c, "%s", msg);
-    if (p && p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-        FAIL(c, "cannot set no_new_privs: %s", strerror(errno));
-}
-
-/* The command's session: a new one, without a controlling terminal, or with the sandbox's own
- * pty (slave >= 0) as its terminal and 0/1/2. */
-static void own_session(struct child *c, int slave)
-{
-    if (setsid() < 0)
-        FAIL(c, "setsid: %s", strerror(errno));
-    if (slave < 0)
-        return;
-    if (dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0 ||
-        ioctl(0, TIOCSCTTY, 0) < 0)
-        FAIL(c, "cannot attach the pty: %s", strerror(errno));
-    if (slave > 2)
-        close(slave);
-}
-
-/* --ulimit and --security-opt no-new-privileges, for the command only. */
-static void apply_limits(struct child *c)
-{
-    const xb_run_opts_t *o = c->sb->opts;
-    for (size_t i = 0; o && o->ulimits && o->ulimits[i]; i++) {
-        int res;
-        struct rlimit rl;
-        xb_error_t e = XB_ERROR_INIT;
-        if (xb_run_ulimit_parse(o->ulimits[i], &res, &rl, &e) < 0)
-            FAIL(c, "%s", e.msg);
-        if (setrlimit(res, &rl) < 0)
-            FAIL(c, "--ulimit %s: %s", o->ulimits[i], strerror(errno));
-    }
-    if (o && o->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-        FAIL(c, "no-new-privileges: %s", strerror(errno));
-}
-
 static void loopback_up(void)
 {
     int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -583,61 +499,6 @@ static void make_cwd(struct child *c, const char *cwd, uid_t uid, gid_t gid)
         if (save == '\0')
             break;
     }
-}
-
-/* A one-id user namespace (rootless without a subordinate range) denies setgroups: the
- * command keeps the groups it has, which the namespace shows as unmapped (65534). */
-static bool setgroups_denied(void)
-{
-    char b[8] = "";
-    int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd < 0 ? -1 : read(fd, b, sizeof b - 1);
-    if (fd >= 0)
-        close(fd);
-    return n >= 4 && strncmp(b, "deny", 4) == 0;
-}
-
-/* Is env entry e (NAME=...) the variable of a secret mount with env=? */
-static bool secret_env_named(const xb_sandbox_t *sb, const char *e)
-{
-    for (size_t i = 0; i < sb->nmounts; i++) {
-        const char *v = sb->mounts[i].env;
-        size_t l = v ? strlen(v) : 0;
-        if (sb->mounts[i].type == XB_MOUNT_SECRET && v && strncmp(e, v, l) == 0 && e[l] == '=')
-            return true;
-    }
-    return false;
-}
-
-static char **make_env(const xb_sandbox_t *sb, const char *home)
-{
-    char *const *env = sb->env;
-    size_t n = 0;
-    bool has_path = false, has_home = false;
-    for (; env && env[n]; n++) {
-        has_path |= strncmp(env[n], "PATH=", 5) == 0;
-        has_home |= strncmp(env[n], "HOME=", 5) == 0;
-    }
-    char **e = calloc(n + 3 + sb->nmounts, sizeof *e);
-    if (e == NULL)
-        return NULL;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!secret_env_named(sb, env[i]))
-            e[k++] = env[i];
-    /* secrets with env=: NAME=value, the value as given (it replaces an ENV of that name) */
-    for (size_t i = 0; i < sb->nmounts; i++) {
-        const xb_run_mount_t *m = &sb->mounts[i];
-        if (m->type == XB_MOUNT_SECRET && m->env &&
-            asprintf(&e[k], "%s=%.*s", m->env, (int)m->len, m->data ? m->data : "") > 0)
-            k++;
-    }
-    if (!has_path)
-        e[k++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    if (!has_home && home && *home && asprintf(&e[k], "HOME=%s", home) > 0)
-        k++;
-    e[k] = NULL;
-    return e;
 }
 
 /* The rootfs mounted on itself (the overlay of the layers, or a bind of the copy), opened as
@@ -703,54 +564,6 @@ static void mount_system(struct child *c)
     }
 }
 
-/* The command's process: its session, capabilities, confinement, limits, user, WORKDIR and
- * environment, then exec. */
-static void __attribute__((noreturn))
-exec_command(struct child *c, const xb_user_t *u, const char *cwd, char **env, int slave)
-{
-    const xb_sandbox_t *sb = c->sb;
-    own_session(c, slave);
-    drop_caps(c);
-    confine(c);
-    apply_limits(c);
-    if ((setgroups(u->ngroups, u->groups) < 0 && !(errno == EPERM && setgroups_denied())) ||
-        setgid(u->gid) < 0 || setuid(u->uid) < 0)
-        FAIL(c, "cannot switch to user '%s': %s%s", sb->user, strerror(errno),
-             errno == EINVAL ? " (its id is not mapped in this rootless user namespace: "
-                               "give your user a range in /etc/subuid and /etc/subgid, "
-                               "'sudo usermod --add-subuids 100000-165535 "
-                               "--add-subgids 100000-165535 $USER')"
-                             : "");
-    if (chdir(cwd) < 0)
-        FAIL(c, "cannot enter WORKDIR %s: %s", cwd, strerror(errno));
-    environ = env;
-    if (sb->linux32 && personality(PER_LINUX32) < 0)
-        FAIL(c, "cannot set the 32-bit personality: %s", strerror(errno));
-    syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
-    execvp(sb->argv[0], sb->argv);
-    fail(c, XB_SANDBOX_EXEC_FAILED, "exec %s: %s", sb->argv[0], strerror(errno));
-}
-
-/* PID 1: reap everything, exit with the command's status */
-static void __attribute__((noreturn)) reap_until(pid_t pid)
-{
-    int code = XB_SANDBOX_SETUP_FAILED;
-    for (;;) {
-        int st;
-        pid_t w = waitpid(-1, &st, 0);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        if (w == pid) {
-            code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-            break;
-        }
-    }
-    _exit(code);
-}
-
 void xb_sandbox_child(const xb_sandbox_t *sb, int errfd, int ptysock)
 {
     bool priv = sb->policy && sb->policy->privileged;
@@ -790,7 +603,7 @@ void xb_sandbox_child(const xb_sandbox_t *sb, int errfd, int ptysock)
         FAIL(c, "%s", e.msg);
     const char *cwd = sb->cwd && *sb->cwd ? sb->cwd : "/";
     make_cwd(c, cwd, u.uid, u.gid);
-    char **env = make_env(sb, u.home);
+    char **env = xb_sandbox_make_env(sb, u.home);
     int nul = sb->policy && sb->policy->interactive ? -1 : open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (nul >= 0) {
         dup2(nul, 0);
@@ -802,8 +615,8 @@ void xb_sandbox_child(const xb_sandbox_t *sb, int errfd, int ptysock)
     if (pid < 0)
         FAIL(c, "fork: %s", strerror(errno));
     if (pid == 0)
-        exec_command(c, &u, cwd, env, slave);
+        xb_sandbox_exec_command(c, &u, cwd, env, slave);
     if (slave >= 0)
         close(slave);
-    reap_until(pid);
+    xb_sandbox_reap(pid);
 }
