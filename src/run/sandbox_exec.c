@@ -184,4 +184,3 @@ void xb_sandbox_reap(pid_t pid)
     }
     _exit(code);
 }
-
