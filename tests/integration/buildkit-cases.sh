@@ -91,16 +91,22 @@ run_case() { # DIR
         eval "args2+=($line)"
     done < <(case_lines bud2)
     if grep -q '^mutate \|^bud2 \|^fresh-store' "$dir/case"; then
-        # a first build, the context changed by the `mutate` lines, then the build checked
-        if ! (cd "$ctx" && "$XBUILD" bud -t "$tag-first" "${args[@]}" .) >"$T/$name.log" 2>&1; then
+        # a first build, the context changed by the `mutate` lines, then the build checked.
+        # Both builds use a store of the case's own (a copy of the busybox-only store): the
+        # `same`/`differs` checks are about this case's cache, and a case running in parallel
+        # with the same steps (testNoCache, testNoCache-filter) would replace its entries
+        store=$T/store-$name
+        cp -a "$T/bb-store" "$store"
+        if ! (cd "$ctx" && XBUILD_ROOT=$store "$XBUILD" bud -t "$tag-first" "${args[@]}" .) \
+            >"$T/$name.log" 2>&1; then
             echo "not ok $name: first build"; sed 's/^/#   /' "$T/$name.log" | tail -10; return
         fi
-        first=("$tag-first" "$XB_ROOT")
+        first=("$tag-first" "$store")
         (cd "$ctx" && case_lines mutate | sh) >>"$T/$name.log" 2>&1
         if grep -q '^fresh-store' "$dir/case"; then
             # `fresh-store`: the second build in a store holding busybox:latest only (what
             # BuildKit's tests get from pruning everything), as a second CI runner would
-            store=$T/store-$name
+            store=$T/store2-$name
             cp -a "$T/bb-store" "$store"
         fi
     fi
@@ -138,8 +144,9 @@ for dir in "${dirs[@]}"; do
     registry_start anonymous || fail "cases with @REGISTRY@: docker-registry did not start"
     break
 done
-# `fresh-store` cases start their second build from a copy of this store (busybox only)
-if grep -qs '^fresh-store' "${dirs[@]/%//case}"; then
+# cases that build twice (`mutate`, `bud2`, `fresh-store`) start from a copy of this store
+# (busybox only)
+if grep -qs '^mutate \|^bud2 \|^fresh-store' "${dirs[@]/%//case}"; then
     cp -a "$XB_ROOT" "$T/bb-store"
 fi
 # BK_JOBS cases at a time (default 2: CI has 2 cores); results are reported in name order
