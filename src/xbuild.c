@@ -100,6 +100,12 @@ static int enter_userns(struct xb_cli *cli, xb_error_t *err)
 int main(int argc, char **argv)
 {
     extern char **environ;
+    /* libcurl.so.4 pulls in GnuTLS (through librtmp), whose constructor would initialise
+     * itself when libcurl is loaded (~0.8 MB resident). libcurl initialises its TLS library
+     * explicitly, so the implicit init is skipped. Set here, before any thread exists and
+     * before the environment is captured below; an explicit setting of the user's wins
+     * (docs/environment.md, docs/design/lazy.md). */
+    setenv("GNUTLS_NO_IMPLICIT_INIT", "1", 0);
     struct xb_cli cli = {
         .env = (const char *const *)environ,
         .binfmt_dir = getenv("XBUILD_BINFMT_DIR"),

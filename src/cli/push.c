@@ -22,6 +22,7 @@ static const char usage[] =
     "  docker-archive:FILE[:TAG]      `docker save` format, for docker/podman load (one\n"
     "                                 platform; TAG defaults to IMAGE's name)\n"
     "The path ends at the first ':'; the rest is the tag (it may hold '/' and ':').\n"
+    "A DEST without a transport (REGISTRY/REPO[:TAG]) is docker://DEST, as in buildah.\n"
     "Without DEST, IMAGE must name a registry (REGISTRY/REPO[:TAG]) and DEST is docker://IMAGE.\n"
     "\n"
     "  --digestfile F   write the digest of what was pushed to F (the manifest or index;\n"
@@ -75,6 +76,21 @@ static int positionals(int argc, char **argv, const char **pos, int max)
     return n;
 }
 
+/* Whether DEST names a transport (docker://, oci:, oci-archive:, ...) rather than being a
+ * bare registry reference such as localhost:5000/app:1. */
+static bool has_transport(const char *dest)
+{
+    static const char *const known[] = {
+        "oci:",           "oci-archive:", "docker-archive:", "dir:", "containers-storage:",
+        "docker-daemon:", "docker:"};
+    if (strstr(dest, "://") != NULL)
+        return true;
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strncmp(dest, known[i], strlen(known[i])) == 0)
+            return true;
+    return false;
+}
+
 XB_CMD(push)
 {
     const char *pos[2] = {NULL, NULL};
@@ -89,6 +105,12 @@ XB_CMD(push)
             return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
         pos[1] = implied;
         npos = 2;
+    }
+    if (npos == 2 && !has_transport(pos[1])) {
+        /* as buildah: a DEST without a transport is a registry reference */
+        if (asprintf(&implied, "docker://%s", pos[1]) < 0)
+            return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+        pos[1] = implied;
     }
     if (npos == 2 && strncmp(pos[1], "docker://", 9) == 0)
         return xb_cli_push_docker(cli, pos[0], pos[1], argc, argv, err);

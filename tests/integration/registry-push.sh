@@ -31,6 +31,11 @@ xb push local/small:1 "docker://$REG/x/small:1" >/dev/null 2>"$T/err"
 like "a second push skips present blobs" "$(cat "$T/err")" "already in"
 if grep -q "Uploaded" "$T/err"; then fail "nothing uploaded the second time"; else ok "nothing uploaded the second time"; fi
 
+# a DEST without a transport is a registry reference, as in buildah, with the registry options
+out=$(xb push --tls-verify=false local/small:1 "$REG/bare/small:1" 2>"$T/err")
+is "push IMAGE REGISTRY/REPO:TAG (no docker://) pushes to the registry" \
+    "sha256:$(remote_digest "$REG/bare/small:1")" "$out"
+
 # chunked: a 700 KiB layer in 64 KiB PATCHes
 XBUILD_CHUNK_SIZE=65536 xb --debug push local/big:1 "docker://$REG/x/big:1" >"$T/out" 2>"$T/err"
 check "chunked push succeeds" test -s "$T/out"
