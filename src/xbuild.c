@@ -100,14 +100,21 @@ static int enter_userns(struct xb_cli *cli, xb_error_t *err)
 int main(int argc, char **argv)
 {
     extern char **environ;
+    /* the environment xbuild was started with: what lookups and children see (cli.env) */
+    size_t nenv = 0;
+    while (environ[nenv] != NULL)
+        nenv++;
+    cleanup_free const char **user_env = calloc(nenv + 1, sizeof *user_env);
+    if (user_env == NULL)
+        return 1;
+    memcpy(user_env, environ, nenv * sizeof *user_env);
     /* libcurl.so.4 pulls in GnuTLS (through librtmp), whose constructor would initialise
      * itself when libcurl is loaded (~0.8 MB resident). libcurl initialises its TLS library
-     * explicitly, so the implicit init is skipped. Set here, before any thread exists and
-     * before the environment is captured below; an explicit setting of the user's wins
-     * (docs/environment.md, docs/design/lazy.md). */
+     * explicitly, so the implicit init is skipped. Set in this process only, before any
+     * thread exists; a setting of the user's wins (docs/environment.md, docs/design/lazy.md). */
     setenv("GNUTLS_NO_IMPLICIT_INIT", "1", 0);
     struct xb_cli cli = {
-        .env = (const char *const *)environ,
+        .env = user_env,
         .binfmt_dir = getenv("XBUILD_BINFMT_DIR"),
         .snapshotter = getenv("XBUILD_SNAPSHOTTER"),
         .gzip_engine = getenv("XBUILD_GZIP_ENGINE"),

@@ -76,19 +76,20 @@ static int positionals(int argc, char **argv, const char **pos, int max)
     return n;
 }
 
-/* Whether DEST names a transport (docker://, oci:, oci-archive:, ...) rather than being a
- * bare registry reference such as localhost:5000/app:1. */
+/* Whether DEST names a transport (docker://, oci:DIR, nosuch:X) rather than being a bare
+ * registry reference (localhost:5000/app:1, quay.io/org/app): a ':' before the first '/'
+ * that is not a registry port (digits, then '/'). */
 static bool has_transport(const char *dest)
 {
-    static const char *const known[] = {
-        "oci:",           "oci-archive:", "docker-archive:", "dir:", "containers-storage:",
-        "docker-daemon:", "docker:"};
-    if (strstr(dest, "://") != NULL)
-        return true;
-    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-        if (strncmp(dest, known[i], strlen(known[i])) == 0)
-            return true;
-    return false;
+    const char *slash = strchr(dest, '/'), *colon = strchr(dest, ':');
+    if (colon == NULL || (slash != NULL && slash < colon))
+        return false;
+    if (slash == NULL)
+        return true; /* oci:DIR, app:1 (a bare name is no registry reference) */
+    const char *d = colon + 1;
+    while (d < slash && *d >= '0' && *d <= '9')
+        d++;
+    return d == colon + 1 || d != slash;
 }
 
 XB_CMD(push)

@@ -102,9 +102,10 @@ static int split_userpass(const char *s, char **user, char **pass)
     return *user && *pass ? 1 : -1;
 }
 
-/* docker-credential-<helper> get: server on stdin, JSON on stdout. */
-static int run_helper(const char *helper, const char *server, char **user, char **pass,
-                      xb_error_t *err)
+/* docker-credential-<helper> get: server on stdin, JSON on stdout; the helper gets env (the
+ * user's environment, NULL: this process's). */
+static int run_helper(const char *helper, const char *server, const char *const *env, char **user,
+                      char **pass, xb_error_t *err)
 {
     cleanup_free char *prog = NULL;
     if (asprintf(&prog, "docker-credential-%s", helper) < 0)
@@ -135,7 +136,9 @@ static int run_helper(const char *helper, const char *server, char **user, char 
         int devnull = open("/dev/null", O_WRONLY);
         if (devnull >= 0)
             dup2(devnull, 2);
-        execlp(prog, prog, "get", (char *)NULL);
+        extern char **environ;
+        char *const argv[] = {prog, "get", NULL};
+        execvpe(prog, argv, env ? (char *const *)env : environ);
         _exit(127);
     }
     close(in[0]);
@@ -176,8 +179,8 @@ static int run_helper(const char *helper, const char *server, char **user, char 
 }
 
 /* Looks registry (and host/repo namespaces) up in one auth file: 1 found, 0 not. */
-static int lookup_file(const char *path, const char *registry, const char *repository, char **user,
-                       char **pass, xb_error_t *err)
+static int lookup_file(const char *path, const char *registry, const char *repository,
+                       const char *const *env, char **user, char **pass, xb_error_t *err)
 {
     if (!xb_path_exists(path))
         return 0;
@@ -219,7 +222,7 @@ static int lookup_file(const char *path, const char *registry, const char *repos
         {
             cleanup_free char *nk = normalize_key(key);
             if (nk && strcmp(nk, full) == 0 && json_is_string(v))
-                return run_helper(json_string_value(v), key, user, pass, err);
+                return run_helper(json_string_value(v), key, env, user, pass, err);
         }
         char *slash = strrchr(full, '/');
         if (slash == NULL || strlen(full) <= strlen(registry))
@@ -230,7 +233,7 @@ static int lookup_file(const char *path, const char *registry, const char *repos
     if (store && *store) {
         const char *server =
             strcmp(registry, "docker.io") == 0 ? "https://index.docker.io/v1/" : registry;
-        return run_helper(store, server, user, pass, err);
+        return run_helper(store, server, env, user, pass, err);
     }
     return 0;
 }
@@ -279,7 +282,7 @@ int xb_creds_lookup(const char *registry, const char *repository, const char *cr
             continue;
         if (i == 0 && !xb_path_exists(files[i]))
             return xb_error_set(err, XB_ERR_NOT_FOUND, "auth file %s does not exist", files[i]);
-        int rc = lookup_file(files[i], registry, repository, user, pass, err);
+        int rc = lookup_file(files[i], registry, repository, environ_, user, pass, err);
         if (rc != 0)
             return rc;
     }
