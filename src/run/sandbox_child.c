@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <net/if.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -334,6 +335,19 @@ static int open_source(struct child *c, const xb_run_mount_t *m)
     return fd;
 }
 
+/* A fuse-overlayfs mount for --mount i (a stage or a rw bind); its daemon is a child of this
+ * init and dies with the step (its upper dir is thrown away). */
+static void fuse_mount(struct child *c, const char *opts, const char *target, const char *flags,
+                       size_t i)
+{
+    char all[3 * PATH_MAX + 320], log[PATH_MAX + 32], msg[768];
+    snprintf(all, sizeof all, "%s,%s", opts, flags);
+    snprintf(log, sizeof log, "%s/fuse-mount-%zu.log", c->sb->state_dir, i);
+    pid_t pid;
+    if (xb_sandbox_fuse_mount(c->sb->fuse_bin, NULL, all, target, log, &pid, msg, sizeof msg) < 0)
+        FAIL(c, "cannot mount /%s with %s: %s", c->sb->mounts[i].target, c->sb->fuse_bin, msg);
+}
+
 static void setup_user_mounts(struct child *c)
 {
     const xb_sandbox_t *sb = c->sb;
@@ -365,8 +379,11 @@ static void setup_user_mounts(struct child *c)
                 mkdir(mp, 0700);
                 snprintf(opts, sizeof opts, "lowerdir=%s%s%s/empty%s", m->lowerdir,
                          *m->lowerdir ? ":" : "", sb->state_dir,
-                         xb_sys_in_userns() ? ",userxattr" : "");
-                if (mount("overlay", mp, "overlay", MS_RDONLY | MS_NODEV | MS_NOSUID, opts) < 0)
+                         sb->fuse_bin || !xb_sys_in_userns() ? "" : ",userxattr");
+                if (sb->fuse_bin)
+                    fuse_mount(c, opts, mp, "ro,nodev,nosuid", i);
+                else if (mount("overlay", mp, "overlay", MS_RDONLY | MS_NODEV | MS_NOSUID, opts) <
+                         0)
                     FAIL(c, "cannot mount stage '%s' for /%s: %s", m->from ? m->from : "context",
                          m->target, strerror(errno));
                 int sroot = open(mp, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -383,10 +400,21 @@ static void setup_user_mounts(struct child *c)
                 snprintf(wk, sizeof wk, "%s/bind-%zu-w", sb->state_dir, i);
                 mkdir(up, 0755);
                 mkdir(wk, 0700);
-                snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s", fdpath(src, p),
-                         up, wk);
+                char real[PATH_MAX];
+                ssize_t rl = readlink(fdpath(src, p), real, sizeof real - 1);
+                real[rl > 0 ? rl : 0] = '\0';
+                snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s",
+                         sb->fuse_bin ? real : fdpath(src, p), up, wk);
                 int t = target(c, m->target, true, false);
                 char tp[64];
+                if (sb->fuse_bin) {
+                    /* the daemon has its own fds: it mounts on the target's real path */
+                    rl = readlink(fdpath(t, tp), real, sizeof real - 1);
+                    real[rl > 0 ? rl : 0] = '\0';
+                    fuse_mount(c, opts, real, "nodev,nosuid", i);
+                    close(t);
+                    break;
+                }
                 if (xb_sandbox_mount_overlay(fdpath(t, tp), MS_NODEV | MS_NOSUID, opts) == 0) {
                     close(t);
                     break;
@@ -506,7 +534,12 @@ static void make_cwd(struct child *c, const char *cwd, uid_t uid, gid_t gid)
 static void mount_rootfs(struct child *c)
 {
     const xb_sandbox_t *sb = c->sb;
-    if (sb->lowerdir) {
+    if (sb->lowerdir && sb->fuse_bin) {
+        /* mounted by the parent with fuse-overlayfs (sandbox.c); stages' lowerdirs are
+         * relative to the layers dir */
+        if (chdir(sb->layers_dir) < 0)
+            FAIL(c, "cannot enter %s: %s", sb->layers_dir, strerror(errno));
+    } else if (sb->lowerdir) {
         char opts[8192];
         if (chdir(sb->layers_dir) < 0)
             FAIL(c, "cannot enter %s: %s", sb->layers_dir, strerror(errno));
@@ -570,6 +603,9 @@ void xb_sandbox_child(const xb_sandbox_t *sb, int errfd, int ptysock)
     struct child cc = {sb, errfd, priv, priv ? 0 : MS_NODEV, -1, "", NULL};
     struct child *c = &cc;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    /* with fuse-overlayfs the parent kept the mount namespace (sandbox.c): one of our own */
+    if (sb->fuse_bin && sb->lowerdir && unshare(CLONE_NEWNS) < 0)
+        FAIL(c, "cannot create the step's mount namespace: %s", strerror(errno));
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         FAIL(c, "cannot make mounts private: %s", strerror(errno));
     char sp[PATH_MAX];

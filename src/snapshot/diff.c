@@ -184,7 +184,45 @@ struct lowers {
     int *fds;
     size_t n;
     const char *opq; /* the opaque xattr: trusted.overlay.opaque, user.* in a userns */
+    bool fuse;       /* the upper dir was written by fuse-overlayfs */
 };
+
+#define FUSE_OPQ_MARKER ".wh..wh..opq"
+#define FUSE_OPQ_XATTR  "user.fuseoverlayfs.opaque"
+
+/* Whether the directory sub of an upper dir is marked opaque: the overlay's xattr, or, written
+ * by fuse-overlayfs, trusted.overlay.opaque (as root), user.fuseoverlayfs.opaque (in a user
+ * namespace) or a ".wh..wh..opq" file in it. */
+static bool upper_opaque(const struct lowers *lo, int sub)
+{
+    char v[4];
+    if (fgetxattr(sub, lo->opq, v, sizeof v) == 1 && v[0] == 'y')
+        return true;
+    if (!lo->fuse)
+        return false;
+    if ((fgetxattr(sub, FUSE_OPQ_XATTR, v, sizeof v) == 1 && v[0] == 'y') ||
+        (fgetxattr(sub, "trusted.overlay.opaque", v, sizeof v) == 1 && v[0] == 'y'))
+        return true;
+    struct stat st;
+    return fstatat(sub, FUSE_OPQ_MARKER, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* One name of an upper dir as the layer sees it: fuse-overlayfs's ".wh.NAME" files are
+ * whiteouts of NAME (where it cannot mknod 0/0 devices), its opaque marker file and the 0/0
+ * whiteouts it makes of names starting with ".wh." (which its mounts never show) are not
+ * entries. */
+struct uname {
+    char *name; /* in the upper dir */
+    const char *logical;
+    bool whiteout;
+};
+
+static int cmpuname(const void *a, const void *b)
+{
+    const struct uname *x = a, *y = b;
+    int c = strcmp(x->logical, y->logical);
+    return c ? c : (int)y->whiteout - (int)x->whiteout;
+}
 
 /* The lower stack's entry for path (top layer first), false when absent. */
 static bool lower_lookup(const struct lowers *lo, const char *path, struct stat *out)
@@ -225,39 +263,73 @@ static bool lower_lookup(const struct lowers *lo, const char *path, struct stat 
     return false;
 }
 
+/* The upper dir's names as entries (sorted by the names the layer carries). */
+static struct uname *upper_names(const struct lowers *lo, int dfd, char **names, size_t *n)
+{
+    struct uname *v = calloc(*n + 1, sizeof *v);
+    size_t k = 0;
+    for (size_t i = 0; v && i < *n; i++) {
+        struct stat st;
+        bool wh = fstatat(dfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISCHR(st.st_mode) &&
+                  st.st_rdev == makedev(0, 0);
+        if (lo->fuse && strncmp(names[i], ".wh.", 4) == 0) {
+            if (wh || strcmp(names[i], FUSE_OPQ_MARKER) == 0 || names[i][4] == '\0')
+                continue;
+            v[k++] = (struct uname){names[i], names[i] + 4, true};
+            continue;
+        }
+        v[k++] = (struct uname){names[i], names[i], wh};
+    }
+    if (v) {
+        qsort(v, k, sizeof *v, cmpuname);
+        *n = k;
+    }
+    return v;
+}
+
+/* hidden: an opaque directory above this one hides the lower layers here. */
 static int walk_upper(struct emitter *em, const struct lowers *lo, int dfd, const char *rel,
-                      xb_error_t *err)
+                      bool hidden, xb_error_t *err)
 {
     size_t n;
     cleanup_strv char **names = list_dir(dfd, &n, err);
     if (names == NULL)
         return xb_error_wrap(err, "/%s", rel);
+    cleanup_free struct uname *un = upper_names(lo, dfd, names, &n);
+    if (un == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     for (size_t i = 0; i < n; i++) {
-        cleanup_free char *p = join(rel, names[i]);
-        struct stat st;
-        if (p == NULL || fstatat(dfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
-            return xb_error_errno(err, errno, "stat /%s", p ? p : names[i]);
-        if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
+        if (i > 0 && strcmp(un[i].logical, un[i - 1].logical) == 0)
+            continue; /* NAME and .wh.NAME: one entry */
+        cleanup_free char *p = join(rel, un[i].logical);
+        struct stat st, lst;
+        if (p == NULL || fstatat(dfd, un[i].name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            return xb_error_errno(err, errno, "stat /%s", p ? p : un[i].name);
+        if (un[i].whiteout) {
+            /* fuse-overlayfs may leave whiteouts of names no lower layer has (kernel overlayfs
+             * never does): they delete nothing and are left out */
+            if (lo->fuse && (hidden || !lower_lookup(lo, p, &lst)))
+                continue;
             if (xb_layer_writer_add_whiteout(em->w, p, 0, err) < 0)
                 return -1;
             em->count++;
             continue;
         }
         if (!S_ISDIR(st.st_mode)) {
-            if (emit(em, dfd, names[i], p, &st, err) < 0)
+            if (emit(em, dfd, un[i].name, p, &st, err) < 0)
                 return -1;
             continue;
         }
         cleanup_close int sub =
-            openat(dfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            openat(dfd, un[i].name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (sub < 0)
             return xb_error_errno(err, errno, "open /%s", p);
-        char v[4];
-        bool opq = fgetxattr(sub, lo->opq, v, sizeof v) == 1 && v[0] == 'y';
-        struct stat lst;
-        bool in_lower = lower_lookup(lo, p, &lst);
+        bool in_lower = !hidden && lower_lookup(lo, p, &lst);
+        /* fuse-overlayfs marks every directory it creates opaque; kernel overlayfs only one
+         * made where a lower entry was deleted (only that one hides something) */
+        bool opq = upper_opaque(lo, sub) && (!lo->fuse || in_lower);
         if (opq || !in_lower || !S_ISDIR(lst.st_mode) || !same_dir_meta(&st, &lst)) {
-            if (emit(em, dfd, names[i], p, &st, err) < 0)
+            if (emit(em, dfd, un[i].name, p, &st, err) < 0)
                 return -1;
         }
         if (opq) {
@@ -265,7 +337,8 @@ static int walk_upper(struct emitter *em, const struct lowers *lo, int dfd, cons
                 return -1;
             em->count++;
         }
-        if (walk_upper(em, lo, sub, p, err) < 0)
+        if (walk_upper(em, lo, sub, p, hidden || opq || (in_lower && !S_ISDIR(lst.st_mode)),
+                       err) < 0)
             return -1;
     }
     return 0;
@@ -277,11 +350,11 @@ static void free_str(void *p)
 }
 
 int xb_diff_overlay(xb_layer_writer_t *w, const char *upper, const char *layers_dir,
-                    const char *lowerdir, size_t *count, xb_error_t *err)
+                    const char *lowerdir, bool fuse, size_t *count, xb_error_t *err)
 {
     struct emitter em = {w, XB_PATHMAP_INIT, 0};
     em.links.free_val = free_str;
-    struct lowers lo = {NULL, 0, xb_sys_overlay_opaque_xattr()};
+    struct lowers lo = {NULL, 0, xb_sys_overlay_opaque_xattr(), fuse};
     int r = 0, up = -1;
     cleanup_free char *copy = strdup(lowerdir ? lowerdir : "");
     cleanup_close int ldir = open(layers_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -304,7 +377,7 @@ int xb_diff_overlay(xb_layer_writer_t *w, const char *upper, const char *layers_
         r = xb_error_errno(err, errno, "cannot open %s", upper);
         goto out;
     }
-    r = walk_upper(&em, &lo, up, "", err);
+    r = walk_upper(&em, &lo, up, "", false, err);
 out:
     if (up >= 0)
         close(up);
