@@ -67,10 +67,10 @@ typedef struct xb_build_opts {
     const struct xb_rcache_opts *remote_cache; /* --cache-from/--cache-to (cacheopts.h) */
     xb_build_progress_fn progress;
     void *progress_ud;
-    const char *const *host_env; /* the caller's environment ("K=V", NULL-terminated, may be NULL):
-                                    values of bare --build-arg K and --secret env=V */
-    bool install_binfmt;         /* RUN registers a missing binfmt_misc handler */
-    const char *binfmt_dir;      /* NULL: /proc/sys/fs/binfmt_misc */
+    const char *const *host_env;  /* the caller's environment ("K=V", NULL-terminated, may be NULL):
+                                     values of bare --build-arg K and --secret env=V */
+    bool install_binfmt;          /* RUN registers a missing binfmt_misc handler */
+    const char *binfmt_dir;       /* NULL: /proc/sys/fs/binfmt_misc */
     xb_snapshotter_t snapshotter; /* XB_SNAP_AUTO, or forced (XB_SNAP_COPY: RUN never mounts
                                      overlays, and pulls extract no layers) */
     const char *search_path;      /* where fuse-overlayfs is looked up (the CLI's $PATH) */

@@ -53,6 +53,12 @@ int xb_sandbox_fuse_mount(const char *bin, const char *cwd, const char *opts, co
                           const char *log, pid_t *pid, char *msg, size_t len)
 {
     *pid = -1;
+    /* mounted = target's device changed (it may be on a fuse mount already) */
+    struct stat before;
+    if (stat(target, &before) < 0) {
+        snprintf(msg, len, "%s: %s", target, strerror(errno));
+        return -1;
+    }
     pid_t p = fork();
     if (p < 0) {
         snprintf(msg, len, "fork: %s", strerror(errno));
@@ -86,7 +92,9 @@ int xb_sandbox_fuse_mount(const char *bin, const char *cwd, const char *opts, co
             return -1;
         }
         struct statfs sf;
-        if (statfs(target, &sf) == 0 && sf.f_type == FUSE_SUPER_MAGIC) {
+        struct stat now;
+        if (stat(target, &now) == 0 && now.st_dev != before.st_dev && statfs(target, &sf) == 0 &&
+            sf.f_type == FUSE_SUPER_MAGIC) {
             *pid = p;
             return 0;
         }

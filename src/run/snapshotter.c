@@ -31,7 +31,8 @@ static bool find_fuse(const char *search_path, char *bin, size_t len)
 {
     for (const char *p = search_path; p && *p;) {
         size_t n = strcspn(p, ":");
-        if (n > 0 && p[0] == '/' && (size_t)snprintf(bin, len, "%.*s/fuse-overlayfs", (int)n, p) < len) {
+        if (n > 0 && p[0] == '/' &&
+            (size_t)snprintf(bin, len, "%.*s/fuse-overlayfs", (int)n, p) < len) {
             struct stat st;
             if (stat(bin, &st) == 0 && S_ISREG(st.st_mode) && access(bin, X_OK) == 0)
                 return true;
@@ -65,8 +66,7 @@ static int fuse_usable(const char *search_path, const char *dir, xb_snapshotter_
                      (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid, (unsigned)st.st_gid,
                      strerror(e));
         else
-            snprintf(msg, len, "/dev/fuse: %s (load the fuse module: modprobe fuse)",
-                     strerror(e));
+            snprintf(msg, len, "/dev/fuse: %s (load the fuse module: modprobe fuse)", strerror(e));
         return -1;
     }
     close(fd);
@@ -122,7 +122,7 @@ int xb_snapshotter_select(xb_snapshotter_t want, const char *search_path, const 
     }
     out->kind = XB_SNAP_COPY;
     out->fuse_bin[0] = '\0';
-    snprintf(out->reason, sizeof out->reason,
-             "kernel overlayfs cannot be mounted here (%s); %s", strerror(oe), why);
+    snprintf(out->reason, sizeof out->reason, "kernel overlayfs cannot be mounted here (%s); %s",
+             strerror(oe), why);
     return 0;
 }

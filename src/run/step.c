@@ -375,8 +375,7 @@ static int commit_layer(const xb_run_request_t *rq, const char *where, bool over
     /* the upper dir is that layer, extracted: the next step uses it as is (unless mtimes were
      * clamped in the layer, which the tree does not show, or fuse-overlayfs wrote it in forms
      * of its own that kernel overlayfs would not read) */
-    if (r == 0 && overlay && !fuse &&
-        (rq->layer_opts == NULL || rq->layer_opts->clamp_mtime < 0))
+    if (r == 0 && overlay && !fuse && (rq->layer_opts == NULL || rq->layer_opts->clamp_mtime < 0))
         (void)xb_snapshot_layer_adopt(rq->store, out->diff_id, upper);
 out:
     xb_layer_writer_free(w);

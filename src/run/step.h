@@ -49,10 +49,10 @@ typedef struct xb_run_request {
                                                NULL = the default hardened policy */
     const struct xb_run_opts *run_opts;     /* build-wide RUN settings (run/runopts.h), or NULL */
     const char *where;                      /* "Dockerfile:12" for error messages */
-    const char *const *host_env; /* xbuild's own environment ("K=V", NULL-terminated, may be
-                                    NULL): where --secret env=V values come from */
-    bool install_binfmt;         /* register a missing binfmt_misc handler (--install-binfmt) */
-    const char *binfmt_dir;      /* binfmt_misc mount; NULL: /proc/sys/fs/binfmt_misc */
+    const char *const *host_env;  /* xbuild's own environment ("K=V", NULL-terminated, may be
+                                     NULL): where --secret env=V values come from */
+    bool install_binfmt;          /* register a missing binfmt_misc handler (--install-binfmt) */
+    const char *binfmt_dir;       /* binfmt_misc mount; NULL: /proc/sys/fs/binfmt_misc */
     xb_snapshotter_t snapshotter; /* XB_SNAP_AUTO (probe) or a forced one (XBUILD_SNAPSHOTTER;
                                      run/snapshotter.h) */
     const char *search_path;      /* where fuse-overlayfs is looked up (the CLI's $PATH) */

@@ -287,6 +287,27 @@ static struct uname *upper_names(const struct lowers *lo, int dfd, char **names,
     return v;
 }
 
+/* fuse-overlayfs copies a file up by renaming it into its (copied-up) directory, which changes
+ * that directory's mtime where kernel overlayfs keeps it. A copied-up directory of the lower
+ * one's mode and owner is taken as unchanged when all it holds was copied up (no whiteout, no
+ * name the lower layers lack): nothing was added to or removed from it. */
+static bool only_copied_up(const struct lowers *lo, int sub, const char *rel)
+{
+    size_t n;
+    cleanup_error xb_error_t e = XB_ERROR_INIT;
+    cleanup_strv char **names = list_dir(sub, &n, &e);
+    if (names == NULL)
+        return false;
+    cleanup_free struct uname *un = upper_names(lo, sub, names, &n);
+    for (size_t i = 0; un && i < n; i++) {
+        struct stat st;
+        cleanup_free char *p = join(rel, un[i].logical);
+        if (un[i].whiteout || p == NULL || !lower_lookup(lo, p, &st))
+            return false;
+    }
+    return un != NULL;
+}
+
 /* hidden: an opaque directory above this one hides the lower layers here. */
 static int walk_upper(struct emitter *em, const struct lowers *lo, int dfd, const char *rel,
                       bool hidden, xb_error_t *err)
@@ -328,7 +349,11 @@ static int walk_upper(struct emitter *em, const struct lowers *lo, int dfd, cons
         /* fuse-overlayfs marks every directory it creates opaque; kernel overlayfs only one
          * made where a lower entry was deleted (only that one hides something) */
         bool opq = upper_opaque(lo, sub) && (!lo->fuse || in_lower);
-        if (opq || !in_lower || !S_ISDIR(lst.st_mode) || !same_dir_meta(&st, &lst)) {
+        bool same = in_lower && S_ISDIR(lst.st_mode) &&
+                    (same_dir_meta(&st, &lst) ||
+                     (lo->fuse && !opq && st.st_mode == lst.st_mode && st.st_uid == lst.st_uid &&
+                      st.st_gid == lst.st_gid && only_copied_up(lo, sub, p)));
+        if (opq || !same) {
             if (emit(em, dfd, un[i].name, p, &st, err) < 0)
                 return -1;
         }
@@ -337,8 +362,8 @@ static int walk_upper(struct emitter *em, const struct lowers *lo, int dfd, cons
                 return -1;
             em->count++;
         }
-        if (walk_upper(em, lo, sub, p, hidden || opq || (in_lower && !S_ISDIR(lst.st_mode)),
-                       err) < 0)
+        if (walk_upper(em, lo, sub, p, hidden || opq || (in_lower && !S_ISDIR(lst.st_mode)), err) <
+            0)
             return -1;
     }
     return 0;
