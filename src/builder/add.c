@@ -130,7 +130,7 @@ int xb_add_archive_hook(void *ud, const xb_centry_t *src, const char *destdir, x
         return -1;
     if (src->src == NULL)
         return 0;
-    cleanup_close int fd = xb_centry_open(src, err);
+    cleanup_close int fd = xb_centry_open(src, NULL, err);
     if (fd < 0)
         return -1;
     bool is = xb_add_is_archive(fd);

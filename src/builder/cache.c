@@ -241,6 +241,48 @@ int xb_bx_cache_apply(xb_bstage_t *st, const json_t *entry, xb_error_t *err)
     return 0;
 }
 
+/* Adds entry e (when it is under `under`, ul bytes) to the entries digest h: type, mode,
+ * owner, content digest, path, link target and the xattrs the layer will carry. */
+static int digest_entry(xb_sha256_t *h, const xb_centry_t *e, const char *under, size_t ul,
+                        xb_centry_opener_t *op, xb_error_t *err)
+{
+    if (ul > 0 && (strncmp(e->path, under, ul) != 0 || (e->path[ul] != '\0' && e->path[ul] != '/')))
+        return 0;
+    char content[XB_DIGEST_LEN] = "";
+    cleanup_close int fd = -1;
+    if (S_ISREG(e->mode) && !e->hardlink) { /* a hard link's content is its target's */
+        if (e->src != NULL) {
+            if ((fd = xb_centry_open(e, op, err)) < 0 || xb_digest_fd(fd, e->src, content, err) < 0)
+                return -1;
+        } else {
+            xb_digest_buf(e->data ? e->data : "", e->len, content);
+        }
+    }
+    char line[256];
+    int n = snprintf(line, sizeof(line), "%o %u %u %llu %s ", (unsigned)e->mode, (unsigned)e->uid,
+                     (unsigned)e->gid, (unsigned long long)e->rdev, content);
+    xb_sha256_update(h, line, (size_t)n);
+    xb_sha256_update(h, e->path, strlen(e->path) + 1);
+    if (e->link != NULL) {
+        if (e->hardlink) /* a hard link is not a copy */
+            xb_sha256_update(h, "hardlink ", 9);
+        xb_sha256_update(h, e->link, strlen(e->link) + 1);
+    }
+    /* the xattrs the layer will carry (archive/stage xattrs, file capabilities) */
+    unsigned char cap[XB_BX_CAP_MAX];
+    xb_xattr_t xs[XB_CENTRY_MAX_XATTRS + 1];
+    size_t nx = xb_bx_entry_xattrs(e, fd, cap, xs);
+    for (size_t k = 0; k < nx; k++) {
+        char xl[32];
+        int m = snprintf(xl, sizeof(xl), "xattr %zu ", xs[k].len);
+        xb_sha256_update(h, xl, (size_t)m);
+        xb_sha256_update(h, xs[k].name, strlen(xs[k].name) + 1);
+        xb_sha256_update(h, xs[k].value, xs[k].len);
+    }
+    xb_sha256_update(h, "\n", 1);
+    return 0;
+}
+
 int xb_bx_entries_digest(const xb_centries_t *ents, const char *under, char out[XB_DIGEST_LEN],
                          xb_error_t *err)
 {
@@ -248,46 +290,14 @@ int xb_bx_entries_digest(const xb_centries_t *ents, const char *under, char out[
     xb_sha256_t h;
     if (xb_sha256_init(&h, err) < 0)
         return -1;
-    for (size_t i = 0; i < ents->n; i++) {
-        const xb_centry_t *e = &ents->v[i];
-        if (ul > 0 &&
-            (strncmp(e->path, under, ul) != 0 || (e->path[ul] != '\0' && e->path[ul] != '/')))
-            continue;
-        char content[XB_DIGEST_LEN] = "";
-        cleanup_close int fd = -1;
-        if (S_ISREG(e->mode) && !e->hardlink) { /* a hard link's content is its target's */
-            if (e->src != NULL) {
-                if ((fd = xb_centry_open(e, err)) < 0 ||
-                    xb_digest_fd(fd, e->src, content, err) < 0) {
-                    xb_sha256_free(&h);
-                    return -1;
-                }
-            } else {
-                xb_digest_buf(e->data ? e->data : "", e->len, content);
-            }
-        }
-        char line[256];
-        int n = snprintf(line, sizeof(line), "%o %u %u %llu %s ", (unsigned)e->mode,
-                         (unsigned)e->uid, (unsigned)e->gid, (unsigned long long)e->rdev, content);
-        xb_sha256_update(&h, line, (size_t)n);
-        xb_sha256_update(&h, e->path, strlen(e->path) + 1);
-        if (e->link != NULL) {
-            if (e->hardlink) /* a hard link is not a copy */
-                xb_sha256_update(&h, "hardlink ", 9);
-            xb_sha256_update(&h, e->link, strlen(e->link) + 1);
-        }
-        /* the xattrs the layer will carry (archive/stage xattrs, file capabilities) */
-        unsigned char cap[XB_BX_CAP_MAX];
-        xb_xattr_t xs[XB_CENTRY_MAX_XATTRS + 1];
-        size_t nx = xb_bx_entry_xattrs(e, fd, cap, xs);
-        for (size_t k = 0; k < nx; k++) {
-            char xl[32];
-            int m = snprintf(xl, sizeof(xl), "xattr %zu ", xs[k].len);
-            xb_sha256_update(&h, xl, (size_t)m);
-            xb_sha256_update(&h, xs[k].name, strlen(xs[k].name) + 1);
-            xb_sha256_update(&h, xs[k].value, xs[k].len);
-        }
-        xb_sha256_update(&h, "\n", 1);
+    xb_centry_opener_t op = XB_CENTRY_OPENER_INIT;
+    int r = 0;
+    for (size_t i = 0; i < ents->n && r == 0; i++)
+        r = digest_entry(&h, &ents->v[i], under, ul, &op, err);
+    xb_centry_opener_close(&op);
+    if (r < 0) {
+        xb_sha256_free(&h);
+        return -1;
     }
     xb_sha256_final(&h, out);
     return 0;

@@ -50,43 +50,79 @@ void xb_centry_identify(xb_centry_t *e)
     e->ino = st.st_ino;
 }
 
-int xb_centry_open(const xb_centry_t *e, xb_error_t *err)
+void xb_centry_opener_close(xb_centry_opener_t *o)
+{
+    if (o->fd >= 0)
+        close(o->fd);
+    free(o->root);
+    o->root = NULL;
+    o->fd = -1;
+}
+
+/* The O_PATH fd of the first rl bytes of src (the entry's root), through o when given:
+ * reused when o holds the same root, else opened (and kept in o). *owned is the fd to close
+ * after use (-1 when o keeps it). */
+static int open_root(const char *src, size_t rl, xb_centry_opener_t *o, int *owned, xb_error_t *err)
+{
+    char root[PATH_MAX];
+    if (rl >= sizeof root)
+        return xb_error_set(err, XB_ERR_INVALID, "%s: path too long", src);
+    memcpy(root, src, rl);
+    root[rl] = '\0';
+    *owned = -1;
+    if (o != NULL && o->fd >= 0 && strcmp(o->root, root) == 0)
+        return o->fd;
+    int fd = xb_inroot_open_root(root, err);
+    if (fd < 0)
+        return -1;
+    if (o == NULL)
+        return *owned = fd;
+    char *copy = strdup(root);
+    if (copy == NULL) {
+        close(fd);
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
+    }
+    xb_centry_opener_close(o);
+    o->root = copy;
+    return o->fd = fd;
+}
+
+int xb_centry_open(const xb_centry_t *e, xb_centry_opener_t *o, xb_error_t *err)
 {
     if (e->src == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "/%s has no content file", e->path);
-    /* O_NONBLOCK: a FIFO put in its place must not hang the build */
+    /* O_NONBLOCK: a FIFO put in its place must not hang the build (on the regular file that
+     * is checked below it changes nothing, so it stays set) */
     int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
     int fd;
     size_t n = strlen(e->src);
     if (e->src_rel > 0 && e->src_rel < n) {
-        char root[PATH_MAX];
         size_t rl = e->src_rel;
         while (rl > 1 && e->src[rl - 1] == '/')
             rl--;
-        if (rl >= sizeof root)
-            return xb_error_set(err, XB_ERR_INVALID, "%s: path too long", e->src);
-        memcpy(root, e->src, rl);
-        root[rl] = '\0';
-        cleanup_close int rfd = xb_inroot_open_root(root, err);
+        cleanup_close int owned = -1;
+        int rfd = open_root(e->src, rl, o, &owned, err);
         if (rfd < 0)
             return -1;
         fd = xb_inroot_open(rfd, e->src + e->src_rel, flags, 0);
         if (fd < 0)
             return xb_error_errno(err, -fd,
-                                  "cannot open %s inside %s (was it replaced during the build?)",
-                                  e->src + e->src_rel, root);
+                                  "cannot open %s inside %.*s (was it replaced during the build?)",
+                                  e->src + e->src_rel, (int)rl, e->src);
     } else if ((fd = open(e->src, flags | O_CLOEXEC)) < 0) {
         return xb_error_errno(err, errno, "opening %s", e->src);
     }
     struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || fcntl(fd, F_SETFL, 0) < 0) {
+    if (fstat(fd, &st) < 0) {
         int e2 = errno;
         close(fd);
-        if (!S_ISREG(st.st_mode))
-            return xb_error_set(
-                err, XB_ERR_INVALID,
-                "%s is no longer a regular file (was it replaced during the build?)", e->src);
         return xb_error_errno(err, e2, "opening %s", e->src);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return xb_error_set(err, XB_ERR_INVALID,
+                            "%s is no longer a regular file (was it replaced during the build?)",
+                            e->src);
     }
     return fd;
 }

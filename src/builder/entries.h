@@ -73,10 +73,23 @@ int xb_centry_archive_xattrs(xb_centry_t *e, struct archive_entry *ae, xb_error_
  * identity for the hard links to it: that file's own dev:ino, which no other content has.
  * No-op when e has one (or no src). */
 void xb_centry_identify(xb_centry_t *e);
+/* The root directory xb_centry_open resolved the last entry in, kept open for the next one
+ * (a COPY of a context opens thousands of files under one root). Zero-initialise with
+ * XB_CENTRY_OPENER_INIT; xb_centry_opener_close releases it. */
+typedef struct xb_centry_opener {
+    char *root; /* owned: the root's path, or NULL */
+    int fd;     /* O_PATH fd of root, or -1 */
+} xb_centry_opener_t;
+#define XB_CENTRY_OPENER_INIT                                                                      \
+    {                                                                                              \
+        NULL, -1                                                                                   \
+    }
+void xb_centry_opener_close(xb_centry_opener_t *o);
 /* Opens the content of a regular-file entry (e->src) for reading: inside its root when
  * e->src_rel is set (layer/inroot.h), its last component never followed, and only when it is
- * still a regular file. Returns the fd (caller closes) or negative with *err naming e->src. */
-int xb_centry_open(const xb_centry_t *e, xb_error_t *err);
+ * still a regular file. o (may be NULL) keeps the root open between calls. Returns the fd
+ * (caller closes) or negative with *err naming e->src. */
+int xb_centry_open(const xb_centry_t *e, xb_centry_opener_t *o, xb_error_t *err);
 
 void xb_centries_init(xb_centries_t *l);
 void xb_centries_free(xb_centries_t *l);

@@ -82,54 +82,65 @@ size_t xb_bx_entry_xattrs(const xb_centry_t *e, int fd, unsigned char cap[XB_BX_
     return n;
 }
 
+/* Adds entry e to the layer being written (its content opened through op). */
+static int write_entry(xb_layer_writer_t *w, const xb_centry_t *e, xb_centry_opener_t *op,
+                       xb_error_t *err)
+{
+    struct stat st;
+    memset(&st, 0, sizeof(st));
+    st.st_mode = e->mode;
+    st.st_uid = e->uid;
+    st.st_gid = e->gid;
+    st.st_mtim.tv_sec = e->mtime;
+    st.st_rdev = e->rdev;
+    if (e->hardlink) {
+        st.st_mode = S_IFREG | (e->mode & 07777);
+        if (xb_layer_writer_add(w, e->path, &st, -1, NULL, e->link, NULL, err) < 0)
+            return -1;
+        return 0;
+    }
+    if (S_ISREG(e->mode) && e->src == NULL && e->data == NULL && e->len > 0)
+        return xb_error_set(
+            err, XB_ERR_INTERNAL,
+            "no content for /%s (a hard link into an earlier layer, outside the copied path)",
+            e->path);
+    if (S_ISREG(e->mode) && e->src == NULL && (e->nxattrs == 0 || e->len > 0)) {
+        if (xb_layer_writer_add_data(w, e->path, e->data ? e->data : "", e->len, e->mode & 07777,
+                                     e->uid, e->gid, e->mtime, err) < 0)
+            return -1;
+        return 0;
+    }
+    cleanup_close int fd = -1;
+    if (S_ISREG(e->mode) && e->src != NULL) {
+        fd = xb_centry_open(e, op, err);
+        struct stat fst;
+        if (fd < 0)
+            return -1;
+        if (fstat(fd, &fst) < 0)
+            return xb_error_errno(err, errno, "stat %s", e->src);
+        st.st_size = fst.st_size;
+    }
+    unsigned char cap[XB_BX_CAP_MAX];
+    xb_xattr_t xattrs[XB_CENTRY_MAX_XATTRS + 1];
+    size_t nx = xb_bx_entry_xattrs(e, fd, cap, xattrs);
+    if (xb_layer_writer_add(w, e->path, &st, fd, S_ISLNK(e->mode) ? e->link : NULL, NULL,
+                            nx > 0 ? xattrs : NULL, err) < 0)
+        return -1;
+    return 0;
+}
+
 int xb_bx_write_layer(xb_bctx_t *b, const xb_centries_t *ents, xb_layer_result_t *res,
                       xb_error_t *err)
 {
     cleanup_layer_writer xb_layer_writer_t *w = NULL;
     if (xb_layer_writer_new(b->store, &b->lopts, &w, err) < 0)
         return -1;
-    for (size_t i = 0; i < ents->n; i++) {
-        const xb_centry_t *e = &ents->v[i];
-        struct stat st;
-        memset(&st, 0, sizeof(st));
-        st.st_mode = e->mode;
-        st.st_uid = e->uid;
-        st.st_gid = e->gid;
-        st.st_mtim.tv_sec = e->mtime;
-        st.st_rdev = e->rdev;
-        if (e->hardlink) {
-            st.st_mode = S_IFREG | (e->mode & 07777);
-            if (xb_layer_writer_add(w, e->path, &st, -1, NULL, e->link, NULL, err) < 0)
-                return -1;
-            continue;
-        }
-        if (S_ISREG(e->mode) && e->src == NULL && e->data == NULL && e->len > 0)
-            return xb_error_set(
-                err, XB_ERR_INTERNAL,
-                "no content for /%s (a hard link into an earlier layer, outside the copied path)",
-                e->path);
-        if (S_ISREG(e->mode) && e->src == NULL && (e->nxattrs == 0 || e->len > 0)) {
-            if (xb_layer_writer_add_data(w, e->path, e->data ? e->data : "", e->len,
-                                         e->mode & 07777, e->uid, e->gid, e->mtime, err) < 0)
-                return -1;
-            continue;
-        }
-        cleanup_close int fd = -1;
-        if (S_ISREG(e->mode) && e->src != NULL) {
-            fd = xb_centry_open(e, err);
-            struct stat fst;
-            if (fd < 0)
-                return -1;
-            if (fstat(fd, &fst) < 0)
-                return xb_error_errno(err, errno, "stat %s", e->src);
-            st.st_size = fst.st_size;
-        }
-        unsigned char cap[XB_BX_CAP_MAX];
-        xb_xattr_t xattrs[XB_CENTRY_MAX_XATTRS + 1];
-        size_t nx = xb_bx_entry_xattrs(e, fd, cap, xattrs);
-        if (xb_layer_writer_add(w, e->path, &st, fd, S_ISLNK(e->mode) ? e->link : NULL, NULL,
-                                nx > 0 ? xattrs : NULL, err) < 0)
-            return -1;
-    }
+    xb_centry_opener_t op = XB_CENTRY_OPENER_INIT;
+    int r = 0;
+    for (size_t i = 0; i < ents->n && r == 0; i++)
+        r = write_entry(w, &ents->v[i], &op, err);
+    xb_centry_opener_close(&op);
+    if (r < 0)
+        return -1;
     return xb_layer_writer_finish(w, res, err);
 }

@@ -292,6 +292,16 @@ static int create_push(xb_store_t *s, int argc, char **argv, int first, struct m
     return 0;
 }
 
+/* Saves the list NAME and prints its digest (what create, add, annotate and remove print). */
+static int save_list(xb_store_t *s, const char *name, json_t *index, xb_error_t *err)
+{
+    char dg[XB_DIGEST_LEN];
+    if (xb_mlist_save(s, name, index, dg, err) < 0)
+        return -err->code;
+    printf("%s\n", dg);
+    return 0;
+}
+
 static int cmd_create(xb_store_t *s, int argc, char **argv, int first, struct mopts *o,
                       xb_error_t *err)
 {
@@ -323,11 +333,7 @@ static int cmd_create(xb_store_t *s, int argc, char **argv, int first, struct mo
     for (int i = first + 1; i < argc; i++)
         if (add_ref(s, index, argv[i], &child, err) < 0)
             return -err->code;
-    char dg[XB_DIGEST_LEN];
-    if (xb_mlist_save(s, name, index, dg, err) < 0)
-        return -err->code;
-    printf("%s\n", dg);
-    return 0;
+    return save_list(s, name, index, err);
 }
 
 static int cmd_add(xb_store_t *s, int argc, char **argv, int first, struct mopts *o,
@@ -340,11 +346,7 @@ static int cmd_add(xb_store_t *s, int argc, char **argv, int first, struct mopts
         return -err->code;
     if (add_ref(s, index, argv[first + 1], o, err) < 0)
         return -err->code;
-    char dg[XB_DIGEST_LEN];
-    if (xb_mlist_save(s, argv[first], index, dg, err) < 0)
-        return -err->code;
-    printf("%s\n", dg);
-    return 0;
+    return save_list(s, argv[first], index, err);
 }
 
 /* The digest an annotate/remove argument names: a digest (prefix) or an image reference. */
@@ -392,11 +394,7 @@ static int cmd_annotate(xb_store_t *s, int argc, char **argv, int first, struct 
         else if (xb_mlist_apply_opts(json_array_get(m, (size_t)i), &o->e, err) < 0)
             return -err->code;
     }
-    char dg[XB_DIGEST_LEN];
-    if (xb_mlist_save(s, argv[first], index, dg, err) < 0)
-        return -err->code;
-    printf("%s\n", dg);
-    return 0;
+    return save_list(s, argv[first], index, err);
 }
 
 static int cmd_inspect(xb_store_t *s, int argc, char **argv, int first, struct mopts *o,

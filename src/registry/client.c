@@ -388,6 +388,22 @@ int xb_registry_get_manifest(xb_registry_t *r, const char *object, const char *c
     return 0;
 }
 
+/* HEAD PATH (redirects followed): 1 and *resp when the registry has it (200), 0 when not
+ * (404), negative + err otherwise. */
+static int head_request(xb_registry_t *r, const char *op, const char *path, const char *const *hdrs,
+                        xb_http_resp_t *resp, xb_error_t *err)
+{
+    xb_http_req_t rq = {
+        .method = "HEAD", .url = path, .op = op, .headers = hdrs, .body_fd = -1, .follow = true};
+    if (xb_http_do(r, &rq, resp, err) < 0)
+        return -err->code;
+    if (resp->status == 404)
+        return 0;
+    if (resp->status != 200)
+        return xb_registry_fail(r, resp, op, err);
+    return 1;
+}
+
 int xb_registry_head_manifest(xb_registry_t *r, const char *object, char digest[XB_DIGEST_LEN],
                               char **media_type, int64_t *size, xb_error_t *err)
 {
@@ -401,15 +417,10 @@ int xb_registry_head_manifest(xb_registry_t *r, const char *object, char digest[
         xb_buf_printf(&a, "%s%s", t == xb_registry_manifest_types ? "" : ", ", *t);
     acc = xb_buf_steal(&a);
     const char *hdrs[] = {acc, NULL};
-    xb_http_req_t rq = {
-        .method = "HEAD", .url = path, .op = op, .headers = hdrs, .body_fd = -1, .follow = true};
     cleanup_resp xb_http_resp_t resp = {0};
-    if (xb_http_do(r, &rq, &resp, err) < 0)
-        return -err->code;
-    if (resp.status == 404)
-        return 0;
-    if (resp.status != 200)
-        return xb_registry_fail(r, &resp, op, err);
+    int found = head_request(r, op, path, hdrs, &resp, err);
+    if (found <= 0)
+        return found;
     if (digest) {
         digest[0] = '\0';
         if (resp.docker_digest && xb_digest_valid(resp.docker_digest))
@@ -462,17 +473,11 @@ int xb_registry_blob_exists(xb_registry_t *r, const char *digest, int64_t *size,
     if (asprintf(&op, "HEAD blob %s@%s", r->name, digest) < 0 ||
         asprintf(&path, "/v2/%s/blobs/%s", r->repo, digest) < 0)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
-    xb_http_req_t rq = {.method = "HEAD", .url = path, .op = op, .body_fd = -1, .follow = true};
     cleanup_resp xb_http_resp_t resp = {0};
-    if (xb_http_do(r, &rq, &resp, err) < 0)
-        return -err->code;
-    if (resp.status == 404)
-        return 0;
-    if (resp.status != 200)
-        return xb_registry_fail(r, &resp, op, err);
-    if (size)
+    int found = head_request(r, op, path, NULL, &resp, err);
+    if (found > 0 && size)
         *size = resp.content_length;
-    return 1;
+    return found;
 }
 
 int xb_registry_blob_mount(xb_registry_t *r, const char *digest, const char *from_repo,

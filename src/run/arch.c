@@ -6,6 +6,7 @@
 #include <sys/utsname.h>
 
 #include "run/arch.h"
+#include "util/digest.h"
 
 #define ELF_PFX "\\x7f\\x45\\x4c\\x46"
 
@@ -160,25 +161,14 @@ const char *xb_arch_name(const xb_arch_t *a)
     return names[i];
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int xb_arch_unescape(const char *s, unsigned char *out, size_t max)
 {
     size_t n = 0;
     while (*s) {
         if (n >= max)
             return -1;
-        if (s[0] == '\\' && s[1] == 'x' && hexval(s[2]) >= 0 && hexval(s[3]) >= 0) {
-            out[n++] = (unsigned char)(hexval(s[2]) * 16 + hexval(s[3]));
+        if (s[0] == '\\' && s[1] == 'x' && xb_hex_digit(s[2]) >= 0 && xb_hex_digit(s[3]) >= 0) {
+            out[n++] = (unsigned char)(xb_hex_digit(s[2]) * 16 + xb_hex_digit(s[3]));
             s += 4;
         } else {
             out[n++] = (unsigned char)*s++;

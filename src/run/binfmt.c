@@ -16,6 +16,7 @@
 #include "run/archprobe.h"
 #include "run/binfmt.h"
 #include "util/cleanup.h"
+#include "util/digest.h"
 #include "util/sys.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -38,25 +39,14 @@ int xb_binfmt_mount(const char *dir, xb_error_t *err)
     return 0;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* "7f454c46..." -> bytes */
 static int unhex(const char *s, unsigned char *out, size_t max)
 {
     size_t n = 0;
-    while (s[0] && s[1] && hexval(s[0]) >= 0 && hexval(s[1]) >= 0) {
+    while (s[0] && s[1] && xb_hex_digit(s[0]) >= 0 && xb_hex_digit(s[1]) >= 0) {
         if (n >= max)
             return -1;
-        out[n++] = (unsigned char)(hexval(s[0]) * 16 + hexval(s[1]));
+        out[n++] = (unsigned char)(xb_hex_digit(s[0]) * 16 + xb_hex_digit(s[1]));
         s += 2;
     }
     return (int)n;
@@ -155,6 +145,22 @@ int xb_elf_is_dynamic(const char *path, xb_error_t *err)
     return 0;
 }
 
+/* The next entry of the binfmt_misc directory d (at dir) that handles arch a, read into *e;
+ * NULL at the end. */
+static struct dirent *next_match(DIR *d, const char *dir, const xb_arch_t *a, struct entry *e)
+{
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.' || strcmp(de->d_name, "register") == 0 ||
+            strcmp(de->d_name, "status") == 0)
+            continue;
+        cleanup_free char *p = xb_path_join(dir, de->d_name);
+        if (p != NULL && read_entry(p, e) == 0 && entry_matches(e, a))
+            return de;
+    }
+    return NULL;
+}
+
 static bool entry_is_better(const struct entry *cand, const struct entry *cur)
 {
     /* prefer enabled, then with F */
@@ -176,14 +182,8 @@ int xb_binfmt_query(const char *dir, const xb_arch_t *a, const char *probe_cache
         return 0; /* not mounted: nothing registered that we can see */
     struct entry best;
     struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.' || strcmp(de->d_name, "register") == 0 ||
-            strcmp(de->d_name, "status") == 0)
-            continue;
-        cleanup_free char *p = xb_path_join(dir, de->d_name);
-        struct entry e;
-        if (p == NULL || read_entry(p, &e) < 0 || !entry_matches(&e, a))
-            continue;
+    struct entry e;
+    while ((de = next_match(d, dir, a, &e)) != NULL) {
         if (st->registered) {
             st->other_entries++;
             if (!entry_is_better(&e, &best))
@@ -369,14 +369,8 @@ int xb_binfmt_uninstall(const char *dir, const xb_arch_t *a, xb_error_t *err)
         return 0;
     int removed = 0;
     struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.' || strcmp(de->d_name, "register") == 0 ||
-            strcmp(de->d_name, "status") == 0)
-            continue;
-        cleanup_free char *p = xb_path_join(dir, de->d_name);
-        struct entry e;
-        if (p == NULL || read_entry(p, &e) < 0 || !entry_matches(&e, a))
-            continue;
+    struct entry e;
+    while ((de = next_match(d, dir, a, &e)) != NULL) {
         if (remove_entry(dir, de->d_name, err) < 0)
             return -1;
         removed++;

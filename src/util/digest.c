@@ -108,3 +108,14 @@ const char *xb_digest_hex(const char *d)
     const char *c = strchr(d, ':');
     return c ? c + 1 : d;
 }
+
+int xb_hex_digit(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

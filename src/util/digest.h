@@ -29,5 +29,7 @@ int xb_digest_fd(int fd, const char *shown, char out[XB_DIGEST_LEN], xb_error_t 
 bool xb_digest_valid(const char *digest);
 /* Pointer to the hex part of a valid digest. */
 const char *xb_digest_hex(const char *digest);
+/* The value of one hex digit (either case), -1 for any other character. */
+int xb_hex_digit(int c);
 
 #endif
