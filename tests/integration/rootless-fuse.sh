@@ -143,6 +143,14 @@ unlike_ctx=$(printf '%s' "$ent" | grep -c '^ctx')
 is "the rw bind mount's writes reach no layer" "$unlike_ctx" 0
 is "the rw bind mount's writes stay off the host context" "$(ls "$C" | tr '\n' ' ')" "Dockerfile hello.txt rootfs.tar "
 
+# --- xbuild run: the rootfs daemon lives outside the step's PID namespace ---
+out=$(rl fuse-overlayfs "$U/s-fuse" run fz/app:1 sh -c 'cat /fromctx; grep " / " /proc/mounts; ps -o comm' 2>&1)
+like "run with fuse-overlayfs: the image's files" "$out" "^hello"
+like "run: the rootfs is a fuse-overlayfs mount, nodev" "$out" "fuse-overlayfs / fuse.fuse-overlayfs rw,nodev"
+if printf '%s' "$out" | grep -q '^fuse-overlayfs$'; then fail "run: the step does not see the daemon"
+elif ! printf '%s' "$out" | grep -q '^ps$'; then fail "run: the step does not see the daemon (ps did not list itself)"
+else ok "run: the step does not see the daemon"; fi
+
 # --- xbuild info ---
 out=$(rl fuse-overlayfs "$U/s-fuse" info 2>&1)
 like "info: fuse-overlayfs and why" "$out" "snapshotter: fuse-overlayfs"
