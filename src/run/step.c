@@ -373,10 +373,15 @@ static int commit_layer(const xb_run_request_t *rq, const char *where, bool over
     if (r == 0)
         xb_debug("run: %s: layer of %zu entries written in %.2f s", where, count, now_s() - t1);
     /* the upper dir is that layer, extracted: the next step uses it as is (unless mtimes were
-     * clamped in the layer, which the tree does not show, or fuse-overlayfs wrote it in forms
-     * of its own that kernel overlayfs would not read) */
-    if (r == 0 && overlay && !fuse && (rq->layer_opts == NULL || rq->layer_opts->clamp_mtime < 0))
-        (void)xb_snapshot_layer_adopt(rq->store, out->diff_id, upper);
+     * clamped in the layer, which the tree does not show); fuse-overlayfs' forms are turned
+     * into overlayfs' first */
+    if (r == 0 && overlay && (rq->layer_opts == NULL || rq->layer_opts->clamp_mtime < 0)) {
+        cleanup_error xb_error_t e = XB_ERROR_INIT;
+        if (fuse && xb_diff_fuse_normalize(upper, layers_dir, lowerdir, &e) < 0)
+            xb_debug("run: %s: the upper dir is not adopted: %s", where, e.msg);
+        else
+            (void)xb_snapshot_layer_adopt(rq->store, out->diff_id, upper);
+    }
 out:
     xb_layer_writer_free(w);
     return r;
