@@ -98,7 +98,8 @@ static int mount_fuse_rootfs(const xb_sandbox_t *sb, int errfd, pid_t *pid)
 {
     char opts[8192], log[PATH_MAX + 32], msg[1024];
     bool priv = sb->policy && sb->policy->privileged;
-    int n = snprintf(opts, sizeof opts, "lowerdir=%s%s%s,upperdir=%s,workdir=%s%s",
+    /* volatile: fsync is a no-op (as for the kernel overlay; the upper dir is scratch) */
+    int n = snprintf(opts, sizeof opts, "lowerdir=%s%s%s,upperdir=%s,workdir=%s,volatile%s",
                      *sb->lowerdir ? sb->lowerdir : sb->state_dir, *sb->lowerdir ? "" : "/",
                      *sb->lowerdir ? "" : "empty", sb->upper, sb->work, priv ? "" : ",nodev");
     snprintf(log, sizeof log, "%s/fuse-rootfs.log", sb->state_dir);

@@ -392,7 +392,7 @@ static bool mount_rw_overlay(struct child *c, const xb_run_mount_t *m, int src, 
         /* the daemon has its own fds: it mounts on the target's real path */
         rl = readlink(fdpath(t, tp), real, sizeof real - 1);
         real[rl > 0 ? rl : 0] = '\0';
-        fuse_mount(c, opts, real, "nodev,nosuid", i);
+        fuse_mount(c, opts, real, "volatile,nodev,nosuid", i);
     } else {
         done = xb_sandbox_mount_overlay(fdpath(t, tp), MS_NODEV | MS_NOSUID, opts) == 0;
     }
