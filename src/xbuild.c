@@ -117,6 +117,7 @@ int main(int argc, char **argv)
         .env = user_env,
         .binfmt_dir = getenv("XBUILD_BINFMT_DIR"),
         .snapshotter = getenv("XBUILD_SNAPSHOTTER"),
+        .search_path = getenv("PATH"),
         .gzip_engine = getenv("XBUILD_GZIP_ENGINE"),
         .chunk_size = getenv("XBUILD_CHUNK_SIZE"),
         .source_date_epoch = getenv("SOURCE_DATE_EPOCH"),

@@ -14,7 +14,7 @@
  * happens while they download. */
 static int pull_flags(const xb_bctx_t *b)
 {
-    if (b->o->copy_snapshotter)
+    if (b->o->snapshotter == XB_SNAP_COPY)
         return 0;
     for (size_t i = 0; i < b->df->ninstrs; i++)
         if (strcmp(b->df->instrs[i].keyword, "RUN") == 0)

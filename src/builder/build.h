@@ -17,6 +17,7 @@
 
 #include "layer/writer.h"
 #include "registry/client.h"
+#include "snapshot/kind.h"
 #include "store/store.h"
 #include "util/digest.h"
 #include "util/error.h"
@@ -66,11 +67,13 @@ typedef struct xb_build_opts {
     const struct xb_rcache_opts *remote_cache; /* --cache-from/--cache-to (cacheopts.h) */
     xb_build_progress_fn progress;
     void *progress_ud;
-    const char *const *host_env; /* the caller's environment ("K=V", NULL-terminated, may be NULL):
-                                    values of bare --build-arg K and --secret env=V */
-    bool install_binfmt;         /* RUN registers a missing binfmt_misc handler */
-    const char *binfmt_dir;      /* NULL: /proc/sys/fs/binfmt_misc */
-    bool copy_snapshotter;       /* RUN never uses overlayfs (and pulls extract no layers) */
+    const char *const *host_env;  /* the caller's environment ("K=V", NULL-terminated, may be NULL):
+                                     values of bare --build-arg K and --secret env=V */
+    bool install_binfmt;          /* RUN registers a missing binfmt_misc handler */
+    const char *binfmt_dir;       /* NULL: /proc/sys/fs/binfmt_misc */
+    xb_snapshotter_t snapshotter; /* XB_SNAP_AUTO, or forced (XB_SNAP_COPY: RUN never mounts
+                                     overlays, and pulls extract no layers) */
+    const char *search_path;      /* where fuse-overlayfs is looked up (the CLI's $PATH) */
 } xb_build_opts_t;
 
 void xb_build_opts_init(xb_build_opts_t *o);

@@ -378,7 +378,8 @@ static int run_execute(struct run_job *j, xb_error_t *err)
         .host_env = b->o->host_env,
         .install_binfmt = b->o->install_binfmt,
         .binfmt_dir = b->o->binfmt_dir,
-        .copy_snapshotter = b->o->copy_snapshotter,
+        .snapshotter = b->o->snapshotter,
+        .search_path = b->o->search_path,
     };
     xb_layer_result_t res;
     bool empty = false;

@@ -229,7 +229,9 @@ static int build_env(const struct xb_cli *cli, xb_build_opts_t *o, xb_registry_o
     xb_cli_registry_env(cli, ropts);
     o->host_env = cli->env;
     o->binfmt_dir = cli->binfmt_dir;
-    o->copy_snapshotter = cli->snapshotter != NULL && strcmp(cli->snapshotter, "copy") == 0;
+    o->search_path = cli->search_path;
+    if (xb_cli_snapshotter(cli, "bud", &o->snapshotter, err) < 0)
+        return -1;
     if (xb_pgzip_engine_parse(cli->gzip_engine, "XBUILD_GZIP_ENGINE", &o->layer_opts.gzip_engine,
                               err) < 0)
         return -1;

@@ -17,7 +17,8 @@ struct xb_cli {
     const char *const *env;  /* the process environment (environ): bare --build-arg K and
                                 --secret env=V values come from here */
     const char *binfmt_dir;  /* XBUILD_BINFMT_DIR or NULL (/proc/sys/fs/binfmt_misc) */
-    const char *snapshotter; /* XBUILD_SNAPSHOTTER or NULL ("copy": never overlayfs) */
+    const char *snapshotter; /* XBUILD_SNAPSHOTTER or NULL (xb_cli_snapshotter parses it) */
+    const char *search_path; /* PATH: where fuse-overlayfs is looked up */
     const char *gzip_engine; /* XBUILD_GZIP_ENGINE or NULL (libdeflate) */
     const char *chunk_size;  /* XBUILD_CHUNK_SIZE or NULL (8 MiB push chunks) */
     const char *source_date_epoch; /* SOURCE_DATE_EPOCH or NULL */

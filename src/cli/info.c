@@ -14,7 +14,7 @@
 #include "cli/store_util.h"
 #include "run/arch.h"
 #include "run/binfmt.h"
-#include "run/sandbox.h"
+#include "run/snapshotter.h"
 #include "run/userns.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -24,7 +24,8 @@
 static const char usage[] =
     "Usage: xbuild info [--format json]\n"
     "\n"
-    "Shows the store, the snapshotter RUN uses (kernel overlayfs, or the copy snapshotter),\n"
+    "Shows the store, the snapshotter RUN uses (kernel overlayfs, fuse-overlayfs or the copy\n"
+    "snapshotter, and why; XBUILD_SNAPSHOTTER forces one),\n"
     "the binfmt_misc emulators, rootless mode (an ordinary user's xbuild runs in a user\n"
     "namespace: its uid/gid mappings) and versions.\n"
     "  --format json   the same as one JSON object\n"
@@ -62,31 +63,33 @@ static json_t *store_json(struct xb_cli *cli, xb_error_t *err)
         return NULL;
     json_t *o = json_object();
     json_object_set_new(o, "root", json_string(cli->root));
-    const char *driver = "overlay", *why = NULL;
+    xb_snapshotter_t want;
     cleanup_free char *dir = NULL;
-    if (cli->snapshotter && strcmp(cli->snapshotter, "copy") == 0) {
-        driver = "copy";
-        why = "XBUILD_SNAPSHOTTER=copy";
-    } else if (xb_store_mkdtemp(s, "info", &dir, err) < 0) {
+    if (xb_cli_snapshotter(cli, "info", &want, err) < 0 ||
+        xb_store_mkdtemp(s, "info", &dir, err) < 0) {
         xb_store_close(s);
         json_decref(o);
         return NULL;
-    } else if (!xb_sandbox_overlay_supported(dir)) {
-        driver = "copy";
-        why = "overlayfs cannot be mounted here";
     }
-    if (dir) {
-        cleanup_error xb_error_t e = XB_ERROR_INIT;
-        xb_rm_rf(dir, &e);
+    xb_snapshotter_choice_t ch;
+    cleanup_error xb_error_t se = XB_ERROR_INIT;
+    if (xb_snapshotter_select(want, cli->search_path, dir, &ch, &se) < 0) {
+        /* a forced snapshotter that cannot work here: shown, the command goes on */
+        json_object_set_new(o, "snapshotter", json_string("unusable"));
+        json_object_set_new(o, "snapshotter_reason", json_string(se.msg));
+    } else {
+        json_object_set_new(o, "snapshotter", json_string(xb_snapshotter_name(ch.kind)));
+        json_object_set_new(o, "snapshotter_reason", json_string(ch.reason));
+        if (ch.kind == XB_SNAP_FUSE)
+            json_object_set_new(o, "fuse_overlayfs", json_string(ch.fuse_bin));
+        if (ch.kind == XB_SNAP_OVERLAY)
+            json_object_set_new(o, "overlay_xattrs",
+                                json_string(xb_sys_in_userns() ? "user.overlay.* (userxattr)"
+                                                               : "trusted.overlay.*"));
     }
+    cleanup_error xb_error_t e = XB_ERROR_INIT;
+    xb_rm_rf(dir, &e);
     xb_store_close(s);
-    json_object_set_new(o, "snapshotter", json_string(driver));
-    if (why)
-        json_object_set_new(o, "snapshotter_reason", json_string(why));
-    else
-        json_object_set_new(
-            o, "overlay_xattrs",
-            json_string(xb_sys_in_userns() ? "user.overlay.* (userxattr)" : "trusted.overlay.*"));
     return o;
 }
 

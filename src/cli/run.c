@@ -338,7 +338,9 @@ XB_CMD(run)
     rq.host_env = cli->env;
     rq.install_binfmt = a.install;
     rq.binfmt_dir = cli->binfmt_dir;
-    rq.copy_snapshotter = cli->snapshotter != NULL && strcmp(cli->snapshotter, "copy") == 0;
+    rq.search_path = cli->search_path;
+    if (xb_cli_snapshotter(cli, "run", &rq.snapshotter, err) < 0)
+        return -1;
     rq.policy = &pol;
     int status = 0;
     if (xb_run_execute(&rq, false, NULL, NULL, &status, err) < 0)

@@ -1,6 +1,7 @@
 #include "cli/store_util.h"
 
 #include "image/platform.h"
+#include "run/snapshotter.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -131,5 +132,16 @@ int xb_cli_no_arguments(const char *cmd, int argc, char **argv, xb_error_t *err)
 {
     if (optind < argc)
         return xb_cli_usage(err, cmd, "unexpected argument '%s'", argv[optind]);
+    return 0;
+}
+
+int xb_cli_snapshotter(const struct xb_cli *cli, const char *cmd, xb_snapshotter_t *out,
+                       xb_error_t *err)
+{
+    if (xb_snapshotter_parse(cli->snapshotter, out) < 0)
+        return xb_cli_usage(err, cmd,
+                            "XBUILD_SNAPSHOTTER='%s' is not a snapshotter: overlay, "
+                            "fuse-overlayfs or copy (unset: the first that works)",
+                            cli->snapshotter);
     return 0;
 }

@@ -7,8 +7,13 @@
 #include <stdint.h>
 
 #include "cli/cli.h"
+#include "snapshot/kind.h"
 #include "store/store.h"
 
+/* XBUILD_SNAPSHOTTER (cli->snapshotter) as the library's enum: unset or "" is
+ * XB_SNAP_AUTO; a value other than overlay, fuse-overlayfs or copy is a usage error. */
+int xb_cli_snapshotter(const struct xb_cli *cli, const char *cmd, xb_snapshotter_t *out,
+                       xb_error_t *err);
 /* Opens cli->root; caller closes with xb_store_close(). */
 int xb_cli_open_store(struct xb_cli *cli, xb_store_t **s, xb_error_t *err);
 /* The layer size limit of s (xb_store_set_max_layer_size): flag (--max-layer-size, may be

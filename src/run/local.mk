@@ -8,6 +8,7 @@ src_libxbuild_a_SOURCES += \
 	src/run/user.c src/run/user.h \
 	src/run/sandbox.c src/run/sandbox.h src/run/sandbox-internal.h \
 	src/run/sandbox_child.c src/run/sandbox_child.h src/run/sandbox_exec.c src/run/sandbox_io.c src/run/sandbox_overlay.c \
+	src/run/sandbox_fuse.c src/run/snapshotter.c src/run/snapshotter.h \
 	src/run/confine.c \
 	src/run/policy.c src/run/policy.h \
 	src/run/step.c src/run/step.h \

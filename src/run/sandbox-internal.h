@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <termios.h>
 
 #include "run/sandbox.h"
@@ -43,6 +44,16 @@ int xb_sandbox_pty_open(int sock, char *msg, size_t len);
  * a base image just extracted). Extracted layers are caches of their fsynced blobs either way.
  * Returns mount's result (errno set). */
 int xb_sandbox_mount_overlay(const char *target, unsigned long flags, const char *opts);
+
+/* (sandbox_fuse.c) Starts `bin -f -o opts target` (in cwd when not NULL; its output goes to
+ * the file log) and waits until target is a FUSE mount: *pid is the daemon, a child of the
+ * caller that dies with it (PDEATHSIG). 0, or -1 with the reason (the daemon's own message when
+ * it exited) in msg. */
+int xb_sandbox_fuse_mount(const char *bin, const char *cwd, const char *opts, const char *target,
+                          const char *log, pid_t *pid, char *msg, size_t len);
+/* Unmounts target and waits for the daemon pid to exit (then every write went through to the
+ * upper dir). 0, or -1 with msg. */
+int xb_sandbox_fuse_unmount(const char *target, pid_t pid, char *msg, size_t len);
 
 /* Loads the default seccomp filter (EPERM for the refused calls, no_new_privs left off).
  * 0, or -1 with a message in msg. */

@@ -1,4 +1,5 @@
 /* Parent side of the sandbox: host files, namespaces, waiting, signals, stub cleanup. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -92,6 +93,30 @@ static void report(int fd, const char *what)
         _exit(XB_SANDBOX_SETUP_FAILED);
 }
 
+/* The rootfs as a fuse-overlayfs mount (lowerdir names relative to layers_dir, where the
+ * daemon runs). nodev as the kernel overlay's (not with --privileged). 0, or -1 with the
+ * reason written to errfd. */
+static int mount_fuse_rootfs(const xb_sandbox_t *sb, int errfd, pid_t *pid)
+{
+    char opts[8192], log[PATH_MAX + 32], msg[1024];
+    bool priv = sb->policy && sb->policy->privileged;
+    /* volatile: fsync is a no-op (as for the kernel overlay; the upper dir is scratch) */
+    int n = snprintf(opts, sizeof opts, "lowerdir=%s%s%s,upperdir=%s,workdir=%s,volatile%s",
+                     *sb->lowerdir ? sb->lowerdir : sb->state_dir, *sb->lowerdir ? "" : "/",
+                     *sb->lowerdir ? "" : "empty", sb->upper, sb->work, priv ? "" : ",nodev");
+    snprintf(log, sizeof log, "%s/fuse-rootfs.log", sb->state_dir);
+    if (n >= (int)sizeof opts)
+        snprintf(msg, sizeof msg, "too many layers for one fuse-overlayfs mount");
+    else if (xb_sandbox_fuse_mount(sb->fuse_bin, sb->layers_dir, opts, sb->rootfs, log, pid, msg,
+                                   sizeof msg) == 0)
+        return 0;
+    char out[1100];
+    int m = snprintf(out, sizeof out, "cannot mount the rootfs with %s: %s", sb->fuse_bin, msg);
+    if (write(errfd, out, (size_t)(m < (int)sizeof out ? m : (int)sizeof out - 1)) < 0)
+        return -1;
+    return -1;
+}
+
 /* The forked child: new namespaces, then the sandbox's init (never returns). */
 static void __attribute__((noreturn))
 spawn(const xb_sandbox_t *sb, xb_sandbox_io_t *io, int errfd, pid_t parent)
@@ -108,6 +133,20 @@ spawn(const xb_sandbox_t *sb, xb_sandbox_io_t *io, int errfd, pid_t parent)
     int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
     if (sb->network_none)
         flags |= CLONE_NEWNET;
+    /* fuse-overlayfs: this process mounts the rootfs in a mount namespace of its own and its
+     * daemon stays outside the step's PID namespace; the step's init takes a further mount
+     * namespace (its pivot_root must not move this process's root), so this process can
+     * unmount and wait for the daemon once the step is over */
+    pid_t fused = -1;
+    if (sb->fuse_bin && sb->lowerdir) {
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+            report(errfd, "cannot create a mount namespace for fuse-overlayfs");
+            _exit(XB_SANDBOX_SETUP_FAILED);
+        }
+        if (mount_fuse_rootfs(sb, errfd, &fused) < 0)
+            _exit(XB_SANDBOX_SETUP_FAILED);
+        flags &= ~CLONE_NEWNS;
+    }
     if (unshare(flags) < 0) {
         report(errfd, "cannot create namespaces (needs root)");
         _exit(XB_SANDBOX_SETUP_FAILED);
@@ -117,11 +156,19 @@ spawn(const xb_sandbox_t *sb, xb_sandbox_io_t *io, int errfd, pid_t parent)
         _exit(XB_SANDBOX_SETUP_FAILED);
     if (p1 == 0)
         xb_sandbox_child(sb, errfd, io->tty ? io->sock[1] : -1);
-    close(errfd);
     int st;
     while (waitpid(p1, &st, 0) < 0)
         if (errno != EINTR)
             _exit(XB_SANDBOX_SETUP_FAILED);
+    if (fused > 0) {
+        char msg[1024];
+        if (xb_sandbox_fuse_unmount(sb->rootfs, fused, msg, sizeof msg) < 0) {
+            if (write(errfd, msg, strlen(msg)) < 0)
+                _exit(XB_SANDBOX_SETUP_FAILED);
+            _exit(XB_SANDBOX_SETUP_FAILED);
+        }
+    }
+    close(errfd);
     _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 }
 
@@ -225,7 +272,29 @@ static int parse_ts(const char *s, struct timespec *t)
     return 0;
 }
 
-int xb_sandbox_cleanup_stubs(const char *state_dir, const char *tree, xb_error_t *err)
+/* fuse-overlayfs makes every new directory opaque: a ".wh..wh..opq" file (and a 0/0 whiteout
+ * ".wh..opq" of it) in it. In a directory holding nothing else they are removed, so an unused
+ * mount point is empty as with kernel overlayfs. */
+static void drop_fuse_markers(int dfd, const char *leaf)
+{
+    cleanup_close int d = openat(dfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *dir = d >= 0 ? fdopendir(d) : NULL;
+    if (dir == NULL)
+        return;
+    d = -1;
+    bool only = true;
+    struct dirent *de;
+    while (only && (de = readdir(dir)) != NULL)
+        only = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+               strcmp(de->d_name, ".wh..wh..opq") == 0 || strcmp(de->d_name, ".wh..opq") == 0;
+    if (only) {
+        (void)unlinkat(dirfd(dir), ".wh..wh..opq", 0);
+        (void)unlinkat(dirfd(dir), ".wh..opq", 0);
+    }
+    closedir(dir);
+}
+
+int xb_sandbox_cleanup_stubs(const char *state_dir, const char *tree, bool fuse, xb_error_t *err)
 {
     cleanup_free char *sp = xb_path_join(state_dir, "stubs");
     cleanup_free char *data = NULL;
@@ -273,6 +342,8 @@ int xb_sandbox_cleanup_stubs(const char *state_dir, const char *tree, xb_error_t
         if (dfd < 0 || fstatat(dfd, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0)
             continue;
         int r = -1;
+        if (S_ISDIR(st.st_mode) && fuse)
+            drop_fuse_markers(dfd, leaf);
         if (S_ISDIR(st.st_mode))
             r = unlinkat(dfd, leaf, AT_REMOVEDIR); /* fails when not empty: kept */
         else if (S_ISREG(st.st_mode) && st.st_size == 0)

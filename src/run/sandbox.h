@@ -23,6 +23,8 @@ typedef struct xb_sandbox {
     const char *lowerdir;   /* overlay: "top:...:bottom" ("" = no layers); NULL: bind rootfs */
     const char *upper;      /* overlay upperdir */
     const char *work;       /* overlay workdir */
+    const char *fuse_bin;   /* fuse-overlayfs: every overlay of the step (rootfs, rw binds,
+                               stages) is mounted with this binary; NULL: kernel overlayfs */
     const char *state_dir;  /* private scratch dir (copies of hosts files, stubs list, ...) */
     /* process */
     char *const *argv; /* NULL-terminated */
@@ -48,15 +50,21 @@ typedef struct xb_sandbox {
 int xb_sandbox_run(const xb_sandbox_t *sb, int *status, xb_error_t *err);
 
 /* Removes the mount points the sandbox created (listed in state_dir/stubs) from tree (the
- * overlay upper dir or the copied rootfs) when they are still empty, and restores their parent
- * directories' mtimes when nothing else changed them. */
-int xb_sandbox_cleanup_stubs(const char *state_dir, const char *tree, xb_error_t *err);
+ * overlay upper dir or the copied rootfs) when they are still empty (fuse: tree was written by
+ * fuse-overlayfs, whose opaque markers do not count), and restores their parent directories'
+ * mtimes when nothing else changed them. */
+int xb_sandbox_cleanup_stubs(const char *state_dir, const char *tree, bool fuse, xb_error_t *err);
 
 /* Whether the kernel has Landlock, which keeps a step from writing any file outside its tree
  * (e.g. the host's emulator behind /proc/PID/exe). */
 bool xb_sandbox_write_guard_available(void);
 
-/* Probes (once per process) whether overlayfs mounts work under dir (a store tmp dir). */
-bool xb_sandbox_overlay_supported(const char *dir);
+/* Probes (once per process) whether overlayfs mounts work under dir (a store tmp dir): 0, or
+ * the errno of the failed probe mount. */
+int xb_sandbox_overlay_probe(const char *dir);
+
+/* Probes whether bin (fuse-overlayfs) can mount an overlay under dir here, in a child with its
+ * own mount namespace: 0, or -1 with the reason (its stderr) in msg. */
+int xb_sandbox_fuse_probe(const char *bin, const char *dir, char *msg, size_t len);
 
 #endif

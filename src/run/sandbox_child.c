@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <net/if.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -334,6 +335,71 @@ static int open_source(struct child *c, const xb_run_mount_t *m)
     return fd;
 }
 
+/* A fuse-overlayfs mount for --mount i (a stage or a rw bind); its daemon is a child of this
+ * init and dies with the step (its upper dir is thrown away). */
+static void fuse_mount(struct child *c, const char *opts, const char *target, const char *flags,
+                       size_t i)
+{
+    char all[3 * PATH_MAX + 320], log[PATH_MAX + 32], msg[768];
+    snprintf(all, sizeof all, "%s,%s", opts, flags);
+    snprintf(log, sizeof log, "%s/fuse-mount-%zu.log", c->sb->state_dir, i);
+    pid_t pid;
+    if (xb_sandbox_fuse_mount(c->sb->fuse_bin, NULL, all, target, log, &pid, msg, sizeof msg) < 0)
+        FAIL(c, "cannot mount /%s with %s: %s", c->sb->mounts[i].target, c->sb->fuse_bin, msg);
+}
+
+/* The source of a --mount from a stage (or the .dockerignore-filtered context): a read-only
+ * overlay of its layers at STATE/stage-i, and the source path in it. */
+static int open_stage_source(struct child *c, const xb_run_mount_t *m, size_t i)
+{
+    const xb_sandbox_t *sb = c->sb;
+    char mp[PATH_MAX + 32], opts[3 * PATH_MAX + 256];
+    snprintf(mp, sizeof mp, "%s/stage-%zu", sb->state_dir, i);
+    mkdir(mp, 0700);
+    snprintf(opts, sizeof opts, "lowerdir=%s%s%s/empty%s", m->lowerdir, *m->lowerdir ? ":" : "",
+             sb->state_dir, sb->fuse_bin || !xb_sys_in_userns() ? "" : ",userxattr");
+    if (sb->fuse_bin)
+        fuse_mount(c, opts, mp, "ro,nodev,nosuid", i);
+    else if (mount("overlay", mp, "overlay", MS_RDONLY | MS_NODEV | MS_NOSUID, opts) < 0)
+        FAIL(c, "cannot mount stage '%s' for /%s: %s", m->from ? m->from : "context", m->target,
+             strerror(errno));
+    int sroot = open(mp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int src = sroot < 0 ? sroot : xb_inroot_open(sroot, m->source, O_PATH, 0);
+    if (src < 0)
+        FAIL(c, "bind source /%s in stage '%s' not found", m->source,
+             m->from ? m->from : "context");
+    return src;
+}
+
+/* A rw bind of the directory src: an overlay whose writes land in a throwaway upper dir.
+ * false when the kernel overlay cannot be mounted (the caller binds read-only). */
+static bool mount_rw_overlay(struct child *c, const xb_run_mount_t *m, int src, size_t i)
+{
+    const xb_sandbox_t *sb = c->sb;
+    char up[PATH_MAX + 32], wk[PATH_MAX + 32], real[PATH_MAX], p[64], tp[64];
+    char opts[3 * PATH_MAX + 256];
+    snprintf(up, sizeof up, "%s/bind-%zu-u", sb->state_dir, i);
+    snprintf(wk, sizeof wk, "%s/bind-%zu-w", sb->state_dir, i);
+    mkdir(up, 0755);
+    mkdir(wk, 0700);
+    ssize_t rl = readlink(fdpath(src, p), real, sizeof real - 1);
+    real[rl > 0 ? rl : 0] = '\0';
+    snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s",
+             sb->fuse_bin ? real : fdpath(src, p), up, wk);
+    int t = target(c, m->target, true, false);
+    bool done = true;
+    if (sb->fuse_bin) {
+        /* the daemon has its own fds: it mounts on the target's real path */
+        rl = readlink(fdpath(t, tp), real, sizeof real - 1);
+        real[rl > 0 ? rl : 0] = '\0';
+        fuse_mount(c, opts, real, "volatile,nodev,nosuid", i);
+    } else {
+        done = xb_sandbox_mount_overlay(fdpath(t, tp), MS_NODEV | MS_NOSUID, opts) == 0;
+    }
+    close(t);
+    return done;
+}
+
 static void setup_user_mounts(struct child *c)
 {
     const xb_sandbox_t *sb = c->sb;
@@ -342,7 +408,7 @@ static void setup_user_mounts(struct child *c)
     snprintf(sdir, sizeof sdir, "%s/secrets", sb->state_dir);
     for (size_t i = 0; i < sb->nmounts; i++) {
         xb_run_mount_t *m = &sb->mounts[i];
-        char p[64], opts[3 * PATH_MAX + 256];
+        char opts[3 * PATH_MAX + 256];
         switch (m->type) {
         case XB_MOUNT_TMPFS:
             snprintf(opts, sizeof opts, "mode=1777%s%lld", m->size ? ",size=" : "",
@@ -358,41 +424,12 @@ static void setup_user_mounts(struct child *c)
             break;
         }
         case XB_MOUNT_BIND: {
-            int src = m->lowerdir ? -1 : open_source(c, m);
-            if (m->lowerdir) { /* another stage (or the filtered context): a read-only overlay */
-                char mp[PATH_MAX + 32];
-                snprintf(mp, sizeof mp, "%s/stage-%zu", sb->state_dir, i);
-                mkdir(mp, 0700);
-                snprintf(opts, sizeof opts, "lowerdir=%s%s%s/empty%s", m->lowerdir,
-                         *m->lowerdir ? ":" : "", sb->state_dir,
-                         xb_sys_in_userns() ? ",userxattr" : "");
-                if (mount("overlay", mp, "overlay", MS_RDONLY | MS_NODEV | MS_NOSUID, opts) < 0)
-                    FAIL(c, "cannot mount stage '%s' for /%s: %s", m->from ? m->from : "context",
-                         m->target, strerror(errno));
-                int sroot = open(mp, O_PATH | O_DIRECTORY | O_CLOEXEC);
-                src = sroot < 0 ? sroot : xb_inroot_open(sroot, m->source, O_PATH, 0);
-                if (src < 0)
-                    FAIL(c, "bind source /%s in stage '%s' not found", m->source,
-                         m->from ? m->from : "context");
-            }
+            /* another stage (or the filtered context): a read-only overlay */
+            int src = m->lowerdir ? open_stage_source(c, m, i) : open_source(c, m);
             struct stat st;
-            if (!m->readonly && fstat(src, &st) == 0 && S_ISDIR(st.st_mode)) {
-                /* rw: writes land in a throwaway upper dir */
-                char up[PATH_MAX + 32], wk[PATH_MAX + 32];
-                snprintf(up, sizeof up, "%s/bind-%zu-u", sb->state_dir, i);
-                snprintf(wk, sizeof wk, "%s/bind-%zu-w", sb->state_dir, i);
-                mkdir(up, 0755);
-                mkdir(wk, 0700);
-                snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s", fdpath(src, p),
-                         up, wk);
-                int t = target(c, m->target, true, false);
-                char tp[64];
-                if (xb_sandbox_mount_overlay(fdpath(t, tp), MS_NODEV | MS_NOSUID, opts) == 0) {
-                    close(t);
-                    break;
-                }
-                close(t);
-            }
+            if (!m->readonly && fstat(src, &st) == 0 && S_ISDIR(st.st_mode) &&
+                mount_rw_overlay(c, m, src, i))
+                break;
             bind_fd(c, src, m->target, true);
             break;
         }
@@ -506,7 +543,12 @@ static void make_cwd(struct child *c, const char *cwd, uid_t uid, gid_t gid)
 static void mount_rootfs(struct child *c)
 {
     const xb_sandbox_t *sb = c->sb;
-    if (sb->lowerdir) {
+    if (sb->lowerdir && sb->fuse_bin) {
+        /* mounted by the parent with fuse-overlayfs (sandbox.c); stages' lowerdirs are
+         * relative to the layers dir */
+        if (chdir(sb->layers_dir) < 0)
+            FAIL(c, "cannot enter %s: %s", sb->layers_dir, strerror(errno));
+    } else if (sb->lowerdir) {
         char opts[8192];
         if (chdir(sb->layers_dir) < 0)
             FAIL(c, "cannot enter %s: %s", sb->layers_dir, strerror(errno));
@@ -570,6 +612,9 @@ void xb_sandbox_child(const xb_sandbox_t *sb, int errfd, int ptysock)
     struct child cc = {sb, errfd, priv, priv ? 0 : MS_NODEV, -1, "", NULL};
     struct child *c = &cc;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    /* with fuse-overlayfs the parent kept the mount namespace (sandbox.c): one of our own */
+    if (sb->fuse_bin && sb->lowerdir && unshare(CLONE_NEWNS) < 0)
+        FAIL(c, "cannot create the step's mount namespace: %s", strerror(errno));
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         FAIL(c, "cannot make mounts private: %s", strerror(errno));
     char sp[PATH_MAX];

@@ -15,7 +15,6 @@
 #include "run/sandbox-internal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
-#include "util/log.h"
 #include "util/sys.h"
 
 int xb_sandbox_mount_overlay(const char *target, unsigned long flags, const char *opts)
@@ -33,15 +32,15 @@ int xb_sandbox_mount_overlay(const char *target, unsigned long flags, const char
     return mount("overlay", target, "overlay", flags, u);
 }
 
-bool xb_sandbox_overlay_supported(const char *dir)
+int xb_sandbox_overlay_probe(const char *dir)
 {
-    static int cached = -1;
+    static int cached = -1; /* 0: works; else the errno of the probe mount */
     if (cached >= 0)
-        return cached == 1;
+        return cached;
     char base[PATH_MAX];
     snprintf(base, sizeof base, "%s/ovl-probe-XXXXXX", dir);
     if (mkdtemp(base) == NULL)
-        return false;
+        return errno;
     static const char *const sub[] = {"l", "u", "w", "m"};
     char p[4][PATH_MAX + 8];
     for (int i = 0; i < 4; i++) {
@@ -54,7 +53,7 @@ bool xb_sandbox_overlay_supported(const char *dir)
         snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s", p[0], p[1], p[2]);
         if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
             xb_sandbox_mount_overlay(p[3], 0, opts) < 0)
-            _exit(1);
+            _exit(errno > 0 && errno < 256 ? errno : EPERM);
         _exit(0);
     }
     int st = 1;
@@ -63,8 +62,6 @@ bool xb_sandbox_overlay_supported(const char *dir)
             ;
     cleanup_error xb_error_t e = XB_ERROR_INIT;
     xb_rm_rf(base, &e);
-    cached = pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-    if (!cached)
-        xb_info("snapshot: overlayfs is not usable here, using the copy snapshotter");
-    return cached == 1;
+    cached = pid < 0 ? EAGAIN : WIFEXITED(st) ? WEXITSTATUS(st) : EINTR;
+    return cached;
 }

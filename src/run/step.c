@@ -13,6 +13,7 @@
 #include "run/arch.h"
 #include "run/binfmt.h"
 #include "run/sandbox.h"
+#include "run/snapshotter.h"
 #include "run/step.h"
 #include "snapshot/diff.h"
 #include "snapshot/layers.h"
@@ -346,20 +347,20 @@ static int check_step_options(const xb_run_request_t *rq, const char *where,
 /* The layer of what the command changed (the overlay's upper dir, or the copy against its state
  * before) into out, *empty when it changed nothing; the overlay's upper dir is kept as that
  * layer's snapshot. t1 is when the command ended. 0, or negative + err. */
-static int commit_layer(const xb_run_request_t *rq, const char *where, bool overlay,
+static int commit_layer(const xb_run_request_t *rq, const char *where, bool overlay, bool fuse,
                         const char *state, const char *upper, const char *root,
                         const char *layers_dir, const char *lowerdir, const xb_tree_state_t *before,
                         double t1, xb_layer_result_t *out, bool *empty, xb_error_t *err)
 {
     const char *tree = overlay ? upper : root;
-    int r = xb_sandbox_cleanup_stubs(state, tree, err);
+    int r = xb_sandbox_cleanup_stubs(state, tree, fuse, err);
     if (r < 0)
         return r;
     xb_layer_writer_t *w = NULL;
     if ((r = xb_layer_writer_new(rq->store, rq->layer_opts, &w, err)) < 0)
         goto out;
     size_t count = 0;
-    r = overlay ? xb_diff_overlay(w, upper, layers_dir, lowerdir, &count, err)
+    r = overlay ? xb_diff_overlay(w, upper, layers_dir, lowerdir, fuse, &count, err)
                 : xb_diff_copy(w, root, before, &count, err);
     if (r < 0)
         goto out;
@@ -372,9 +373,15 @@ static int commit_layer(const xb_run_request_t *rq, const char *where, bool over
     if (r == 0)
         xb_debug("run: %s: layer of %zu entries written in %.2f s", where, count, now_s() - t1);
     /* the upper dir is that layer, extracted: the next step uses it as is (unless mtimes were
-     * clamped in the layer, which the tree does not show) */
-    if (r == 0 && overlay && (rq->layer_opts == NULL || rq->layer_opts->clamp_mtime < 0))
-        (void)xb_snapshot_layer_adopt(rq->store, out->diff_id, upper);
+     * clamped in the layer, which the tree does not show); fuse-overlayfs' forms are turned
+     * into overlayfs' first */
+    if (r == 0 && overlay && (rq->layer_opts == NULL || rq->layer_opts->clamp_mtime < 0)) {
+        cleanup_error xb_error_t e = XB_ERROR_INIT;
+        if (fuse && xb_diff_fuse_normalize(upper, layers_dir, lowerdir, &e) < 0)
+            xb_debug("run: %s: the upper dir is not adopted: %s", where, e.msg);
+        else
+            (void)xb_snapshot_layer_adopt(rq->store, out->diff_id, upper);
+    }
 out:
     xb_layer_writer_free(w);
     return r;
@@ -396,7 +403,10 @@ int xb_run_execute(const xb_run_request_t *rq, bool commit, xb_layer_result_t *o
     int r = xb_store_mkdtemp(rq->store, "run", &work, err);
     if (r < 0)
         goto out;
-    bool overlay = !rq->copy_snapshotter && xb_sandbox_overlay_supported(work);
+    xb_snapshotter_choice_t snap;
+    if ((r = xb_snapshotter_select(rq->snapshotter, rq->search_path, work, &snap, err)) < 0)
+        goto out;
+    bool overlay = snap.kind != XB_SNAP_COPY, fuse = snap.kind == XB_SNAP_FUSE;
     if ((r = mk(work, "state", 0700, &state, err)) < 0 ||
         (r = xb_mkdir_p(layers_dir, 0700, err)) < 0)
         goto out;
@@ -412,6 +422,7 @@ int xb_run_execute(const xb_run_request_t *rq, bool commit, xb_layer_result_t *o
         .lowerdir = overlay ? lowerdir : NULL,
         .upper = upper,
         .work = wdir,
+        .fuse_bin = fuse && overlay ? snap.fuse_bin : NULL,
         .state_dir = state,
         .argv = rq->argv,
         .env = rq->env,
@@ -428,7 +439,8 @@ int xb_run_execute(const xb_run_request_t *rq, bool commit, xb_layer_result_t *o
     if ((r = check_step_options(rq, where, probe_cache, err)) < 0)
         goto out;
     int status = 0;
-    xb_debug("run: %s (%s snapshotter)", where, overlay ? "overlay" : "copy");
+    xb_debug("run: %s (%s snapshotter: %s)", where,
+             xb_snapshotter_name(overlay ? snap.kind : XB_SNAP_COPY), snap.reason);
     double t0 = now_s();
     if ((r = xb_sandbox_run(&sb, &status, err)) < 0)
         goto out;
@@ -443,8 +455,8 @@ int xb_run_execute(const xb_run_request_t *rq, bool commit, xb_layer_result_t *o
         r = xb_error_set(err, XB_ERR_RUN, "RUN %s: exited with code %d", cmd, status);
         goto out;
     }
-    r = commit_layer(rq, where, overlay, state, upper, root, layers_dir, lowerdir, before, t1, out,
-                     empty, err);
+    r = commit_layer(rq, where, overlay, overlay && fuse, state, upper, root, layers_dir, lowerdir,
+                     before, t1, out, empty, err);
 out:
     xb_tree_state_free(before);
     mounts_free(&ms);

@@ -8,6 +8,7 @@
 
 #include "image/platform.h"
 #include "layer/writer.h"
+#include "snapshot/kind.h"
 #include "store/store.h"
 #include "util/error.h"
 
@@ -48,11 +49,13 @@ typedef struct xb_run_request {
                                                NULL = the default hardened policy */
     const struct xb_run_opts *run_opts;     /* build-wide RUN settings (run/runopts.h), or NULL */
     const char *where;                      /* "Dockerfile:12" for error messages */
-    const char *const *host_env; /* xbuild's own environment ("K=V", NULL-terminated, may be
-                                    NULL): where --secret env=V values come from */
-    bool install_binfmt;         /* register a missing binfmt_misc handler (--install-binfmt) */
-    const char *binfmt_dir;      /* binfmt_misc mount; NULL: /proc/sys/fs/binfmt_misc */
-    bool copy_snapshotter; /* never overlayfs: apply layers into a copy (XBUILD_SNAPSHOTTER) */
+    const char *const *host_env;  /* xbuild's own environment ("K=V", NULL-terminated, may be
+                                     NULL): where --secret env=V values come from */
+    bool install_binfmt;          /* register a missing binfmt_misc handler (--install-binfmt) */
+    const char *binfmt_dir;       /* binfmt_misc mount; NULL: /proc/sys/fs/binfmt_misc */
+    xb_snapshotter_t snapshotter; /* XB_SNAP_AUTO (probe) or a forced one (XBUILD_SNAPSHOTTER;
+                                     run/snapshotter.h) */
+    const char *search_path;      /* where fuse-overlayfs is looked up (the CLI's $PATH) */
 } xb_run_request_t;
 
 /* Runs the step of a build (xb_run_execute with commit): on success fills *out with the new

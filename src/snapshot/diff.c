@@ -184,7 +184,45 @@ struct lowers {
     int *fds;
     size_t n;
     const char *opq; /* the opaque xattr: trusted.overlay.opaque, user.* in a userns */
+    bool fuse;       /* the upper dir was written by fuse-overlayfs */
 };
+
+#define FUSE_OPQ_MARKER ".wh..wh..opq"
+#define FUSE_OPQ_XATTR  "user.fuseoverlayfs.opaque"
+
+/* Whether the directory sub of an upper dir is marked opaque: the overlay's xattr, or, written
+ * by fuse-overlayfs, trusted.overlay.opaque (as root), user.fuseoverlayfs.opaque (in a user
+ * namespace) or a ".wh..wh..opq" file in it. */
+static bool upper_opaque(const struct lowers *lo, int sub)
+{
+    char v[4];
+    if (fgetxattr(sub, lo->opq, v, sizeof v) == 1 && v[0] == 'y')
+        return true;
+    if (!lo->fuse)
+        return false;
+    if ((fgetxattr(sub, FUSE_OPQ_XATTR, v, sizeof v) == 1 && v[0] == 'y') ||
+        (fgetxattr(sub, "trusted.overlay.opaque", v, sizeof v) == 1 && v[0] == 'y'))
+        return true;
+    struct stat st;
+    return fstatat(sub, FUSE_OPQ_MARKER, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* One name of an upper dir as the layer sees it: fuse-overlayfs's ".wh.NAME" files are
+ * whiteouts of NAME (where it cannot mknod 0/0 devices), its opaque marker file and the 0/0
+ * whiteouts it makes of names starting with ".wh." (which its mounts never show) are not
+ * entries. */
+struct uname {
+    char *name; /* in the upper dir */
+    const char *logical;
+    bool whiteout;
+};
+
+static int cmpuname(const void *a, const void *b)
+{
+    const struct uname *x = a, *y = b;
+    int c = strcmp(x->logical, y->logical);
+    return c ? c : (int)y->whiteout - (int)x->whiteout;
+}
 
 /* The lower stack's entry for path (top layer first), false when absent. */
 static bool lower_lookup(const struct lowers *lo, const char *path, struct stat *out)
@@ -225,39 +263,98 @@ static bool lower_lookup(const struct lowers *lo, const char *path, struct stat 
     return false;
 }
 
+/* The upper dir's names as entries (sorted by the names the layer carries). */
+static struct uname *upper_names(const struct lowers *lo, int dfd, char **names, size_t *n)
+{
+    struct uname *v = calloc(*n + 1, sizeof *v);
+    size_t k = 0;
+    for (size_t i = 0; v && i < *n; i++) {
+        struct stat st;
+        bool wh = fstatat(dfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISCHR(st.st_mode) &&
+                  st.st_rdev == makedev(0, 0);
+        if (lo->fuse && strncmp(names[i], ".wh.", 4) == 0) {
+            if (wh || strcmp(names[i], FUSE_OPQ_MARKER) == 0 || names[i][4] == '\0')
+                continue;
+            v[k++] = (struct uname){names[i], names[i] + 4, true};
+            continue;
+        }
+        v[k++] = (struct uname){names[i], names[i], wh};
+    }
+    if (v) {
+        qsort(v, k, sizeof *v, cmpuname);
+        *n = k;
+    }
+    return v;
+}
+
+/* fuse-overlayfs copies a file up by renaming it into its (copied-up) directory, which changes
+ * that directory's mtime where kernel overlayfs keeps it. A copied-up directory of the lower
+ * one's mode and owner is taken as unchanged when all it holds was copied up (no whiteout, no
+ * name the lower layers lack): nothing was added to or removed from it. */
+static bool only_copied_up(const struct lowers *lo, int sub, const char *rel)
+{
+    size_t n;
+    cleanup_error xb_error_t e = XB_ERROR_INIT;
+    cleanup_strv char **names = list_dir(sub, &n, &e);
+    if (names == NULL)
+        return false;
+    cleanup_free struct uname *un = upper_names(lo, sub, names, &n);
+    for (size_t i = 0; un && i < n; i++) {
+        struct stat st;
+        cleanup_free char *p = join(rel, un[i].logical);
+        if (un[i].whiteout || p == NULL || !lower_lookup(lo, p, &st))
+            return false;
+    }
+    return un != NULL;
+}
+
+/* hidden: an opaque directory above this one hides the lower layers here. */
 static int walk_upper(struct emitter *em, const struct lowers *lo, int dfd, const char *rel,
-                      xb_error_t *err)
+                      bool hidden, xb_error_t *err)
 {
     size_t n;
     cleanup_strv char **names = list_dir(dfd, &n, err);
     if (names == NULL)
         return xb_error_wrap(err, "/%s", rel);
+    cleanup_free struct uname *un = upper_names(lo, dfd, names, &n);
+    if (un == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     for (size_t i = 0; i < n; i++) {
-        cleanup_free char *p = join(rel, names[i]);
-        struct stat st;
-        if (p == NULL || fstatat(dfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
-            return xb_error_errno(err, errno, "stat /%s", p ? p : names[i]);
-        if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
+        if (i > 0 && strcmp(un[i].logical, un[i - 1].logical) == 0)
+            continue; /* NAME and .wh.NAME: one entry */
+        cleanup_free char *p = join(rel, un[i].logical);
+        struct stat st, lst;
+        if (p == NULL || fstatat(dfd, un[i].name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            return xb_error_errno(err, errno, "stat /%s", p ? p : un[i].name);
+        if (un[i].whiteout) {
+            /* fuse-overlayfs may leave whiteouts of names no lower layer has (kernel overlayfs
+             * never does): they delete nothing and are left out */
+            if (lo->fuse && (hidden || !lower_lookup(lo, p, &lst)))
+                continue;
             if (xb_layer_writer_add_whiteout(em->w, p, 0, err) < 0)
                 return -1;
             em->count++;
             continue;
         }
         if (!S_ISDIR(st.st_mode)) {
-            if (emit(em, dfd, names[i], p, &st, err) < 0)
+            if (emit(em, dfd, un[i].name, p, &st, err) < 0)
                 return -1;
             continue;
         }
         cleanup_close int sub =
-            openat(dfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            openat(dfd, un[i].name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (sub < 0)
             return xb_error_errno(err, errno, "open /%s", p);
-        char v[4];
-        bool opq = fgetxattr(sub, lo->opq, v, sizeof v) == 1 && v[0] == 'y';
-        struct stat lst;
-        bool in_lower = lower_lookup(lo, p, &lst);
-        if (opq || !in_lower || !S_ISDIR(lst.st_mode) || !same_dir_meta(&st, &lst)) {
-            if (emit(em, dfd, names[i], p, &st, err) < 0)
+        bool in_lower = !hidden && lower_lookup(lo, p, &lst);
+        /* fuse-overlayfs marks every directory it creates opaque; kernel overlayfs only one
+         * made where a lower entry was deleted (only that one hides something) */
+        bool opq = upper_opaque(lo, sub) && (!lo->fuse || in_lower);
+        bool same = in_lower && S_ISDIR(lst.st_mode) &&
+                    (same_dir_meta(&st, &lst) ||
+                     (lo->fuse && !opq && st.st_mode == lst.st_mode && st.st_uid == lst.st_uid &&
+                      st.st_gid == lst.st_gid && only_copied_up(lo, sub, p)));
+        if (opq || !same) {
+            if (emit(em, dfd, un[i].name, p, &st, err) < 0)
                 return -1;
         }
         if (opq) {
@@ -265,7 +362,8 @@ static int walk_upper(struct emitter *em, const struct lowers *lo, int dfd, cons
                 return -1;
             em->count++;
         }
-        if (walk_upper(em, lo, sub, p, err) < 0)
+        if (walk_upper(em, lo, sub, p, hidden || opq || (in_lower && !S_ISDIR(lst.st_mode)), err) <
+            0)
             return -1;
     }
     return 0;
@@ -276,44 +374,152 @@ static void free_str(void *p)
     free(p);
 }
 
-int xb_diff_overlay(xb_layer_writer_t *w, const char *upper, const char *layers_dir,
-                    const char *lowerdir, size_t *count, xb_error_t *err)
+static void lowers_close(struct lowers *lo)
 {
-    struct emitter em = {w, XB_PATHMAP_INIT, 0};
-    em.links.free_val = free_str;
-    struct lowers lo = {NULL, 0, xb_sys_overlay_opaque_xattr()};
-    int r = 0, up = -1;
+    for (size_t i = 0; i < lo->n; i++)
+        close(lo->fds[i]);
+    free(lo->fds);
+    lo->fds = NULL;
+    lo->n = 0;
+}
+
+/* Opens the lower stack (lowerdir "a:b:c", names relative to layers_dir) into lo. 0, or
+ * negative + err. */
+static int lowers_open(struct lowers *lo, const char *layers_dir, const char *lowerdir,
+                       xb_error_t *err)
+{
     cleanup_free char *copy = strdup(lowerdir ? lowerdir : "");
     cleanup_close int ldir = open(layers_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
     size_t cap = 1;
     for (const char *c = copy; c && *c; c++)
         cap += *c == ':';
-    lo.fds = calloc(cap, sizeof *lo.fds);
+    lo->fds = calloc(cap, sizeof *lo->fds);
+    if (copy == NULL || lo->fds == NULL)
+        return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     char *save = NULL;
-    for (char *t = copy && *copy ? strtok_r(copy, ":", &save) : NULL; t && lo.fds;
-         t = strtok_r(NULL, ":", &save)) {
+    for (char *t = *copy ? strtok_r(copy, ":", &save) : NULL; t; t = strtok_r(NULL, ":", &save)) {
         int fd = ldir >= 0 ? openat(ldir, t, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
-        if (fd < 0) {
-            r = xb_error_errno(err, errno, "cannot open lower layer %s/%s", layers_dir, t);
-            goto out;
-        }
-        lo.fds[lo.n++] = fd;
+        if (fd < 0)
+            return xb_error_errno(err, errno, "cannot open lower layer %s/%s", layers_dir, t);
+        lo->fds[lo->n++] = fd;
     }
-    up = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (up < 0) {
+    return 0;
+}
+
+int xb_diff_overlay(xb_layer_writer_t *w, const char *upper, const char *layers_dir,
+                    const char *lowerdir, bool fuse, size_t *count, xb_error_t *err)
+{
+    struct emitter em = {w, XB_PATHMAP_INIT, 0};
+    em.links.free_val = free_str;
+    struct lowers lo = {NULL, 0, xb_sys_overlay_opaque_xattr(), fuse};
+    int r = lowers_open(&lo, layers_dir, lowerdir, err);
+    cleanup_close int up = r < 0 ? -1 : open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (r >= 0 && up < 0)
         r = xb_error_errno(err, errno, "cannot open %s", upper);
-        goto out;
-    }
-    r = walk_upper(&em, &lo, up, "", err);
-out:
-    if (up >= 0)
-        close(up);
-    for (size_t i = 0; i < lo.n; i++)
-        close(lo.fds[i]);
-    free(lo.fds);
+    if (r >= 0)
+        r = walk_upper(&em, &lo, up, "", false, err);
+    lowers_close(&lo);
     xb_pathmap_free(&em.links);
     if (count)
         *count = em.count;
+    return r;
+}
+
+/* --- fuse-overlayfs upper dir -> the form of an extracted layer (for adoption) --- */
+
+/* Drops fuse-overlayfs' own xattrs (copy-up origin, opaque mark) of name in dfd. */
+static int drop_fuse_xattrs(int dfd, const char *name, const char *shown, xb_error_t *err)
+{
+    static const char *const xs[] = {"user.fuseoverlayfs.origin", FUSE_OPQ_XATTR};
+    char proc[64 + NAME_MAX];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d/%s", dfd, name);
+    for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++)
+        if (lremovexattr(proc, xs[i]) < 0 && errno != ENODATA && errno != ENOTSUP && errno != EPERM)
+            return xb_error_errno(err, errno, "cannot remove %s of /%s", xs[i], shown);
+    return 0;
+}
+
+/* A directory as an extraction leaves it: the overlay opaque xattr when it really is opaque,
+ * none of fuse-overlayfs' marks. */
+static int normalize_dir_mark(const struct lowers *lo, int sub, bool opq, const char *shown,
+                              xb_error_t *err)
+{
+    if (opq && fsetxattr(sub, lo->opq, "y", 1, 0) < 0)
+        return xb_error_errno(err, errno, "cannot mark /%s opaque", shown);
+    if (!opq && fremovexattr(sub, lo->opq) < 0 && errno != ENODATA && errno != ENOTSUP)
+        return xb_error_errno(err, errno, "cannot unmark /%s", shown);
+    if (!opq && strcmp(lo->opq, "trusted.overlay.opaque") != 0)
+        (void)fremovexattr(sub, "trusted.overlay.opaque"); /* fuse-overlayfs' as root */
+    return 0;
+}
+
+static int normalize_upper(const struct lowers *lo, int dfd, const char *rel, bool hidden,
+                           xb_error_t *err)
+{
+    size_t n;
+    cleanup_strv char **names = list_dir(dfd, &n, err);
+    if (names == NULL)
+        return xb_error_wrap(err, "/%s", rel);
+    for (size_t i = 0; i < n; i++) {
+        cleanup_free char *p = join(rel, names[i]);
+        struct stat st, lst;
+        if (p == NULL || fstatat(dfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue; /* a .wh.NAME turned into NAME below */
+        bool wh = S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
+        if (strncmp(names[i], ".wh.", 4) == 0 || wh) {
+            const char *logical = strncmp(names[i], ".wh.", 4) == 0 && !wh ? names[i] + 4 : NULL;
+            cleanup_free char *lp = logical ? join(rel, logical) : NULL;
+            bool keep =
+                wh && strncmp(names[i], ".wh.", 4) != 0 && !hidden && lower_lookup(lo, p, &lst);
+            if (!keep && unlinkat(dfd, names[i], 0) < 0)
+                return xb_error_errno(err, errno, "cannot remove /%s", p);
+            if (logical && *logical && lp && !hidden && lower_lookup(lo, lp, &lst) &&
+                mknodat(dfd, logical, S_IFCHR, makedev(0, 0)) < 0 && errno != EEXIST)
+                return xb_error_errno(err, errno, "cannot make the whiteout /%s", lp);
+            continue;
+        }
+        if (drop_fuse_xattrs(dfd, names[i], p, err) < 0)
+            return -1;
+        if (!S_ISDIR(st.st_mode))
+            continue;
+        cleanup_close int sub =
+            openat(dfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub < 0)
+            return xb_error_errno(err, errno, "open /%s", p);
+        bool in_lower = !hidden && lower_lookup(lo, p, &lst);
+        bool opq = upper_opaque(lo, sub) && in_lower;
+        /* what the diff left out keeps the lower directory's times, as in kernel overlayfs */
+        bool same = !opq && in_lower && S_ISDIR(lst.st_mode) && st.st_mode == lst.st_mode &&
+                    st.st_uid == lst.st_uid && st.st_gid == lst.st_gid &&
+                    only_copied_up(lo, sub, p);
+        struct timespec ts[2] = {{0, UTIME_OMIT}, same ? lst.st_mtim : st.st_mtim};
+        if (normalize_dir_mark(lo, sub, opq, p, err) < 0 ||
+            normalize_upper(lo, sub, p, hidden || opq || (in_lower && !S_ISDIR(lst.st_mode)), err) <
+                0)
+            return -1;
+        if (futimens(sub, ts) < 0)
+            return xb_error_errno(err, errno, "cannot restore the times of /%s", p);
+    }
+    return 0;
+}
+
+int xb_diff_fuse_normalize(const char *upper, const char *layers_dir, const char *lowerdir,
+                           xb_error_t *err)
+{
+    struct lowers lo = {NULL, 0, xb_sys_overlay_opaque_xattr(), true};
+    int r = lowers_open(&lo, layers_dir, lowerdir, err);
+    cleanup_close int up = r < 0 ? -1 : open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (r >= 0 && up < 0)
+        r = xb_error_errno(err, errno, "cannot open %s", upper);
+    struct stat st;
+    if (r >= 0 && fstat(up, &st) < 0)
+        r = xb_error_errno(err, errno, "cannot stat %s", upper);
+    if (r >= 0)
+        r = normalize_upper(&lo, up, "", false, err);
+    struct timespec ts[2] = {{0, UTIME_OMIT}, st.st_mtim};
+    if (r >= 0 && futimens(up, ts) < 0)
+        r = xb_error_errno(err, errno, "cannot restore the times of %s", upper);
+    lowers_close(&lo);
     return r;
 }
 

@@ -10,6 +10,7 @@
 #ifndef XB_SNAPSHOT_DIFF_H
 #define XB_SNAPSHOT_DIFF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "layer/writer.h"
@@ -23,9 +24,18 @@ int xb_tree_state_capture(const char *root, xb_tree_state_t **out, xb_error_t *e
 void xb_tree_state_free(xb_tree_state_t *s);
 
 /* upper: the overlay upper dir; layers_dir + lowerdir ("a:b:c", top first, names relative to
- * layers_dir; may be "") describe the lower stack. *count: entries written. */
+ * layers_dir; may be "") describe the lower stack. fuse: the upper dir was written by
+ * fuse-overlayfs (".wh.NAME" files as whiteouts, its opaque markers and xattrs, every new
+ * directory opaque): the layer gets exactly the entries kernel overlayfs would give.
+ * *count: entries written. */
 int xb_diff_overlay(xb_layer_writer_t *w, const char *upper, const char *layers_dir,
-                    const char *lowerdir, size_t *count, xb_error_t *err);
+                    const char *lowerdir, bool fuse, size_t *count, xb_error_t *err);
+/* Turns an upper dir written by fuse-overlayfs (after xb_diff_overlay with fuse) into the form
+ * of an extracted layer (0/0 whiteouts, the overlay opaque xattr on really opaque dirs, no
+ * fuse-overlayfs markers or xattrs, directory times kept) so it can be adopted as the layer's
+ * tree. 0, or negative + err (the dir is then left unadopted). */
+int xb_diff_fuse_normalize(const char *upper, const char *layers_dir, const char *lowerdir,
+                           xb_error_t *err);
 int xb_diff_copy(xb_layer_writer_t *w, const char *root, const xb_tree_state_t *before,
                  size_t *count, xb_error_t *err);
 

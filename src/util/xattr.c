@@ -11,7 +11,7 @@
 bool xb_xattr_skipped(const char *name)
 {
     return strncmp(name, "trusted.overlay.", 16) == 0 || strncmp(name, "user.overlay.", 13) == 0 ||
-           strcmp(name, "security.selinux") == 0;
+           strncmp(name, "user.fuseoverlayfs.", 19) == 0 || strcmp(name, "security.selinux") == 0;
 }
 
 /* The NUL-separated name list of path into *names (*len bytes). */

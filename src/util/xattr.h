@@ -17,8 +17,9 @@ typedef int (*xb_xattr_fn)(void *ud, const char *name, const void *value, size_t
  * file as) — never a silently shorter list. */
 int xb_xattrs_each(const char *path, const char *shown, xb_xattr_fn fn, void *ud, xb_error_t *err);
 
-/* True for the xattrs xbuild never carries into a layer: overlayfs' own (trusted.overlay.*,
- * user.overlay.*) and SELinux labels. */
+/* True for the xattrs xbuild never carries into a layer (nor applies from one): overlayfs' own
+ * (trusted.overlay.*, user.overlay.*), fuse-overlayfs' own (user.fuseoverlayfs.*: its opaque
+ * marker and copy-up origin) and SELinux labels. */
 bool xb_xattr_skipped(const char *name);
 
 #endif

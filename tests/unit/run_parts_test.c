@@ -138,7 +138,7 @@ static int diff_to_layer(xb_store_t *st, bool overlay, const char *a, const char
     o.clamp_mtime = 1000000;
     int r = xb_layer_writer_new(st, &o, &w, &err);
     if (r >= 0)
-        r = overlay ? xb_diff_overlay(w, a, b, "lower", count, &err)
+        r = overlay ? xb_diff_overlay(w, a, b, "lower", false, count, &err)
                     : xb_diff_copy(w, a, before, count, &err);
     if (r >= 0)
         r = xb_layer_writer_finish(w, res, &err);

@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# The fuse-overlayfs snapshotter (docs/design/run.md, "Snapshots"): an ordinary user with a
+# subordinate id range builds for arm64 under qemu with XBUILD_SNAPSHOTTER=fuse-overlayfs (RUN as
+# several uids, a whiteout of a base file, an opaque directory, chmod/setuid, a rw bind mount);
+# the layers and the image equal the kernel overlayfs and copy snapshotters' (same
+# SOURCE_DATE_EPOCH), also as root; `xbuild info` shows it; a forced fuse-overlayfs that cannot
+# work says why; no daemon is left behind.
+. "$top_srcdir/tests/lib/common.sh"
+. "$top_srcdir/tests/lib/busybox.sh"
+require_root "creates the test users and changes /dev/fuse's mode for the test"
+for t in runuser newuidmap newgidmap useradd usermod python3 fuse-overlayfs pgrep; do
+    command -v $t >/dev/null || { echo "1..0 # SKIP $t missing"; exit 0; }
+done
+[ -c /dev/fuse ] || { echo "1..0 # SKIP no /dev/fuse (modprobe fuse)"; exit 0; }
+"$XBUILD" binfmt --install arm64 >/dev/null 2>&1 # a no-op when registered
+
+RL=xb-rootless
+id -u $RL >/dev/null 2>&1 || useradd -M -d /nonexistent -s /bin/sh $RL
+grep -q "^$RL:" /etc/subuid || usermod --add-subuids 400000-465535 $RL
+grep -q "^$RL:" /etc/subgid || usermod --add-subgids 400000-465535 $RL
+chmod 755 "$T"
+U=$T/home-rl && mkdir -p "$U" && chown $RL "$U"
+XB=$XBUILD
+runuser -u $RL -- test -x "$XB" || { cp "$XBUILD" "$T/xbuild" && chmod 755 "$T/xbuild" && XB=$T/xbuild; }
+EPOCH=1700000000
+STDPATH=/usr/sbin:/usr/bin:/sbin:/bin
+rl() { # SNAPSHOTTER STORE ARGS...: xbuild as the user, clean environment
+    local snap=$1 store=$2
+    shift 2
+    runuser -u $RL -- env -i PATH="${RLPATH:-$STDPATH}" HOME="$U" SOURCE_DATE_EPOCH=$EPOCH \
+        XBUILD_SNAPSHOTTER="$snap" "$XB" --root "$store" "$@"
+}
+asroot() { # SNAPSHOTTER STORE ARGS...
+    local snap=$1 store=$2
+    shift 2
+    env SOURCE_DATE_EPOCH=$EPOCH XBUILD_SNAPSHOTTER="$snap" "$XBUILD" --root "$store" "$@"
+}
+
+# /dev/fuse is 0600 on this kind of VM, 0666 on a stock Debian (udev's rule): the test opens it
+# for its duration and an EXIT cleanup puts the original mode back
+FUSE_MODE=$(stat -c %a /dev/fuse)
+at_exit "chmod $FUSE_MODE /dev/fuse"
+
+C=$T/ctx
+mkdir -p "$C"
+bb_rootfs_tar arm64 "$C/rootfs.tar" || { fail "arm64 busybox rootfs"; done_testing; exit 1; }
+echo hello >"$C/hello.txt"
+cat >"$C/Dockerfile" <<'DF'
+FROM scratch
+ADD rootfs.tar /
+RUN mkdir -m 1777 /data && echo r > /data/by0 && echo c > /data/chowned && chown 2345:3456 /data/chowned && mkdir -p /opq/sub /opq/keep && echo a > /opq/a && echo b > /opq/sub/b
+USER 1000:1000
+RUN echo u > /data/by1000 && mkdir /data/d1000 && echo w > /data/d1000/f
+USER 4242:4343
+RUN echo v > /data/by4242
+USER root
+RUN rm /bin/yes && rm -rf /opq && mkdir /opq && touch /opq/new && mkdir /opq/keep && chmod 4755 /data/chowned && chmod 2750 /data/d1000 && echo more >> /data/by0 && mkdir -p /usr/share/deep/er && echo d > /usr/share/deep/er/f
+RUN --mount=type=bind,target=/ctx,rw echo scratch > /ctx/written && cp /ctx/hello.txt /fromctx && rm /ctx/hello.txt && test ! -e /bin/yes && test ! -e /opq/a && test ! -e /opq/sub && test -e /opq/new
+DF
+chmod -R a+rX "$C"
+
+layers_of() { # STORE: the image's layer digests, one line
+    python3 -c '
+import json, sys
+r = sys.argv[1]
+m = [d for d in json.load(open(r + "/index.json"))["manifests"] if d["annotations"]["org.opencontainers.image.ref.name"] == "fz/app:1"][0]
+print(" ".join(l["digest"][7:19] for l in json.load(open(r + "/blobs/sha256/" + m["digest"][7:]))["layers"]))' "$1" 2>/dev/null
+}
+secs() { date +%s.%N; }
+elapsed() { python3 -c "import sys; print('%.1f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$2"; }
+
+# --- a forced fuse-overlayfs that cannot work: /dev/fuse closed, not on PATH ---
+chmod 0600 /dev/fuse
+check_fails_like "forced fuse-overlayfs with /dev/fuse 0600: the error names the device and its mode" \
+    "XBUILD_SNAPSHOTTER=fuse-overlayfs cannot be used: /dev/fuse is not accessible \(mode 0600, owner [0-9]+:[0-9]+\): Permission denied" \
+    rl fuse-overlayfs "$U/s-err" bud --arch arm64 -t fz/app:1 "$C"
+chmod 0666 /dev/fuse
+mkdir -p "$T/bin" && ln -s "$(command -v newuidmap)" "$(command -v newgidmap)" "$T/bin/"
+RLPATH=$T/bin check_fails_like "forced fuse-overlayfs missing from PATH: the error says so" \
+    "fuse-overlayfs cannot be used: fuse-overlayfs is not on PATH \($T/bin\)" \
+    rl fuse-overlayfs "$U/s-err" bud --arch arm64 -t fz/app:1 "$C"
+check_fails_like "an unknown XBUILD_SNAPSHOTTER is a usage error naming the values" \
+    "XBUILD_SNAPSHOTTER='zfs' is not a snapshotter: overlay, fuse-overlayfs or copy" \
+    rl zfs "$U/s-err" bud --arch arm64 -t fz/app:1 "$C"
+
+# --- the same build with the three snapshotters, rootless ---
+t0=$(secs)
+out=$(rl fuse-overlayfs "$U/s-fuse" --debug bud --arch arm64 -t fz/app:1 "$C" 2>&1)
+rc=$?
+t1=$(secs)
+is "rootless bud --arch arm64 with the fuse-overlayfs snapshotter succeeds" "$rc" 0
+[ $rc -eq 0 ] || printf '%s\n' "$out" | grep -v '^\[debug\] \(http\|registry\)' | tail -12 | sed 's/^/#   /'
+like "--debug names the fuse-overlayfs snapshotter" "$out" "\(fuse-overlayfs snapshotter: XBUILD_SNAPSHOTTER=fuse-overlayfs\)"
+fuse_digest=$(printf '%s' "$out" | tail -1)
+is "no fuse-overlayfs daemon is left running" "$(pgrep -u "$(id -u $RL)" -x fuse-overlayfs)" ""
+out=$(rl overlay "$U/s-ovl" --debug bud --arch arm64 -t fz/app:1 "$C" 2>&1)
+t2=$(secs)
+like "the kernel overlayfs build names its snapshotter" "$out" "\(overlay snapshotter: XBUILD_SNAPSHOTTER=overlay\)"
+is "fuse-overlayfs and kernel overlayfs give the same image digest" "$fuse_digest" "$(printf '%s' "$out" | tail -1)"
+out=$(rl copy "$U/s-copy" --debug bud --arch arm64 -t fz/app:1 "$C" 2>&1)
+t3=$(secs)
+like "the copy build names its snapshotter" "$out" "\(copy snapshotter: XBUILD_SNAPSHOTTER=copy\)"
+is "fuse-overlayfs and copy give the same image digest" "$fuse_digest" "$(printf '%s' "$out" | tail -1)"
+is "... and the same layer digests as overlayfs" "$(layers_of "$U/s-fuse")" "$(layers_of "$U/s-ovl")"
+is "... and as copy" "$(layers_of "$U/s-fuse")" "$(layers_of "$U/s-copy")"
+diag "timing (rootless, cold store, shared machine): fuse-overlayfs $(elapsed "$t0" "$t1") s, overlay $(elapsed "$t1" "$t2") s, copy $(elapsed "$t2" "$t3") s"
+
+# without mknod fuse-overlayfs writes ".wh.NAME" files (its variable forces that form here): the
+# layers are the same (the last step also checks that the lower whiteout and opaque dir hide)
+out=$(runuser -u $RL -- env -i PATH=$STDPATH HOME="$U" SOURCE_DATE_EPOCH=$EPOCH \
+    XBUILD_SNAPSHOTTER=fuse-overlayfs FUSE_OVERLAYFS_DISABLE_OVL_WHITEOUT=1 "$XB" \
+    --root "$U/s-fuse-wh" bud -q --arch arm64 -t fz/app:1 "$C" 2>&1)
+is "fuse-overlayfs with .wh.NAME whiteouts gives the same image" "$(printf '%s' "$out" | tail -1)" "$fuse_digest"
+
+# without SOURCE_DATE_EPOCH each step's upper dir becomes its layer's extracted tree, rewritten
+# in overlayfs' form first: the later steps run on those (the last one checks the whiteout and
+# the opaque dir), and no fuse-overlayfs marker or xattr is left in the store's trees
+out=$(runuser -u $RL -- env -i PATH=$STDPATH HOME="$U" XBUILD_SNAPSHOTTER=fuse-overlayfs "$XB" \
+    --root "$U/s-adopt" --debug bud --arch arm64 -t fz/app:1 "$C" 2>&1)
+is "fuse-overlayfs build without SOURCE_DATE_EPOCH" "$?" 0
+is "... every RUN step's upper dir was adopted" "$(printf '%s\n' "$out" | grep -c "adopted from the step's upper dir")" 5
+left=$(python3 - "$U/s-adopt/xbuild/layers" <<'PY'
+import os, sys
+for root, dirs, files in os.walk(sys.argv[1]):
+    for n in dirs + files:
+        p = os.path.join(root, n)
+        if n.startswith(".wh."):
+            print(p)
+        try:
+            xs = os.listxattr(p, follow_symlinks=False)
+        except OSError:
+            xs = []
+        for x in xs:
+            if x.startswith("user.fuseoverlayfs."):
+                print(p, x)
+PY
+)
+is "... no .wh.* file and no user.fuseoverlayfs.* xattr in the extracted trees" "$left" ""
+
+# the layers hold what the steps did, read with python's tarfile
+entries() {
+    python3 - "$1" <<'PY'
+import json, sys, tarfile
+r = sys.argv[1]
+m = [d for d in json.load(open(r + "/index.json"))["manifests"] if d["annotations"]["org.opencontainers.image.ref.name"] == "fz/app:1"][0]
+for l in json.load(open(r + "/blobs/sha256/" + m["digest"][7:]))["layers"][1:]:
+    with tarfile.open(r + "/blobs/sha256/" + l["digest"][7:]) as t:
+        for e in t.getmembers():
+            print("%s %d:%d %o %s" % (e.name, e.uid, e.gid, e.mode, " ".join(sorted(e.pax_headers))))
+PY
+}
+ent=$(entries "$U/s-fuse")
+like "uid 1000's file and directory" "$ent" "data/d1000/f 1000:1000 644"
+like "uid 4242's file" "$ent" "data/by4242 4242:4343 644"
+like "a deleted base file is a whiteout" "$ent" "bin/.wh.yes 0:0"
+like "the replaced directory is opaque" "$ent" "opq/.wh..wh..opq"
+like "setuid after chown kept" "$ent" "data/chowned 2345:3456 4755"
+like "setgid directory" "$ent" "data/d1000 1000:1000 2750"
+if printf '%s' "$ent" | grep -q 'fuseoverlayfs\|overlay\.'; then
+    fail "no fuse-overlayfs or overlay xattr in a layer"
+    printf '%s\n' "$ent" | grep 'fuseoverlayfs\|overlay\.' | sed 's/^/#   /'
+else ok "no fuse-overlayfs or overlay xattr in a layer"; fi
+if printf '%s' "$ent" | grep -q 'opq/keep/.wh..wh..opq\|data/d1000/.wh..wh..opq\|usr/share/deep/.wh..wh..opq\|\.wh\.\.wh\.\.wh'; then
+    fail "new directories carry no opaque marker (only the replaced one)"
+    printf '%s\n' "$ent" | grep 'wh\.\.wh' | sed 's/^/#   /'
+else ok "new directories carry no opaque marker (only the replaced one)"; fi
+unlike_ctx=$(printf '%s' "$ent" | grep -c '^ctx')
+is "the rw bind mount's writes reach no layer" "$unlike_ctx" 0
+is "the rw bind mount's writes stay off the host context" "$(ls "$C" | tr '\n' ' ')" "Dockerfile hello.txt rootfs.tar "
+
+# --- xbuild run: the rootfs daemon lives outside the step's PID namespace ---
+out=$(rl fuse-overlayfs "$U/s-fuse" run fz/app:1 sh -c 'cat /fromctx; grep " / " /proc/mounts' 2>&1)
+like "run with fuse-overlayfs: the image's files" "$out" "^hello"
+like "run: the rootfs is a fuse-overlayfs mount, nodev" "$out" "fuse-overlayfs / fuse.fuse-overlayfs rw,nodev"
+# every process the step sees, by its command line (the step's init is a fork of xbuild)
+out=$(rl fuse-overlayfs "$U/s-fuse" run fz/app:1 sh -c 'for p in /proc/[0-9]*; do tr "\0" " " <$p/cmdline; echo; done' 2>&1)
+if printf '%s' "$out" | grep -q '^fuse-overlayfs -f'; then fail "run: the step does not see the daemon"
+elif ! printf '%s' "$out" | grep -q 'xbuild'; then fail "run: the step does not see the daemon (no process listed)"; printf '%s\n' "$out" | sed 's/^/#   /'
+else ok "run: the step does not see the daemon"; fi
+
+# --- xbuild info ---
+out=$(rl fuse-overlayfs "$U/s-fuse" info 2>&1)
+like "info: fuse-overlayfs and why" "$out" "snapshotter: fuse-overlayfs"
+like "info: its reason" "$out" "snapshotter_reason: XBUILD_SNAPSHOTTER=fuse-overlayfs"
+out=$(rl fuse-overlayfs "$U/s-fuse" info --format json 2>&1)
+is "info --format json: snapshotter and binary" "$(printf '%s' "$out" | python3 -c 'import json,sys; s=json.load(sys.stdin)["store"]; print(s["snapshotter"], s["fuse_overlayfs"])' 2>&1)" "fuse-overlayfs $(command -v fuse-overlayfs)"
+chmod 0600 /dev/fuse
+out=$(rl fuse-overlayfs "$U/s-fuse" info 2>&1)
+like "info: a forced fuse-overlayfs that cannot work is shown with the reason" "$out" "snapshotter: unusable.*|snapshotter_reason: .*/dev/fuse is not accessible"
+chmod 0666 /dev/fuse
+
+# --- as root, forced: the same image as the root kernel overlayfs build ---
+out=$(asroot fuse-overlayfs "$T/root-fuse" --debug bud --arch arm64 -t fz/app:1 "$C" 2>&1)
+like "root bud with a forced fuse-overlayfs" "$out" "\(fuse-overlayfs snapshotter"
+root_fuse=$(printf '%s' "$out" | tail -1)
+out=$(asroot "" "$T/root-ovl" bud -q --arch arm64 -t fz/app:1 "$C" 2>&1)
+is "root: fuse-overlayfs and kernel overlayfs give the same image" "$root_fuse" "$(printf '%s' "$out" | tail -1)"
+is "root and rootless fuse-overlayfs builds give the same image" "$root_fuse" "$fuse_digest"
+is "no fuse-overlayfs daemon is left running (root)" "$(pgrep -u 0 -x fuse-overlayfs)" ""
+
+done_testing
