@@ -74,10 +74,24 @@ static char *join(const char *rel, const char *name)
     return p;
 }
 
+/* A directory the walk is inside of. One the diff left out (unchanged itself) is still written,
+ * right before the first entry below it, so that every entry's parents are in the layer (as
+ * containerd's ChangeWriter with parent dirs, which BuildKit's differs use). Nodes live in the
+ * walk's stack frames. */
+struct pending {
+    struct pending *up;
+    int dfd;          /* the parent directory */
+    const char *name; /* in dfd */
+    const char *path;
+    struct stat st; /* as the merged view shows it */
+    bool written;
+};
+
 struct emitter {
     xb_layer_writer_t *w;
     xb_pathmap_t links; /* "dev:ino" -> first path (char*) */
     size_t count;
+    struct pending *dirs; /* innermost directory being walked, NULL at the root */
 };
 
 /* The xattrs an entry's layer record carries: a NULL-terminated array (xs) whose names and
@@ -122,8 +136,37 @@ static int xlist_add(void *ud, const char *name, const void *value, size_t len, 
 }
 
 static int emit(struct emitter *em, int dfd, const char *name, const char *path,
+                const struct stat *st, xb_error_t *err);
+
+/* Writes the directories around the next entry that are not in the layer yet, outermost
+ * first. */
+static int flush_parents(struct emitter *em, struct pending *d, xb_error_t *err)
+{
+    if (d == NULL || d->written)
+        return 0;
+    if (flush_parents(em, d->up, err) < 0)
+        return -1;
+    d->written = true; /* before emit: it flushes em->dirs again */
+    struct pending *saved = em->dirs;
+    em->dirs = NULL;
+    int r = emit(em, d->dfd, d->name, d->path, &d->st, err);
+    em->dirs = saved;
+    return r;
+}
+
+static int emit_whiteout(struct emitter *em, const char *path, xb_error_t *err)
+{
+    if (flush_parents(em, em->dirs, err) < 0 || xb_layer_writer_add_whiteout(em->w, path, 0, err) < 0)
+        return -1;
+    em->count++;
+    return 0;
+}
+
+static int emit(struct emitter *em, int dfd, const char *name, const char *path,
                 const struct stat *st, xb_error_t *err)
 {
+    if (flush_parents(em, em->dirs, err) < 0)
+        return -1;
     char proc[64 + NAME_MAX];
     snprintf(proc, sizeof proc, "/proc/self/fd/%d/%s", dfd, name);
     /* every xattr xbuild carries, or an error: never some */
@@ -331,9 +374,8 @@ static int walk_upper(struct emitter *em, const struct lowers *lo, int dfd, cons
              * never does): they delete nothing and are left out */
             if (lo->fuse && (hidden || !lower_lookup(lo, p, &lst)))
                 continue;
-            if (xb_layer_writer_add_whiteout(em->w, p, 0, err) < 0)
+            if (emit_whiteout(em, p, err) < 0)
                 return -1;
-            em->count++;
             continue;
         }
         if (!S_ISDIR(st.st_mode)) {
@@ -362,8 +404,14 @@ static int walk_upper(struct emitter *em, const struct lowers *lo, int dfd, cons
                 return -1;
             em->count++;
         }
-        if (walk_upper(em, lo, sub, p, hidden || opq || (in_lower && !S_ISDIR(lst.st_mode)), err) <
-            0)
+        /* left out: the lower directory's times (fuse-overlayfs changed them on copy-up) */
+        struct pending node = {em->dirs, dfd, un[i].name, p, st, opq || !same};
+        if (same)
+            node.st.st_mtim = lst.st_mtim;
+        em->dirs = &node;
+        int r = walk_upper(em, lo, sub, p, hidden || opq || (in_lower && !S_ISDIR(lst.st_mode)), err);
+        em->dirs = node.up;
+        if (r < 0)
             return -1;
     }
     return 0;
@@ -409,7 +457,7 @@ static int lowers_open(struct lowers *lo, const char *layers_dir, const char *lo
 int xb_diff_overlay(xb_layer_writer_t *w, const char *upper, const char *layers_dir,
                     const char *lowerdir, bool fuse, size_t *count, xb_error_t *err)
 {
-    struct emitter em = {w, XB_PATHMAP_INIT, 0};
+    struct emitter em = {w, XB_PATHMAP_INIT, 0, NULL};
     em.links.free_val = free_str;
     struct lowers lo = {NULL, 0, xb_sys_overlay_opaque_xattr(), fuse};
     int r = lowers_open(&lo, layers_dir, lowerdir, err);
@@ -661,9 +709,8 @@ static int walk_copy(struct emitter *em, const xb_tree_state_t *s, int dfd, cons
         int c = i >= n ? 1 : j >= nb ? -1 : strcmp(names[i], bn[j]);
         if (c > 0) { /* deleted */
             cleanup_free char *p = join(rel, bn[j]);
-            if (xb_layer_writer_add_whiteout(em->w, p, 0, err) < 0)
-                return -1;
-            em->count++;
+            if (p == NULL || emit_whiteout(em, p, err) < 0)
+                return p ? -1 : xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
             j++;
             continue;
         }
@@ -685,9 +732,10 @@ static int walk_copy(struct emitter *em, const xb_tree_state_t *s, int dfd, cons
             continue;
         }
         bool recreated = b && !same_identity(b, &st, bt);
-        if (b == NULL || recreated || !same_dir_meta(&b->st, &st))
-            if (emit(em, dfd, name, p, &st, err) < 0)
-                return -1;
+        struct pending node = {em->dirs, dfd, name, p, st, false};
+        node.written = b == NULL || recreated || !same_dir_meta(&b->st, &st);
+        if (node.written && emit(em, dfd, name, p, &st, err) < 0)
+            return -1;
         if (recreated) {
             if (xb_layer_writer_add_opaque(em->w, p, 0, err) < 0)
                 return -1;
@@ -696,7 +744,10 @@ static int walk_copy(struct emitter *em, const xb_tree_state_t *s, int dfd, cons
         cleanup_close int sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (sub < 0)
             return xb_error_errno(err, errno, "open /%s", p);
-        if (walk_copy(em, s, sub, p, recreated ? NULL : b, err) < 0)
+        em->dirs = &node;
+        int r = walk_copy(em, s, sub, p, recreated ? NULL : b, err);
+        em->dirs = node.up;
+        if (r < 0)
             return -1;
     }
     return 0;
@@ -705,7 +756,7 @@ static int walk_copy(struct emitter *em, const xb_tree_state_t *s, int dfd, cons
 int xb_diff_copy(xb_layer_writer_t *w, const char *root, const xb_tree_state_t *before,
                  size_t *count, xb_error_t *err)
 {
-    struct emitter em = {w, XB_PATHMAP_INIT, 0};
+    struct emitter em = {w, XB_PATHMAP_INIT, 0, NULL};
     em.links.free_val = free_str;
     cleanup_close int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int r;

@@ -102,4 +102,39 @@ XBUILD_SNAPSHOTTER=copy "$XBUILD" bud -q --no-cache --platform linux/arm64 --tim
 a=$(img_diff_ids snap-ovl); b=$(img_diff_ids snap-copy)
 like "overlay build has 7 layers (one repeated: duplicate lowerdirs handled)" "$a" '^(sha256:[0-9a-f]{64} ){6}sha256:[0-9a-f]{64}$'
 is "overlay and copy snapshotters give the same diffIDs" "$b" "$a"
+# parents: a RUN layer carries the unchanged parent directories of its entries (containerd's
+# ChangeWriter with parent dirs, as BuildKit writes), so an extracted layer (--timestamp: the
+# upper dir is not adopted) or another tool never makes them 0755 root
+mkdir -p "$T/par"
+cat >"$T/par/Dockerfile" <<'DF'
+FROM bb:arm64
+RUN mkdir -m 1777 /data && echo a > /data/f && mkdir -p /k/sub && chmod 750 /k/sub && echo k > /k/sub/x \
+    && touch -t 202001010000 /k/sub
+RUN chmod 600 /data/f && rm /k/sub/x && touch -t 202001010000 /k/sub
+RUN stat -c %a /data > /mode && stat -c %a /k/sub > /mode2
+DF
+snaps="overlay copy"
+command -v fuse-overlayfs >/dev/null && [ -c /dev/fuse ] && snaps+=" fuse-overlayfs"
+[ "$snaps" = "overlay copy" ] && skip "fuse-overlayfs: no fuse-overlayfs or /dev/fuse"
+ids=""
+for s in $snaps; do
+    XBUILD_SNAPSHOTTER=$s "$XBUILD" bud -q --no-cache --platform linux/arm64 --timestamp 1700000000 \
+        -t "par-$s" "$T/par" >/dev/null 2>&1
+    check "$s: parents build succeeds" test $? -eq 0
+    mapfile -t P < <(img_layers "par-$s")
+    is "$s: the next step sees /data 1777 and /k/sub 750" \
+        "$(layer_cat "${P[3]}" mode) $(layer_cat "${P[3]}" mode2)" "1777 750"
+    is "$s: the chmod/rm layer carries the unchanged parents data/, k/, k/sub/ (whiteout's)" \
+        "$(layer_list "${P[2]}" | sed 's#/$##' | tr '\n' ';')" \
+        "d 1777 0:0 data;f 0600 0:0 data/f;d 0755 0:0 k;d 0750 0:0 k/sub;f 0000 0:0 k/sub/.wh.x;"
+    ids+="$(img_diff_ids "par-$s")|"
+done
+is "all snapshotters give the same diffIDs with parents" \
+    "$(printf '%s' "$ids" | tr '|' '\n' | sort -u | grep -c .)" 1
+rm -rf "$T/up"
+if umoci unpack --image "$XB_ROOT:par-overlay:latest" "$T/up" >/dev/null 2>&1; then
+    is "umoci: /data 1777, /k/sub 750" "$(stat -c %a "$T/up/rootfs/data" "$T/up/rootfs/k/sub" | xargs)" "1777 750"
+else
+    fail "umoci unpack par-overlay"
+fi
 done_testing
