@@ -156,7 +156,8 @@ static int flush_parents(struct emitter *em, struct pending *d, xb_error_t *err)
 
 static int emit_whiteout(struct emitter *em, const char *path, xb_error_t *err)
 {
-    if (flush_parents(em, em->dirs, err) < 0 || xb_layer_writer_add_whiteout(em->w, path, 0, err) < 0)
+    if (flush_parents(em, em->dirs, err) < 0 ||
+        xb_layer_writer_add_whiteout(em->w, path, 0, err) < 0)
         return -1;
     em->count++;
     return 0;
@@ -409,7 +410,8 @@ static int walk_upper(struct emitter *em, const struct lowers *lo, int dfd, cons
         if (same)
             node.st.st_mtim = lst.st_mtim;
         em->dirs = &node;
-        int r = walk_upper(em, lo, sub, p, hidden || opq || (in_lower && !S_ISDIR(lst.st_mode)), err);
+        int r =
+            walk_upper(em, lo, sub, p, hidden || opq || (in_lower && !S_ISDIR(lst.st_mode)), err);
         em->dirs = node.up;
         if (r < 0)
             return -1;
