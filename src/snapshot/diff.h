@@ -6,7 +6,9 @@
  *            left out.
  *   copy:    compare a tree with the state captured before the step: new/changed entries,
  *            whiteouts for deletions, an opaque directory for one removed and recreated.
- * Both give the same tar for the same changes. */
+ * Both write a directory left out (unchanged itself) right before the first entry below it, so
+ * every entry and whiteout has its parents in the layer (containerd's ChangeWriter with parent
+ * dirs, as BuildKit writes). Both give the same tar for the same changes. */
 #ifndef XB_SNAPSHOT_DIFF_H
 #define XB_SNAPSHOT_DIFF_H
 

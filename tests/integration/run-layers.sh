@@ -2,7 +2,8 @@
 # RUN layers: files, deletions (whiteouts), rm -rf + mkdir (opaque), owners, modes, setuid,
 # hardlinks, USER/WORKDIR; secrets and the bind-mounted /etc files never reach a layer; a
 # failing RUN names its line and exit code; overlay and copy snapshotters give the same
-# diffIDs; --mount cache/tmpfs/bind and --network=none.
+# diffIDs; --mount cache/tmpfs/bind and --network=none; a layer carries its entries' unchanged
+# parent directories (same under overlay, copy and fuse-overlayfs).
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/busybox.sh"
 require_root "namespaces, binfmt_misc"
