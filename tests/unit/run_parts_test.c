@@ -220,6 +220,8 @@ static void test_diffs(void)
        "no whiteouts below a deleted dir");
     ok(strstr(names, "keep/k2 ") != NULL && strstr(names, "keep/k1") == NULL,
        "only the changed file of a dir");
+    ok(strstr(names, "keep/ keep/k2 ") != NULL,
+       "the unchanged dir keep/ is written before keep/k2");
     xb_store_close(st);
     xb_error_clear(&err);
 }
