@@ -30,7 +30,8 @@ LIBS = {
     },
 }
 VARIADIC = {"curl_easy_setopt", "curl_easy_getinfo", "curl_share_setopt"}
-OURS = {"curl_init_once"}  # xbuild's own functions with a library prefix
+# xbuild's own functions with a library prefix
+OURS = {"curl_init_once", "archive_hardlink", "archive_member", "archive_overrides"}
 
 
 def used(prefix):
