@@ -4,7 +4,8 @@
 # several uids, a whiteout of a base file, an opaque directory, chmod/setuid, a rw bind mount);
 # the layers and the image equal the kernel overlayfs and copy snapshotters' (same
 # SOURCE_DATE_EPOCH), also as root; `xbuild info` shows it; a forced fuse-overlayfs that cannot
-# work says why; no daemon is left behind.
+# work says why; no daemon is left behind; with a store on an overlayfs mount, auto mode picks
+# fuse-overlayfs (then copy without /dev/fuse) by itself.
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/busybox.sh"
 require_root "creates the test users and changes /dev/fuse's mode for the test"
@@ -197,5 +198,55 @@ out=$(asroot "" "$T/root-ovl" bud -q --arch arm64 -t fz/app:1 "$C" 2>&1)
 is "root: fuse-overlayfs and kernel overlayfs give the same image" "$root_fuse" "$(printf '%s' "$out" | tail -1)"
 is "root and rootless fuse-overlayfs builds give the same image" "$root_fuse" "$fuse_digest"
 is "no fuse-overlayfs daemon is left running (root)" "$(pgrep -u 0 -x fuse-overlayfs)" ""
+
+# --- the automatic choice: a store on an overlayfs mount (a CI job in a container whose root
+# filesystem is overlayfs) cannot hold a kernel overlay's upper dir ("not supported as
+# upperdir"), so auto mode falls back to fuse-overlayfs, rootless and as root, and to the copy
+# snapshotter without /dev/fuse. (A Dockerfile without deletions: overlayfs also refuses the
+# 0/0 whiteout nodes that extracting a layer with whiteouts creates, the TODO case below.) ---
+C2=$T/ctx2 && mkdir -p "$C2" && cp "$C/rootfs.tar" "$C2/"
+cat >"$C2/Dockerfile" <<'DF'
+FROM scratch
+ADD rootfs.tar /
+RUN mkdir -m 1777 /data && echo r > /data/by0 && echo c > /data/c && chown 2345:3456 /data/c
+USER 1000:1000
+RUN echo u > /data/by1000
+USER root
+RUN chmod 4755 /data/c && echo more >> /data/by0
+DF
+chmod -R a+rX "$C2"
+out=$(rl overlay "$U/s-ovl2" bud -q --arch arm64 -t fz/two:1 "$C2" 2>&1)
+ovl2=$(printf '%s' "$out" | tail -1)
+like "the second Dockerfile builds with kernel overlayfs" "$ovl2" "^sha256:"
+O=$T/ovl && mkdir -p "$O/l" "$O/u" "$O/w" "$O/m"
+if mount -t overlay overlay -o "lowerdir=$O/l,upperdir=$O/u,workdir=$O/w" "$O/m"; then
+    at_exit "umount -l '$O/m'"
+    mkdir -p "$O/m/rl" && chown $RL "$O/m/rl"
+    chmod 755 "$O/m"
+    out=$(rl "" "$O/m/rl/store" --debug bud --arch arm64 -t fz/two:1 "$C2" 2>&1)
+    like "auto, rootless, store on overlayfs: fuse-overlayfs is chosen, with the reason" "$out" \
+        "\(fuse-overlayfs snapshotter: kernel overlayfs cannot be mounted here \([^)]*\); fuse-overlayfs can\)"
+    is "... and gives the same image as the kernel overlayfs build" "$(printf '%s' "$out" | tail -1)" "$ovl2"
+    like "... and xbuild info says so" "$(rl "" "$O/m/rl/store" info 2>&1)" "snapshotter: fuse-overlayfs"
+    out=$(asroot "" "$O/m/root-store" --debug bud --arch arm64 -t fz/two:1 "$C2" 2>&1)
+    like "auto, root, store on overlayfs: fuse-overlayfs is chosen" "$out" "\(fuse-overlayfs snapshotter: kernel overlayfs cannot"
+    is "... and gives the same image" "$(printf '%s' "$out" | tail -1)" "$ovl2"
+    chmod 0600 /dev/fuse
+    out=$(rl "" "$O/m/rl/store" --debug bud --no-cache --arch arm64 -t fz/two:2 "$C2" 2>&1)
+    like "auto, rootless, no usable /dev/fuse either: the copy snapshotter" "$out" "\(copy snapshotter"
+    is "... and still the same image" "$(printf '%s' "$out" | tail -1)" "$ovl2"
+    chmod 0666 /dev/fuse
+    is "no fuse-overlayfs daemon is left running (auto)" "$(pgrep -x fuse-overlayfs)" ""
+    # known gap: a layer with whiteouts cannot be extracted into a store on overlayfs
+    out=$(asroot "" "$O/m/root-store" bud -q --arch arm64 -t fz/app:1 "$C" 2>&1)
+    if [ "$(printf '%s' "$out" | tail -1)" = "$root_fuse" ]; then
+        ok "store on overlayfs: a build whose layers have whiteouts # TODO whiteouts in a store on overlayfs"
+    else
+        echo "not ok $((_tap_n + 1)) - store on overlayfs: a build whose layers have whiteouts # TODO overlayfs refuses the 0/0 whiteout nodes of extracted layers (EPERM)"
+        _tap_n=$((_tap_n + 1))
+    fi
+else
+    fail "mount an overlayfs to hold the store (the auto-fallback cases)"
+fi
 
 done_testing
