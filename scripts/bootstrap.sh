@@ -26,8 +26,9 @@ BUILD_DEPS=(build-essential autoconf automake libtool pkg-config
     clang-format)
 # what xbuild needs at run time besides the libraries: qemu-user-static for RUN steps of other
 # architectures (xbuild binfmt --install), CA certificates for registries, uidmap
-# (newuidmap/newgidmap: rootless mode maps /etc/subuid ranges)
-RUNTIME_DEPS=(qemu-user-static ca-certificates uidmap)
+# (newuidmap/newgidmap: rootless mode maps /etc/subuid ranges), fuse-overlayfs (RUN's
+# snapshotter where kernel overlayfs cannot be mounted, e.g. a store on overlayfs)
+RUNTIME_DEPS=(qemu-user-static ca-certificates uidmap fuse-overlayfs)
 # mmdebstrap: Debian bases of the root Containerfile (scripts/make-debian-bases.sh);
 # python3-yaml: tests/ci-runner.py reads the CI recipes; passwd
 # (useradd/usermod): tests/integration/rootless.sh
