@@ -223,8 +223,16 @@ static int whiteout(struct ctx *c, const char *dirpath, const char *name, xb_err
     if (fstatat(d, name, &old, AT_SYMLINK_NOFOLLOW) == 0 &&
         remove_existing(d, name, &old, false, err) < 0)
         return -1;
-    if (mknodat(d, name, S_IFCHR | 0, makedev(0, 0)) < 0)
+    if (mknodat(d, name, S_IFCHR | 0, makedev(0, 0)) < 0) {
+        if (errno == EPERM) /* overlayfs (and some FUSE filesystems) refuse whiteout devices */
+            return xb_error_errno(err, errno,
+                                  "cannot create whiteout for /%s/%s: the store's filesystem "
+                                  "refuses whiteout devices (is it on overlayfs? put the store "
+                                  "on another filesystem with --root, or set "
+                                  "XBUILD_SNAPSHOTTER=copy)",
+                                  dirpath, name);
         return xb_error_errno(err, errno, "cannot create whiteout for /%s/%s", dirpath, name);
+    }
     return 0;
 }
 

@@ -372,7 +372,7 @@ static int open_stage_source(struct child *c, const xb_run_mount_t *m, size_t i)
 }
 
 /* A rw bind of the directory src: an overlay whose writes land in a throwaway upper dir.
- * false when the kernel overlay cannot be mounted (the caller binds read-only). */
+ * false, with errno, when the kernel overlay cannot be mounted. */
 static bool mount_rw_overlay(struct child *c, const xb_run_mount_t *m, int src, size_t i)
 {
     const xb_sandbox_t *sb = c->sb;
@@ -396,7 +396,9 @@ static bool mount_rw_overlay(struct child *c, const xb_run_mount_t *m, int src, 
     } else {
         done = xb_sandbox_mount_overlay(fdpath(t, tp), MS_NODEV | MS_NOSUID, opts) == 0;
     }
+    int e = errno;
     close(t);
+    errno = e;
     return done;
 }
 
@@ -427,9 +429,15 @@ static void setup_user_mounts(struct child *c)
             /* another stage (or the filtered context): a read-only overlay */
             int src = m->lowerdir ? open_stage_source(c, m, i) : open_source(c, m);
             struct stat st;
-            if (!m->readonly && fstat(src, &st) == 0 && S_ISDIR(st.st_mode) &&
-                mount_rw_overlay(c, m, src, i))
+            bool rw_dir = !m->readonly && fstat(src, &st) == 0 && S_ISDIR(st.st_mode);
+            if (rw_dir && mount_rw_overlay(c, m, src, i))
                 break;
+            if (rw_dir) /* never a silent read-only bind */
+                FAIL(c,
+                     "--mount=type=bind,rw on /%s: the overlay that takes its writes cannot be "
+                     "mounted here (%s); use a store on a filesystem that holds overlayfs "
+                     "upper dirs (--root), or XBUILD_SNAPSHOTTER=fuse-overlayfs",
+                     m->target, strerror(errno));
             bind_fd(c, src, m->target, true);
             break;
         }
