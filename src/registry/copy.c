@@ -25,23 +25,31 @@ struct copy {
     bool failed;
 };
 
+/* METHOD url with the buffered chunk as the body (not retried: the upload's state is the
+ * registry's); the response in *resp. */
+static int upload(struct copy *c, const char *method, const char *url, const char *const *hdrs,
+                  xb_http_resp_t *resp, xb_error_t *err)
+{
+    xb_http_req_t rq = {.method = method,
+                        .url = url,
+                        .op = c->op,
+                        .headers = hdrs,
+                        .body = c->chunk.data ? c->chunk.data : "",
+                        .body_len = c->chunk.len,
+                        .body_fd = -1,
+                        .has_body = true,
+                        .no_retry = true};
+    return xb_http_do(c->dst, &rq, resp, err);
+}
+
 static int send_chunk(struct copy *c, xb_error_t *err)
 {
     char range[80];
     snprintf(range, sizeof(range), "Content-Range: %" PRId64 "-%" PRId64, c->sent,
              c->sent + (int64_t)c->chunk.len - 1);
     const char *hdrs[] = {"Content-Type: application/octet-stream", range, NULL};
-    xb_http_req_t rq = {.method = "PATCH",
-                        .url = c->loc,
-                        .op = c->op,
-                        .headers = hdrs,
-                        .body = c->chunk.data,
-                        .body_len = c->chunk.len,
-                        .body_fd = -1,
-                        .has_body = true,
-                        .no_retry = true};
     cleanup_resp xb_http_resp_t resp = {0};
-    if (xb_http_do(c->dst, &rq, &resp, err) < 0)
+    if (upload(c, "PATCH", c->loc, hdrs, &resp, err) < 0)
         return -err->code;
     if (resp.status != 202)
         return xb_registry_fail(c->dst, &resp, c->op, err);
@@ -120,17 +128,8 @@ static int finish(struct copy *c, xb_error_t *err)
     if (url == NULL)
         return xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
     const char *hdrs[] = {"Content-Type: application/octet-stream", NULL};
-    xb_http_req_t rq = {.method = "PUT",
-                        .url = url,
-                        .op = c->op,
-                        .headers = hdrs,
-                        .body = c->chunk.data ? c->chunk.data : "",
-                        .body_len = c->chunk.len,
-                        .body_fd = -1,
-                        .has_body = true,
-                        .no_retry = true};
     cleanup_resp xb_http_resp_t resp = {0};
-    if (xb_http_do(c->dst, &rq, &resp, err) < 0)
+    if (upload(c, "PUT", url, hdrs, &resp, err) < 0)
         return -err->code;
     if (resp.status != 201 && resp.status != 204)
         return xb_registry_fail(c->dst, &resp, c->op, err);

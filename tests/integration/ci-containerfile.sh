@@ -6,13 +6,10 @@
 # then runs under qemu and prints its version. The times are reported as diagnostics.
 . "$top_srcdir/tests/lib/common.sh"
 require_root "mmdebstrap's root mode and RUN steps need root"
-for t in mmdebstrap file; do
-    command -v "$t" >/dev/null 2>&1 || { echo "1..0 # SKIP $t not installed (scripts/bootstrap.sh installs it)"; exit 0; }
-done
+require_tools mmdebstrap file
 [ "$(dpkg --print-architecture)" = amd64 ] ||
     { echo "1..0 # SKIP the build base is made for an amd64 build machine (crossbuild-essential-arm64)"; exit 0; }
-[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] ||
-    { echo "1..0 # SKIP needs binfmt_misc for aarch64 (the arm64 runtime rootfs and xbuild run)"; exit 0; }
+require_emulator arm64 aarch64 "the arm64 runtime rootfs and xbuild run"
 : "${XB_TEST_CACHE:=$top_srcdir/tests/.cache}"
 export XB_TEST_CACHE
 now() { date +%s; }

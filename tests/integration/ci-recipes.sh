@@ -12,13 +12,10 @@
 # shared cache on a second run (no RUN executed, the same layers), and the --output files.
 . "$top_srcdir/tests/lib/common.sh"
 require_root "RUN steps need namespaces"
-for t in docker-registry skopeo python3 setpriv; do
-    command -v "$t" >/dev/null 2>&1 || { echo "1..0 # SKIP $t not installed"; exit 0; }
-done
+require_tools docker-registry skopeo python3 setpriv
 python3 -c 'import yaml' 2>/dev/null || { echo "1..0 # SKIP python3-yaml not installed (scripts/bootstrap.sh installs it)"; exit 0; }
 [ "$(dpkg --print-architecture)" = amd64 ] || { echo "1..0 # SKIP the amd64 jobs run natively: needs an amd64 host"; exit 0; }
-[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] ||
-    { echo "1..0 # SKIP needs binfmt_misc for aarch64 (the arm64 jobs' RUN steps)"; exit 0; }
+require_emulator arm64 aarch64 "the arm64 jobs' RUN steps"
 . "$top_srcdir/tests/lib/registry.sh"
 . "$top_srcdir/tests/lib/busybox.sh"
 require_registry

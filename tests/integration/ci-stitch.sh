@@ -8,12 +8,9 @@
 # fail before anything is pushed.
 . "$top_srcdir/tests/lib/common.sh"
 
-for t in docker-registry skopeo python3; do
-    command -v "$t" >/dev/null 2>&1 || { echo "1..0 # SKIP $t not installed"; exit 0; }
-done
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root (busybox bases are built with ADD as root)"; exit 0; }
-[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] ||
-    { echo "1..0 # SKIP needs binfmt_misc for aarch64 (RUN in the arm64 build)"; exit 0; }
+require_tools docker-registry skopeo python3
+require_root "busybox bases are built with ADD as root"
+require_emulator arm64 aarch64 "RUN in the arm64 build"
 . "$top_srcdir/tests/lib/registry.sh"
 . "$top_srcdir/tests/lib/busybox.sh"
 require_registry

@@ -102,4 +102,21 @@ done_testing() {
 require_root() {
     if [ "$(id -u)" -ne 0 ]; then echo "1..0 # SKIP needs root: $*"; exit 0; fi
 }
+# Skips the whole file unless every tool named is on PATH (scripts/bootstrap.sh installs them).
+require_tools() {
+    local t
+    for t in "$@"; do
+        command -v "$t" >/dev/null 2>&1 ||
+            { echo "1..0 # SKIP $t not installed (scripts/bootstrap.sh installs it)"; exit 0; }
+    done
+}
+# require_emulator ARCH QEMU WHY: the qemu-QEMU entry of binfmt_misc for ARCH, registered with
+# `xbuild binfmt --install ARCH` when missing; skips the whole file (naming WHY) when it cannot be.
+require_emulator() {
+    local arch=$1 qemu=$2
+    shift 2
+    [ -e "/proc/sys/fs/binfmt_misc/qemu-$qemu" ] || "$XBUILD" binfmt --install "$arch" >/dev/null 2>&1
+    [ -e "/proc/sys/fs/binfmt_misc/qemu-$qemu" ] ||
+        { echo "1..0 # SKIP needs binfmt_misc for $arch ($*)"; exit 0; }
+}
 xb() { "$XBUILD" "$@"; }
