@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "layer/apply.h"
+#include "layer/whiteout.h"
 #include "lazy/lazy.h"
 #include "snapshot/layers.h"
 #include "util/sys.h"
@@ -22,8 +23,8 @@
 #include "util/fs.h"
 #include "util/json.h"
 
-#define WH_PREFIX ".wh."
-#define WH_OPAQUE ".wh..wh..opq"
+#define WH_PREFIX XB_WH_PREFIX
+#define WH_OPAQUE XB_WH_OPAQUE
 
 static int open_layer(xb_store_t *s, const json_t *layer, struct archive **out, xb_error_t *err)
 {
@@ -360,6 +361,10 @@ static int walk_dir(struct dirwalk *w, xb_error_t *err)
     if (d == NULL)
         return xb_error_errno(err, errno, "cannot read %s", w->path);
     size_t len = strlen(w->path);
+    /* this directory, relative to the layer dir ("" for its root) */
+    const char *self = len > w->root_len ? w->path + w->root_len + 1 : "";
+    if (xb_wh_opaque(dirfd(d), w->opq))
+        json_array_append_new(w->opaques, json_string(self));
     int ret = 0;
     struct dirent *de;
     while (ret == 0 && (errno = 0, de = readdir(d)) != NULL) {
@@ -377,8 +382,14 @@ static int walk_dir(struct dirwalk *w, xb_error_t *err)
             ret = xb_error_errno(err, errno, "cannot stat %s", w->path);
             break;
         }
-        if (S_ISCHR(st.st_mode) && st.st_rdev == 0) { /* whiteout */
-            json_array_append_new(w->whiteouts, json_string(rel));
+        if (xb_wh_is_marker(de->d_name))
+            continue; /* its directory's opaque mark, read above */
+        const char *victim = xb_wh_victim(de->d_name, &st);
+        if (victim != NULL) { /* either form (layer/whiteout.h) */
+            cleanup_free char *vp = NULL;
+            if (asprintf(&vp, "%.*s%s", (int)(strlen(rel) - strlen(de->d_name)), rel, victim) < 0)
+                vp = NULL;
+            json_array_append_new(w->whiteouts, json_string(vp ? vp : rel));
             continue;
         }
         if (w->idx->n + w->add->n > XB_ROOTFS_MAX_ENTRIES) {
@@ -404,12 +415,8 @@ static int walk_dir(struct dirwalk *w, xb_error_t *err)
             ret = xb_error_set(err, XB_ERR_INTERNAL, "out of memory");
             break;
         }
-        if (S_ISDIR(st.st_mode)) {
-            char v[2];
-            if (lgetxattr(w->path, w->opq, v, sizeof(v)) == 1 && v[0] == 'y')
-                json_array_append_new(w->opaques, json_string(rel));
+        if (S_ISDIR(st.st_mode))
             ret = walk_dir(w, err);
-        }
     }
     if (ret == 0 && errno != 0)
         ret = xb_error_errno(err, errno, "cannot read %s", w->path);
@@ -433,9 +440,6 @@ static int apply_dir(xb_centries_t *idx, const char *dir, xb_error_t *err)
     else {
         strcpy(w.path, dir);
         w.root_len = strlen(dir);
-        char v[2];
-        if (lgetxattr(dir, w.opq, v, sizeof(v)) == 1 && v[0] == 'y')
-            json_array_append_new(w.opaques, json_string(""));
         ret = walk_dir(&w, err);
     }
     if (ret == 0)

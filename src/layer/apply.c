@@ -16,13 +16,14 @@
 
 #include "layer/apply.h"
 #include "layer/inroot.h"
+#include "layer/whiteout.h"
 #include "lazy/lazy.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 #include "util/sys.h"
 
-#define WH_PREFIX ".wh."
-#define WH_OPAQUE ".wh..wh..opq"
+#define WH_PREFIX XB_WH_PREFIX
+#define WH_OPAQUE XB_WH_OPAQUE
 
 /* --- a small string set (paths written by this layer; merged mode's opaque handling) --- */
 struct pathset {
@@ -100,6 +101,7 @@ struct ctx {
     bool is_root_user;
     bool in_userns;           /* rootless (util/sys.h) */
     const char *opaque_xattr; /* trusted.overlay.opaque, or user.overlay.opaque in a userns */
+    xb_wh_form_t form;        /* overlay mode: the whiteout form this tree gets */
     struct pathset written;
     struct dirtime *dirs;
     size_t ndirs, capdirs;
@@ -223,17 +225,9 @@ static int whiteout(struct ctx *c, const char *dirpath, const char *name, xb_err
     if (fstatat(d, name, &old, AT_SYMLINK_NOFOLLOW) == 0 &&
         remove_existing(d, name, &old, false, err) < 0)
         return -1;
-    if (mknodat(d, name, S_IFCHR | 0, makedev(0, 0)) < 0) {
-        if (errno == EPERM) /* overlayfs (and some FUSE filesystems) refuse whiteout devices */
-            return xb_error_errno(err, errno,
-                                  "cannot create whiteout for /%s/%s: the store's filesystem "
-                                  "refuses whiteout devices (is it on overlayfs? put the store "
-                                  "on another filesystem with --root, or set "
-                                  "XBUILD_SNAPSHOTTER=copy)",
-                                  dirpath, name);
-        return xb_error_errno(err, errno, "cannot create whiteout for /%s/%s", dirpath, name);
-    }
-    return 0;
+    char shown[PATH_MAX + NAME_MAX + 2];
+    snprintf(shown, sizeof shown, "/%s%s%s", dirpath, *dirpath ? "/" : "", name);
+    return xb_wh_make(d, name, &c->form, shown, err);
 }
 
 static int opaque(struct ctx *c, const char *dirpath, xb_error_t *err)
@@ -246,9 +240,9 @@ static int opaque(struct ctx *c, const char *dirpath, xb_error_t *err)
     if (d < 0)
         return xb_error_errno(err, -d, "cannot open /%s", dirpath);
     if (c->mode == XB_APPLY_OVERLAY) {
-        if (fsetxattr(d, c->opaque_xattr, "y", 1, 0) < 0)
-            return xb_error_errno(err, errno, "cannot mark /%s opaque", dirpath);
-        return 0;
+        char shown[PATH_MAX + 2];
+        snprintf(shown, sizeof shown, "/%s", dirpath);
+        return xb_wh_make_opaque(d, c->opaque_xattr, &c->form, shown, err);
     }
     /* merged: remove what lower layers put there (not what this layer wrote) */
     int dd = dup(d);
@@ -466,6 +460,8 @@ static int apply_entry(struct ctx *c, struct archive *a, struct archive_entry *e
     mode_t type = archive_entry_filetype(e);
     struct stat old;
     bool exists = fstatat(parent, leaf, &old, AT_SYMLINK_NOFOLLOW) == 0;
+    if (c->mode == XB_APPLY_OVERLAY && xb_wh_unhide(parent, leaf, &c->form, path, err) < 0)
+        return -1;
     const char *hl = archive_entry_hardlink(e);
     if (hl)
         return make_hardlink(c, &t, hl, exists, &old, err);

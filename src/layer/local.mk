@@ -5,4 +5,5 @@ src_libxbuild_a_SOURCES += \
 	src/layer/compress.c src/layer/compress.h \
 	src/layer/pgzip.c src/layer/pgzip.h \
 	src/layer/inroot.c src/layer/inroot.h \
-	src/layer/apply.c src/layer/apply.h
+	src/layer/apply.c src/layer/apply.h \
+	src/layer/whiteout.c src/layer/whiteout.h

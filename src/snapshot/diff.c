@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "snapshot/diff.h"
+#include "layer/whiteout.h"
 #include "snapshot/pathmap.h"
 #include "util/cleanup.h"
 #include "util/sys.h"
@@ -268,6 +269,38 @@ static int cmpuname(const void *a, const void *b)
     return c ? c : (int)y->whiteout - (int)x->whiteout;
 }
 
+/* Whether path, absent from the lower layer dir layer, hides the layers below it there: a
+ * whiteout of it or of one of its parents (either form, layer/whiteout.h), or an opaque
+ * parent. */
+static bool hidden_in_layer(int layer, const char *path, const char *opq)
+{
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return false;
+    cleanup_close int d = openat(layer, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (d < 0)
+        return false;
+    if (xb_wh_opaque(d, opq))
+        return true;
+    for (char *comp = buf;;) {
+        char *sl = strchr(comp, '/');
+        if (sl)
+            *sl = '\0';
+        if (xb_wh_hides(d, comp))
+            return true;
+        if (sl == NULL)
+            return false;
+        int sub = openat(d, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub < 0)
+            return false;
+        close(d);
+        d = sub;
+        if (xb_wh_opaque(d, opq))
+            return true;
+        comp = sl + 1;
+    }
+}
+
 /* The lower stack's entry for path (top layer first), false when absent. */
 static bool lower_lookup(const struct lowers *lo, const char *path, struct stat *out)
 {
@@ -280,29 +313,16 @@ static bool lower_lookup(const struct lowers *lo, const char *path, struct stat 
             struct stat st;
             int r = fstat((int)fd, &st);
             close((int)fd);
-            if (r < 0 || (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)))
+            const char *base = strrchr(path, '/');
+            if (r < 0 || xb_wh_victim(base ? base + 1 : path, &st) != NULL)
                 return false;
             *out = st;
             return true;
         }
         if (errno != ENOENT)
             return false; /* a symlink or file on the way shadows the lower layers */
-        /* an opaque parent in this layer hides the layers below */
-        char parent[PATH_MAX];
-        snprintf(parent, sizeof parent, "%s", path);
-        char *sl = strrchr(parent, '/');
-        if (sl) {
-            *sl = '\0';
-            how.flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-            long pfd = syscall(SYS_openat2, lo->fds[i], parent, &how, sizeof how);
-            if (pfd >= 0) {
-                char v[4];
-                ssize_t vl = fgetxattr((int)pfd, lo->opq, v, sizeof v);
-                close((int)pfd);
-                if (vl == 1 && v[0] == 'y')
-                    return false;
-            }
-        }
+        if (hidden_in_layer(lo->fds[i], path, lo->opq))
+            return false;
     }
     return false;
 }
@@ -489,13 +509,14 @@ static int drop_fuse_xattrs(int dfd, const char *name, const char *shown, xb_err
     return 0;
 }
 
-/* A directory as an extraction leaves it: the overlay opaque xattr when it really is opaque,
- * none of fuse-overlayfs' marks. */
-static int normalize_dir_mark(const struct lowers *lo, int sub, bool opq, const char *shown,
-                              xb_error_t *err)
+/* A directory as an extraction leaves it: the overlay opaque xattr (or, where the store's
+ * filesystem refuses it, the marker file: layer/whiteout.h) when it really is opaque, none of
+ * fuse-overlayfs' marks. */
+static int normalize_dir_mark(const struct lowers *lo, int sub, bool opq, xb_wh_form_t *form,
+                              const char *shown, xb_error_t *err)
 {
-    if (opq && fsetxattr(sub, lo->opq, "y", 1, 0) < 0)
-        return xb_error_errno(err, errno, "cannot mark /%s opaque", shown);
+    if (opq && xb_wh_make_opaque(sub, lo->opq, form, shown, err) < 0)
+        return -1;
     if (!opq && fremovexattr(sub, lo->opq) < 0 && errno != ENODATA && errno != ENOTSUP)
         return xb_error_errno(err, errno, "cannot unmark /%s", shown);
     if (!opq && strcmp(lo->opq, "trusted.overlay.opaque") != 0)
@@ -504,7 +525,7 @@ static int normalize_dir_mark(const struct lowers *lo, int sub, bool opq, const 
 }
 
 static int normalize_upper(const struct lowers *lo, int dfd, const char *rel, bool hidden,
-                           xb_error_t *err)
+                           xb_wh_form_t *form, xb_error_t *err)
 {
     size_t n;
     cleanup_strv char **names = list_dir(dfd, &n, err);
@@ -524,8 +545,8 @@ static int normalize_upper(const struct lowers *lo, int dfd, const char *rel, bo
             if (!keep && unlinkat(dfd, names[i], 0) < 0)
                 return xb_error_errno(err, errno, "cannot remove /%s", p);
             if (logical && *logical && lp && !hidden && lower_lookup(lo, lp, &lst) &&
-                mknodat(dfd, logical, S_IFCHR, makedev(0, 0)) < 0 && errno != EEXIST)
-                return xb_error_errno(err, errno, "cannot make the whiteout /%s", lp);
+                xb_wh_make(dfd, logical, form, lp, err) < 0)
+                return -1;
             continue;
         }
         if (drop_fuse_xattrs(dfd, names[i], p, err) < 0)
@@ -543,9 +564,10 @@ static int normalize_upper(const struct lowers *lo, int dfd, const char *rel, bo
                     st.st_uid == lst.st_uid && st.st_gid == lst.st_gid &&
                     only_copied_up(lo, sub, p);
         struct timespec ts[2] = {{0, UTIME_OMIT}, same ? lst.st_mtim : st.st_mtim};
-        if (normalize_dir_mark(lo, sub, opq, p, err) < 0 ||
-            normalize_upper(lo, sub, p, hidden || opq || (in_lower && !S_ISDIR(lst.st_mode)), err) <
-                0)
+        /* the children first: they include fuse-overlayfs' own opaque marker file */
+        if (normalize_upper(lo, sub, p, hidden || opq || (in_lower && !S_ISDIR(lst.st_mode)), form,
+                            err) < 0 ||
+            normalize_dir_mark(lo, sub, opq, form, p, err) < 0)
             return -1;
         if (futimens(sub, ts) < 0)
             return xb_error_errno(err, errno, "cannot restore the times of /%s", p);
@@ -557,6 +579,7 @@ int xb_diff_fuse_normalize(const char *upper, const char *layers_dir, const char
                            xb_error_t *err)
 {
     struct lowers lo = {NULL, 0, xb_sys_overlay_opaque_xattr(), true};
+    xb_wh_form_t form = {false, false};
     int r = lowers_open(&lo, layers_dir, lowerdir, err);
     cleanup_close int up = r < 0 ? -1 : open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (r >= 0 && up < 0)
@@ -565,7 +588,7 @@ int xb_diff_fuse_normalize(const char *upper, const char *layers_dir, const char
     if (r >= 0 && fstat(up, &st) < 0)
         r = xb_error_errno(err, errno, "cannot stat %s", upper);
     if (r >= 0)
-        r = normalize_upper(&lo, up, "", false, err);
+        r = normalize_upper(&lo, up, "", false, &form, err);
     struct timespec ts[2] = {{0, UTIME_OMIT}, st.st_mtim};
     if (r >= 0 && futimens(up, ts) < 0)
         r = xb_error_errno(err, errno, "cannot restore the times of %s", upper);

@@ -202,8 +202,7 @@ is "no fuse-overlayfs daemon is left running (root)" "$(pgrep -u 0 -x fuse-overl
 # --- the automatic choice: a store on an overlayfs mount (a CI job in a container whose root
 # filesystem is overlayfs) cannot hold a kernel overlay's upper dir ("not supported as
 # upperdir"), so auto mode falls back to fuse-overlayfs, rootless and as root, and to the copy
-# snapshotter without /dev/fuse. (A Dockerfile without deletions: overlayfs also refuses the
-# 0/0 whiteout nodes that extracting a layer with whiteouts creates, the TODO case below.) ---
+# snapshotter without /dev/fuse (first a Dockerfile without deletions, then the one above) ---
 C2=$T/ctx2 && mkdir -p "$C2" && cp "$C/rootfs.tar" "$C2/"
 cat >"$C2/Dockerfile" <<'DF'
 FROM scratch
@@ -237,22 +236,77 @@ if mount -t overlay overlay -o "lowerdir=$O/l,upperdir=$O/u,workdir=$O/w" "$O/m"
     is "... and still the same image" "$(printf '%s' "$out" | tail -1)" "$ovl2"
     chmod 0666 /dev/fuse
     is "no fuse-overlayfs daemon is left running (auto)" "$(pgrep -x fuse-overlayfs)" ""
-    # known gap: a layer with whiteouts cannot be extracted into a store on overlayfs; the
-    # error says so and names the ways out. The copy snapshotter (which applies layers instead
-    # of stacking extracted ones) gets past that, but the Dockerfile's rw bind mount needs an
-    # overlay too: an error naming it, never a silent read-only bind
-    out=$(asroot "" "$O/m/root-store" bud -q --arch arm64 -t fz/app:1 "$C" 2>&1)
-    like "store on overlayfs, whiteouts: the error names the cause and the ways out" "$out" \
-        "refuses whiteout devices \(is it on overlayfs\? .*--root, or set XBUILD_SNAPSHOTTER=copy\)"
-    cp_out=$(asroot copy "$O/m/root-store" bud -q --arch arm64 -t fz/app:1 "$C" 2>&1)
+    # whiteouts in a store on overlayfs: overlayfs refuses the 0/0 whiteout devices (and the
+    # overlay opaque xattr) that extracting a layer with deletions makes, so extraction writes
+    # fuse-overlayfs' file form (.wh.NAME, .wh..wh..opq: layer/whiteout.h) in those trees;
+    # fuse-overlayfs reads it, and so does every reader of extracted layers (the diff's lower
+    # lookup, the stage view, adoption of an upper dir). The images are the same as with
+    # kernel overlayfs in a normal store
+    out=$(asroot "" "$O/m/root-store" --debug bud --arch arm64 -t fz/app:1 "$C" 2>&1)
+    like "store on overlayfs, root, whiteouts and opaque dirs: fuse-overlayfs is chosen" "$out" \
+        "\(fuse-overlayfs snapshotter: kernel overlayfs cannot"
+    is "... and the build (rw bind mount included) gives the same image as kernel overlayfs" \
+        "$(printf '%s' "$out" | tail -1)" "$root_fuse"
+    [ "$(printf '%s' "$out" | tail -1)" = "$root_fuse" ] ||
+        printf '%s\n' "$out" | grep -v '^\[debug\] \(http\|registry\)' | tail -8 | sed 's/^/#   /'
+    wh=$(find "$O/m/root-store/xbuild/layers" -path '*/bin/.wh.yes' -type f 2>/dev/null | head -1)
+    like "... the extracted layer holds the deletion as an empty .wh.yes file" "$wh" "/bin/\.wh\.yes$"
+    # the opaque dir: a .wh..wh..opq file where overlayfs refuses trusted.overlay.opaque
+    # (before Linux 6.7), the xattr where it stores it escaped (nested overlayfs, 6.7 on)
+    opq=$(python3 - "$O/m/root-store/xbuild/layers" <<'PY'
+import os, sys
+for l in sorted(os.listdir(sys.argv[1])):
+    d = os.path.join(sys.argv[1], l, "opq")
+    if not os.path.isdir(d) or os.path.exists(os.path.join(d, "new")) is False:
+        continue
+    try:
+        x = os.getxattr(d, "trusted.overlay.opaque")
+    except OSError:
+        x = b""
+    print("marker" if os.path.isfile(os.path.join(d, ".wh..wh..opq")) else "xattr" if x == b"y" else "none")
+PY
+)
+    like "... and the replaced directory as opaque (marker file or xattr)" "$opq" "^(marker|xattr)$"
+    out=$(rl "" "$O/m/rl/store" bud -q --arch arm64 -t fz/app:1 "$C" 2>&1)
+    is "store on overlayfs, rootless, whiteouts and opaque dirs: the same image" \
+        "$(printf '%s' "$out" | tail -1)" "$root_fuse"
+    # a deleted file stays deleted in xbuild run, over the file form
+    out=$(asroot "" "$O/m/root-store" run fz/app:1 sh -c 'test -e /bin/yes && echo yes-back; test -e /opq/a && echo a-back; test -e /opq/sub && echo sub-back; ls /opq | tr "\n" " "; cat /fromctx' 2>&1)
+    is "... xbuild run (fuse-overlayfs): deleted files stay deleted, the opaque dir hides" \
+        "$out" "keep new hello"
+    out=$(rl "" "$O/m/rl/store" run fz/app:1 sh -c 'test -e /bin/yes && echo yes-back; test -e /opq/a && echo a-back; ls /opq | tr "\n" " "' 2>&1)
+    is "... and rootless" "$out" "keep new "
+    # an upper dir adopted as its layer's tree (no SOURCE_DATE_EPOCH) is rewritten into the file
+    # form where the store refuses the devices; the later steps run on it
+    out=$(runuser -u $RL -- env -i PATH=$STDPATH HOME="$U" "$XB" --root "$O/m/rl/adopt" --debug \
+        bud --arch arm64 -t fz/app:1 "$C" 2>&1)
+    is "store on overlayfs, rootless, no SOURCE_DATE_EPOCH: the build succeeds" "$?" 0
+    is "... every RUN step's upper dir was adopted" \
+        "$(printf '%s\n' "$out" | grep -c "adopted from the step's upper dir")" 5
+    # the copy snapshotter: layers are applied from their blobs, but a Dockerfile with a rw bind
+    # mount needs an overlay for its writes: an error naming it, never a silent read-only bind
+    cp_out=$(asroot copy "$O/m/root-store" bud -q --no-cache --arch arm64 -t fz/app:1 "$C" 2>&1)
     like "... with XBUILD_SNAPSHOTTER=copy, the rw bind mount is an error naming it" "$cp_out" \
         "Dockerfile:10: --mount=type=bind,rw on /ctx: the overlay that takes its writes cannot be mounted here"
-    if [ "$(printf '%s' "$out" | tail -1)" = "$root_fuse" ]; then
-        ok "store on overlayfs: a build whose layers have whiteouts # TODO whiteouts in a store on overlayfs"
-    else
-        echo "not ok $((_tap_n + 1)) - store on overlayfs: a build whose layers have whiteouts # TODO overlayfs refuses the 0/0 whiteout nodes of extracted layers (EPERM)"
-        _tap_n=$((_tap_n + 1))
-    fi
+    # the same steps without the bind mount, with copy (and /dev/fuse closed: auto picks copy)
+    C3=$T/ctx3 && mkdir -p "$C3" && cp "$C/rootfs.tar" "$C/hello.txt" "$C3/"
+    sed '$d' "$C/Dockerfile" >"$C3/Dockerfile"
+    echo 'RUN test ! -e /bin/yes && test ! -e /opq/a && test ! -e /opq/sub && test -e /opq/new && echo ok > /checked' >>"$C3/Dockerfile"
+    chmod -R a+rX "$C3"
+    ovl3=$(asroot "" "$T/root-ovl" bud -q --arch arm64 -t fz/three:1 "$C3" 2>&1 | tail -1)
+    like "the Dockerfile without the bind mount builds with kernel overlayfs" "$ovl3" "^sha256:"
+    out=$(asroot copy "$O/m/root-store" bud -q --no-cache --arch arm64 -t fz/three:1 "$C3" 2>&1)
+    is "store on overlayfs, root, XBUILD_SNAPSHOTTER=copy: the same image" "$(printf '%s' "$out" | tail -1)" "$ovl3"
+    out=$(asroot "" "$O/m/root-store" bud -q --no-cache --arch arm64 -t fz/three:2 "$C3" 2>&1)
+    is "... and with fuse-overlayfs" "$(printf '%s' "$out" | tail -1)" "$ovl3"
+    chmod 0600 /dev/fuse
+    out=$(rl "" "$O/m/rl/store" --debug bud --no-cache --arch arm64 -t fz/three:1 "$C3" 2>&1)
+    like "store on overlayfs, rootless, no /dev/fuse: the copy snapshotter" "$out" "\(copy snapshotter"
+    is "... and the same image" "$(printf '%s' "$out" | tail -1)" "$ovl3"
+    out=$(rl "" "$O/m/rl/store" run fz/three:1 sh -c 'test -e /bin/yes && echo yes-back; test -e /opq/a && echo a-back; ls /opq | tr "\n" " "; cat /checked' 2>&1)
+    is "... xbuild run (copy): deleted files stay deleted" "$out" "keep new ok"
+    chmod 0666 /dev/fuse
+    is "no fuse-overlayfs daemon is left running (store on overlayfs)" "$(pgrep -x fuse-overlayfs)" ""
 else
     fail "mount an overlayfs to hold the store (the auto-fallback cases)"
 fi
