@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -13,6 +14,7 @@
 
 #include "layer/apply.h"
 #include "layer/inroot.h"
+#include "layer/whiteout.h"
 #include "util/fs.h"
 #include "../lib/tap.h"
 
@@ -372,6 +374,79 @@ static void test_limit(void)
            "exactly at the limit: accepted");
 }
 
+/* The file form of whiteouts (layer/whiteout.h): the helpers read both forms, and extraction
+ * onto an overlayfs mount (which refuses 0/0 devices) writes the file form. */
+static void test_whiteout_forms(void)
+{
+    mkroot("f");
+    int d = open(P("f"), O_RDONLY | O_DIRECTORY);
+    xb_wh_form_t form = {false, false};
+    xb_error_t e = XB_ERROR_INIT;
+    is_int(xb_wh_make(d, "dev", &form, "/dev", &e), 0, "device form whiteout made");
+    ok(!form.files, "... the form stays the device form");
+    form.files = form.opq_files = true; /* as after a refusal */
+    is_int(xb_wh_make(d, "gone", &form, "/gone", &e), 0, "file form whiteout made");
+    struct stat st;
+    ok(lstat(P("f/.wh.gone"), &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0 &&
+           access(P("f/gone"), F_OK) != 0,
+       "... an empty .wh.gone file, no gone");
+    is_int(xb_wh_make(d, "gone", &form, "/gone", &e), 0, "... made twice: no error");
+    ok(xb_wh_hides(d, "gone") && xb_wh_hides(d, "dev") && !xb_wh_hides(d, "other"),
+       "hides: both forms, nothing else");
+    ok(lstat(P("f/.wh.gone"), &st) == 0 && xb_wh_victim(".wh.gone", &st) != NULL &&
+           strcmp(xb_wh_victim(".wh.gone", &st), "gone") == 0,
+       "victim of .wh.gone is gone");
+    ok(lstat(P("f/dev"), &st) == 0 && xb_wh_victim("dev", &st) != NULL, "victim of a 0/0 device");
+    ok(lstat(P("f"), &st) == 0 && xb_wh_victim("f", &st) == NULL &&
+           xb_wh_victim(XB_WH_OPAQUE, &st) == NULL && xb_wh_is_marker(XB_WH_OPAQUE),
+       "a directory and the opaque marker are no whiteouts");
+    ok(!xb_wh_opaque(d, "trusted.overlay.opaque"), "not opaque yet");
+    is_int(xb_wh_make_opaque(d, "trusted.overlay.opaque", &form, "/", &e), 0, "opaque marker made");
+    ok(access(P("f/" XB_WH_OPAQUE), F_OK) == 0 && xb_wh_opaque(d, "trusted.overlay.opaque"),
+       "... a .wh..wh..opq file, read as opaque");
+    is_int(xb_wh_unhide(d, "gone", &form, "/gone", &e), 0, "unhide");
+    ok(access(P("f/.wh.gone"), F_OK) != 0, "... removed the .wh. file");
+    close(d);
+    xb_error_clear(&e);
+
+    /* extraction onto overlayfs: its mknod of 0/0 is refused, the .wh. form is written */
+    mkroot("ov/l");
+    mkroot("ov/u");
+    mkroot("ov/w");
+    mkroot("ov/m");
+    char opts[2048];
+    snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s", P("ov/l"), P("ov/u"),
+             P("ov/w"));
+    if (mount("overlay", P("ov/m"), "overlay", 0, opts) < 0) {
+        printf("ok %d - extraction onto overlayfs # SKIP cannot mount overlayfs: %s\n", ++tap_n,
+               strerror(errno));
+        return;
+    }
+    tb_begin();
+    tb_file(".wh.gone", "", 0644);
+    tb_file("x/.wh..wh..opq", "", 0644);
+    tb_file("x/.wh.y", "", 0644);
+    tb_file(".wh.back", "", 0644);
+    tb_file("back", "b", 0644);
+    char *msg = NULL;
+    is_int(tb_apply(P("ov/m"), XB_APPLY_OVERLAY, &msg), 0, "whiteout layer applies onto overlayfs");
+    if (msg)
+        printf("#   %s\n", msg);
+    free(msg);
+    ok(lstat(P("ov/m/.wh.gone"), &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0 &&
+           access(P("ov/m/gone"), F_OK) != 0,
+       "... the whiteout is an empty .wh.gone file");
+    ok(lstat(P("ov/m/x/.wh.y"), &st) == 0 && S_ISREG(st.st_mode), "... nested .wh.y file");
+    int x = open(P("ov/m/x"), O_RDONLY | O_DIRECTORY);
+    ok(x >= 0 && xb_wh_opaque(x, "trusted.overlay.opaque"),
+       "... the opaque dir reads as opaque (marker file, or the xattr where overlayfs keeps it)");
+    if (x >= 0)
+        close(x);
+    ok(access(P("ov/m/back"), F_OK) == 0 && access(P("ov/m/.wh.back"), F_OK) != 0,
+       "... a file made after its whiteout in the same layer drops the .wh. file");
+    umount2(P("ov/m"), MNT_DETACH);
+}
+
 int main(void)
 {
     snprintf(tmp, sizeof tmp, "/tmp/xb-apply-XXXXXX");
@@ -383,6 +458,7 @@ int main(void)
     }
     test_ordinary();
     test_whiteouts();
+    test_whiteout_forms();
     test_hostile();
     test_gzip_file();
     test_limit();
