@@ -243,6 +243,7 @@ if mount -t overlay overlay -o "lowerdir=$O/l,upperdir=$O/u,workdir=$O/w" "$O/m"
     # lookup, the stage view, adoption of an upper dir). The images are the same as with
     # kernel overlayfs in a normal store
     out=$(asroot "" "$O/m/root-store" --debug bud --arch arm64 -t fz/app:1 "$C" 2>&1)
+    like "the whiteout Dockerfile's reference image (kernel overlayfs) is a digest" "$root_fuse" "^sha256:"
     like "store on overlayfs, root, whiteouts and opaque dirs: fuse-overlayfs is chosen" "$out" \
         "\(fuse-overlayfs snapshotter: kernel overlayfs cannot"
     is "... and the build (rw bind mount included) gives the same image as kernel overlayfs" \
@@ -283,6 +284,26 @@ PY
     is "store on overlayfs, rootless, no SOURCE_DATE_EPOCH: the build succeeds" "$?" 0
     is "... every RUN step's upper dir was adopted" \
         "$(printf '%s\n' "$out" | grep -c "adopted from the step's upper dir")" 5
+    # a --mount from= stage is a fuse-overlayfs mount of extracted trees in the file form: its
+    # deletions and replaced directory hide there too
+    C4=$T/ctx4 && mkdir -p "$C4" && cp "$C/rootfs.tar" "$C4/"
+    cat >"$C4/Dockerfile" <<'DF'
+FROM scratch AS base
+ADD rootfs.tar /
+RUN rm /bin/yes && mkdir /d && touch /d/x
+FROM base AS st
+RUN rm -rf /d && mkdir /d && touch /d/y
+FROM base
+RUN --mount=type=bind,from=st,target=/s ls /s/d > /seen && if test -e /s/bin/yes; then echo yes-back >> /seen; fi
+DF
+    chmod -R a+rX "$C4"
+    ovl4=$(asroot "" "$T/root-ovl" bud -q --arch arm64 -t fz/four:1 "$C4" 2>&1 | tail -1)
+    like "the --mount from= Dockerfile builds with kernel overlayfs" "$ovl4" "^sha256:"
+    out=$(asroot "" "$O/m/root-store" bud -q --arch arm64 -t fz/four:1 "$C4" 2>&1)
+    is "store on overlayfs: RUN --mount from= a stage with deletions gives kernel overlayfs' image" \
+        "$(printf '%s' "$out" | tail -1)" "$ovl4"
+    out=$(asroot "" "$O/m/root-store" run fz/four:1 cat /seen 2>&1)
+    is "... the stage's deleted file and replaced directory's old content stay hidden" "$out" "y"
     # the copy snapshotter: layers are applied from their blobs, but a Dockerfile with a rw bind
     # mount needs an overlay for its writes: an error naming it, never a silent read-only bind
     cp_out=$(asroot copy "$O/m/root-store" bud -q --no-cache --arch arm64 -t fz/app:1 "$C" 2>&1)
