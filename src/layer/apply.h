@@ -15,7 +15,8 @@ struct archive;
 
 enum xb_apply_mode {
     /* Extract into a fresh directory that becomes an overlayfs lowerdir: ".wh.NAME" becomes
-     * a 0/0 character device, ".wh..wh..opq" sets trusted.overlay.opaque=y on its dir. */
+     * a 0/0 character device, ".wh..wh..opq" sets trusted.overlay.opaque=y on its dir; where
+     * the filesystem refuses them (overlayfs), empty ".wh." files (layer/whiteout.h). */
     XB_APPLY_OVERLAY = 0,
     /* Apply onto a merged rootfs (copy snapshotter): whiteouts delete, opaque markers remove
      * the lower content of their directory. */

@@ -33,7 +33,8 @@ void xb_tree_state_free(xb_tree_state_t *s);
 int xb_diff_overlay(xb_layer_writer_t *w, const char *upper, const char *layers_dir,
                     const char *lowerdir, bool fuse, size_t *count, xb_error_t *err);
 /* Turns an upper dir written by fuse-overlayfs (after xb_diff_overlay with fuse) into the form
- * of an extracted layer (0/0 whiteouts, the overlay opaque xattr on really opaque dirs, no
+ * of an extracted layer (0/0 whiteouts, the overlay opaque xattr on really opaque dirs, or their
+ * ".wh." file form where the store refuses those: layer/whiteout.h; no
  * fuse-overlayfs markers or xattrs, directory times kept) so it can be adopted as the layer's
  * tree. 0, or negative + err (the dir is then left unadopted). */
 int xb_diff_fuse_normalize(const char *upper, const char *layers_dir, const char *lowerdir,

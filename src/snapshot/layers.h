@@ -1,5 +1,6 @@
 /* Extracted layers: STORE/xbuild/layers/<diffid-hex>/ holds a layer unpacked for use as an
- * overlayfs lowerdir (whiteouts as 0/0 char devices, opaque dirs with trusted.overlay.opaque).
+ * overlayfs lowerdir (whiteouts as 0/0 char devices, opaque dirs with trusted.overlay.opaque,
+ * or, in a store whose filesystem refuses those, fuse-overlayfs' ".wh." files: layer/whiteout.h).
  * Created once (temp dir + rename), never modified afterwards, shared between builds and
  * platforms. */
 #ifndef XB_SNAPSHOT_LAYERS_H
