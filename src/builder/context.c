@@ -186,7 +186,9 @@ static int mask_dir(struct mask *mk, int dfd, const char *rel, int depth, xb_err
             if (mknodat(p, leaf, S_IFCHR | 0600, makedev(0, 0)) < 0 && errno != EEXIST)
                 return xb_error_errno(err, errno,
                                       "cannot hide the .dockerignore'd /%s from RUN --mount "
-                                      "(a whiteout needs CAP_MKNOD)",
+                                      "(a whiteout needs CAP_MKNOD, and a filesystem that "
+                                      "takes 0/0 devices: not overlayfs; put the store "
+                                      "elsewhere with --root)",
                                       crel);
             mk->n++;
         } else if (S_ISDIR(e->mode)) {
