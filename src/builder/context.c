@@ -13,6 +13,7 @@
 
 #include "builder/rootfs.h"
 #include "layer/inroot.h"
+#include "layer/whiteout.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/xattr.h"
@@ -159,6 +160,7 @@ struct mask {
     const xb_centries_t *idx;
     int maskroot;
     size_t n;
+    xb_wh_form_t form; /* 0/0 devices, or .wh. files where the store refuses them */
 };
 
 static int mask_dir(struct mask *mk, int dfd, const char *rel, int depth, xb_error_t *err)
@@ -183,13 +185,9 @@ static int mask_dir(struct mask *mk, int dfd, const char *rel, int depth, xb_err
             cleanup_close int p = xb_inroot_parent(mk->maskroot, crel, true, &leaf, err);
             if (p < 0)
                 return -1;
-            if (mknodat(p, leaf, S_IFCHR | 0600, makedev(0, 0)) < 0 && errno != EEXIST)
-                return xb_error_errno(err, errno,
-                                      "cannot hide the .dockerignore'd /%s from RUN --mount "
-                                      "(a whiteout needs CAP_MKNOD, and a filesystem that "
-                                      "takes 0/0 devices: not overlayfs; put the store "
-                                      "elsewhere with --root)",
-                                      crel);
+            if (xb_wh_make(p, leaf, &mk->form, crel, err) < 0)
+                return xb_error_wrap(err, "cannot hide the .dockerignore'd /%s from RUN --mount",
+                                     crel);
             mk->n++;
         } else if (S_ISDIR(e->mode)) {
             int cfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -211,7 +209,7 @@ int xb_context_mask(const char *dir, const xb_centries_t *idx, const char *mask,
     cleanup_close int root = xb_inroot_open_root(mask, err);
     if (root < 0)
         return -1;
-    struct mask mk = {idx, root, 0};
+    struct mask mk = {idx, root, 0, {false, false}};
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return xb_error_errno(err, errno, "build context %s", dir);

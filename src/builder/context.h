@@ -20,8 +20,9 @@ int xb_context_scan(const char *dir, xb_ignore_fn ignored, void *ud, bool descen
                     xb_centries_t *idx, xb_error_t *err);
 
 /* Makes mask (an existing empty directory) an overlayfs layer that hides from dir what idx
- * (a scan of dir) does not hold: a whiteout (char 0/0) for each such path, its parents as
- * directories. *masked: how many. Needs CAP_MKNOD (RUN bind mounts run as root). */
+ * (a scan of dir) does not hold: a whiteout (char 0/0, or a ".wh." file where the filesystem
+ * refuses those: layer/whiteout.h) for each such path, its parents as directories. *masked:
+ * how many. */
 int xb_context_mask(const char *dir, const xb_centries_t *idx, const char *mask, size_t *masked,
                     xb_error_t *err);
 

@@ -58,7 +58,8 @@ static bool refused(int e)
     return e == EPERM || e == EOPNOTSUPP || e == ENOSYS;
 }
 
-/* An empty file name in dfd, owned by whoever extracts (root of the namespace). */
+/* An empty file name in dfd (kept when it exists), owned by whoever extracts (root of the
+ * namespace). */
 static int make_empty(int dfd, const char *name)
 {
     int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -72,7 +73,7 @@ int xb_wh_make(int dfd, const char *name, xb_wh_form_t *form, const char *shown,
 {
     int dev_errno = 0;
     if (!form->files) {
-        if (mknodat(dfd, name, S_IFCHR | 0, makedev(0, 0)) == 0)
+        if (mknodat(dfd, name, S_IFCHR | 0, makedev(0, 0)) == 0 || errno == EEXIST)
             return 0;
         if (!refused(errno))
             return xb_error_errno(err, errno, "cannot create the whiteout of %s", shown);
@@ -126,4 +127,15 @@ int xb_wh_unhide(int dfd, const char *name, const xb_wh_form_t *form, const char
     if (unlinkat(dfd, wh, 0) < 0 && errno != ENOENT)
         return xb_error_errno(err, errno, "cannot remove the whiteout of %s", shown);
     return 0;
+}
+
+bool xb_wh_devices_refused(int dfd)
+{
+    char name[64];
+    snprintf(name, sizeof name, ".xb-whiteout-probe-%d", (int)getpid());
+    if (mknodat(dfd, name, S_IFCHR | 0, makedev(0, 0)) == 0) {
+        (void)unlinkat(dfd, name, 0);
+        return false;
+    }
+    return refused(errno);
 }

@@ -42,7 +42,8 @@ bool xb_wh_hides(int dfd, const char *name);
  * xattr of this process's overlays (xb_sys_overlay_opaque_xattr()). */
 bool xb_wh_opaque(int dirfd, const char *xattr);
 
-/* Makes a whiteout of name in the directory dfd, in the form of *form (which it updates).
+/* Makes a whiteout of name in the directory dfd, in the form of *form (which it updates); one
+ * that exists is kept (the caller removes an entry it replaces).
  * shown: the path for messages. 0, or negative + err (the filesystem refuses both forms: the
  * message says which and what to do). */
 int xb_wh_make(int dfd, const char *name, xb_wh_form_t *form, const char *shown, xb_error_t *err);
@@ -52,6 +53,10 @@ int xb_wh_make_opaque(int dirfd, const char *xattr, xb_wh_form_t *form, const ch
 /* Removes a file form whiteout ".wh.name" from dfd (a layer entry named name is made there
  * after its whiteout): 0, or negative + err. A no-op for the device form, whose whiteout the
  * entry replaces. */
+/* Whether the filesystem of the directory dfd refuses the device form (a 0/0 device probed
+ * under a temporary name and removed): where it does, extracted trees hold the file form,
+ * which the kernel overlay does not read. */
+bool xb_wh_devices_refused(int dfd);
 int xb_wh_unhide(int dfd, const char *name, const xb_wh_form_t *form, const char *shown,
                  xb_error_t *err);
 

@@ -10,6 +10,7 @@
 
 #include "layer/apply.h"
 #include "layer/inroot.h"
+#include "layer/whiteout.h"
 #include "run/arch.h"
 #include "run/binfmt.h"
 #include "run/sandbox.h"
@@ -263,6 +264,31 @@ static int apply_all(const xb_run_request_t *rq, const char *rootfs, xb_error_t 
     return 0;
 }
 
+/* A --mount from a stage, or of the .dockerignore-filtered context, is a read-only overlay of
+ * trees whose whiteouts are .wh. files where the store's filesystem refuses 0/0 devices
+ * (layer/whiteout.h): only fuse-overlayfs reads those, the kernel overlay would show what they
+ * delete. An error naming the mount then; 0 otherwise. */
+static int check_lower_binds(const struct mounts *ms, bool fuse, const char *state,
+                             const char *where, xb_error_t *err)
+{
+    const xb_run_mount_t *m = NULL;
+    for (size_t i = 0; i < ms->n && m == NULL; i++)
+        if (ms->v[i].type == XB_MOUNT_BIND && ms->v[i].lowerdir != NULL)
+            m = &ms->v[i];
+    if (fuse || m == NULL)
+        return 0;
+    cleanup_close int d = open(state, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (d < 0 || !xb_wh_devices_refused(d))
+        return 0;
+    return xb_error_set(err, XB_ERR_UNSUPPORTED,
+                        "%s: --mount=type=bind%s%s on /%s: the store's filesystem refuses "
+                        "whiteout devices (is it on overlayfs?), so the deletions in %s are .wh. "
+                        "files, which only fuse-overlayfs reads; install fuse-overlayfs and make "
+                        "/dev/fuse usable, or put the store on another filesystem with --root",
+                        where, m->from ? ",from=" : "", m->from ? m->from : "", m->target,
+                        m->from ? "that stage" : "the .dockerignore'd context");
+}
+
 static int mk(const char *work, const char *name, mode_t mode, char **out, xb_error_t *err)
 {
     *out = xb_path_join(work, name);
@@ -412,7 +438,8 @@ int xb_run_execute(const xb_run_request_t *rq, bool commit, xb_layer_result_t *o
         goto out;
     if ((r = prepare_mounts(rq, &ms, err)) < 0)
         goto out;
-    if ((r = choose_snapshotter(rq, where, work, layers_dir, &lowerdir, &overlay, err)) < 0)
+    if ((r = choose_snapshotter(rq, where, work, layers_dir, &lowerdir, &overlay, err)) < 0 ||
+        (r = check_lower_binds(&ms, fuse && overlay, state, where, err)) < 0)
         goto out;
     if ((r = prepare_rootfs(rq, commit, overlay, work, &upper, &wdir, &root, &before, err)) < 0)
         goto out;

@@ -422,6 +422,11 @@ static void test_whiteout_forms(void)
                strerror(errno));
         return;
     }
+    int fd = open(P("f"), O_RDONLY | O_DIRECTORY), od = open(P("ov/m"), O_RDONLY | O_DIRECTORY);
+    ok(!xb_wh_devices_refused(fd) && xb_wh_devices_refused(od),
+       "devices_refused: not on the test's filesystem, yes on overlayfs");
+    close(fd);
+    close(od);
     tb_begin();
     tb_file(".wh.gone", "", 0644);
     tb_file("x/.wh..wh..opq", "", 0644);
