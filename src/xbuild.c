@@ -78,15 +78,43 @@ static bool needs_userns(const char *cmd)
     return false;
 }
 
+/* XBUILD_USERNS_KEEP: seconds (0 to 86400) a kept namespace's holder outlives the last command
+ * that started in it; default 300. */
+static int userns_seconds(const char *v, unsigned *out, xb_error_t *err)
+{
+    *out = 300;
+    if (v == NULL || *v == '\0')
+        return 0;
+    char *end;
+    errno = 0;
+    unsigned long n = strtoul(v, &end, 10);
+    if (errno || *end != '\0' || *v == '-' || n > 86400)
+        return xb_error_set(err, XB_ERR_USAGE,
+                            "XBUILD_USERNS_KEEP=%s: not a number of seconds from 0 (keep no "
+                            "namespace) to 86400",
+                            v);
+    *out = (unsigned)n;
+    return 0;
+}
+
 static int enter_userns(struct xb_cli *cli, xb_error_t *err)
 {
     xb_userns_plan_t plan;
-    if (xb_userns_plan(getuid(), getgid(), NULL, NULL, &plan, err) < 0 ||
-        xb_userns_enter(&plan, err) < 0)
+    xb_userns_entry_t how;
+    xb_userns_keep_t keep = {.record = cli->userns_record, .self = "/proc/self/exe"};
+    if (userns_seconds(cli->userns_keep, &keep.seconds, err) < 0 ||
+        xb_userns_plan(getuid(), getgid(), NULL, NULL, &plan, err) < 0 ||
+        xb_userns_enter(&plan, &keep, &how, err) < 0)
         return -1;
     cli->rootless = true;
     cli->subids = plan.nuids == 2;
-    if (plan.nuids == 2)
+    cli->userns_seconds = keep.seconds;
+    cli->userns_joined = how.joined;
+    if (*how.why)
+        xb_debug("rootless: %s", how.why);
+    if (how.joined)
+        xb_debug("rootless: joined the user namespace kept by process %d", how.joined);
+    else if (plan.nuids == 2)
         xb_debug("rootless: user namespace, uids 0->%lu, 1-%lu->%lu, gids 0->%lu, 1-%lu->%lu",
                  plan.uids[0].outside, plan.uids[1].count, plan.uids[1].outside,
                  plan.gids[0].outside, plan.gids[1].count, plan.gids[1].outside);
@@ -94,11 +122,44 @@ static int enter_userns(struct xb_cli *cli, xb_error_t *err)
         xb_debug("rootless: user namespace, only uid 0->%lu and gid 0->%lu (no subordinate "
                  "range for %s in /etc/subuid and /etc/subgid)",
                  plan.uids[0].outside, plan.gids[0].outside, *plan.user ? plan.user : "this user");
+    if (how.holder)
+        xb_debug("rootless: process %d keeps the namespace for the next commands (it exits "
+                 "after %u s without one; XBUILD_USERNS_KEEP)",
+                 how.holder, keep.seconds);
     return 0;
+}
+
+/* Pulls the global options out of argv wherever they are (before "--" only); returns the new
+ * argc. */
+static int pull_global_options(struct xb_cli *cli, int argc, char **argv)
+{
+    int n = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            while (i < argc)
+                argv[n++] = argv[i++];
+            break;
+        }
+        if (strcmp(a, "--root") == 0 && i + 1 < argc) {
+            cli->root = argv[++i];
+        } else if (strncmp(a, "--root=", 7) == 0) {
+            cli->root = a + 7;
+        } else if (strcmp(a, "--debug") == 0) {
+            cli->debug = true;
+        } else {
+            argv[n++] = argv[i];
+        }
+    }
+    argv[n] = NULL;
+    return n;
 }
 
 int main(int argc, char **argv)
 {
+    /* a kept user namespace's holder (run/userns.h), re-executed by a rootless command */
+    if (argc == 4 && strcmp(argv[1], XB_USERNS_HOLDER_CMD) == 0)
+        return xb_userns_hold(argv[2], (unsigned)strtoul(argv[3], NULL, 10));
     extern char **environ;
     /* the environment xbuild was started with: what lookups and children see (cli.env) */
     size_t nenv = 0;
@@ -121,30 +182,10 @@ int main(int argc, char **argv)
         .gzip_engine = getenv("XBUILD_GZIP_ENGINE"),
         .chunk_size = getenv("XBUILD_CHUNK_SIZE"),
         .source_date_epoch = getenv("SOURCE_DATE_EPOCH"),
+        .userns_keep = getenv("XBUILD_USERNS_KEEP"),
     };
     cleanup_free char *root = NULL;
-    /* Pull global options out of argv wherever they are (before "--" only). */
-    int n = 1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--") == 0) {
-            while (i < argc)
-                argv[n++] = argv[i++];
-            break;
-        }
-        if (strcmp(a, "--root") == 0 && i + 1 < argc) {
-            cli.root = argv[++i];
-        } else if (strncmp(a, "--root=", 7) == 0) {
-            cli.root = a + 7;
-        } else if (strcmp(a, "--debug") == 0) {
-            cli.debug = true;
-        } else {
-            argv[n++] = argv[i];
-        }
-    }
-    argc = n;
-    argv[argc] = NULL;
-
+    argc = pull_global_options(&cli, argc, argv);
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         print_usage(argc < 2 ? stderr : stdout);
@@ -170,6 +211,8 @@ int main(int argc, char **argv)
         }
         cli.root = abs_root;
     }
+    cleanup_free char *userns_record = xb_path_join(cli.root, "xbuild/userns");
+    cli.userns_record = userns_record;
     signal(SIGPIPE, SIG_IGN);
     xb_log_set_handler(log_to_stderr, NULL, cli.debug ? XB_LOG_DEBUG : XB_LOG_INFO);
 

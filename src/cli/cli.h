@@ -24,6 +24,10 @@ struct xb_cli {
     const char *source_date_epoch; /* SOURCE_DATE_EPOCH or NULL */
     bool rootless;                 /* main entered a user namespace (run/userns.h) */
     bool subids;                   /* ... with a subordinate id range (else: one id) */
+    const char *userns_keep;       /* XBUILD_USERNS_KEEP or NULL (300 s) */
+    const char *userns_record;     /* STORE/xbuild/userns: the kept namespace's holder */
+    unsigned userns_seconds;       /* the holder's idle lifetime (0: none started) */
+    int userns_joined;             /* the holder whose namespace main joined (0: a new one) */
 };
 
 typedef int (*xb_cmd_fn)(struct xb_cli *cli, int argc, char **argv, xb_error_t *err);

@@ -51,6 +51,13 @@ static json_t *rootless_json(const struct xb_cli *cli)
     json_object_set_new(o, "rootless", json_boolean(cli->rootless || xb_sys_in_userns()));
     if (cli->rootless)
         json_object_set_new(o, "subordinate_ids", json_boolean(cli->subids));
+    if (cli->rootless && cli->subids) {
+        /* the namespace kept for the next commands (run/userns.h), 0: none */
+        int holder = cli->userns_seconds ? xb_userns_holder_pid(cli->userns_record) : 0;
+        json_object_set_new(o, "kept_by", json_integer(holder));
+        json_object_set_new(o, "joined", json_boolean(cli->userns_joined != 0));
+        json_object_set_new(o, "keep_seconds", json_integer(cli->userns_seconds));
+    }
     json_object_set_new(o, "uid_map", maps_json(u, nu));
     json_object_set_new(o, "gid_map", maps_json(g, ng));
     return o;

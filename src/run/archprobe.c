@@ -13,6 +13,7 @@
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/sys.h"
 
 /* clang-format off */
 /* ELF32 executables of 93 (i386) and 96 (arm) bytes: one PT_LOAD, code = exit(0).
@@ -108,16 +109,6 @@ int xb_arch_probe_run(const xb_arch_t *a)
     return elf ? exec_probe(elf, len) : -1;
 }
 
-static char *boot_id(void)
-{
-    cleanup_fclose FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
-    char line[64];
-    if (f == NULL || fgets(line, sizeof line, f) == NULL)
-        return NULL;
-    line[strcspn(line, "\n")] = '\0';
-    return strdup(line);
-}
-
 /* The cached answer for a this boot: 1 native, 0 emulated, -1 none. */
 static int cache_lookup(const char *cache, const char *boot, const char *name)
 {
@@ -175,7 +166,7 @@ xb_native_t xb_arch_native(const xb_arch_t *a, const char *cache)
     size_t len;
     if (probe_for(a, &len) == NULL)
         return XB_FOREIGN;
-    cleanup_free char *boot = cache ? boot_id() : NULL;
+    cleanup_free char *boot = cache ? xb_sys_boot_id() : NULL;
     int v = boot ? cache_lookup(cache, boot, xb_arch_name(a)) : -1;
     if (v < 0) {
         v = xb_arch_probe_run(a);

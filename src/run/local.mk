@@ -12,4 +12,4 @@ src_libxbuild_a_SOURCES += \
 	src/run/confine.c \
 	src/run/policy.c src/run/policy.h \
 	src/run/step.c src/run/step.h \
-	src/run/userns.c src/run/userns.h
+	src/run/userns.c src/run/userns.h src/run/userns-internal.h src/run/userns_keep.c

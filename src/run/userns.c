@@ -1,5 +1,6 @@
 /* Rootless mode: entering a user + mount namespace with the caller's subordinate ids. */
 #include "run/userns.h"
+#include "run/userns-internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -72,14 +73,7 @@ int xb_userns_plan(uid_t uid, gid_t gid, const char *subuid, const char *subgid,
 static int read_knob(const char *path)
 {
     char buf[32];
-    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    return atoi(buf);
+    return xb_read_small(path, buf, sizeof buf, 0) < 0 ? -1 : atoi(buf);
 }
 
 static int no_userns(int e, xb_error_t *err)
@@ -182,7 +176,8 @@ static int map_single(const xb_userns_plan_t *p, xb_error_t *err)
     return write_map("/proc/self/gid_map", m, err);
 }
 
-int xb_userns_enter(const xb_userns_plan_t *p, xb_error_t *err)
+/* Unshares a new user + mount namespace and maps plan's ids into it. */
+static int enter_new(const xb_userns_plan_t *p, xb_error_t *err)
 {
     bool ranges = p->nuids == 2;
     int go[2] = {-1, -1}, rep[2] = {-1, -1};
@@ -228,13 +223,38 @@ int xb_userns_enter(const xb_userns_plan_t *p, xb_error_t *err)
     } else if (r == 0) {
         r = map_single(p, err);
     }
-    if (r < 0)
-        return -1;
-    /* the caller is root of the namespace now; mounts made here stay here */
+    return r;
+}
+
+/* In the namespace (new or joined), with a mount namespace of its own: becomes its root, and
+ * keeps the host's later mounts from propagating into it. */
+static int become_root(xb_error_t *err)
+{
     if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
         return xb_error_errno(err, errno, "cannot become root of the user namespace");
     if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
         return xb_error_errno(err, errno, "cannot make the mounts of the namespace private");
+    return 0;
+}
+
+int xb_userns_enter(const xb_userns_plan_t *p, const xb_userns_keep_t *keep, xb_userns_entry_t *out,
+                    xb_error_t *err)
+{
+    memset(out, 0, sizeof *out);
+    /* one id needs no helper (the process maps itself): nothing worth keeping */
+    bool keeping = keep != NULL && keep->record != NULL && keep->seconds > 0 && p->nuids == 2;
+    if (keeping && xb_userns_join(p, keep, out) == 0) {
+        if (unshare(CLONE_NEWNS) < 0)
+            return xb_error_errno(err, errno,
+                                  "cannot make a mount namespace in the user "
+                                  "namespace of process %d",
+                                  out->joined);
+        return become_root(err);
+    }
+    if (enter_new(p, err) < 0 || become_root(err) < 0)
+        return -1;
+    if (keeping)
+        xb_userns_start_holder(keep, out);
     return 0;
 }
 

@@ -36,11 +36,47 @@ typedef struct xb_userns_plan {
 int xb_userns_plan(uid_t uid, gid_t gid, const char *subuid, const char *subgid,
                    xb_userns_plan_t *plan, xb_error_t *err);
 
-/* Enters the user + mount namespace of plan. Must be called while single-threaded. Fails at
- * once, naming the cause (user.max_user_namespaces, kernel.unprivileged_userns_clone, the
- * AppArmor restriction, a container's seccomp profile) and the ways out, when no user
- * namespace can be created, or when newuidmap/newgidmap refuse the range. */
-int xb_userns_enter(const xb_userns_plan_t *plan, xb_error_t *err);
+/* Keeping the namespace for the next commands (as podman's pause process does): entering a
+ * new namespace with a subordinate range costs two setuid helpers (newuidmap, newgidmap), about
+ * 20 ms, more than a whole cached build. So the first command leaves a holder: a process that
+ * only sleeps in the namespace (re-executed as "xbuild-userns-holder", no fds, cwd /, its own
+ * session). Its pid, start time and boot id are recorded in record; later commands join its
+ * namespace with setns when the record still names that process and its id maps equal the
+ * plan's, and otherwise enter a new one (and leave a new holder). The holder exits once no
+ * command has started for seconds (each join touches the record), or as soon as the record
+ * names another process; a namespace lives on while any command is still in it. */
+typedef struct xb_userns_keep {
+    const char *record; /* STORE/xbuild/userns (its directory must exist); NULL: no keeping */
+    unsigned seconds;   /* the holder's idle lifetime; 0: no keeping (neither join nor start) */
+    const char *self;   /* the program the holder runs ("/proc/self/exe") */
+} xb_userns_keep_t;
+
+/* What xb_userns_enter did. */
+typedef struct xb_userns_entry {
+    int joined;    /* the holder whose namespace was joined; 0: a new one was entered */
+    int holder;    /* the holder started for later commands; 0: none */
+    char why[200]; /* why no kept namespace was joined, or no holder started ("": nothing to say) */
+} xb_userns_entry_t;
+
+/* Enters the user + mount namespace of plan: joins the one keep's holder keeps (with a
+ * subordinate range only; keep may be NULL), else unshares a new one, maps its ids and starts
+ * a holder. Must be called while single-threaded. Fails at once,
+ * naming the cause (user.max_user_namespaces, kernel.unprivileged_userns_clone, the AppArmor
+ * restriction, a container's seccomp profile) and the ways out, when no user namespace can be
+ * created, or when newuidmap/newgidmap refuse the range. A holder that cannot be joined or
+ * started is never an error (out->why says why). */
+int xb_userns_enter(const xb_userns_plan_t *plan, const xb_userns_keep_t *keep,
+                    xb_userns_entry_t *out, xb_error_t *err);
+
+/* The argv[1] main recognises to run xb_userns_hold (argv[2] record, argv[3] seconds). */
+#define XB_USERNS_HOLDER_CMD "__userns-holder"
+
+/* The holder's life: sleeps until record is seconds old or names another process, then
+ * removes it (when still its own) and returns 0 (main exits). */
+int xb_userns_hold(const char *record, unsigned seconds);
+
+/* The pid of the live holder record names, or 0 (none, gone, or from another boot). */
+int xb_userns_holder_pid(const char *record);
 
 /* Reads this process's /proc/self/{uid,gid}_map (up to 8 lines each). Returns 0. */
 int xb_userns_current(xb_idmap_t uids[8], int *nuids, xb_idmap_t gids[8], int *ngids,

@@ -34,6 +34,21 @@ int xb_mkdir_p(const char *path, mode_t mode, xb_error_t *err)
     return 0;
 }
 
+ssize_t xb_read_small(const char *path, char *buf, size_t size, int flags)
+{
+    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, size - 1);
+    if (n <= 0) {
+        if (n == 0)
+            errno = ENODATA;
+        return -1;
+    }
+    buf[n] = '\0';
+    return n;
+}
+
 int xb_read_file(const char *path, size_t max, char **out, size_t *len, xb_error_t *err)
 {
     cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -14,6 +14,10 @@ int xb_mkdir_p(const char *path, mode_t mode, xb_error_t *err);
 /* Reads a whole file, refusing files larger than max bytes. *out is NUL-terminated;
  * caller frees with free(). */
 int xb_read_file(const char *path, size_t max, char **out, size_t *len, xb_error_t *err);
+/* Reads a small file (a /proc or /sys entry, a one-line record) with one read of at most
+ * size - 1 bytes into buf, NUL-terminated; flags are added to O_RDONLY|O_CLOEXEC (O_NOFOLLOW).
+ * Returns the byte count (> 0), or -1 with errno (ENODATA for an empty file). */
+ssize_t xb_read_small(const char *path, char *buf, size_t size, int flags);
 /* Writes to "<path>.tmp-XXXXXX" in the same directory, fsyncs, renames over path and fsyncs
  * the directory: readers see the old or the new content, never a mix. */
 int xb_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,

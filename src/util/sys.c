@@ -1,7 +1,9 @@
 #include "util/sys.h"
+#include "util/fs.h"
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -22,15 +24,10 @@ const char *xb_env_lookup(const char *const *env, const char *name)
 
 bool xb_sys_in_userns(void)
 {
-    int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
     char buf[256];
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
+    ssize_t n = xb_read_small("/proc/self/uid_map", buf, sizeof buf, 0);
     if (n <= 0)
         return false;
-    buf[n] = '\0';
     unsigned long in, out, count;
     /* the initial namespace: "0 0 4294967295", one line */
     if (sscanf(buf, "%lu %lu %lu", &in, &out, &count) == 3 && in == 0 && out == 0 &&
@@ -42,4 +39,19 @@ bool xb_sys_in_userns(void)
 const char *xb_sys_overlay_opaque_xattr(void)
 {
     return xb_sys_in_userns() ? "user.overlay.opaque" : "trusted.overlay.opaque";
+}
+
+char *xb_sys_boot_id(void)
+{
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+    if (f == NULL)
+        return NULL;
+    char line[64];
+    char *r = NULL;
+    if (fgets(line, sizeof line, f) != NULL) {
+        line[strcspn(line, "\n")] = '\0';
+        r = strdup(line);
+    }
+    fclose(f);
+    return r;
 }

@@ -21,5 +21,9 @@ bool xb_sys_in_userns(void);
  * "user.overlay.opaque" in a user namespace (overlayfs mounted with userxattr: unprivileged
  * processes cannot set trusted.* xattrs), "trusted.overlay.opaque" otherwise. Static. */
 const char *xb_sys_overlay_opaque_xattr(void);
+/* This boot's id (/proc/sys/kernel/random/boot_id, without the newline): what a record that
+ * holds only until the next boot (a probe's answer, a process id) is tagged with. Malloc'd;
+ * NULL when unreadable. */
+char *xb_sys_boot_id(void);
 
 #endif

@@ -41,6 +41,7 @@ asroot() { # SNAPSHOTTER STORE ARGS...
 # for its duration and an EXIT cleanup puts the original mode back
 FUSE_MODE=$(stat -c %a /dev/fuse)
 at_exit "chmod $FUSE_MODE /dev/fuse"
+at_exit kill_userns_holders
 
 C=$T/ctx
 mkdir -p "$C"

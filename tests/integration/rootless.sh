@@ -38,6 +38,7 @@ as() { # USER HOME [--root DIR] ARGS...: xbuild as USER with a clean environment
         SOURCE_DATE_EPOCH=$EPOCH "$XB" "$@"
 }
 rl() { as $RL "$U" --root "$U/store" "$@"; }
+at_exit kill_userns_holders
 asroot() { env SOURCE_DATE_EPOCH=$EPOCH "$XBUILD" --root "$T/rootstore" "$@"; }
 
 # --- the build context: arm64 busybox, RUN as three uids, chown, setuid, COPY --chown ---
@@ -67,6 +68,7 @@ chmod -R a+rX "$C"
 
 out=$(rl --debug bud --arch arm64 -t rl/app:1 "$C" 2>&1)
 rc=$?
+first_out=$out
 is "rootless bud --arch arm64 with RUN under qemu succeeds" "$rc" 0
 [ $rc -eq 0 ] || printf '%s\n' "$out" | tail -8 | sed 's/^/#   /'
 like "--debug names the user namespace and its mapping" "$out" "rootless: user namespace, uids 0->$(id -u $RL), 1-[0-9]+->$SUB"
@@ -102,9 +104,61 @@ like "COPY --chown=555:666" "$own" "data/hello 555:666 644"
 like "a deleted file is a whiteout entry (no device node needed)" "$own" "bin/.wh.yes 0:0"
 is "the store's files belong to the user on the host" "$(stat -c %U "$U/store/index.json")" $RL
 
-out=$(rl bud --arch arm64 -t rl/app:1 "$C" 2>&1)
+# --- the kept namespace: the first command left a holder, later ones join its namespace ---
+REC=$U/store/xbuild/userns
+H1=
+read -r H1 _ <"$REC" 2>/dev/null
+like "the first command keeps its namespace: its holder is recorded in the store" "$H1" "^[0-9]+$"
+is "... the first build's --debug said so" "$(printf '%s\n' "$first_out" | grep -c "rootless: process $H1 keeps the namespace for the next commands (it exits after 300 s")" 1
+is "the holder runs as the user" "$(stat -c %U /proc/$H1 2>&1)" $RL
+is "... its command line is only the holder's (no build arguments)" "$(tr '\0' ' ' </proc/$H1/cmdline 2>&1)" "xbuild-userns-holder __userns-holder $REC 300 "
+is "... it holds no file but /dev/null (no pipe of the caller, no store fd)" \
+    "$(for f in /proc/$H1/fd/*; do echo "${f##*/} $(stat -L -c %t:%T "$f")"; done | tr '\n' ' ')" "0 1:3 1 1:3 2 1:3 "
+is "... its cwd is / and it has no terminal" "$(readlink /proc/$H1/cwd) $(ps -o tty= -p $H1)" "/ ?"
+check "... in a session of its own" test "$(ps -o sid= -p $H1)" != "$(ps -o sid= -p $$)"
+out=$(rl --debug bud --arch arm64 -t rl/app:1 "$C" 2>&1)
 like "the second build hits the cache" "$out" "Using cache"
 is "... and gives the same image" "$(printf '%s' "$out" | tail -1)" "$root_out"
+like "... in the kept namespace: --debug says it joined" "$out" "rootless: joined the user namespace kept by process $H1"
+check "... and no new namespace was entered" test "${out#*rootless: user namespace, uids}" = "$out"
+out=$(rl info --format json 2>&1)
+is "info: kept_by names the holder, joined" "$(printf '%s' "$out" | python3 -c 'import json,sys; r=json.load(sys.stdin)["rootless"]; print(r["kept_by"], r["joined"], r["keep_seconds"])')" "$H1 True 300"
+out=$(runuser -u $RL -- env -i PATH=/usr/bin:/bin HOME="$U" XBUILD_USERNS_KEEP=0 "$XB" --root "$U/store" --debug info 2>&1)
+like "XBUILD_USERNS_KEEP=0: a namespace of its own" "$out" "rootless: user namespace, uids 0->"
+check "... and no holder is started" test "${out#*keeps the namespace}" = "$out"
+out=$(runuser -u $RL -- env -i PATH=/usr/bin:/bin HOME="$U" XBUILD_USERNS_KEEP=soon "$XB" --root "$U/store" info 2>&1)
+is "XBUILD_USERNS_KEEP=soon: a usage error (2)" "$?" 2
+like "... naming the variable and its range" "$out" "XBUILD_USERNS_KEEP=soon: not a number of seconds from 0 .* to 86400"
+kill -9 "$H1" && sleep 0.2
+out=$(rl --debug bud -q --arch arm64 -t rl/app:1 "$C" 2>&1)
+is "holder killed: the build still succeeds, same image" "$(printf '%s' "$out" | tail -1)" "$root_out"
+like "... --debug says the holder has exited" "$out" "rootless: the holder $H1 in $REC has exited"
+read -r H2 _ <"$REC"
+like "... and a new holder keeps the new namespace" "$out" "rootless: process $H2 keeps the namespace"
+check "... (another process)" test "$H2" != "$H1"
+# a namespace of the user's with other maps (one id): never joined, whatever the record says
+setpriv --reuid $RL --regid "$(id -g $RL)" --init-groups unshare -U --map-root-user sleep 60 &
+SPID=$!
+for _ in $(seq 30); do [ "$(readlink /proc/$SPID/exe)" = "$(command -v sleep)" ] && break; sleep 0.1; done
+cp "$REC" "$T/rec.good"
+echo "$SPID $(awk '{print $22}' /proc/$SPID/stat 2>/dev/null) $(cat /proc/sys/kernel/random/boot_id)" >"$REC"
+out=$(rl --debug bud -q --arch arm64 -t rl/app:1 "$C" 2>&1)
+like "a recorded namespace with other id maps is not joined" "$out" "the namespace of the holder $SPID maps other ids than /etc/subuid and /etc/subgid give now"
+is "... the build enters its own and succeeds" "$(printf '%s' "$out" | tail -1)" "$root_out"
+kill $SPID 2>/dev/null
+echo "garbage" >"$REC"
+out=$(rl --debug bud -q --arch arm64 -t rl/app:1 "$C" 2>&1)
+like "a garbled record is named and replaced" "$out" "rootless: $REC: unreadable \(Invalid argument\)"
+is "... the build succeeds" "$(printf '%s' "$out" | tail -1)" "$root_out"
+like "... a new holder is recorded" "$(cat "$REC")" "^[0-9]+ [0-9]+ [0-9a-f-]{36}$"
+# the idle lifetime: a holder exits once no command started for XBUILD_USERNS_KEEP seconds
+mkdir -p "$U/idle" && chown $RL "$U/idle"
+runuser -u $RL -- env -i PATH=/usr/bin:/bin HOME="$U" XBUILD_USERNS_KEEP=1 "$XB" --root "$U/idle/store" info >/dev/null 2>&1
+read -r H3 _ <"$U/idle/store/xbuild/userns" 2>/dev/null
+check "XBUILD_USERNS_KEEP=1: a holder is started" test -n "${H3:-}" -a -d "/proc/${H3:-0}"
+for _ in $(seq 50); do [ -d "/proc/$H3" ] || break; sleep 0.1; done
+check "... it has exited after about a second" test ! -d "/proc/$H3"
+check "... and removed its record" test ! -e "$U/idle/store/xbuild/userns"
 
 # --- run: emulated, host network, none, hardening ---
 is "run: the arm64 image runs under qemu in the namespace" "$(rl run rl/app:1 cat /data/arch 2>&1)" aarch64

@@ -1,0 +1,240 @@
+/* Rootless mode: keeping a user namespace for the next commands, as podman's pause process
+ * does (run/userns.h, docs/design/run.md "Rootless"). */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "run/userns-internal.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/sys.h"
+
+/* The record: "PID STARTTIME BOOTID\n". The start time (clock ticks after boot, field 22 of
+ * /proc/PID/stat) tells a reused pid from the holder; the boot id a record of another boot. */
+typedef struct record {
+    int pid;
+    unsigned long long start;
+    char boot[64];
+} record_t;
+
+static int read_record(const char *path, record_t *r)
+{
+    char buf[160];
+    if (xb_read_small(path, buf, sizeof buf, O_NOFOLLOW) < 0)
+        return -1;
+    if (sscanf(buf, "%d %llu %63s", &r->pid, &r->start, r->boot) != 3 || r->pid <= 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    return 0;
+}
+
+/* Field 22 of /proc/PID/stat, or 0 (also for a zombie: an exited holder that its new parent,
+ * maybe an init that reaps late, has not reaped yet). */
+static unsigned long long start_time(int pid)
+{
+    char path[48], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    if (xb_read_small(path, buf, sizeof buf, 0) < 0)
+        return 0;
+    char *q = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
+    if (q == NULL || q[1] != ' ' || q[2] == 'Z' || q[2] == 'X')
+        return 0;
+    for (int field = 2; q != NULL && field < 22; field++)
+        if ((q = strchr(q + 1, ' ')) == NULL)
+            return 0;
+    return q ? strtoull(q + 1, NULL, 10) : 0;
+}
+
+/* Whether /proc/PID/FILE lists exactly the n lines of m (in any order). */
+static bool maps_equal(int pid, const char *file, const xb_idmap_t *m, int n)
+{
+    char path[48];
+    snprintf(path, sizeof path, "/proc/%d/%s", pid, file);
+    cleanup_fclose FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return false;
+    unsigned long a, b, c;
+    int lines = 0;
+    while (fscanf(f, "%lu %lu %lu", &a, &b, &c) == 3) {
+        bool found = false;
+        for (int i = 0; i < n; i++)
+            found |= m[i].inside == a && m[i].outside == b && m[i].count == c;
+        if (!found || ++lines > n)
+            return false;
+    }
+    return lines == n;
+}
+
+/* The holder path's record names, when it is this boot's and still that process: its pid
+ * (and *r), else 0 (why says why). */
+static int live_holder(const char *path, record_t *r, char *why, size_t whylen)
+{
+    if (read_record(path, r) < 0) {
+        if (errno != ENOENT)
+            snprintf(why, whylen, "%s: unreadable (%s)", path, strerror(errno));
+        return 0;
+    }
+    cleanup_free char *boot = xb_sys_boot_id();
+    if (boot == NULL || strcmp(boot, r->boot) != 0)
+        snprintf(why, whylen, "the holder %d in %s is of an earlier boot", r->pid, path);
+    else if (start_time(r->pid) != r->start)
+        snprintf(why, whylen, "the holder %d in %s has exited", r->pid, path);
+    else
+        return r->pid;
+    return 0;
+}
+
+int xb_userns_holder_pid(const char *record)
+{
+    record_t r;
+    char why[200];
+    return live_holder(record, &r, why, sizeof why);
+}
+
+int xb_userns_join(const xb_userns_plan_t *p, const xb_userns_keep_t *k, xb_userns_entry_t *out)
+{
+    record_t r;
+    int pid = live_holder(k->record, &r, out->why, sizeof out->why);
+    if (pid == 0)
+        return -1;
+    /* a pidfd pins the process: with the start time checked again, setns below joins the
+     * holder's namespace, not that of a process that got its pid since */
+    cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0 || start_time(pid) != r.start) {
+        snprintf(out->why, sizeof out->why, "the holder %d has exited", pid);
+        return -1;
+    }
+    if (!maps_equal(pid, "uid_map", p->uids, p->nuids) ||
+        !maps_equal(pid, "gid_map", p->gids, p->ngids)) {
+        snprintf(out->why, sizeof out->why,
+                 "the namespace of the holder %d maps other ids than /etc/subuid and /etc/subgid "
+                 "give now",
+                 pid);
+        return -1;
+    }
+    if (setns(pidfd, CLONE_NEWUSER) < 0) {
+        /* before Linux 5.8 setns takes only namespace fds */
+        char ns[48];
+        snprintf(ns, sizeof ns, "/proc/%d/ns/user", pid);
+        cleanup_close int nsfd = open(ns, O_RDONLY | O_CLOEXEC);
+        if (nsfd < 0 || setns(nsfd, CLONE_NEWUSER) < 0) {
+            snprintf(out->why, sizeof out->why, "cannot join the namespace of the holder %d: %s",
+                     pid, strerror(errno));
+            return -1;
+        }
+    }
+    utimensat(AT_FDCWD, k->record, NULL, 0); /* in use: the holder stays */
+    out->joined = pid;
+    return 0;
+}
+
+/* In the holder, before exec: nothing of the command's (signals, fds, cwd, mounts) is kept. */
+static void __attribute__((noreturn)) holder_exec(const xb_userns_keep_t *k, const int go[2])
+{
+    char b;
+    close(go[1]);
+    if (read(go[0], &b, 1) != 1) /* the command could not record it */
+        _exit(0);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    for (int sig = 1; sig < NSIG; sig++)
+        signal(sig, SIG_DFL); /* ignored signals would stay ignored across exec */
+    int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(nul, 2) < 0)
+        _exit(127);
+    syscall(SYS_close_range, 3U, ~0U, 0U);
+    if (chdir("/") < 0)
+        _exit(127);
+    /* a mount namespace of its own: it pins none of the mounts the command makes later */
+    unshare(CLONE_NEWNS);
+    char secs[16];
+    snprintf(secs, sizeof secs, "%u", k->seconds);
+    char *argv[] = {"xbuild-userns-holder", XB_USERNS_HOLDER_CMD, (char *)k->record, secs, NULL};
+    char *envp[] = {NULL};
+    execve(k->self, argv, envp);
+    _exit(127);
+}
+
+/* Forks the holder, detached (its own session, reparented to init); returns its pid, or -1.
+ * It execs once a byte arrives on go[0]. */
+static int fork_holder(const xb_userns_keep_t *k, const int go[2])
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return -1;
+    pid_t mid = fork();
+    if (mid == 0) {
+        close(p[0]);
+        setsid();
+        pid_t g = fork();
+        if (g == 0)
+            holder_exec(k, go);
+        _exit(write(p[1], &g, sizeof g) == (ssize_t)sizeof g ? 0 : 1);
+    }
+    close(p[1]);
+    pid_t g = -1;
+    if (mid < 0 || read(p[0], &g, sizeof g) != (ssize_t)sizeof g)
+        g = -1;
+    close(p[0]);
+    while (mid > 0 && waitpid(mid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    return g;
+}
+
+void xb_userns_start_holder(const xb_userns_keep_t *k, xb_userns_entry_t *out)
+{
+    /* the record's directory, as the store makes it (a first command on a new store) */
+    cleanup_free char *dir = strdup(k->record);
+    char *slash = dir ? strrchr(dir, '/') : NULL;
+    cleanup_error xb_error_t de = XB_ERROR_INIT;
+    if (slash == NULL || slash == dir || (*slash = '\0', xb_mkdir_p(dir, 0755, &de)) < 0) {
+        snprintf(out->why, sizeof out->why, "no holder: %s", de.msg ? de.msg : "no directory");
+        return;
+    }
+    int go[2];
+    if (pipe2(go, O_CLOEXEC) < 0) {
+        snprintf(out->why, sizeof out->why, "no holder: pipe: %s", strerror(errno));
+        return;
+    }
+    int g = fork_holder(k, go);
+    close(go[0]);
+    unsigned long long start = g > 0 ? start_time(g) : 0;
+    cleanup_free char *boot = xb_sys_boot_id();
+    char rec[160];
+    int n = snprintf(rec, sizeof rec, "%d %llu %s\n", g, start, boot ? boot : "");
+    cleanup_error xb_error_t e = XB_ERROR_INIT;
+    if (g <= 0 || start == 0 || boot == NULL)
+        snprintf(out->why, sizeof out->why, "no holder: it could not be started");
+    else if (xb_write_file_atomic(k->record, rec, (size_t)n, 0600, &e) < 0)
+        snprintf(out->why, sizeof out->why, "no holder: %s", e.msg);
+    else if (write(go[1], "x", 1) == 1)
+        out->holder = g;
+    close(go[1]); /* without the byte, the holder exits */
+}
+
+int xb_userns_hold(const char *record, unsigned seconds)
+{
+    for (;;) {
+        record_t r;
+        struct stat st;
+        if (stat(record, &st) < 0 || read_record(record, &r) < 0 || r.pid != getpid())
+            return 0; /* removed, or a newer holder took over */
+        time_t left = st.st_mtime + (time_t)seconds - time(NULL);
+        if (left <= 0) {
+            unlink(record);
+            return 0;
+        }
+        sleep(left < 10 ? (unsigned)left : 10); /* a superseded holder goes within 10 s */
+    }
+}
