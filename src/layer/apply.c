@@ -22,9 +22,6 @@
 #include "util/log.h"
 #include "util/sys.h"
 
-#define WH_PREFIX XB_WH_PREFIX
-#define WH_OPAQUE XB_WH_OPAQUE
-
 /* --- a small string set (paths written by this layer; merged mode's opaque handling) --- */
 struct pathset {
     char **slots;
@@ -439,10 +436,10 @@ static int apply_entry(struct ctx *c, struct archive *a, struct archive_entry *e
     size_t dl = slash ? (size_t)(slash - path) : 0;
     memcpy(dirpath, path, dl);
     dirpath[dl] = '\0';
-    if (strncmp(base, WH_PREFIX, strlen(WH_PREFIX)) == 0) {
-        if (strcmp(base, WH_OPAQUE) == 0)
+    if (strncmp(base, XB_WH_PREFIX, strlen(XB_WH_PREFIX)) == 0) {
+        if (strcmp(base, XB_WH_OPAQUE) == 0)
             return opaque(c, dirpath, err);
-        return whiteout(c, dirpath, base + strlen(WH_PREFIX), err);
+        return whiteout(c, dirpath, base + strlen(XB_WH_PREFIX), err);
     }
     const char *leaf;
     cleanup_close int parent = xb_inroot_parent(c->root, path, true, &leaf, err);

@@ -53,11 +53,11 @@ int xb_wh_make_opaque(int dirfd, const char *xattr, xb_wh_form_t *form, const ch
 /* Removes a file form whiteout ".wh.name" from dfd (a layer entry named name is made there
  * after its whiteout): 0, or negative + err. A no-op for the device form, whose whiteout the
  * entry replaces. */
+int xb_wh_unhide(int dfd, const char *name, const xb_wh_form_t *form, const char *shown,
+                 xb_error_t *err);
 /* Whether the filesystem of the directory dfd refuses the device form (a 0/0 device probed
  * under a temporary name and removed): where it does, extracted trees hold the file form,
  * which the kernel overlay does not read. */
 bool xb_wh_devices_refused(int dfd);
-int xb_wh_unhide(int dfd, const char *name, const xb_wh_form_t *form, const char *shown,
-                 xb_error_t *err);
 
 #endif

@@ -551,15 +551,14 @@ static void make_cwd(struct child *c, const char *cwd, uid_t uid, gid_t gid)
 static void mount_rootfs(struct child *c)
 {
     const xb_sandbox_t *sb = c->sb;
+    /* lowerdirs (the rootfs overlay's, and those of --mount from= stages and of the filtered
+     * context under every snapshotter, copy included) are relative to the layers dir */
+    if (chdir(sb->layers_dir) < 0)
+        FAIL(c, "cannot enter %s: %s", sb->layers_dir, strerror(errno));
     if (sb->lowerdir && sb->fuse_bin) {
-        /* mounted by the parent with fuse-overlayfs (sandbox.c); stages' lowerdirs are
-         * relative to the layers dir */
-        if (chdir(sb->layers_dir) < 0)
-            FAIL(c, "cannot enter %s: %s", sb->layers_dir, strerror(errno));
+        /* mounted by the parent with fuse-overlayfs (sandbox.c) */
     } else if (sb->lowerdir) {
         char opts[8192];
-        if (chdir(sb->layers_dir) < 0)
-            FAIL(c, "cannot enter %s: %s", sb->layers_dir, strerror(errno));
         const char *lower = *sb->lowerdir ? sb->lowerdir : NULL;
         char empty[PATH_MAX];
         snprintf(empty, sizeof empty, "%s/empty", sb->state_dir);

@@ -132,6 +132,29 @@ for s in $snaps; do
 done
 is "all snapshotters give the same diffIDs with parents" \
     "$(printf '%s' "$ids" | tr '|' '\n' | sort -u | grep -c .)" 1
+# --mount=type=bind,from=STAGE under every snapshotter: the stage's lowerdirs are relative to
+# the layers dir (the copy snapshotter failed with "cannot mount stage 'st' for /m: No such
+# file or directory"); the stage's deletions stay deleted in the mount
+mkdir -p "$T/from"
+cat >"$T/from/Dockerfile" <<'DF'
+FROM bb:arm64 AS st
+RUN mkdir /s && echo fromstage > /s/f && rm /bin/yes
+FROM bb:arm64
+RUN --mount=type=bind,from=st,source=/s,target=/m cat /m/f > /got
+RUN --mount=type=bind,from=st,target=/m test ! -e /m/bin/yes && test -e /m/bin/sh && echo hidden > /hidden
+DF
+ids=""
+for s in $snaps; do
+    out=$(XBUILD_SNAPSHOTTER=$s "$XBUILD" bud -q --no-cache --platform linux/arm64 --timestamp 1700000000 \
+        -t "from-$s" "$T/from" 2>&1)
+    like "$s: RUN --mount=type=bind,from=STAGE builds" "$out" "^sha256:"
+    mapfile -t P < <(img_layers "from-$s")
+    is "$s: ... the stage's file is read, its deletion stays deleted" \
+        "$(layer_cat "${P[1]}" got) $(layer_cat "${P[2]}" hidden)" "fromstage hidden"
+    ids+="$(img_diff_ids "from-$s")|"
+done
+is "all snapshotters give the same diffIDs with a from= mount" \
+    "$(printf '%s' "$ids" | tr '|' '\n' | sort -u | grep -c .)" 1
 rm -rf "$T/up"
 if umoci unpack --image "$XB_ROOT:par-overlay:latest" "$T/up" >/dev/null 2>&1; then
     is "umoci: /data 1777, /k/sub 750" "$(stat -c %a "$T/up/rootfs/data" "$T/up/rootfs/k/sub" | xargs)" "1777 750"
