@@ -2,7 +2,8 @@
 # Rootless, the kept user namespace (docs/design/run.md, "Rootless", "Kept namespace"): what a
 # container with a widened sandbox changes in its user namespace (a binfmt_misc handler, the
 # user.* sysctls) never reaches the kept one, because such a command neither joins nor keeps a
-# namespace; a FIFO in the record's place does not hang a command.
+# namespace; the first command's soft RLIMIT_NPROC does not cap the commands that join; a FIFO
+# in the record's place does not hang a command.
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/busybox.sh"
 require_root "creates the test user and drops to it"
@@ -69,6 +70,15 @@ for opt in "--cap-add NET_ADMIN" "--cap-a=NET_ADMIN" "--security-opt seccomp=unc
 done
 out=$(rl --debug bud -q --cap-add NET_ADMIN -t keep/bb:2 "$C" 2>&1)
 like "bud --cap-add: neither joined nor kept" "$out" "a user namespace of its own, neither joined nor kept"
+
+# the first command's soft RLIMIT_NPROC is not the ceiling of the commands that join its namespace
+kill_userns_holders && sleep 0.2
+runuser -u $RL -- bash -c 'ulimit -S -u 60 && exec env -i PATH=/usr/bin:/bin HOME="$1" "$2" --root "$1/store" info' _ "$U" "$XB" >/dev/null 2>&1
+read -r H4 _ <"$REC" 2>/dev/null
+check "a first command under ulimit -S -u 60 leaves a holder" test -n "${H4:-}" -a "${H4:-}" != "$H"
+out=$(rl --debug run keep/bb:1 sh -c 'n=0; for i in $(seq 90); do sleep 2 & n=$((n + 1)); done; wait; echo forked $n' 2>&1)
+like "... a later command joins its namespace" "$out" "rootless: joined the user namespace kept by process ${H4:-none}"
+like "... and forks 90 processes there" "$out" "forked 90"
 
 # a FIFO in the record's place (a store shared by mistake): read as a garbled record
 rm -f "$REC" && runuser -u $RL -- mkfifo "$REC"
