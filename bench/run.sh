@@ -6,7 +6,10 @@
 #
 # --rootless USER adds the tool "xb-rless": the same xbuild run as USER (an ordinary user with a
 # subordinate id range in /etc/subuid, /etc/subgid: rootless mode, docs/design/run.md), its
-# store on its own fresh filesystem, and a "rl/root" ratio line (rootless / root xbuild).
+# store on its own fresh filesystem, and a "rl/root" ratio line (rootless / root xbuild); root's
+# xbuild is then started through the same setpriv/env -i wrapper. A cold rootless build enters a
+# new user namespace and leaves its holder; the warm rebuild joins it (docs/design/run.md, "Kept
+# namespace"). XBUILD_USERNS_KEEP=0 bench/run.sh ... measures without keeping.
 #
 # Workload 5 (ci-cold, xbuild only): "cold" is a plain cold build; its second phase, printed as
 # "ci-cold", is the same build on a new empty store with --cache-from the registry cache that an
@@ -153,9 +156,15 @@ build_push() {
     dest="docker://$REG/$repo:$phase-r$r"
     if [ "$tool" = xbuild ] || [ "$tool" = xb-rless ]; then
         local X=("$XBUILD" --root "$W/xbuild")
-        # setpriv, not runuser: no PAM session in the measured time
+        # with --rootless, root's xbuild is started the same way as the user's (setpriv, env -i),
+        # so the rl/root ratio compares xbuild with xbuild, not the wrappers' exec time
+        [ -n "$RL_USER" ] && X=(setpriv --reuid 0 --regid 0 --init-groups env -i
+            PATH=/usr/bin:/bin HOME="$W/xbuild" "$XBUILD" --root "$W/xbuild")
+        # setpriv, not runuser: no PAM session in the measured time. XBUILD_USERNS_KEEP is passed
+        # on when set (0: every rootless command enters a namespace of its own)
         [ "$tool" = xb-rless ] && X=(setpriv --reuid "$RL_USER" --regid "$(id -g "$RL_USER")"
-            --init-groups env -i PATH=/usr/bin:/bin HOME="$W/xb-rless" "$XBUILD"
+            --init-groups env -i PATH=/usr/bin:/bin HOME="$W/xb-rless"
+            ${XBUILD_USERNS_KEEP+XBUILD_USERNS_KEEP=$XBUILD_USERNS_KEEP} "$XBUILD"
             --root "$W/xb-rless/store")
         # loopback registries are plain HTTP for xbuild without flags; pass --tls-verify=false
         # only where a command knows it
