@@ -97,15 +97,39 @@ static int userns_seconds(const char *v, unsigned *out, xb_error_t *err)
     return 0;
 }
 
-static int enter_userns(struct xb_cli *cli, xb_error_t *err)
+/* Whether argv widens the RUN sandbox (--privileged, --cap-add, --security-opt, or an
+ * abbreviation getopt_long would take for one): what such a container may change in its user
+ * namespace (binfmt_misc handlers, the user.* sysctls, keyrings) would reach every later command
+ * joining it, outside its sandbox. Such a command neither joins nor keeps a namespace. A false
+ * match (an option's value, the container's own arguments) only costs a new namespace. */
+static bool widens_sandbox(int argc, char **argv)
+{
+    static const char *const names[] = {"--privileged", "--cap-add", "--security-opt", NULL};
+    for (int i = 2; i < argc; i++) {
+        size_t n = strcspn(argv[i], "=");
+        for (size_t k = 0; n > 2 && names[k]; k++)
+            if (n <= strlen(names[k]) && strncmp(argv[i], names[k], n) == 0)
+                return true;
+    }
+    return false;
+}
+
+static int enter_userns(struct xb_cli *cli, bool widened, xb_error_t *err)
 {
     xb_userns_plan_t plan;
     xb_userns_entry_t how;
     xb_userns_keep_t keep = {.record = cli->userns_record, .self = "/proc/self/exe"};
     if (userns_seconds(cli->userns_keep, &keep.seconds, err) < 0 ||
         xb_userns_plan(getuid(), getgid(), NULL, NULL, &plan, err) < 0 ||
-        xb_userns_enter(&plan, &keep, &how, err) < 0)
+        xb_userns_enter(&plan, widened ? NULL : &keep, &how, err) < 0)
         return -1;
+    if (widened) {
+        keep.seconds = 0;
+        if (plan.nuids == 2)
+            xb_debug("rootless: --privileged/--cap-add/--security-opt: a user namespace of its "
+                     "own, neither joined nor kept (its containers could change it for the "
+                     "commands after)");
+    }
     cli->rootless = true;
     cli->subids = plan.nuids == 2;
     cli->userns_seconds = keep.seconds;
@@ -225,7 +249,7 @@ int main(int argc, char **argv)
     int r = 0;
     bool help = argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0);
     if (geteuid() != 0 && !help && needs_userns(argv[1]))
-        r = enter_userns(&cli, &err);
+        r = enter_userns(&cli, widens_sandbox(argc, argv), &err);
     if (r >= 0)
         r = cmd->fn(&cli, argc - 1, argv + 1, &err);
     fflush(stdout);

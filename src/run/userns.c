@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -176,6 +177,32 @@ static int map_single(const xb_userns_plan_t *p, xb_error_t *err)
     return write_map("/proc/self/gid_map", m, err);
 }
 
+/* A new user namespace takes its creator's soft RLIMIT_NPROC, MSGQUEUE, SIGPENDING and MEMLOCK
+ * as ceilings for every process in it (the kernel's create_user_ns): a kept one would hold
+ * every later command to the first command's soft limits (`ulimit -u 40` in one CI job, EAGAIN
+ * on fork in the next). unshare_at_hard_limits raises them to the hard limits for the unshare
+ * only; each process keeps its own soft limits. */
+static int unshare_at_hard_limits(int flags)
+{
+    static const int res[] = {RLIMIT_NPROC, RLIMIT_MSGQUEUE, RLIMIT_SIGPENDING, RLIMIT_MEMLOCK};
+    struct rlimit saved[4];
+    bool raised[4] = {false};
+    for (size_t i = 0; i < 4; i++) {
+        struct rlimit up;
+        if (getrlimit(res[i], &saved[i]) == 0 && saved[i].rlim_cur != saved[i].rlim_max) {
+            up = (struct rlimit){saved[i].rlim_max, saved[i].rlim_max};
+            raised[i] = setrlimit(res[i], &up) == 0;
+        }
+    }
+    int r = unshare(flags);
+    int e = errno;
+    for (size_t i = 0; i < 4; i++)
+        if (raised[i])
+            setrlimit(res[i], &saved[i]);
+    errno = e;
+    return r;
+}
+
 /* Unshares a new user + mount namespace and maps plan's ids into it. */
 static int enter_new(const xb_userns_plan_t *p, xb_error_t *err)
 {
@@ -198,7 +225,7 @@ static int enter_new(const xb_userns_plan_t *p, xb_error_t *err)
         close(rep[1]);
     }
     int r = 0;
-    if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
+    if (unshare_at_hard_limits(CLONE_NEWUSER | CLONE_NEWNS) < 0)
         r = no_userns(errno, err);
     if (ranges) {
         if (r == 0 && write(go[1], "x", 1) != 1)

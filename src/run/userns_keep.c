@@ -2,11 +2,13 @@
  * does (run/userns.h, docs/design/run.md "Rootless"). */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/keyctl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -29,7 +31,9 @@ typedef struct record {
 static int read_record(const char *path, record_t *r)
 {
     char buf[160];
-    if (xb_read_small(path, buf, sizeof buf, O_NOFOLLOW) < 0)
+    /* O_NONBLOCK: a FIFO put in the record's place must not hang every command (and the
+     * holder); it reads as empty */
+    if (xb_read_small(path, buf, sizeof buf, O_NOFOLLOW | O_NONBLOCK) < 0)
         return -1;
     if (sscanf(buf, "%d %llu %63s", &r->pid, &r->start, r->boot) != 3 || r->pid <= 0) {
         errno = EINVAL;
@@ -123,13 +127,26 @@ int xb_userns_join(const xb_userns_plan_t *p, const xb_userns_keep_t *k, xb_user
         return -1;
     }
     if (setns(pidfd, CLONE_NEWUSER) < 0) {
-        /* before Linux 5.8 setns takes only namespace fds */
-        char ns[48];
-        snprintf(ns, sizeof ns, "/proc/%d/ns/user", pid);
-        cleanup_close int nsfd = open(ns, O_RDONLY | O_CLOEXEC);
-        if (nsfd < 0 || setns(nsfd, CLONE_NEWUSER) < 0) {
+        int e = errno;
+        /* before Linux 5.8 setns takes only namespace fds (EINVAL for a pidfd); any other
+         * error (ESRCH: the holder exited meanwhile, EPERM) is final: /proc/PID may already be
+         * another process */
+        cleanup_close int nsfd = -1;
+        if (e == EINVAL) {
+            char ns[48];
+            snprintf(ns, sizeof ns, "/proc/%d/ns/user", pid);
+            nsfd = open(ns, O_RDONLY | O_CLOEXEC);
+            /* the holder still alive after the open: /proc/PID was it, not a reused pid */
+            if (nsfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) {
+                close(nsfd);
+                nsfd = -1;
+                errno = ESRCH;
+            }
+            e = nsfd < 0 ? errno : (setns(nsfd, CLONE_NEWUSER) < 0 ? errno : 0);
+        }
+        if (e != 0) {
             snprintf(out->why, sizeof out->why, "cannot join the namespace of the holder %d: %s",
-                     pid, strerror(errno));
+                     pid, strerror(e));
             return -1;
         }
     }
@@ -138,7 +155,8 @@ int xb_userns_join(const xb_userns_plan_t *p, const xb_userns_keep_t *k, xb_user
     return 0;
 }
 
-/* In the holder, before exec: nothing of the command's (signals, fds, cwd, mounts) is kept. */
+/* In the holder, before exec: nothing of the command's (signals, fds, session keyring) is kept;
+ * fork_holder gave it its own mount namespace and cwd / already. */
 static void __attribute__((noreturn)) holder_exec(const xb_userns_keep_t *k, const int go[2])
 {
     char b;
@@ -153,11 +171,15 @@ static void __attribute__((noreturn)) holder_exec(const xb_userns_keep_t *k, con
     int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(nul, 2) < 0)
         _exit(127);
-    syscall(SYS_close_range, 3U, ~0U, 0U);
-    if (chdir("/") < 0)
-        _exit(127);
-    /* a mount namespace of its own: it pins none of the mounts the command makes later */
-    unshare(CLONE_NEWNS);
+    if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0) { /* before Linux 5.9 */
+        struct rlimit rl;
+        int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1048576 ? (int)rl.rlim_cur
+                                                                              : 1048576;
+        for (int fd = 3; fd < max; fd++)
+            close(fd);
+    }
+    /* not the command's session keyring (its login's keys stay alive while referenced) */
+    syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL);
     char secs[16];
     snprintf(secs, sizeof secs, "%u", k->seconds);
     char *argv[] = {"xbuild-userns-holder", XB_USERNS_HOLDER_CMD, (char *)k->record, secs, NULL};
@@ -177,7 +199,9 @@ static int fork_holder(const xb_userns_keep_t *k, const int go[2])
     if (mid == 0) {
         close(p[0]);
         setsid();
-        pid_t g = fork();
+        /* a mount namespace of its own before the command goes on (the command waits for g's
+         * pid below): the holder pins none of the mounts the command makes later */
+        pid_t g = unshare(CLONE_NEWNS) == 0 && chdir("/") == 0 ? fork() : -1;
         if (g == 0)
             holder_exec(k, go);
         _exit(write(p[1], &g, sizeof g) == (ssize_t)sizeof g ? 0 : 1);
