@@ -42,21 +42,15 @@ static int read_record(const char *path, record_t *r)
     return 0;
 }
 
-/* Field 22 of /proc/PID/stat, or 0 (also for a zombie: an exited holder that its new parent,
- * maybe an init that reaps late, has not reaped yet). */
+/* Field 22 of /proc/PID/stat (clock ticks after boot), or 0, also for a zombie: an exited
+ * holder that its new parent, maybe an init that reaps late, has not reaped yet. */
 static unsigned long long start_time(int pid)
 {
-    char path[48], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    if (xb_read_small(path, buf, sizeof buf, 0) < 0)
+    char state;
+    unsigned long long v;
+    if (xb_sys_proc_stat(pid, &state, 22, 1, &v) < 0 || state == 'Z' || state == 'X')
         return 0;
-    char *q = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
-    if (q == NULL || q[1] != ' ' || q[2] == 'Z' || q[2] == 'X')
-        return 0;
-    for (int field = 2; q != NULL && field < 22; field++)
-        if ((q = strchr(q + 1, ' ')) == NULL)
-            return 0;
-    return q ? strtoull(q + 1, NULL, 10) : 0;
+    return v;
 }
 
 /* Whether /proc/PID/FILE lists exactly the n lines of m (in any order). */

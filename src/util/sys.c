@@ -55,3 +55,31 @@ char *xb_sys_boot_id(void)
     fclose(f);
     return r;
 }
+
+int xb_sys_proc_stat(int pid, char *state, int first, int n, unsigned long long *out)
+{
+    char path[48], buf[1024];
+    if (pid > 0)
+        snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    else
+        snprintf(path, sizeof path, "/proc/self/stat");
+    if (first < 4 || xb_read_small(path, buf, sizeof buf, 0) < 0)
+        return -1;
+    char *q = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
+    if (q == NULL || q[1] != ' ' || q[2] == '\0')
+        return -1;
+    *state = q[2];
+    q += 3; /* at the space before field 4 */
+    for (int field = 4; field < first + n; field++) {
+        if (*q != ' ')
+            return -1;
+        char *end;
+        unsigned long long v = strtoull(q + 1, &end, 10);
+        if (end == q + 1)
+            return -1;
+        if (field >= first)
+            out[field - first] = v;
+        q = end;
+    }
+    return 0;
+}

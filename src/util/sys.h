@@ -25,5 +25,9 @@ const char *xb_sys_overlay_opaque_xattr(void);
  * holds only until the next boot (a probe's answer, a process id) is tagged with. Malloc'd;
  * NULL when unreadable. */
 char *xb_sys_boot_id(void);
+/* Fields first..first+n-1 of /proc/PID/stat (numbered as in proc(5), first >= 4; pid 0: this
+ * process) as numbers, and the state letter (field 3) in *state. 0, or -1 when the process is
+ * gone or the line is shorter. */
+int xb_sys_proc_stat(int pid, char *state, int first, int n, unsigned long long *out);
 
 #endif

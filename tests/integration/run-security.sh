@@ -119,9 +119,11 @@ if bb_image arm64 bb:arm64 linux/arm64 2>/dev/null && "$XBUILD" run bb:arm64 tru
     sb=
     host_ns=$(readlink /proc/self/ns/pid)
     for i in $(seq 600); do # a loaded machine can take a while to start the step
-        # the step's init: in another PID namespace, its parent in ours
-        for p in $(pgrep -f XBFIND); do
-            pp=$(awk '/^PPid:/ {print $2}' /proc/$p/status 2>/dev/null)
+        # the step's init (named xbuild-init): the parent of the step's shell, in another PID
+        # namespace, its own parent in ours
+        for c in $(pgrep -f XBFIND); do
+            p=$(awk '/^PPid:/ {print $2}' /proc/$c/status 2>/dev/null)
+            pp=$([ -n "$p" ] && awk '/^PPid:/ {print $2}' /proc/$p/status 2>/dev/null)
             [ -n "$pp" ] && [ "$(readlink /proc/$p/ns/pid)" != "$host_ns" ] &&
                 [ "$(readlink /proc/$pp/ns/pid)" = "$host_ns" ] && sb=$p && break
         done
@@ -178,4 +180,21 @@ check "--privileged: mount works (no seccomp filter)" "$XBUILD" run --privileged
 like "--cap-add SYS_ADMIN alone: mount is still refused (seccomp, Landlock)" "$("$XBUILD" run --cap-add SYS_ADMIN bb:amd64 sh -c 'mkdir -p /mnt && mount -t tmpfs t /mnt' 2>&1)" 'permission denied|Operation not permitted'
 like "--privileged still shows no host device" "$("$XBUILD" run --privileged bb:amd64 ls "$LOOP" 2>&1)" 'No such file'
 is "podman's smoke-test flags work: --privileged --rm -ti --device -e" "$("$XBUILD" run --privileged --rm -ti --device="$LOOP" -e ENDPOINT=x bb:amd64 sh -c 'echo $ENDPOINT; head -c 26 '"$LOOP" </dev/null 2>&1 | tr -d '\r' | tr '\n' ' ')" "x $HDR"
+
+# the step's init (pid 1) is a fork of xbuild: its command line (build args, --creds, --secret
+# sources) and environment must not be readable in the step
+mkdir -p "$T/cmdline"
+printf 'FROM bb:amd64\nRUN tr "\\0" " " </proc/1/cmdline > /c; cat /proc/1/environ > /e 2>&1 || echo denied >> /e; ps -o pid,args > /p\n' >"$T/cmdline/Dockerfile"
+XB_SECRET_ENV=envsecret-7 "$XBUILD" bud -q --no-cache --build-arg UNDECLARED=argsecret-5 --creds u:credsecret-6 \
+    -t cmdline "$T/cmdline" >/dev/null 2>&1
+is "a RUN step builds reading /proc/1" "$?" 0
+out=$("$XBUILD" run cmdline sh -c 'cat /c /e /p' 2>&1)
+like "the step's pid 1 is named xbuild-init" "$out" "^xbuild-init"
+check "... and shows no --build-arg value, --creds password or variable of xbuild's" \
+    test "$(printf '%s' "$out" | grep -c -E 'argsecret|credsecret|envsecret|UNDECLARED')" -eq 0
+like "... its environment cannot be read" "$out" "denied"
+out=$(XB_SECRET_ENV=envsecret-7 "$XBUILD" run -e X=1 cmdline sh -c 'tr "\0" " " </proc/1/cmdline; cat /proc/1/environ 2>&1' 2>&1)
+like "xbuild run: pid 1 is xbuild-init too" "$out" "^xbuild-init"
+check "... without xbuild's command line or environment" \
+    test "$(printf '%s' "$out" | grep -c -E 'cmdline|envsecret')" -eq 0
 done_testing
