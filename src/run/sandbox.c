@@ -7,7 +7,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,25 +117,6 @@ static int mount_fuse_rootfs(const xb_sandbox_t *sb, int errfd, pid_t *pid)
     return -1;
 }
 
-/* The step's init is a fork of this process and pid 1 of the step's PID namespace, and
- * /proc/1/cmdline is readable by every process there, whatever the dumpable flag: xbuild's own
- * command line, with every --build-arg value (declared in the Dockerfile or not), --creds
- * USER:PASS and --secret sources. This process's argument and environment areas (its copy of
- * them, after fork) are overwritten before it forks the init; /proc/1/cmdline reads
- * "xbuild-init". */
-static void scrub_command_line(void)
-{
-    char state;
-    unsigned long long a[4]; /* arg_start, arg_end, env_start, env_end: fields 48-51 */
-    if (xb_sys_proc_stat(0, &state, 48, 4, a) < 0 || a[1] <= a[0] || a[3] < a[2])
-        return;
-    static const char name[] = "xbuild-init";
-    memset((void *)(uintptr_t)a[0], 0, a[1] - a[0]);
-    memset((void *)(uintptr_t)a[2], 0, a[3] - a[2]);
-    if (a[1] - a[0] > sizeof name)
-        memcpy((void *)(uintptr_t)a[0], name, sizeof name);
-}
-
 /* The forked child: new namespaces, then the sandbox's init (never returns). */
 static void __attribute__((noreturn))
 spawn(const xb_sandbox_t *sb, xb_sandbox_io_t *io, int errfd, pid_t parent)
@@ -149,7 +129,6 @@ spawn(const xb_sandbox_t *sb, xb_sandbox_io_t *io, int errfd, pid_t parent)
         _exit(XB_SANDBOX_SETUP_FAILED);
     /* nothing in the sandbox may open this process's /proc entries (exe is xbuild) */
     prctl(PR_SET_DUMPABLE, 0);
-    scrub_command_line();
     xb_sandbox_io_child(io);
     int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
     if (sb->network_none)

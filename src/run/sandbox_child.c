@@ -613,6 +613,25 @@ static void mount_system(struct child *c)
     }
 }
 
+/* The step's init (this process, a fork of xbuild) is pid 1 of the step's PID namespace, and
+ * /proc/1/cmdline is readable by every process there, whatever the dumpable flag: xbuild's own
+ * command line, with every --build-arg value (declared in the Dockerfile or not), --creds
+ * USER:PASS and --secret sources. Once the command's process is forked (it keeps its copy:
+ * sb's strings may point into argv), the init overwrites its own argument and environment
+ * areas, and only then lets the command go on; /proc/1/cmdline reads "xbuild-init". */
+static void scrub_command_line(void)
+{
+    char state;
+    unsigned long long a[4]; /* arg_start, arg_end, env_start, env_end: fields 48-51 */
+    if (xb_sys_proc_stat(0, &state, 48, 4, a) < 0 || a[1] <= a[0] || a[3] < a[2])
+        return;
+    static const char name[] = "xbuild-init";
+    memset((void *)(uintptr_t)a[0], 0, a[1] - a[0]);
+    memset((void *)(uintptr_t)a[2], 0, a[3] - a[2]);
+    if (a[1] - a[0] > sizeof name)
+        memcpy((void *)(uintptr_t)a[0], name, sizeof name);
+}
+
 void xb_sandbox_child(const xb_sandbox_t *sb, int errfd, int ptysock)
 {
     bool priv = sb->policy && sb->policy->privileged;
@@ -663,11 +682,25 @@ void xb_sandbox_child(const xb_sandbox_t *sb, int errfd, int ptysock)
     }
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    int go[2];
+    if (pipe2(go, O_CLOEXEC) < 0)
+        FAIL(c, "pipe: %s", strerror(errno));
     pid_t pid = fork();
     if (pid < 0)
         FAIL(c, "fork: %s", strerror(errno));
-    if (pid == 0)
+    if (pid == 0) {
+        char b;
+        close(go[1]);
+        if (read(go[0], &b, 1) != 1) /* the init hides xbuild's command line first */
+            _exit(XB_SANDBOX_SETUP_FAILED);
+        close(go[0]);
         xb_sandbox_exec_command(c, &u, cwd, env, slave);
+    }
+    close(go[0]);
+    scrub_command_line();
+    if (write(go[1], "x", 1) != 1)
+        FAIL(c, "cannot start the command: %s", strerror(errno));
+    close(go[1]);
     if (slave >= 0)
         close(slave);
     xb_sandbox_reap(pid);

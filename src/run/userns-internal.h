@@ -5,6 +5,11 @@
 
 #include "run/userns.h"
 
+/* The rlimits the kernel caps in a new user namespace at its creator's soft values
+ * (create_user_ns): RLIMIT_NPROC, MSGQUEUE, SIGPENDING, MEMLOCK. */
+#define XB_USERNS_NCEIL 4
+extern const int xb_userns_ceil_res[XB_USERNS_NCEIL];
+
 /* Joins the user namespace of the holder keep->record names, when it is this boot's, still
  * that process, and maps exactly plan's ids; touches the record (the holder lives on). Returns
  * 0 joined (out->joined), -1 not (out->why says why, "" when there was no record). Only the

@@ -184,10 +184,10 @@ static int map_single(const xb_userns_plan_t *p, xb_error_t *err)
  * only; each process keeps its own soft limits. */
 static int unshare_at_hard_limits(int flags)
 {
-    static const int res[] = {RLIMIT_NPROC, RLIMIT_MSGQUEUE, RLIMIT_SIGPENDING, RLIMIT_MEMLOCK};
-    struct rlimit saved[4];
-    bool raised[4] = {false};
-    for (size_t i = 0; i < 4; i++) {
+    const int *res = xb_userns_ceil_res;
+    struct rlimit saved[XB_USERNS_NCEIL];
+    bool raised[XB_USERNS_NCEIL] = {false};
+    for (size_t i = 0; i < XB_USERNS_NCEIL; i++) {
         struct rlimit up;
         if (getrlimit(res[i], &saved[i]) == 0 && saved[i].rlim_cur != saved[i].rlim_max) {
             up = (struct rlimit){saved[i].rlim_max, saved[i].rlim_max};
@@ -196,7 +196,7 @@ static int unshare_at_hard_limits(int flags)
     }
     int r = unshare(flags);
     int e = errno;
-    for (size_t i = 0; i < 4; i++)
+    for (size_t i = 0; i < XB_USERNS_NCEIL; i++)
         if (raised[i])
             setrlimit(res[i], &saved[i]);
     errno = e;

@@ -40,13 +40,14 @@ int xb_userns_plan(uid_t uid, gid_t gid, const char *subuid, const char *subgid,
  * new namespace with a subordinate range costs two setuid helpers (newuidmap, newgidmap), about
  * 20 ms, more than a whole cached build. So the first command leaves a holder: a process that
  * only sleeps in the namespace (re-executed as "xbuild-userns-holder", no fds, cwd /, its own
- * session). Its pid, start time and boot id are recorded in record; later commands join its
- * namespace with setns when the record still names that process and its id maps equal the
- * plan's, and otherwise enter a new one (and leave a new holder). The holder exits once no
- * command has started for seconds (each join touches the record), or as soon as the record
- * names another process; a namespace lives on while any command is still in it. */
+ * session). Its pid, start time, boot id and the namespace's rlimit ceilings are recorded in
+ * record; later commands join its namespace with setns when the record still names that
+ * process, its id maps equal the plan's and no ceiling is below the caller's hard limit, and
+ * otherwise enter a new one (and leave a new holder). The holder exits once no command has
+ * started for seconds (each join touches the record), or within 10 s once the record names
+ * another process; a namespace lives on while any command is still in it. */
 typedef struct xb_userns_keep {
-    const char *record; /* STORE/xbuild/userns (its directory must exist); NULL: no keeping */
+    const char *record; /* STORE/xbuild/userns (its directory is made); NULL: no keeping */
     unsigned seconds;   /* the holder's idle lifetime; 0: no keeping (neither join nor start) */
     const char *self;   /* the program the holder runs ("/proc/self/exe") */
 } xb_userns_keep_t;

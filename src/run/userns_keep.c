@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -20,22 +21,34 @@
 #include "util/fs.h"
 #include "util/sys.h"
 
-/* The record: "PID STARTTIME BOOTID\n". The start time (clock ticks after boot, field 22 of
- * /proc/PID/stat) tells a reused pid from the holder; the boot id a record of another boot. */
+/* The record: "PID STARTTIME BOOTID NPROC MSGQUEUE SIGPENDING MEMLOCK\n". The start time
+ * (clock ticks after boot, field 22 of /proc/PID/stat) tells a reused pid from the holder; the
+ * boot id a record of another boot. The four limits are the namespace's ceilings: the kernel
+ * caps these rlimits of every process in a user namespace at its creator's (userns.c raises
+ * the soft limits to the hard ones for the unshare; -1: unlimited). */
+#define NCEIL    XB_USERNS_NCEIL
+#define ceil_res xb_userns_ceil_res
+const int xb_userns_ceil_res[XB_USERNS_NCEIL] = {RLIMIT_NPROC, RLIMIT_MSGQUEUE, RLIMIT_SIGPENDING,
+                                                 RLIMIT_MEMLOCK};
+static const char *const ceil_name[NCEIL] = {"RLIMIT_NPROC", "RLIMIT_MSGQUEUE", "RLIMIT_SIGPENDING",
+                                             "RLIMIT_MEMLOCK"};
 typedef struct record {
     int pid;
     unsigned long long start;
     char boot[64];
+    long long ceil[NCEIL];
 } record_t;
 
 static int read_record(const char *path, record_t *r)
 {
-    char buf[160];
+    char buf[256];
     /* O_NONBLOCK: a FIFO put in the record's place must not hang every command (and the
      * holder); it reads as empty */
     if (xb_read_small(path, buf, sizeof buf, O_NOFOLLOW | O_NONBLOCK) < 0)
         return -1;
-    if (sscanf(buf, "%d %llu %63s", &r->pid, &r->start, r->boot) != 3 || r->pid <= 0) {
+    if (sscanf(buf, "%d %llu %63s %lld %lld %lld %lld", &r->pid, &r->start, r->boot, &r->ceil[0],
+               &r->ceil[1], &r->ceil[2], &r->ceil[3]) != 3 + NCEIL ||
+        r->pid <= 0) {
         errno = EINVAL;
         return -1;
     }
@@ -119,6 +132,18 @@ int xb_userns_join(const xb_userns_plan_t *p, const xb_userns_keep_t *k, xb_user
                  "give now",
                  pid);
         return -1;
+    }
+    for (int i = 0; i < NCEIL; i++) {
+        struct rlimit rl;
+        if (r.ceil[i] >= 0 && getrlimit(ceil_res[i], &rl) == 0 &&
+            (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > (rlim_t)r.ceil[i])) {
+            /* a new namespace would let this command's processes go up to its hard limit */
+            snprintf(out->why, sizeof out->why,
+                     "the namespace of the holder %d caps %s at %lld, below this command's "
+                     "hard limit",
+                     pid, ceil_name[i], r.ceil[i]);
+            return -1;
+        }
     }
     if (setns(pidfd, CLONE_NEWUSER) < 0) {
         int e = errno;
@@ -229,8 +254,16 @@ void xb_userns_start_holder(const xb_userns_keep_t *k, xb_userns_entry_t *out)
     close(go[0]);
     unsigned long long start = g > 0 ? start_time(g) : 0;
     cleanup_free char *boot = xb_sys_boot_id();
-    char rec[160];
-    int n = snprintf(rec, sizeof rec, "%d %llu %s\n", g, start, boot ? boot : "");
+    long long ceil[NCEIL];
+    for (int i = 0; i < NCEIL; i++) {
+        struct rlimit rl;
+        ceil[i] = getrlimit(ceil_res[i], &rl) < 0 || rl.rlim_max == RLIM_INFINITY
+                      ? -1
+                      : (long long)rl.rlim_max;
+    }
+    char rec[256];
+    int n = snprintf(rec, sizeof rec, "%d %llu %s %lld %lld %lld %lld\n", g, start,
+                     boot ? boot : "", ceil[0], ceil[1], ceil[2], ceil[3]);
     cleanup_error xb_error_t e = XB_ERROR_INIT;
     if (g <= 0 || start == 0 || boot == NULL)
         snprintf(out->why, sizeof out->why, "no holder: it could not be started");
@@ -243,6 +276,7 @@ void xb_userns_start_holder(const xb_userns_keep_t *k, xb_userns_entry_t *out)
 
 int xb_userns_hold(const char *record, unsigned seconds)
 {
+    prctl(PR_SET_NAME, "xbuild-userns"); /* exec'd as /proc/self/exe: else its name is "exe" */
     for (;;) {
         record_t r;
         struct stat st;

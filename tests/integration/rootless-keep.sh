@@ -80,6 +80,22 @@ out=$(rl --debug run keep/bb:1 sh -c 'n=0; for i in $(seq 90); do sleep 2 & n=$(
 like "... a later command joins its namespace" "$out" "rootless: joined the user namespace kept by process ${H4:-none}"
 like "... and forks 90 processes there" "$out" "forked 90"
 
+# ... but a first command with a lower HARD limit left a namespace that caps it: not joined
+kill_userns_holders && sleep 0.2
+runuser -u $RL -- bash -c 'ulimit -u 5000 && exec env -i PATH=/usr/bin:/bin HOME="$1" "$2" --root "$1/store" info' _ "$U" "$XB" >/dev/null 2>&1
+read -r H5 _ <"$REC" 2>/dev/null
+like "the record carries the namespace's ceilings" "$(cat "$REC")" "^${H5:-none} [0-9]+ [0-9a-f-]{36} 5000 -?[0-9]+ -?[0-9]+ -?[0-9]+$"
+is "the holder is named xbuild-userns" "$(ps -o comm= -p "${H5:-0}")" xbuild-userns
+if [ "$(runuser -u $RL -- bash -c 'ulimit -H -u')" != 5000 ]; then
+    out=$(rl --debug info 2>&1)
+    like "a command with a higher hard RLIMIT_NPROC does not join it" "$out" \
+        "rootless: the namespace of the holder ${H5:-none} caps RLIMIT_NPROC at 5000, below this command's hard limit"
+    like "... it enters a namespace of its own" "$out" "rootless: user namespace, uids 0->"
+else
+    skip "the user's hard RLIMIT_NPROC is 5000 already"
+    skip "(same)"
+fi
+
 # a FIFO in the record's place (a store shared by mistake): read as a garbled record
 rm -f "$REC" && runuser -u $RL -- mkfifo "$REC"
 out=$(timeout 20 runuser -u $RL -- env -i PATH=/usr/bin:/bin HOME="$U" "$XB" --root "$U/store" --debug info 2>&1)

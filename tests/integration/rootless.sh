@@ -141,7 +141,7 @@ setpriv --reuid $RL --regid "$(id -g $RL)" --init-groups unshare -U --map-root-u
 SPID=$!
 for _ in $(seq 30); do [ "$(readlink /proc/$SPID/exe)" = "$(command -v sleep)" ] && break; sleep 0.1; done
 cp "$REC" "$T/rec.good"
-echo "$SPID $(awk '{print $22}' /proc/$SPID/stat 2>/dev/null) $(cat /proc/sys/kernel/random/boot_id)" >"$REC"
+echo "$SPID $(awk '{print $22}' /proc/$SPID/stat 2>/dev/null) $(cat /proc/sys/kernel/random/boot_id) -1 -1 -1 -1" >"$REC"
 out=$(rl --debug bud -q --arch arm64 -t rl/app:1 "$C" 2>&1)
 like "a recorded namespace with other id maps is not joined" "$out" "the namespace of the holder $SPID maps other ids than /etc/subuid and /etc/subgid give now"
 is "... the build enters its own and succeeds" "$(printf '%s' "$out" | tail -1)" "$root_out"
@@ -150,7 +150,7 @@ echo "garbage" >"$REC"
 out=$(rl --debug bud -q --arch arm64 -t rl/app:1 "$C" 2>&1)
 like "a garbled record is named and replaced" "$out" "rootless: $REC: unreadable \(Invalid argument\)"
 is "... the build succeeds" "$(printf '%s' "$out" | tail -1)" "$root_out"
-like "... a new holder is recorded" "$(cat "$REC")" "^[0-9]+ [0-9]+ [0-9a-f-]{36}$"
+like "... a new holder is recorded" "$(cat "$REC")" "^[0-9]+ [0-9]+ [0-9a-f-]{36}( -?[0-9]+){4}$"
 # the idle lifetime: a holder exits once no command started for XBUILD_USERNS_KEEP seconds
 mkdir -p "$U/idle" && chown $RL "$U/idle"
 runuser -u $RL -- env -i PATH=/usr/bin:/bin HOME="$U" XBUILD_USERNS_KEEP=1 "$XB" --root "$U/idle/store" info >/dev/null 2>&1

@@ -56,13 +56,16 @@ static void records(void)
     ok(boot && strlen(boot) == 36, "the boot id: %s", boot ? boot : "(none)");
     char rec[256], line[256];
     int me = (int)getpid();
-    snprintf(rec, sizeof rec, "%d %llu %s\n", me, start_of(me), boot ? boot : "");
+    snprintf(rec, sizeof rec, "%d %llu %s -1 -1 -1 -1\n", me, start_of(me), boot ? boot : "");
     ok(xb_userns_holder_pid(put("rec1", rec)) == me, "a record of this live process names it");
-    snprintf(line, sizeof line, "%d %llu %s\n", me, start_of(me) + 1, boot ? boot : "");
+    snprintf(line, sizeof line, "%d %llu %s -1 -1 -1 -1\n", me, start_of(me) + 1, boot ? boot : "");
     ok(xb_userns_holder_pid(put("rec2", line)) == 0, "another start time: a reused pid, none");
-    snprintf(line, sizeof line, "%d %llu 00000000-0000-0000-0000-000000000000\n", me, start_of(me));
+    snprintf(line, sizeof line, "%d %llu 00000000-0000-0000-0000-000000000000 -1 -1 -1 -1\n", me,
+             start_of(me));
     ok(xb_userns_holder_pid(put("rec3", line)) == 0, "another boot's record: none");
     ok(xb_userns_holder_pid(put("rec4", "garbage\n")) == 0, "a garbled record: none");
+    snprintf(line, sizeof line, "%d %llu %s\n", me, start_of(me), boot ? boot : "");
+    ok(xb_userns_holder_pid(put("rec7", line)) == 0, "a record without the ceilings: none");
     ok(xb_userns_holder_pid(put("rec5", "")) == 0, "an empty record: none");
     ok(xb_userns_holder_pid("/nonexistent/xbuild/userns") == 0, "no record: none");
     pid_t z = fork();
@@ -70,7 +73,7 @@ static void records(void)
         _exit(0);
     unsigned long long zs = start_of(z);
     usleep(200000); /* z exits; not reaped yet, it is a zombie */
-    snprintf(line, sizeof line, "%d %llu %s\n", (int)z, zs, boot ? boot : "");
+    snprintf(line, sizeof line, "%d %llu %s -1 -1 -1 -1\n", (int)z, zs, boot ? boot : "");
     ok(zs != 0 && xb_userns_holder_pid(put("rec6", line)) == 0, "a zombie's record: none");
     waitpid(z, NULL, 0);
     char buf[8];
