@@ -8,21 +8,15 @@
 # fuse-overlayfs (then copy without /dev/fuse) by itself.
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/busybox.sh"
+. "$top_srcdir/tests/lib/rootless.sh"
 require_root "creates the test users and changes /dev/fuse's mode for the test"
-for t in runuser newuidmap newgidmap useradd usermod python3 fuse-overlayfs pgrep; do
-    command -v $t >/dev/null || { echo "1..0 # SKIP $t missing"; exit 0; }
-done
+require_tools runuser newuidmap newgidmap useradd usermod python3 fuse-overlayfs pgrep
 [ -c /dev/fuse ] || { echo "1..0 # SKIP no /dev/fuse (modprobe fuse)"; exit 0; }
 "$XBUILD" binfmt --install arm64 >/dev/null 2>&1 # a no-op when registered
 
 RL=xb-rootless
-id -u $RL >/dev/null 2>&1 || useradd -M -d /nonexistent -s /bin/sh $RL
-grep -q "^$RL:" /etc/subuid || usermod --add-subuids 400000-465535 $RL
-grep -q "^$RL:" /etc/subgid || usermod --add-subgids 400000-465535 $RL
-chmod 755 "$T"
-U=$T/home-rl && mkdir -p "$U" && chown $RL "$U"
-XB=$XBUILD
-runuser -u $RL -- test -x "$XB" || { cp "$XBUILD" "$T/xbuild" && chmod 755 "$T/xbuild" && XB=$T/xbuild; }
+rootless_user $RL
+rootless_setup $RL
 EPOCH=1700000000
 STDPATH=/usr/sbin:/usr/bin:/sbin:/bin
 rl() { # SNAPSHOTTER STORE ARGS...: xbuild as the user, clean environment
@@ -41,7 +35,6 @@ asroot() { # SNAPSHOTTER STORE ARGS...
 # for its duration and an EXIT cleanup puts the original mode back
 FUSE_MODE=$(stat -c %a /dev/fuse)
 at_exit "chmod $FUSE_MODE /dev/fuse"
-at_exit kill_userns_holders
 
 C=$T/ctx
 mkdir -p "$C"
@@ -298,26 +291,27 @@ FROM base
 RUN --mount=type=bind,from=st,target=/s ls /s/d > /seen && if test -e /s/bin/yes; then echo yes-back >> /seen; fi
 DF
     chmod -R a+rX "$C4"
-    ovl4=$(asroot "" "$T/root-ovl" bud -q --arch arm64 -t fz/four:1 "$C4" 2>&1 | tail -1)
-    like "the --mount from= Dockerfile builds with kernel overlayfs" "$ovl4" "^sha256:"
-    out=$(asroot "" "$O/m/root-store" bud -q --arch arm64 -t fz/four:1 "$C4" 2>&1)
-    is "store on overlayfs: RUN --mount from= a stage with deletions gives kernel overlayfs' image" \
-        "$(printf '%s' "$out" | tail -1)" "$ovl4"
-    out=$(asroot "" "$O/m/root-store" run fz/four:1 cat /seen 2>&1)
-    is "... the stage's deleted file and replaced directory's old content stay hidden" "$out" "y"
+    # ovl_same NAME CTX WHAT: NAME built from CTX with kernel overlayfs elsewhere, then in the
+    # store on overlayfs: the same image; SEEN: what /seen holds in the latter
+    ovl_same() {
+        local name=$1 ctx=$2 what=$3 want out
+        want=$(asroot "" "$T/root-ovl" bud -q --arch arm64 -t "$name" "$ctx" 2>&1 | tail -1)
+        like "the $what Dockerfile builds with kernel overlayfs" "$want" "^sha256:"
+        out=$(asroot "" "$O/m/root-store" bud -q --arch arm64 -t "$name" "$ctx" 2>&1)
+        is "store on overlayfs: the $what Dockerfile gives kernel overlayfs' image" \
+            "$(printf '%s' "$out" | tail -1)" "$want"
+        SEEN=$(asroot "" "$O/m/root-store" run "$name" cat /seen 2>&1)
+    }
+    ovl_same fz/four:1 "$C4" "RUN --mount from= a stage with deletions"
+    is "... the stage's deleted file and replaced directory's old content stay hidden" "$SEEN" "y"
     # the .dockerignore mask of a context bind mount: .wh. files there too, read by
     # fuse-overlayfs (the ignored file stays hidden)
     C5=$T/ctx5 && mkdir -p "$C5" && cp "$C/rootfs.tar" "$C5/" && echo s >"$C5/secret"
     echo secret >"$C5/.dockerignore"
     printf 'FROM scratch\nADD rootfs.tar /\nRUN --mount=type=bind,target=/c ls -A /c > /seen\n' >"$C5/Dockerfile"
     chmod -R a+rX "$C5"
-    ovl5=$(asroot "" "$T/root-ovl" bud -q --arch arm64 -t fz/five:1 "$C5" 2>&1 | tail -1)
-    like "the .dockerignore Dockerfile builds with kernel overlayfs" "$ovl5" "^sha256:"
-    out=$(asroot "" "$O/m/root-store" bud -q --arch arm64 -t fz/five:1 "$C5" 2>&1)
-    is "store on overlayfs: a context bind mount with a .dockerignore gives the same image" \
-        "$(printf '%s' "$out" | tail -1)" "$ovl5"
-    out=$(asroot "" "$O/m/root-store" run fz/five:1 cat /seen 2>&1)
-    is "... the ignored file stays hidden, the others are there" "$(printf '%s' "$out" | tr '\n' ' ')" \
+    ovl_same fz/five:1 "$C5" "context bind mount with a .dockerignore"
+    is "... the ignored file stays hidden, the others are there" "$(printf '%s' "$SEEN" | tr '\n' ' ')" \
         ".dockerignore Dockerfile rootfs.tar"
     # under the copy snapshotter such mounts would be kernel overlays, which do not read .wh.
     # files: an error naming the mount

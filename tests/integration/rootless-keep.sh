@@ -6,22 +6,16 @@
 # in the record's place does not hang a command.
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/busybox.sh"
+. "$top_srcdir/tests/lib/rootless.sh"
 require_root "creates the test user and drops to it"
-for t in runuser newuidmap newgidmap useradd usermod timeout; do
-    command -v $t >/dev/null || { echo "1..0 # SKIP $t missing"; exit 0; }
-done
+require_tools runuser newuidmap newgidmap useradd usermod timeout
 [ -r /proc/sys/user/max_mnt_namespaces ] || { echo "1..0 # SKIP no user.max_mnt_namespaces"; exit 0; }
 
 RL=xb-rootless
-id -u $RL >/dev/null 2>&1 || useradd -M -d /nonexistent -s /bin/sh $RL
-grep -q "^$RL:" /etc/subuid || usermod --add-subuids 400000-465535 $RL
-grep -q "^$RL:" /etc/subgid || usermod --add-subgids 400000-465535 $RL
-chmod 755 "$T"
-U=$T/home-rl && mkdir -p "$U/shared" && chown -R $RL "$U"
-XB=$XBUILD
-runuser -u $RL -- test -x "$XB" || { cp "$XBUILD" "$T/xbuild" && chmod 755 "$T/xbuild" && XB=$T/xbuild; }
+rootless_user $RL
+rootless_setup $RL
+mkdir -p "$U/shared" && chown $RL "$U/shared"
 rl() { runuser -u $RL -- env -i PATH=/usr/bin:/bin HOME="$U" "$XB" --root "$U/store" "$@"; }
-at_exit kill_userns_holders
 REC=$U/store/xbuild/userns
 
 C=$T/ctx && mkdir -p "$C"

@@ -3,4 +3,4 @@
 ROOTLESS_ITESTS = tests/integration/rootless.sh tests/integration/rootless-fuse.sh \
 	tests/integration/rootless-keep.sh
 TESTS += $(ROOTLESS_ITESTS)
-EXTRA_DIST += $(ROOTLESS_ITESTS) tests/lib/no-userns.py
+EXTRA_DIST += $(ROOTLESS_ITESTS) tests/lib/no-userns.py tests/lib/rootless.sh

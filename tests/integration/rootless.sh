@@ -9,27 +9,23 @@
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/busybox.sh"
 . "$top_srcdir/tests/lib/registry.sh"
+. "$top_srcdir/tests/lib/rootless.sh"
 require_root "creates the test users and compares with a root build"
-for t in runuser newuidmap newgidmap useradd usermod python3; do
-    command -v $t >/dev/null || { echo "1..0 # SKIP $t missing"; exit 0; }
-done
+require_tools runuser newuidmap newgidmap useradd usermod python3
 "$XBUILD" binfmt --install arm64 >/dev/null 2>&1 # a no-op when registered
 
 # --- the users (idempotent): RL with a subordinate range, R1 without ---
 RL=xb-rootless R1=xb-rootless1
-for u in $RL $R1; do id -u $u >/dev/null 2>&1 || useradd -M -d /nonexistent -s /bin/sh $u; done
-grep -q "^$RL:" /etc/subuid || usermod --add-subuids 400000-465535 $RL
-grep -q "^$RL:" /etc/subgid || usermod --add-subgids 400000-465535 $RL
+rootless_user $RL
+id -u $R1 >/dev/null 2>&1 || useradd -M -d /nonexistent -s /bin/sh $R1
 for f in subuid subgid; do # useradd may have given R1 a range: take it away
     grep "^$R1:" /etc/$f | while IFS=: read -r _ s c; do
         usermod --del-sub${f#sub}s "$s-$((s + c - 1))" $R1
     done
 done
 SUB=$(awk -F: -v u=$RL '$1 == u {print $2; exit}' /etc/subuid)
-chmod 755 "$T"
-U=$T/home-rl && U1=$T/home-r1 && mkdir -p "$U" "$U1" && chown $RL "$U" && chown $R1 "$U1"
-XB=$XBUILD
-runuser -u $RL -- test -x "$XB" || { cp "$XBUILD" "$T/xbuild" && chmod 755 "$T/xbuild" && XB=$T/xbuild; }
+rootless_setup $RL
+U1=$T/home-r1 && mkdir -p "$U1" && chown $R1 "$U1"
 EPOCH=1700000000
 as() { # USER HOME [--root DIR] ARGS...: xbuild as USER with a clean environment
     local user=$1 home=$2
@@ -38,7 +34,6 @@ as() { # USER HOME [--root DIR] ARGS...: xbuild as USER with a clean environment
         SOURCE_DATE_EPOCH=$EPOCH "$XB" "$@"
 }
 rl() { as $RL "$U" --root "$U/store" "$@"; }
-at_exit kill_userns_holders
 asroot() { env SOURCE_DATE_EPOCH=$EPOCH "$XBUILD" --root "$T/rootstore" "$@"; }
 
 # --- the build context: arm64 busybox, RUN as three uids, chown, setuid, COPY --chown ---

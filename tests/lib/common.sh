@@ -120,15 +120,3 @@ require_emulator() {
         { echo "1..0 # SKIP needs binfmt_misc for $arch ($*)"; exit 0; }
 }
 xb() { "$XBUILD" "$@"; }
-# userns_holders DIR: the pids of the live holders of kept user namespaces (docs/design/run.md,
-# "Rootless") that the stores below DIR record in xbuild/userns.
-userns_holders() {
-    local r p
-    find "$1" -maxdepth 8 \( -name blobs -o -name layers -o -name tmp \) -prune -o \
-        -path '*/xbuild/userns' -type f -print 2>/dev/null | while read -r r; do
-        read -r p _ <"$r" 2>/dev/null && tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null |
-            grep -q "__userns-holder $r " && echo "$p"
-    done
-}
-# A rootless test's at_exit: its stores' holders go with it (else each sleeps out its idle time).
-kill_userns_holders() { userns_holders "$T" | xargs -r kill 2>/dev/null; }
