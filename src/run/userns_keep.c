@@ -3,11 +3,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/keyctl.h>
+#include <linux/nsfs.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -112,14 +114,63 @@ int xb_userns_holder_pid(const char *record)
     return live_holder(record, &r, why, sizeof why);
 }
 
+/* Whether a ceiling of the holder's namespace (its record's) is below this process's hard
+ * limit: a new namespace would let this command's processes go up to it (why says which). */
+static bool ceiling_below(const record_t *r, char *why, size_t whylen)
+{
+    for (int i = 0; i < NCEIL; i++) {
+        struct rlimit rl;
+        if (r->ceil[i] >= 0 && getrlimit(ceil_res[i], &rl) == 0 &&
+            (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > (rlim_t)r->ceil[i])) {
+            snprintf(why, whylen,
+                     "the namespace of the holder %d caps %s at %lld, below this command's "
+                     "hard limit",
+                     r->pid, ceil_name[i], r->ceil[i]);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The user namespace of the holder pid (pinned by pidfd) as an fd, when this user made it
+ * directly below this process's own namespace: not one nested inside the kept one, whose maps
+ * read the same from here. -1 otherwise (why says why). */
+static int holder_ns(int pid, int pidfd, char *why, size_t whylen)
+{
+    char ns[48];
+    snprintf(ns, sizeof ns, "/proc/%d/ns/user", pid);
+    int fd = open(ns, O_RDONLY | O_CLOEXEC);
+    /* the holder still alive after the open: /proc/PID was it, not a process that got its pid */
+    if (fd < 0 || syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) {
+        if (fd >= 0)
+            close(fd);
+        snprintf(why, whylen, "the holder %d has exited", pid);
+        return -1;
+    }
+    uid_t owner = (uid_t)-1;
+    struct stat up, self;
+    cleanup_close int parent = ioctl(fd, NS_GET_PARENT);
+    cleanup_close int mine = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+    if (ioctl(fd, NS_GET_OWNER_UID, &owner) < 0 || owner != getuid() || parent < 0 || mine < 0 ||
+        fstat(parent, &up) < 0 || fstat(mine, &self) < 0 || up.st_ino != self.st_ino ||
+        up.st_dev != self.st_dev) {
+        close(fd);
+        snprintf(why, whylen,
+                 "the namespace of the holder %d is not one this user made from this namespace",
+                 pid);
+        return -1;
+    }
+    return fd;
+}
+
 int xb_userns_join(const xb_userns_plan_t *p, const xb_userns_keep_t *k, xb_userns_entry_t *out)
 {
     record_t r;
     int pid = live_holder(k->record, &r, out->why, sizeof out->why);
     if (pid == 0)
         return -1;
-    /* a pidfd pins the process: with the start time checked again, setns below joins the
-     * holder's namespace, not that of a process that got its pid since */
+    /* a pidfd pins the process: with the start time checked again, the namespace joined below
+     * is the holder's, not that of a process that got its pid since */
     cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (pidfd < 0 || start_time(pid) != r.start) {
         snprintf(out->why, sizeof out->why, "the holder %d has exited", pid);
@@ -133,41 +184,15 @@ int xb_userns_join(const xb_userns_plan_t *p, const xb_userns_keep_t *k, xb_user
                  pid);
         return -1;
     }
-    for (int i = 0; i < NCEIL; i++) {
-        struct rlimit rl;
-        if (r.ceil[i] >= 0 && getrlimit(ceil_res[i], &rl) == 0 &&
-            (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > (rlim_t)r.ceil[i])) {
-            /* a new namespace would let this command's processes go up to its hard limit */
-            snprintf(out->why, sizeof out->why,
-                     "the namespace of the holder %d caps %s at %lld, below this command's "
-                     "hard limit",
-                     pid, ceil_name[i], r.ceil[i]);
-            return -1;
-        }
-    }
-    if (setns(pidfd, CLONE_NEWUSER) < 0) {
-        int e = errno;
-        /* before Linux 5.8 setns takes only namespace fds (EINVAL for a pidfd); any other
-         * error (ESRCH: the holder exited meanwhile, EPERM) is final: /proc/PID may already be
-         * another process */
-        cleanup_close int nsfd = -1;
-        if (e == EINVAL) {
-            char ns[48];
-            snprintf(ns, sizeof ns, "/proc/%d/ns/user", pid);
-            nsfd = open(ns, O_RDONLY | O_CLOEXEC);
-            /* the holder still alive after the open: /proc/PID was it, not a reused pid */
-            if (nsfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) {
-                close(nsfd);
-                nsfd = -1;
-                errno = ESRCH;
-            }
-            e = nsfd < 0 ? errno : (setns(nsfd, CLONE_NEWUSER) < 0 ? errno : 0);
-        }
-        if (e != 0) {
-            snprintf(out->why, sizeof out->why, "cannot join the namespace of the holder %d: %s",
-                     pid, strerror(e));
-            return -1;
-        }
+    if (ceiling_below(&r, out->why, sizeof out->why))
+        return -1;
+    cleanup_close int nsfd = holder_ns(pid, pidfd, out->why, sizeof out->why);
+    if (nsfd < 0)
+        return -1;
+    if (setns(nsfd, CLONE_NEWUSER) < 0) {
+        snprintf(out->why, sizeof out->why, "cannot join the namespace of the holder %d: %s", pid,
+                 strerror(errno));
+        return -1;
     }
     utimensat(AT_FDCWD, k->record, NULL, 0); /* in use: the holder stays */
     out->joined = pid;

@@ -96,6 +96,24 @@ else
     skip "(same)"
 fi
 
+# a namespace nested inside the kept one, with the same maps as seen from here (0 -> 0,
+# 1.. -> 1..): never joined, whatever the record says
+rl info >/dev/null 2>&1
+read -r H6 _ <"$REC" 2>/dev/null
+runuser -u $RL -- nsenter --user=/proc/${H6:-0}/ns/user --preserve-credentials -- sh -c '
+    unshare -U sleep 60 & p=$!; sleep 0.3
+    printf "0 0 1\n1 1 65536\n" >/proc/$p/uid_map && printf "0 0 1\n1 1 65536\n" >/proc/$p/gid_map &&
+        echo $p' >"$T/k2" 2>&1
+K2=$(cat "$T/k2")
+is "(setup) the nested namespace's maps read as the kept one's from here" \
+    "$(cat /proc/$K2/uid_map 2>&1 | tr -s ' ')" "$(cat /proc/${H6:-0}/uid_map | tr -s ' ')"
+echo "$K2 $(awk '{print $22}' /proc/$K2/stat) $(cat /proc/sys/kernel/random/boot_id) -1 -1 -1 -1" >"$REC"
+out=$(rl --debug info 2>&1)
+like "a nested namespace with the same maps is not joined" "$out" \
+    "rootless: the namespace of the holder $K2 is not one this user made from this namespace"
+like "... a namespace of its own is entered" "$out" "rootless: user namespace, uids 0->"
+kill "$K2" 2>/dev/null
+
 # a FIFO in the record's place (a store shared by mistake): read as a garbled record
 rm -f "$REC" && runuser -u $RL -- mkfifo "$REC"
 out=$(timeout 20 runuser -u $RL -- env -i PATH=/usr/bin:/bin HOME="$U" "$XB" --root "$U/store" --debug info 2>&1)
